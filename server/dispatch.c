@@ -1,0 +1,236 @@
+/*
+ * dispatch.c: the method table, and a call's way from bytes to response.
+ *
+ * THE TABLE. methods[] below is the one place that says which handler serves
+ * which call and on which lane. Everything else comes from the proto:
+ * dispatch_init() walks the `Jobs` service descriptor and, for each method,
+ * finds its entry here, the Request.call field whose type is the method's
+ * input and the Response.result field of the same number whose type is its
+ * output. A call that is in one place and missing in another stops jobsd
+ * from starting (and fails tests/test_contract.c).
+ *
+ * THE PATH. call_decode() checks the bytes (validate_wire: UTF-8, NULs,
+ * framing), unpacks them into the call's arena and picks the method; the
+ * lane then runs call_run(), which invokes the handler with the input
+ * message taken out of the oneof and a fresh output message put into it.
+ */
+#include "dispatch.h"
+#include "handlers.h"
+#include "status.h"
+#include "validate.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#define METHOD(name_, handler_, lane_, flags_)                                                    \
+	{ .name = name_, .handler = handler_, .lane = lane_, .flags = flags_ }
+
+static struct method methods[] = {
+    METHOD("CreateJob", handle_create_job, LANE_WRITE, 0),
+    METHOD("GetJob", handle_get_job, LANE_INLINE, 0),
+    METHOD("UpdateJob", handle_update_job, LANE_WRITE, 0),
+    METHOD("DeleteJob", handle_delete_job, LANE_WRITE, 0),
+    METHOD("ListJobs", handle_list_jobs, LANE_READ, 0),
+    METHOD("Health", handle_health, LANE_INLINE, METHOD_PROBE),
+};
+#define N_METHODS (sizeof methods / sizeof methods[0])
+
+/* Oneof field number -> method. Field numbers of calls are small. */
+#define MAX_CALL_FIELD 64
+static const struct method *by_field[MAX_CALL_FIELD];
+
+/* The field of oneof `msg` whose message type is `type`, or NULL. */
+static const ProtobufCFieldDescriptor *
+oneof_field_of_type(const ProtobufCMessageDescriptor *msg, const ProtobufCMessageDescriptor *type)
+{
+	for (unsigned i = 0; i < msg->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &msg->fields[i];
+		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && f->descriptor == type)
+			return f;
+	}
+	return NULL;
+}
+
+int
+dispatch_init(char *err, size_t errlen)
+{
+	const ProtobufCServiceDescriptor *svc = &jobs__v1__jobs__descriptor;
+
+	if (svc->n_methods != N_METHODS) {
+		snprintf(err, errlen, "the service has %u calls, the dispatch table %zu",
+		         svc->n_methods, N_METHODS);
+		return -1;
+	}
+	memset(by_field, 0, sizeof by_field);
+	for (unsigned i = 0; i < svc->n_methods; i++) {
+		const ProtobufCMethodDescriptor *md = &svc->methods[i];
+		struct method *m = NULL;
+
+		for (size_t k = 0; k < N_METHODS; k++)
+			if (strcmp(methods[k].name, md->name) == 0)
+				m = &methods[k];
+		if (m == NULL) {
+			snprintf(err, errlen, "call %s has no handler", md->name);
+			return -1;
+		}
+		m->desc = md;
+		m->in_field = oneof_field_of_type(&jobs__v1__request__descriptor, md->input);
+		if (m->in_field == NULL) {
+			snprintf(err, errlen, "call %s has no field in Request.call", md->name);
+			return -1;
+		}
+		m->out_field = protobuf_c_message_descriptor_get_field(
+		    &jobs__v1__response__descriptor, m->in_field->id);
+		if (m->out_field == NULL || m->out_field->descriptor != md->output ||
+		    !(m->out_field->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)) {
+			snprintf(err, errlen,
+			         "call %s: Response.result field %u is missing or not of type %s",
+			         md->name, m->in_field->id, md->output->name);
+			return -1;
+		}
+		if (m->in_field->id >= MAX_CALL_FIELD || by_field[m->in_field->id] != NULL) {
+			snprintf(err, errlen, "call %s: field number %u unusable", md->name,
+			         m->in_field->id);
+			return -1;
+		}
+		by_field[m->in_field->id] = m;
+	}
+	/* Order the table as the service does, so dispatch_methods() is too. */
+	for (unsigned i = 0; i < svc->n_methods; i++) {
+		if (methods[i].desc != &svc->methods[i]) {
+			snprintf(err, errlen, "dispatch table order differs from the service at %s",
+			         svc->methods[i].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+const struct method *
+dispatch_methods(size_t *n)
+{
+	*n = N_METHODS;
+	return methods;
+}
+
+/* ---- the call ---------------------------------------------------------- */
+
+static void
+clear_result(call *c)
+{
+	c->resp.result_case = JOBS__V1__RESPONSE__RESULT__NOT_SET;
+}
+
+int
+call_fail(call *c, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	c->resp.message = arena_vprintf(c->arena, fmt, ap);
+	va_end(ap);
+	if (c->resp.message == NULL)
+		c->resp.message = (char *)"(no memory for the message)";
+	c->resp.code = code;
+	clear_result(c);
+	return code;
+}
+
+enum lane
+call_decode(call *c, arena *a, const struct server_info *info, const void *buf, size_t len,
+            int64_t now_us)
+{
+	char why[256];
+	Jobs__V1__Request *req;
+
+	memset(c, 0, sizeof *c);
+	c->arena = a;
+	c->info = info;
+	c->now_us = now_us;
+	jobs__v1__response__init(&c->resp);
+
+	if (validate_wire(&jobs__v1__request__descriptor, buf, len, why, sizeof why) != 0) {
+		call_fail(c, ST(INVALID_ARGUMENT), "bad request: %s", why);
+		return LANE_NONE;
+	}
+	req = jobs__v1__request__unpack(arena_allocator(a), len, buf);
+	if (req == NULL) {
+		call_fail(c, ST(INVALID_ARGUMENT), "bad request: not a jobs.v1.Request");
+		return LANE_NONE;
+	}
+	c->req = req;
+	c->resp.request_id = req->request_id;
+	if (strlen(req->request_id) > 128) {
+		c->resp.request_id = (char *)"";
+		call_fail(c, ST(INVALID_ARGUMENT), "request_id is longer than 128 bytes");
+		return LANE_NONE;
+	}
+	if (req->call_case == JOBS__V1__REQUEST__CALL__NOT_SET) {
+		if (req->base.n_unknown_fields > 0)
+			call_fail(c, ST(UNIMPLEMENTED),
+			          "this jobsd does not know the call in field %u of the request",
+			          req->base.unknown_fields[0].tag);
+		else
+			call_fail(c, ST(INVALID_ARGUMENT), "the request names no call");
+		return LANE_NONE;
+	}
+	c->method = (unsigned)req->call_case < MAX_CALL_FIELD ? by_field[req->call_case] : NULL;
+	if (c->method == NULL) {
+		call_fail(c, ST(UNIMPLEMENTED), "call field %d has no handler",
+		          (int)req->call_case);
+		return LANE_NONE;
+	}
+	if (call_expired(c, now_us))
+		return LANE_NONE;
+	return c->method->lane;
+}
+
+bool
+call_expired(call *c, int64_t now_us)
+{
+	int64_t deadline_us;
+
+	if (c->req == NULL || c->req->deadline_ms <= 0)
+		return false;
+	deadline_us = c->req->deadline_ms * 1000;
+	if (now_us < deadline_us)
+		return false;
+	call_fail(c, ST(DEADLINE_EXCEEDED), "the deadline passed %lld ms before %s could start",
+	          (long long)((now_us - deadline_us) / 1000), c->method ? c->method->name : "the call");
+	return true;
+}
+
+void
+call_run(call *c)
+{
+	const struct method *m = c->method;
+	const ProtobufCMessageDescriptor *od = m->out_field->descriptor;
+	const void *in = *(void *const *)((const char *)c->req + m->in_field->offset);
+	ProtobufCMessage *out = arena_alloc(c->arena, od->sizeof_message);
+
+	if (out == NULL) {
+		call_fail(c, ST(RESOURCE_EXHAUSTED), "out of memory for the response");
+		return;
+	}
+	od->message_init(out);
+	/* Put the output into Response.result: its pointer and the case. */
+	*(void **)((char *)&c->resp + m->out_field->offset) = out;
+	*(uint32_t *)((char *)&c->resp + m->out_field->quantifier_offset) = m->out_field->id;
+	c->resp.code = ST(OK);
+	c->resp.message = (char *)"";
+	if (m->handler(c, in, out) != 0 && c->resp.code == ST(OK))
+		call_fail(c, ST(INTERNAL), "%s failed without saying why", m->name);
+}
+
+size_t
+call_packed_size(const call *c)
+{
+	return jobs__v1__response__get_packed_size(&c->resp);
+}
+
+void
+call_pack(const call *c, uint8_t *buf)
+{
+	jobs__v1__response__pack(&c->resp, buf);
+}

@@ -1,0 +1,101 @@
+/*
+ * dispatch.h: one call from bytes to response, and the method table.
+ *
+ * A `call` is one request being served: the decoded Request, the Response
+ * being built, the arena both live in and the store connection the lane that
+ * runs it lends. Every handler has the same signature and finds what it needs
+ * in the call.
+ *
+ * The method table in dispatch.c names each call once, with its handler and
+ * the lane it runs on. dispatch_init() binds it to the proto's service
+ * descriptor and to the Request/Response oneofs, and refuses to start if any
+ * of the four disagree.
+ */
+#ifndef JOBSD_DISPATCH_H
+#define JOBSD_DISPATCH_H
+
+#include "arena.h"
+#include "jobs/v1/jobs.pb-c.h"
+#include "store.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Where a call runs (lanes.h). */
+enum lane {
+	LANE_NONE,   /* nothing to run: the response is already decided (an error) */
+	LANE_INLINE, /* on the thread that received it: short, bounded reads */
+	LANE_READ,   /* on a reader thread: reads that may take a while */
+	LANE_WRITE,  /* in the writer's next group commit */
+};
+
+/* What Health reports and the limits calls obey. Owned by main; lives as long
+ * as the server. */
+struct server_info {
+	const char *version;
+	int64_t started_us;
+	uint32_t max_message_bytes;
+	atomic_bool draining;
+};
+
+struct method;
+
+typedef struct call {
+	arena *arena;                   /* everything below is allocated here */
+	store *db;                      /* lent by the lane for call_run() */
+	const struct server_info *info;
+	Jobs__V1__Request *req;         /* NULL until decoded */
+	Jobs__V1__Response resp;        /* the answer being built */
+	const struct method *method;    /* NULL until decoded */
+	int64_t now_us;                 /* wall clock when the call was received */
+} call;
+
+/*
+ * A handler: validates `in`, works on c->db, fills `out` (already
+ * initialised, allocated from c->arena). Returns 0, or the status it set with
+ * call_fail(). It never sends, never commits: the lane does.
+ */
+typedef int (*handler_fn)(call *c, const void *in, void *out);
+
+/* method.flags */
+#define METHOD_PROBE 1u /* answered while draining (and, later, without a token) */
+
+struct method {
+	const char *name; /* as in the service block */
+	handler_fn handler;
+	enum lane lane;
+	unsigned flags;
+	/* Filled by dispatch_init(). */
+	const ProtobufCMethodDescriptor *desc;
+	const ProtobufCFieldDescriptor *in_field;  /* in Request.call */
+	const ProtobufCFieldDescriptor *out_field; /* in Response.result */
+};
+
+/* Binds the method table to the proto. Returns 0, or -1 with a reason. */
+int dispatch_init(char *err, size_t errlen);
+
+/* The bound table, for tests: *n entries, in service order. */
+const struct method *dispatch_methods(size_t *n);
+
+/* Starts a call on bytes received: sets up `c`, decodes into c->arena and
+ * checks the envelope. Returns the lane to run it on; LANE_NONE when
+ * c->resp already holds the answer (malformed, unknown call, ...). */
+enum lane call_decode(call *c, arena *a, const struct server_info *info, const void *buf,
+                      size_t len, int64_t now_us);
+
+/* True (and c->resp set to DEADLINE_EXCEEDED) when the call's deadline has
+ * passed at `now_us`: lanes check before starting work. */
+bool call_expired(call *c, int64_t now_us);
+
+/* Runs the call's handler on c->db and records its answer in c->resp. */
+void call_run(call *c);
+
+/* Sets the response's code and message and drops any result. Returns code. */
+int call_fail(call *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The encoded response: its size, and the encoding into buf[0..size). */
+size_t call_packed_size(const call *c);
+void call_pack(const call *c, uint8_t *buf);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * handlers.h: one function per call of the Jobs service.
+ *
+ * Each is a handler_fn (dispatch.h): it validates its input, asks the store,
+ * and fills its output. No SQL and no sockets: the store and the lanes own
+ * those. The method table in dispatch.c is the only caller.
+ */
+#ifndef JOBSD_HANDLERS_H
+#define JOBSD_HANDLERS_H
+
+#include "dispatch.h"
+
+int handle_create_job(call *c, const void *in, void *out);
+int handle_get_job(call *c, const void *in, void *out);
+int handle_update_job(call *c, const void *in, void *out);
+int handle_delete_job(call *c, const void *in, void *out);
+int handle_list_jobs(call *c, const void *in, void *out);
+int handle_health(call *c, const void *in, void *out);
+
+/* Limits the handlers enforce, for the tests and the docs. */
+#define LIST_DEFAULT_PAGE_SIZE 50
+#define LIST_MAX_PAGE_SIZE     1000
+/* A page stops growing once its jobs' text passes this, so that a page of
+ * large jobs stays well under any sane receive limit. */
+#define LIST_MAX_PAGE_BYTES (4u << 20)
+
+/* The most bytes field `name` of a Job may hold; 0 if it has no limit. */
+size_t job_field_limit(const char *name);
+
+#endif

@@ -1,0 +1,382 @@
+/*
+ * lanes.c: see lanes.h.
+ *
+ * Threads and what they hold:
+ *   reader threads   one reader store each, for life; they pop the read queue.
+ *   writer thread    the writer store; pops up to max_batch calls at a time.
+ *   inline callers   borrow a reader store from `pool` (a stack, grown on
+ *                    demand: at most one per thread that ever runs inline).
+ * Queues are FIFO lists under one mutex each, with a condition variable.
+ */
+#include "lanes.h"
+#include "clock.h"
+#include "log.h"
+#include "status.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+struct queue {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	lane_item *head, *tail;
+	bool stopping;
+};
+
+struct lanes {
+	struct lanes_options opt;
+	store *writer;
+	struct queue rq, wq;
+	pthread_t *reader_threads;
+	store **reader_stores;
+	int n_readers; /* threads started */
+	pthread_t writer_thread;
+	bool writer_started;
+
+	pthread_mutex_t pool_mu; /* the inline lane's connections */
+	store **pool;
+	int pool_len, pool_cap;
+};
+
+/* ---- queues ------------------------------------------------------------ */
+
+static void
+queue_init(struct queue *q)
+{
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	q->head = q->tail = NULL;
+	q->stopping = false;
+}
+
+static void
+queue_push(struct queue *q, lane_item *it)
+{
+	it->next = NULL;
+	pthread_mutex_lock(&q->mu);
+	if (q->tail != NULL)
+		q->tail->next = it;
+	else
+		q->head = it;
+	q->tail = it;
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* Waits for work; takes up to `max` items into out[]. Returns how many, 0
+ * once the queue is stopping (what was still queued is then answered
+ * UNAVAILABLE by the thread that sees 0). */
+static size_t
+queue_pop(struct queue *q, lane_item **out, size_t max)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&q->mu);
+	while (q->head == NULL && !q->stopping)
+		pthread_cond_wait(&q->cv, &q->mu);
+	if (!q->stopping) {
+		while (n < max && q->head != NULL) {
+			out[n++] = q->head;
+			q->head = q->head->next;
+		}
+		if (q->head == NULL)
+			q->tail = NULL;
+	}
+	pthread_mutex_unlock(&q->mu);
+	return n;
+}
+
+/* Answers everything still queued with UNAVAILABLE. */
+static void
+queue_flush(struct queue *q)
+{
+	lane_item *it, *next;
+
+	pthread_mutex_lock(&q->mu);
+	it = q->head;
+	q->head = q->tail = NULL;
+	pthread_mutex_unlock(&q->mu);
+	for (; it != NULL; it = next) {
+		next = it->next;
+		call_fail(it->call, ST(UNAVAILABLE), "jobsd is shutting down; retry elsewhere or later");
+		it->done(it);
+	}
+}
+
+static void
+queue_stop(struct queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->stopping = true;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+static void
+queue_fini(struct queue *q)
+{
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->cv);
+}
+
+/* ---- the write lane ---------------------------------------------------- */
+
+void
+lanes_write_group(store *db, call **calls, size_t n)
+{
+	int rv;
+
+	if ((rv = store_begin(db)) != 0) {
+		for (size_t i = 0; i < n; i++)
+			call_fail(calls[i], rv, "cannot start a write: %s", store_errmsg(db));
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		call *c = calls[i];
+
+		if (call_expired(c, clock_now_us()))
+			continue;
+		if ((rv = store_savepoint(db)) != 0) {
+			call_fail(c, rv, "cannot start a write: %s", store_errmsg(db));
+			continue;
+		}
+		c->db = db;
+		call_run(c);
+		rv = c->resp.code == ST(OK) ? store_release(db) : store_rollback_to(db);
+		if (rv != 0) {
+			/* The transaction is in an unknown state: give it all up. */
+			log_error("savepoint failed: %s", store_errmsg(db));
+			store_rollback(db);
+			for (size_t k = 0; k < n; k++)
+				call_fail(calls[k], rv, "write failed: %s; nothing was written",
+				          store_errmsg(db));
+			return;
+		}
+	}
+	if ((rv = store_commit(db)) != 0) {
+		log_error("commit of %zu calls failed: %s", n, store_errmsg(db));
+		store_rollback(db);
+		for (size_t i = 0; i < n; i++)
+			if (calls[i]->resp.code == ST(OK))
+				call_fail(calls[i], rv, "commit failed: %s; nothing was written",
+				          store_errmsg(db));
+	}
+}
+
+void
+lanes_serve_sync(store *db, call *c)
+{
+	if (c->method->lane == LANE_WRITE) {
+		lanes_write_group(db, &c, 1);
+	} else {
+		c->db = db;
+		call_run(c);
+	}
+}
+
+static void *
+writer_main(void *arg)
+{
+	lanes *l = arg;
+	size_t max = (size_t)l->opt.max_batch, n;
+	lane_item **items = calloc(max, sizeof *items);
+	call **calls = calloc(max, sizeof *calls);
+
+	if (items == NULL || calls == NULL) {
+		log_error("writer: out of memory; writes fail");
+		max = 0;
+	}
+	for (;;) {
+		if (max == 0) {
+			lane_item *one;
+			if (queue_pop(&l->wq, &one, 1) == 0)
+				break;
+			call_fail(one->call, ST(RESOURCE_EXHAUSTED), "the writer is out of memory");
+			one->done(one);
+			continue;
+		}
+		if ((n = queue_pop(&l->wq, items, max)) == 0)
+			break;
+		for (size_t i = 0; i < n; i++)
+			calls[i] = items[i]->call;
+		lanes_write_group(l->writer, calls, n);
+		for (size_t i = 0; i < n; i++)
+			items[i]->done(items[i]);
+	}
+	queue_flush(&l->wq);
+	free(items);
+	free(calls);
+	return NULL;
+}
+
+/* ---- the read lanes ---------------------------------------------------- */
+
+struct reader_arg {
+	lanes *l;
+	store *db;
+};
+
+static void *
+reader_main(void *arg)
+{
+	lanes *l = ((struct reader_arg *)arg)->l;
+	store *db = ((struct reader_arg *)arg)->db;
+	lane_item *it;
+
+	free(arg);
+	while (queue_pop(&l->rq, &it, 1) == 1) {
+		if (!call_expired(it->call, clock_now_us())) {
+			it->call->db = db;
+			call_run(it->call);
+		}
+		it->done(it);
+	}
+	queue_flush(&l->rq);
+	return NULL;
+}
+
+static store *
+pool_get(lanes *l)
+{
+	store *st = NULL;
+	char err[256];
+
+	pthread_mutex_lock(&l->pool_mu);
+	if (l->pool_len > 0)
+		st = l->pool[--l->pool_len];
+	pthread_mutex_unlock(&l->pool_mu);
+	if (st == NULL && store_open(&st, l->opt.db_path, &l->opt.reader, err, sizeof err) != 0)
+		log_error("cannot open a reader connection: %s", err);
+	return st;
+}
+
+static void
+pool_put(lanes *l, store *st)
+{
+	pthread_mutex_lock(&l->pool_mu);
+	if (l->pool_len == l->pool_cap) {
+		int cap = l->pool_cap ? l->pool_cap * 2 : 8;
+		store **p = realloc(l->pool, sizeof *p * (size_t)cap);
+
+		if (p == NULL) {
+			pthread_mutex_unlock(&l->pool_mu);
+			store_close(st);
+			return;
+		}
+		l->pool = p;
+		l->pool_cap = cap;
+	}
+	l->pool[l->pool_len++] = st;
+	pthread_mutex_unlock(&l->pool_mu);
+}
+
+void
+lanes_run_inline(lanes *l, call *c)
+{
+	store *db = pool_get(l);
+
+	if (db == NULL) {
+		call_fail(c, ST(UNAVAILABLE), "cannot open the database for reading");
+		return;
+	}
+	c->db = db;
+	call_run(c);
+	c->db = NULL;
+	pool_put(l, db);
+}
+
+void
+lanes_submit(lanes *l, enum lane lane, lane_item *it)
+{
+	queue_push(lane == LANE_WRITE ? &l->wq : &l->rq, it);
+}
+
+/* ---- start and stop ---------------------------------------------------- */
+
+int
+lanes_start(lanes **out, store *writer, const struct lanes_options *opt, char *err, size_t errlen)
+{
+	lanes *l = calloc(1, sizeof *l);
+	int rv;
+
+	*out = NULL;
+	if (l == NULL) {
+		store_close(writer);
+		snprintf(err, errlen, "out of memory");
+		return ST(RESOURCE_EXHAUSTED);
+	}
+	l->opt = *opt;
+	l->writer = writer;
+	queue_init(&l->rq);
+	queue_init(&l->wq);
+	pthread_mutex_init(&l->pool_mu, NULL);
+	l->reader_threads = calloc((size_t)opt->readers, sizeof *l->reader_threads);
+	l->reader_stores = calloc((size_t)opt->readers, sizeof *l->reader_stores);
+	if (l->reader_threads == NULL || l->reader_stores == NULL) {
+		snprintf(err, errlen, "out of memory");
+		rv = ST(RESOURCE_EXHAUSTED);
+		goto failed;
+	}
+	for (int i = 0; i < opt->readers; i++) {
+		struct reader_arg *ra = malloc(sizeof *ra);
+		store *db;
+
+		if (ra == NULL) {
+			snprintf(err, errlen, "out of memory");
+			rv = ST(RESOURCE_EXHAUSTED);
+			goto failed;
+		}
+		if ((rv = store_open(&db, opt->db_path, &opt->reader, err, errlen)) != 0) {
+			free(ra);
+			goto failed;
+		}
+		ra->l = l;
+		ra->db = db;
+		if (pthread_create(&l->reader_threads[i], NULL, reader_main, ra) != 0) {
+			store_close(db);
+			free(ra);
+			snprintf(err, errlen, "cannot start a reader thread");
+			rv = ST(RESOURCE_EXHAUSTED);
+			goto failed;
+		}
+		/* The thread owns ra; db is closed here after the join. */
+		l->reader_stores[l->n_readers++] = db;
+	}
+	if (pthread_create(&l->writer_thread, NULL, writer_main, l) != 0) {
+		snprintf(err, errlen, "cannot start the writer thread");
+		rv = ST(RESOURCE_EXHAUSTED);
+		goto failed;
+	}
+	l->writer_started = true;
+	*out = l;
+	return 0;
+failed:
+	lanes_stop(l);
+	return rv;
+}
+
+void
+lanes_stop(lanes *l)
+{
+	if (l == NULL)
+		return;
+	queue_stop(&l->rq);
+	queue_stop(&l->wq);
+	for (int i = 0; i < l->n_readers; i++)
+		pthread_join(l->reader_threads[i], NULL);
+	if (l->writer_started)
+		pthread_join(l->writer_thread, NULL);
+	for (int i = 0; i < l->n_readers; i++)
+		store_close(l->reader_stores[i]);
+	for (int i = 0; i < l->pool_len; i++)
+		store_close(l->pool[i]);
+	store_close(l->writer); /* last: it checkpoints the WAL */
+	free(l->reader_stores);
+	free(l->reader_threads);
+	free(l->pool);
+	pthread_mutex_destroy(&l->pool_mu);
+	queue_fini(&l->rq);
+	queue_fini(&l->wq);
+	free(l);
+}

@@ -1,0 +1,353 @@
+/*
+ * main.c: jobsd's flags, signals, start-up and orderly shutdown. Nothing else.
+ *
+ * Start: parse flags -> lock the database (one jobsd per database) -> open
+ * and migrate it -> start the lanes (reader and writer threads) -> start rpc
+ * (socket, contexts, listeners) -> wait for SIGINT or SIGTERM.
+ * Stop: drain (new calls get UNAVAILABLE, calls in flight finish, for at most
+ * --drain-timeout) -> stop the lanes (answering what is still queued) ->
+ * close the socket -> the writer checkpoints and closes the database -> exit 0.
+ */
+#include "clock.h"
+#include "dispatch.h"
+#include "lanes.h"
+#include "log.h"
+#include "rpc.h"
+#include "status.h"
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_URL "tcp://127.0.0.1:7460"
+
+static const char usage[] =
+    "usage: jobsd [OPTIONS]\n"
+    "\n"
+    "Serves video-ad campaign jobs over nng req/rep (see proto/README.md).\n"
+    "\n"
+    "  -l, --listen URL          listen on URL (tcp://HOST:PORT or ipc:///PATH);\n"
+    "                            repeat for more; default " DEFAULT_URL "\n"
+    "  -d, --db PATH             the SQLite database; default\n"
+    "                            $XDG_DATA_HOME/jobsd/jobs.db (~/.local/share/jobsd/jobs.db)\n"
+    "  -w, --workers N           reader threads for slow reads; default 2 per CPU, 2..16\n"
+    "      --max-message-size N  largest request in bytes (K and M suffixes: KiB, MiB);\n"
+    "                            default 1M\n"
+    "      --max-inflight N      calls served at once before RESOURCE_EXHAUSTED; default 128\n"
+    "      --max-batch N         most writes in one group commit; default 256\n"
+    "      --sync MODE           full (default): every acknowledged write survives a crash\n"
+    "                            of jobsd or of the machine; normal: survives a crash of\n"
+    "                            jobsd, the last writes may be lost on power loss; off:\n"
+    "                            no fsync at all, a power loss may corrupt the database\n"
+    "      --drain-timeout MS    at SIGINT/SIGTERM, wait this long for calls in flight;\n"
+    "                            default 10000\n"
+    "      --log-level LEVEL     debug, info (default), warn or error\n"
+    "  -h, --help                this text\n"
+    "  -V, --version             the version\n";
+
+struct config {
+	const char **urls;
+	size_t n_urls;
+	char *db_path;
+	int workers;
+	size_t max_message_bytes;
+	int max_inflight;
+	int max_batch;
+	enum store_sync sync;
+	int drain_timeout_ms;
+};
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("jobsd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'jobsd --help'.\n", stderr);
+	exit(2);
+}
+
+static long
+parse_number(const char *flag, const char *s, long min, long max, bool size_suffix)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (size_suffix && (*end == 'K' || *end == 'k') && end[1] == '\0' && v < LONG_MAX / 1024)
+		v *= 1024, end++;
+	else if (size_suffix && (*end == 'M' || *end == 'm') && end[1] == '\0' &&
+	         v < LONG_MAX / (1024 * 1024))
+		v *= 1024 * 1024, end++;
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		usage_error("%s wants a number from %ld to %ld, not '%s'", flag, min, max, s);
+	return v;
+}
+
+/* $XDG_DATA_HOME/jobsd/jobs.db, else ~/.local/share/jobsd/jobs.db. Malloc'd. */
+static char *
+default_db_path(void)
+{
+	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+	char *path;
+
+	if (xdg != NULL && xdg[0] == '/') {
+		if (asprintf(&path, "%s/jobsd/jobs.db", xdg) < 0)
+			return NULL;
+	} else if (home != NULL && home[0] != '\0') {
+		if (asprintf(&path, "%s/.local/share/jobsd/jobs.db", home) < 0)
+			return NULL;
+	} else {
+		return NULL;
+	}
+	return path;
+}
+
+/* mkdir -p of the directory part of `path`, private to the user. */
+static int
+make_parent_dirs(const char *path)
+{
+	char dir[PATH_MAX];
+
+	if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
+		return -1;
+	for (char *p = dir + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return 0;
+}
+
+static void
+parse_flags(int argc, char **argv, struct config *cfg)
+{
+	enum { OPT_MAX_MSG = 256, OPT_MAX_INFLIGHT, OPT_MAX_BATCH, OPT_SYNC, OPT_DRAIN, OPT_LOG };
+	static const struct option options[] = {
+	    {"listen", required_argument, NULL, 'l'},
+	    {"db", required_argument, NULL, 'd'},
+	    {"workers", required_argument, NULL, 'w'},
+	    {"max-message-size", required_argument, NULL, OPT_MAX_MSG},
+	    {"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
+	    {"max-batch", required_argument, NULL, OPT_MAX_BATCH},
+	    {"sync", required_argument, NULL, OPT_SYNC},
+	    {"drain-timeout", required_argument, NULL, OPT_DRAIN},
+	    {"log-level", required_argument, NULL, OPT_LOG},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int c;
+
+	cfg->workers = ncpu < 1 ? 2 : ncpu > 8 ? 16 : (int)ncpu * 2;
+	if (cfg->workers < 2)
+		cfg->workers = 2;
+	cfg->max_message_bytes = 1 << 20;
+	cfg->max_inflight = 128;
+	cfg->max_batch = 256;
+	cfg->sync = STORE_SYNC_FULL;
+	cfg->drain_timeout_ms = 10000;
+	cfg->urls = calloc((size_t)argc + 1, sizeof *cfg->urls);
+	if (cfg->urls == NULL)
+		usage_error("out of memory");
+
+	while ((c = getopt_long(argc, argv, "l:d:w:hV", options, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			cfg->urls[cfg->n_urls++] = optarg;
+			break;
+		case 'd':
+			free(cfg->db_path);
+			cfg->db_path = strdup(optarg);
+			break;
+		case 'w':
+			cfg->workers = (int)parse_number("--workers", optarg, 1, 256, false);
+			break;
+		case OPT_MAX_MSG:
+			cfg->max_message_bytes = (size_t)parse_number("--max-message-size", optarg,
+			                                              1024, 256L << 20, true);
+			break;
+		case OPT_MAX_INFLIGHT:
+			cfg->max_inflight = (int)parse_number("--max-inflight", optarg, 1, 65536, false);
+			break;
+		case OPT_MAX_BATCH:
+			cfg->max_batch = (int)parse_number("--max-batch", optarg, 1, 65536, false);
+			break;
+		case OPT_SYNC:
+			if (strcmp(optarg, "off") == 0)
+				cfg->sync = STORE_SYNC_OFF;
+			else if (strcmp(optarg, "normal") == 0)
+				cfg->sync = STORE_SYNC_NORMAL;
+			else if (strcmp(optarg, "full") == 0)
+				cfg->sync = STORE_SYNC_FULL;
+			else
+				usage_error("--sync wants off, normal or full, not '%s'", optarg);
+			break;
+		case OPT_DRAIN:
+			cfg->drain_timeout_ms =
+			    (int)parse_number("--drain-timeout", optarg, 0, 3600 * 1000, false);
+			break;
+		case OPT_LOG:
+			if (strcmp(optarg, "debug") == 0)
+				log_set_level(LOG_DEBUG);
+			else if (strcmp(optarg, "info") == 0)
+				log_set_level(LOG_INFO);
+			else if (strcmp(optarg, "warn") == 0)
+				log_set_level(LOG_WARN);
+			else if (strcmp(optarg, "error") == 0)
+				log_set_level(LOG_ERROR);
+			else
+				usage_error("--log-level wants debug, info, warn or error");
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
+		case 'V':
+			printf("jobsd %s\n", JOBS_VERSION);
+			exit(0);
+		default:
+			fputs("Try 'jobsd --help'.\n", stderr);
+			exit(2);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+	if (cfg->n_urls == 0)
+		cfg->urls[cfg->n_urls++] = DEFAULT_URL;
+	if (cfg->db_path == NULL && (cfg->db_path = default_db_path()) == NULL)
+		usage_error("no --db given and neither XDG_DATA_HOME nor HOME is set");
+}
+
+/*
+ * One jobsd per database: an exclusive flock on DB.lock, held until exit,
+ * with our pid in it for the message the next one prints. Returns the fd, or
+ * -1 after printing why.
+ */
+static int
+lock_database(const char *db_path)
+{
+	char lock[PATH_MAX], pid[32] = "";
+	int fd;
+	ssize_t n;
+
+	snprintf(lock, sizeof lock, "%s.lock", db_path);
+	if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		log_error("cannot create %s: %s", lock, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		n = pread(fd, pid, sizeof pid - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		log_error("another jobsd%s%s%s is using %s; one jobsd per database",
+		          *pid ? " (pid " : "", pid, *pid ? ")" : "", db_path);
+		close(fd);
+		return -1;
+	}
+	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		log_warn("cannot write the pid into %s", lock);
+	return fd;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config cfg = {0};
+	struct server_info info = {.version = JOBS_VERSION};
+	store_options wopt = {0};
+	struct lanes_options lopt = {0};
+	struct rpc_options ropt = {0};
+	lanes *ln = NULL;
+	rpc *net = NULL;
+	store *writer = NULL;
+	char err[512];
+	sigset_t sigs;
+	int lock_fd, sig, left;
+
+	parse_flags(argc, argv, &cfg);
+
+	/* Signals are taken by sigwait() below: block them before any thread
+	 * (ours or nng's) exists, so that every thread inherits the mask. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (dispatch_init(err, sizeof err) != 0) {
+		log_error("the dispatch table does not match the contract: %s", err);
+		return 1;
+	}
+	if (make_parent_dirs(cfg.db_path) != 0) {
+		log_error("cannot create the directory of %s: %s", cfg.db_path, strerror(errno));
+		return 1;
+	}
+	if ((lock_fd = lock_database(cfg.db_path)) < 0)
+		return 1;
+
+	wopt.sync = cfg.sync;
+	if (store_open(&writer, cfg.db_path, &wopt, err, sizeof err) != 0) {
+		log_error("%s", err);
+		return 1;
+	}
+	info.started_us = clock_now_us();
+	info.max_message_bytes = (uint32_t)cfg.max_message_bytes;
+	lopt.db_path = cfg.db_path;
+	lopt.reader.reader = true;
+	lopt.readers = cfg.workers;
+	lopt.max_batch = cfg.max_batch;
+	if (lanes_start(&ln, writer, &lopt, err, sizeof err) != 0) {
+		log_error("%s", err);
+		return 1;
+	}
+	ropt.urls = cfg.urls;
+	ropt.n_urls = cfg.n_urls;
+	ropt.max_message_bytes = cfg.max_message_bytes;
+	ropt.max_inflight = cfg.max_inflight;
+	ropt.lanes = ln;
+	ropt.info = &info;
+	if (rpc_start(&net, &ropt, err, sizeof err) != 0) {
+		log_error("%s", err);
+		lanes_stop(ln);
+		return 1;
+	}
+	for (size_t i = 0; i < cfg.n_urls; i++)
+		log_info("listening on %s", cfg.urls[i]);
+	log_info("jobsd %s serving %s (schema %d, %d readers, sync %s)", JOBS_VERSION, cfg.db_path,
+	         STORE_SCHEMA_VERSION, cfg.workers,
+	         cfg.sync == STORE_SYNC_FULL ? "full" : cfg.sync == STORE_SYNC_NORMAL ? "normal" : "off");
+
+	if (sigwait(&sigs, &sig) != 0)
+		sig = SIGTERM;
+	log_info("%s: draining (at most %d ms)", strsignal(sig), cfg.drain_timeout_ms);
+	if ((left = rpc_drain(net, cfg.drain_timeout_ms)) > 0)
+		log_warn("%d calls still in flight after the drain timeout; answering UNAVAILABLE",
+		         left);
+	lanes_stop(ln);
+	rpc_stop(net);
+	close(lock_fd);
+	log_info("stopped cleanly");
+	free(cfg.db_path);
+	free(cfg.urls);
+	return 0;
+}

@@ -1,0 +1,309 @@
+/*
+ * rpc.c: see rpc.h.
+ *
+ * Each `work` is one context of the pool, with its own aio, arena and call,
+ * driven by work_cb() through three states:
+ *
+ *   RECV  waiting for a request. On arrival: decode (dispatch.c), refuse what
+ *         must be refused (draining, too many in flight), then run it inline
+ *         and send, or hand it to a lane and become BUSY.
+ *   BUSY  a lane owns the call; its done() (work_done) sends the answer.
+ *   SEND  the answer is on its way; then the arena is reset and we RECV.
+ *
+ * The pool has max_inflight + SPARE contexts: the spare ones are what lets us
+ * answer RESOURCE_EXHAUSTED at once rather than leave callers queued in
+ * sockets. The response reuses the request's nng_msg.
+ */
+#include "rpc.h"
+#include "clock.h"
+#include "log.h"
+#include "status.h"
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/supplemental/util/platform.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#define SPARE            32
+#define ARENA_FIRST_SIZE (16 * 1024)
+
+struct work {
+	enum { W_RECV, W_BUSY, W_SEND } state;
+	rpc *r;
+	nng_aio *aio;
+	nng_ctx ctx;
+	nng_msg *msg;
+	arena arena;
+	call call;
+	lane_item item;
+};
+
+struct rpc {
+	struct rpc_options opt;
+	nng_socket sock;
+	bool sock_open;
+	struct work *works;
+	int n_works;
+	atomic_int inflight;
+	atomic_bool closing;
+	int *lock_fds; /* one per ipc:// URL */
+	size_t n_locks;
+};
+
+/* ---- a call's life ------------------------------------------------------ */
+
+static void
+respond(struct work *w)
+{
+	size_t n = call_packed_size(&w->call);
+
+	nng_msg_clear(w->msg);
+	if (nng_msg_realloc(w->msg, n) != 0) {
+		call_fail(&w->call, ST(RESOURCE_EXHAUSTED), "out of memory for a %zu-byte response", n);
+		n = call_packed_size(&w->call);
+		if (nng_msg_realloc(w->msg, n) != 0) {
+			/* Not even a small answer fits: drop it; the caller will time out. */
+			nng_msg_free(w->msg);
+			w->msg = NULL;
+			arena_reset(&w->arena);
+			atomic_fetch_sub(&w->r->inflight, 1);
+			w->state = W_RECV;
+			nng_ctx_recv(w->ctx, w->aio);
+			return;
+		}
+	}
+	call_pack(&w->call, nng_msg_body(w->msg));
+	nng_aio_set_msg(w->aio, w->msg);
+	w->msg = NULL; /* the aio has it now */
+	w->state = W_SEND;
+	nng_ctx_send(w->ctx, w->aio);
+}
+
+/* lane_item.done: a lane finished the call. */
+static void
+work_done(lane_item *it)
+{
+	respond((struct work *)((char *)it - offsetof(struct work, item)));
+}
+
+static void
+serve(struct work *w)
+{
+	rpc *r = w->r;
+	int inflight = atomic_fetch_add(&r->inflight, 1) + 1;
+	enum lane lane = call_decode(&w->call, &w->arena, r->opt.info, nng_msg_body(w->msg),
+	                             nng_msg_len(w->msg), clock_now_us());
+
+	if (lane != LANE_NONE && atomic_load(&r->opt.info->draining) &&
+	    !(w->call.method->flags & METHOD_PROBE)) {
+		call_fail(&w->call, ST(UNAVAILABLE), "jobsd is shutting down; retry elsewhere or later");
+		lane = LANE_NONE;
+	} else if (lane != LANE_NONE && inflight > r->opt.max_inflight) {
+		call_fail(&w->call, ST(RESOURCE_EXHAUSTED),
+		          "%d calls in flight, more than the limit of %d; retry with backoff",
+		          inflight, r->opt.max_inflight);
+		lane = LANE_NONE;
+	}
+	switch (lane) {
+	case LANE_NONE:
+		respond(w);
+		break;
+	case LANE_INLINE:
+		lanes_run_inline(r->opt.lanes, &w->call);
+		respond(w);
+		break;
+	case LANE_READ:
+	case LANE_WRITE:
+		w->state = W_BUSY;
+		w->item.call = &w->call;
+		w->item.done = work_done;
+		lanes_submit(r->opt.lanes, lane, &w->item);
+		break;
+	}
+}
+
+static void
+work_cb(void *arg)
+{
+	struct work *w = arg;
+	int rv = nng_aio_result(w->aio);
+
+	switch (w->state) {
+	case W_RECV:
+		if (rv != 0) {
+			if (rv == NNG_ECLOSED || atomic_load(&w->r->closing))
+				return;
+			log_warn("receive failed: %s", nng_strerror(rv));
+			nng_ctx_recv(w->ctx, w->aio);
+			return;
+		}
+		w->msg = nng_aio_get_msg(w->aio);
+		serve(w);
+		break;
+	case W_SEND:
+		if (rv != 0) {
+			/* Not sent (peer gone, socket closing): the message is still ours. */
+			nng_msg_free(nng_aio_get_msg(w->aio));
+		}
+		arena_reset(&w->arena);
+		atomic_fetch_sub(&w->r->inflight, 1);
+		if (rv == NNG_ECLOSED || atomic_load(&w->r->closing))
+			return;
+		w->state = W_RECV;
+		nng_ctx_recv(w->ctx, w->aio);
+		break;
+	case W_BUSY:
+		break; /* no aio is pending while a lane has the call */
+	}
+}
+
+/* ---- listeners ---------------------------------------------------------- */
+
+/* For ipc://PATH: takes PATH.lock, so that a second jobsd cannot listen on
+ * (and so break) the path of a live one. */
+static int
+lock_ipc_path(rpc *r, const char *url, char *err, size_t errlen)
+{
+	char lock[4096];
+	int fd;
+
+	snprintf(lock, sizeof lock, "%s.lock", url + strlen("ipc://"));
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create %s: %s", lock, strerror(errno));
+		return ST(UNAVAILABLE);
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		snprintf(err, errlen, "%s is in use by another jobsd (%s is locked)", url, lock);
+		close(fd);
+		return ST(FAILED_PRECONDITION);
+	}
+	r->lock_fds[r->n_locks++] = fd;
+	return 0;
+}
+
+static int
+listen_on(rpc *r, const char *url, char *err, size_t errlen)
+{
+	nng_listener l;
+	int rv;
+	bool ipc = strncmp(url, "ipc://", 6) == 0;
+
+	if (ipc && (rv = lock_ipc_path(r, url, err, errlen)) != 0)
+		return rv;
+	if ((rv = nng_listener_create(&l, r->sock, url)) != 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", url, nng_strerror(rv));
+		return ST(INVALID_ARGUMENT);
+	}
+	if (ipc && (rv = nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, 0600)) != 0) {
+		snprintf(err, errlen, "cannot set permissions on %s: %s", url, nng_strerror(rv));
+		return ST(INTERNAL);
+	}
+	if ((rv = nng_listener_start(l, 0)) != 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", url, nng_strerror(rv));
+		return ST(UNAVAILABLE);
+	}
+	return 0;
+}
+
+/* ---- start and stop ----------------------------------------------------- */
+
+int
+rpc_start(rpc **out, const struct rpc_options *opt, char *err, size_t errlen)
+{
+	rpc *r = calloc(1, sizeof *r);
+	int rv;
+
+	*out = NULL;
+	if (r == NULL)
+		goto nomem;
+	r->opt = *opt;
+	r->n_works = opt->max_inflight + SPARE;
+	r->works = calloc((size_t)r->n_works, sizeof *r->works);
+	r->lock_fds = calloc(opt->n_urls + 1, sizeof *r->lock_fds);
+	if (r->works == NULL || r->lock_fds == NULL)
+		goto nomem;
+	if ((rv = nng_rep0_open(&r->sock)) != 0) {
+		snprintf(err, errlen, "cannot open a rep0 socket: %s", nng_strerror(rv));
+		rpc_stop(r);
+		return ST(INTERNAL);
+	}
+	r->sock_open = true;
+	nng_socket_set_size(r->sock, NNG_OPT_RECVMAXSZ, opt->max_message_bytes);
+	for (int i = 0; i < r->n_works; i++) {
+		struct work *w = &r->works[i];
+
+		w->r = r;
+		if (arena_init(&w->arena, ARENA_FIRST_SIZE, 8 * opt->max_message_bytes + (1u << 24)) != 0)
+			goto nomem;
+		if ((rv = nng_aio_alloc(&w->aio, work_cb, w)) != 0 ||
+		    (rv = nng_ctx_open(&w->ctx, r->sock)) != 0) {
+			snprintf(err, errlen, "cannot set up context %d: %s", i, nng_strerror(rv));
+			rpc_stop(r);
+			return ST(RESOURCE_EXHAUSTED);
+		}
+	}
+	for (size_t i = 0; i < opt->n_urls; i++) {
+		if ((rv = listen_on(r, opt->urls[i], err, errlen)) != 0) {
+			rpc_stop(r);
+			return rv;
+		}
+	}
+	for (int i = 0; i < r->n_works; i++) {
+		r->works[i].state = W_RECV;
+		nng_ctx_recv(r->works[i].ctx, r->works[i].aio);
+	}
+	*out = r;
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	rpc_stop(r);
+	return ST(RESOURCE_EXHAUSTED);
+}
+
+int
+rpc_drain(rpc *r, int timeout_ms)
+{
+	int64_t until = clock_now_us() + (int64_t)timeout_ms * 1000;
+	int n;
+
+	atomic_store(&r->opt.info->draining, true);
+	while ((n = atomic_load(&r->inflight)) > 0 && clock_now_us() < until)
+		nng_msleep(5);
+	return n;
+}
+
+void
+rpc_stop(rpc *r)
+{
+	if (r == NULL)
+		return;
+	atomic_store(&r->closing, true);
+	if (r->sock_open)
+		nng_close(r->sock);
+	for (int i = 0; r->works != NULL && i < r->n_works; i++) {
+		struct work *w = &r->works[i];
+
+		if (w->aio != NULL) {
+			nng_aio_stop(w->aio);
+			nng_aio_free(w->aio);
+		}
+		if (w->msg != NULL)
+			nng_msg_free(w->msg);
+		arena_fini(&w->arena);
+	}
+	for (size_t i = 0; i < r->n_locks; i++)
+		close(r->lock_fds[i]);
+	free(r->lock_fds);
+	free(r->works);
+	free(r);
+}

@@ -1,0 +1,680 @@
+/*
+ * store.c: the jobs database on SQLite. See store.h for the interface.
+ *
+ * ON-DISK FORMAT (PRAGMA user_version = STORE_SCHEMA_VERSION)
+ *
+ *   jobs      one row per job. `seq` is the rowid: stable, never reused while
+ *             the row lives, the key any future index on the side (FTS) joins
+ *             on. `id` is the job id (UNIQUE, so Get, Update and Delete are
+ *             index seeks). Text fields are NOT NULL, '' when unset.
+ *             created_at and updated_at are microseconds since the Unix epoch,
+ *             UTC. `version` is the etag: a number from meta.last_version,
+ *             so it is never reused, not even after a delete. enhanced_settings
+ *             and extra hold JSON text or NULL when the job has none.
+ *   jobs_by_created  (created_at, id): the default listing order, newest first,
+ *             and its keyset position.
+ *   meta      key/value: 'last_version' is the highest version handed out.
+ *
+ * VERSION HISTORY (each step is one entry of migrations[], run in order in
+ * one transaction that also sets user_version):
+ *   1  jobs, jobs_by_created, meta.
+ *
+ * Journal: WAL. Readers never block the writer or each other; there is one
+ * writer connection per database (jobsd holds a lock file to make sure).
+ */
+#include "store.h"
+#include "status.h"
+
+#include <sqlite3.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- schema ------------------------------------------------------------ */
+
+static const char *const migrations[] = {
+    /* 1 */
+    "CREATE TABLE jobs ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  job_name TEXT NOT NULL,"
+    "  product TEXT NOT NULL,"
+    "  persona TEXT NOT NULL,"
+    "  setting TEXT NOT NULL,"
+    "  emotion TEXT NOT NULL,"
+    "  hook TEXT NOT NULL,"
+    "  elevenlabs_voice_id TEXT NOT NULL,"
+    "  language TEXT NOT NULL,"
+    "  brand_name TEXT NOT NULL,"
+    "  enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  enhanced_settings TEXT CONSTRAINT enhanced_settings_is_json"
+    "    CHECK (enhanced_settings IS NULL OR json_valid(enhanced_settings)),"
+    "  extra TEXT CONSTRAINT extra_is_object CHECK (extra IS NULL OR"
+    "    CASE WHEN json_valid(extra) THEN json_type(extra) = 'object' ELSE 0 END)"
+    ");"
+    "CREATE INDEX jobs_by_created ON jobs (created_at, id);"
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+    "INSERT INTO meta VALUES ('last_version', 0);",
+};
+
+_Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
+               "one migration per schema version");
+
+/* ---- statements -------------------------------------------------------- */
+
+/* Columns of a job, in the order row_to_job() reads them and bind_job() binds
+ * them (?1..?16). */
+#define JOB_COLUMNS                                                                                \
+	"id, job_name, product, persona, setting, emotion, hook, elevenlabs_voice_id, language, "  \
+	"brand_name, enabled, created_at, updated_at, version, enhanced_settings, extra"
+enum {
+	C_ID,
+	C_JOB_NAME,
+	C_PRODUCT,
+	C_PERSONA,
+	C_SETTING,
+	C_EMOTION,
+	C_HOOK,
+	C_VOICE,
+	C_LANGUAGE,
+	C_BRAND,
+	C_ENABLED,
+	C_CREATED,
+	C_UPDATED,
+	C_VERSION,
+	C_SETTINGS,
+	C_EXTRA,
+	N_COLUMNS
+};
+
+enum stmt_id {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_SAVEPOINT,
+	S_RELEASE,
+	S_ROLLBACK_TO,
+	S_META_SET,
+	S_INSERT,
+	S_REPLACE,
+	S_DELETE,
+	S_VERSION_OF,
+	S_GET,
+	S_LIST_FIRST,
+	S_LIST_AFTER,
+	S_JSON_TYPE,
+	S_JSON_RESERVED,
+	N_STMTS
+};
+
+static const struct {
+	bool writer_only;
+	const char *sql;
+} stmt_sql[N_STMTS] = {
+    [S_BEGIN] = {true, "BEGIN IMMEDIATE"},
+    [S_COMMIT] = {true, "COMMIT"},
+    [S_ROLLBACK] = {true, "ROLLBACK"},
+    [S_SAVEPOINT] = {true, "SAVEPOINT call"},
+    [S_RELEASE] = {true, "RELEASE call"},
+    [S_ROLLBACK_TO] = {true, "ROLLBACK TO call"},
+    [S_META_SET] = {true, "UPDATE meta SET value = ?2 WHERE key = ?1"},
+    [S_INSERT] = {true, "INSERT INTO jobs (" JOB_COLUMNS ") VALUES "
+                        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"},
+    /* Every column but id (the key) and created_at (?12, kept). */
+    [S_REPLACE] = {true, "UPDATE jobs SET (job_name, product, persona, setting, emotion, hook, "
+                         "elevenlabs_voice_id, language, brand_name, enabled, updated_at, version, "
+                         "enhanced_settings, extra) = (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                         "?13, ?14, ?15, ?16) WHERE id = ?1"},
+    [S_DELETE] = {true, "DELETE FROM jobs WHERE id = ?1 AND (?2 = 0 OR version = ?2)"},
+    [S_VERSION_OF] = {false, "SELECT version FROM jobs WHERE id = ?1"},
+    [S_GET] = {false, "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1"},
+    [S_LIST_FIRST] = {false, "SELECT " JOB_COLUMNS " FROM jobs "
+                             "ORDER BY created_at DESC, id DESC LIMIT ?1"},
+    [S_LIST_AFTER] = {false, "SELECT " JOB_COLUMNS " FROM jobs WHERE (created_at, id) < (?2, ?3) "
+                             "ORDER BY created_at DESC, id DESC LIMIT ?1"},
+    [S_JSON_TYPE] = {false, "SELECT CASE WHEN json_valid(?1) THEN json_type(?1) END"},
+    [S_JSON_RESERVED] = {false, "SELECT key FROM json_each(?1) "
+                                "WHERE key IN (SELECT value FROM json_each(?2)) LIMIT 1"},
+};
+
+struct store {
+	sqlite3 *db;
+	bool reader;
+	int schema_version;
+	int64_t last_version; /* writer: highest version handed out */
+	bool version_dirty;   /* writer: last_version not yet in meta */
+	sqlite3_stmt *stmt[N_STMTS];
+	char errmsg[256];
+};
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* Maps a SQLite result code to a status, remembering SQLite's message. */
+static int
+fail(store *st, int rc)
+{
+	snprintf(st->errmsg, sizeof st->errmsg, "%s", sqlite3_errmsg(st->db));
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+		return ST(UNAVAILABLE);
+	case SQLITE_FULL:
+	case SQLITE_NOMEM:
+	case SQLITE_TOOBIG:
+		return ST(RESOURCE_EXHAUSTED);
+	case SQLITE_CONSTRAINT:
+		return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY
+		           ? ST(ALREADY_EXISTS)
+		           : ST(INVALID_ARGUMENT);
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return ST(DATA_LOSS);
+	default:
+		return ST(INTERNAL);
+	}
+}
+
+const char *
+store_errmsg(const store *st)
+{
+	return st->errmsg;
+}
+
+int
+store_schema_version(const store *st)
+{
+	return st->schema_version;
+}
+
+/* Runs a statement that returns no rows and resets it. */
+static int
+run(store *st, enum stmt_id id)
+{
+	sqlite3_stmt *s = st->stmt[id];
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : fail(st, rc);
+}
+
+/* ---- open and close ---------------------------------------------------- */
+
+static int
+exec(store *st, const char *sql)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : fail(st, rc);
+}
+
+static int
+pragma_int(store *st, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+
+	if (rc != SQLITE_OK)
+		return fail(st, rc);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	else
+		rc = fail(st, rc);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : rc;
+}
+
+/* Brings the schema from user_version up to STORE_SCHEMA_VERSION, one
+ * transaction per step so that a failed step leaves the previous version. */
+static int
+migrate(store *st, char *err, size_t errlen)
+{
+	int64_t v;
+	int rv;
+
+	if ((rv = pragma_int(st, "PRAGMA user_version", &v)) != 0)
+		goto failed;
+	if (v > STORE_SCHEMA_VERSION) {
+		snprintf(err, errlen,
+		         "database schema version %" PRId64 " is newer than this jobsd's (%d)", v,
+		         STORE_SCHEMA_VERSION);
+		return ST(FAILED_PRECONDITION);
+	}
+	for (; v < STORE_SCHEMA_VERSION; v++) {
+		char sql[64];
+
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %" PRId64, v + 1);
+		if ((rv = exec(st, "BEGIN IMMEDIATE")) != 0)
+			goto failed;
+		if ((rv = exec(st, migrations[v])) != 0 || (rv = exec(st, sql)) != 0) {
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			goto failed;
+		}
+		if ((rv = exec(st, "COMMIT")) != 0)
+			goto failed;
+	}
+	return 0;
+failed:
+	snprintf(err, errlen, "schema migration failed: %s", st->errmsg);
+	return rv;
+}
+
+int
+store_open(store **out, const char *path, const store_options *opt, char *err, size_t errlen)
+{
+	static const char *const sync_pragma[] = {
+	    [STORE_SYNC_OFF] = "PRAGMA synchronous = OFF",
+	    [STORE_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
+	    [STORE_SYNC_FULL] = "PRAGMA synchronous = FULL",
+	};
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+	char sql[64];
+	store *st;
+	int64_t v;
+	int rc, rv;
+
+	*out = NULL;
+	if ((st = calloc(1, sizeof *st)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return ST(RESOURCE_EXHAUSTED);
+	}
+	st->reader = opt->reader;
+	if (!st->reader) {
+		/* Create the file ourselves so that it is private (0600); SQLite
+		 * gives its -wal and -shm files the same mode. */
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+			free(st);
+			return ST(UNAVAILABLE);
+		}
+		close(fd);
+	}
+	rc = sqlite3_open_v2(path, &st->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		rv = st->db != NULL ? fail(st, rc) : ST(RESOURCE_EXHAUSTED);
+		snprintf(err, errlen, "cannot open %s: %s", path, st->errmsg);
+		goto failed;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 5000);
+	snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", opt->cache_kib > 0 ? opt->cache_kib : 8192);
+	if ((rv = exec(st, sql)) != 0)
+		goto sqlfailed;
+
+	if (st->reader) {
+		if ((rv = exec(st, "PRAGMA query_only = 1")) != 0)
+			goto sqlfailed;
+	} else {
+		if ((rv = pragma_int(st, "PRAGMA journal_mode = WAL", &v)) != 0)
+			goto sqlfailed;
+		if ((rv = exec(st, sync_pragma[opt->sync])) != 0)
+			goto sqlfailed;
+		if ((rv = migrate(st, err, errlen)) != 0)
+			goto failed;
+	}
+	if ((rv = pragma_int(st, "PRAGMA user_version", &v)) != 0)
+		goto sqlfailed;
+	st->schema_version = (int)v;
+	if (v != STORE_SCHEMA_VERSION) {
+		snprintf(err, errlen, "database schema version is %" PRId64 ", this jobsd needs %d", v,
+		         STORE_SCHEMA_VERSION);
+		rv = ST(FAILED_PRECONDITION);
+		goto failed;
+	}
+
+	for (int i = 0; i < N_STMTS; i++) {
+		if (st->reader && stmt_sql[i].writer_only)
+			continue;
+		rc = sqlite3_prepare_v3(st->db, stmt_sql[i].sql, -1, SQLITE_PREPARE_PERSISTENT,
+		                        &st->stmt[i], NULL);
+		if (rc != SQLITE_OK) {
+			rv = fail(st, rc);
+			goto sqlfailed;
+		}
+	}
+	if (!st->reader &&
+	    (rv = pragma_int(st, "SELECT value FROM meta WHERE key = 'last_version'",
+	                     &st->last_version)) != 0)
+		goto sqlfailed;
+	*out = st;
+	return 0;
+
+sqlfailed:
+	snprintf(err, errlen, "cannot open %s: %s", path, st->errmsg);
+failed:
+	store_close(st);
+	return rv;
+}
+
+void
+store_close(store *st)
+{
+	if (st == NULL)
+		return;
+	for (int i = 0; i < N_STMTS; i++)
+		sqlite3_finalize(st->stmt[i]);
+	if (!st->reader && st->db != NULL)
+		sqlite3_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+/* ---- transactions ------------------------------------------------------ */
+
+int
+store_begin(store *st)
+{
+	return run(st, S_BEGIN);
+}
+
+int
+store_commit(store *st)
+{
+	int rv;
+
+	if (st->version_dirty) {
+		sqlite3_stmt *s = st->stmt[S_META_SET];
+
+		sqlite3_bind_text(s, 1, "last_version", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, st->last_version);
+		if ((rv = run(st, S_META_SET)) != 0)
+			return rv;
+	}
+	if ((rv = run(st, S_COMMIT)) != 0)
+		return rv;
+	st->version_dirty = false;
+	return 0;
+}
+
+void
+store_rollback(store *st)
+{
+	/* Versions handed out in the abandoned transaction stay used: gaps are
+	 * harmless, reuse is not. */
+	if (sqlite3_get_autocommit(st->db) == 0)
+		run(st, S_ROLLBACK);
+}
+
+int
+store_savepoint(store *st)
+{
+	return run(st, S_SAVEPOINT);
+}
+
+int
+store_release(store *st)
+{
+	return run(st, S_RELEASE);
+}
+
+int
+store_rollback_to(store *st)
+{
+	int rv = run(st, S_ROLLBACK_TO);
+	return rv != 0 ? rv : run(st, S_RELEASE);
+}
+
+/* ---- jobs -------------------------------------------------------------- */
+
+char *
+store_etag(arena *a, int64_t version)
+{
+	return arena_printf(a, "%" PRId64, version);
+}
+
+int64_t
+store_etag_parse(const char *etag)
+{
+	char *end;
+	long long v;
+
+	if (*etag < '1' || *etag > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(etag, &end, 10);
+	return errno != 0 || *end != '\0' ? -1 : v;
+}
+
+/* A column's text copied into the arena; "" for NULL. */
+static char *
+column_text(sqlite3_stmt *s, int col, arena *a)
+{
+	const unsigned char *p = sqlite3_column_text(s, col);
+	return p == NULL ? arena_strdup(a, "") : arena_strndup(a, (const char *)p,
+	                                                      (size_t)sqlite3_column_bytes(s, col));
+}
+
+/* The job in the current row of `s` (whose columns are JOB_COLUMNS). */
+static int
+row_to_job(sqlite3_stmt *s, arena *a, Jobs__V1__Job **out, size_t *bytes)
+{
+	Jobs__V1__Job *j = arena_alloc(a, sizeof *j);
+	char **text[] = {
+	    [C_ID] = &j->id,
+	    [C_JOB_NAME] = &j->job_name,
+	    [C_PRODUCT] = &j->product,
+	    [C_PERSONA] = &j->persona,
+	    [C_SETTING] = &j->setting,
+	    [C_EMOTION] = &j->emotion,
+	    [C_HOOK] = &j->hook,
+	    [C_VOICE] = &j->elevenlabs_voice_id,
+	    [C_LANGUAGE] = &j->language,
+	    [C_BRAND] = &j->brand_name,
+	};
+	size_t n = 0;
+
+	if (j == NULL)
+		return ST(RESOURCE_EXHAUSTED);
+	jobs__v1__job__init(j);
+	for (int c = C_ID; c <= C_BRAND; c++) {
+		if ((*text[c] = column_text(s, c, a)) == NULL)
+			return ST(RESOURCE_EXHAUSTED);
+		n += (size_t)sqlite3_column_bytes(s, c);
+	}
+	j->enabled = sqlite3_column_int(s, C_ENABLED) != 0;
+	j->created_at = sqlite3_column_int64(s, C_CREATED);
+	j->updated_at = sqlite3_column_int64(s, C_UPDATED);
+	j->etag = store_etag(a, sqlite3_column_int64(s, C_VERSION));
+	j->enhanced_settings = column_text(s, C_SETTINGS, a);
+	j->extra = column_text(s, C_EXTRA, a);
+	if (j->etag == NULL || j->enhanced_settings == NULL || j->extra == NULL)
+		return ST(RESOURCE_EXHAUSTED);
+	n += (size_t)sqlite3_column_bytes(s, C_SETTINGS) + (size_t)sqlite3_column_bytes(s, C_EXTRA);
+	if (bytes != NULL)
+		*bytes += n;
+	*out = j;
+	return 0;
+}
+
+/* Binds ?1..?16 of S_INSERT and S_REPLACE. The job's strings outlive the
+ * statement's step, so SQLite need not copy them. */
+static void
+bind_job(sqlite3_stmt *s, const Jobs__V1__Job *j, int64_t version)
+{
+	const char *text[] = {
+	    [C_ID] = j->id,
+	    [C_JOB_NAME] = j->job_name,
+	    [C_PRODUCT] = j->product,
+	    [C_PERSONA] = j->persona,
+	    [C_SETTING] = j->setting,
+	    [C_EMOTION] = j->emotion,
+	    [C_HOOK] = j->hook,
+	    [C_VOICE] = j->elevenlabs_voice_id,
+	    [C_LANGUAGE] = j->language,
+	    [C_BRAND] = j->brand_name,
+	};
+
+	for (int c = C_ID; c <= C_BRAND; c++)
+		sqlite3_bind_text(s, c + 1, text[c], -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, C_ENABLED + 1, j->enabled ? 1 : 0);
+	sqlite3_bind_int64(s, C_CREATED + 1, j->created_at);
+	sqlite3_bind_int64(s, C_UPDATED + 1, j->updated_at);
+	sqlite3_bind_int64(s, C_VERSION + 1, version);
+	if (*j->enhanced_settings != '\0')
+		sqlite3_bind_text(s, C_SETTINGS + 1, j->enhanced_settings, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, C_SETTINGS + 1);
+	if (*j->extra != '\0')
+		sqlite3_bind_text(s, C_EXTRA + 1, j->extra, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, C_EXTRA + 1);
+}
+
+int
+store_job_get(store *st, const char *id, arena *a, Jobs__V1__Job **out)
+{
+	sqlite3_stmt *s = st->stmt[S_GET];
+	int rc, rv;
+
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		rv = row_to_job(s, a, out, NULL);
+	else if (rc == SQLITE_DONE)
+		rv = ST(NOT_FOUND);
+	else
+		rv = fail(st, rc);
+	sqlite3_reset(s);
+	return rv;
+}
+
+/* Runs S_INSERT or S_REPLACE for `job` with the next version. */
+static int
+write_job(store *st, enum stmt_id which, Jobs__V1__Job *job, arena *a)
+{
+	sqlite3_stmt *s = st->stmt[which];
+	int64_t version = st->last_version + 1;
+	int rc, rv = 0;
+
+	bind_job(s, job, version);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE)
+		rv = fail(st, rc);
+	else if (sqlite3_changes(st->db) == 0)
+		rv = ST(NOT_FOUND);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rv != 0)
+		return rv;
+	st->last_version = version;
+	st->version_dirty = true;
+	return (job->etag = store_etag(a, version)) != NULL ? 0 : ST(RESOURCE_EXHAUSTED);
+}
+
+int
+store_job_insert(store *st, Jobs__V1__Job *job, arena *a)
+{
+	return write_job(st, S_INSERT, job, a);
+}
+
+int
+store_job_replace(store *st, Jobs__V1__Job *job, arena *a)
+{
+	return write_job(st, S_REPLACE, job, a);
+}
+
+int
+store_job_delete(store *st, const char *id, int64_t expected_version)
+{
+	sqlite3_stmt *s = st->stmt[S_DELETE];
+	int rc;
+
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, expected_version > 0 ? expected_version : 0);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return fail(st, rc);
+	if (sqlite3_changes(st->db) > 0)
+		return 0;
+	/* Nothing deleted: no such job, or not the expected version. */
+	s = st->stmt[S_VERSION_OF];
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return ST(ABORTED);
+	return rc == SQLITE_DONE ? ST(NOT_FOUND) : fail(st, rc);
+}
+
+int
+store_job_list(store *st, const store_list *q, arena *a, store_page *out)
+{
+	sqlite3_stmt *s = st->stmt[q->after ? S_LIST_AFTER : S_LIST_FIRST];
+	size_t bytes = 0;
+	int rc, rv = 0;
+
+	memset(out, 0, sizeof *out);
+	if ((out->jobs = arena_alloc(a, sizeof *out->jobs * (size_t)q->limit)) == NULL)
+		return ST(RESOURCE_EXHAUSTED);
+	/* One row more than the page: it tells whether another page follows. */
+	sqlite3_bind_int(s, 1, q->limit + 1);
+	if (q->after) {
+		sqlite3_bind_int64(s, 2, q->after_created);
+		sqlite3_bind_text(s, 3, q->after_id, -1, SQLITE_STATIC);
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (out->n_jobs == (size_t)q->limit || bytes >= q->max_bytes) {
+			out->more = true;
+			break;
+		}
+		if ((rv = row_to_job(s, a, &out->jobs[out->n_jobs], &bytes)) != 0)
+			break;
+		out->n_jobs++;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		rv = fail(st, rc);
+	sqlite3_reset(s);
+	return rv;
+}
+
+int
+store_json_check(store *st, const char *text, bool want_object, const char *reserved, char *why,
+                 size_t whylen)
+{
+	sqlite3_stmt *s = st->stmt[S_JSON_TYPE];
+	const char *type;
+	int rc, rv = 0;
+
+	sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		rv = fail(st, rc);
+		snprintf(why, whylen, "could not be checked: %s", st->errmsg);
+	} else if ((type = (const char *)sqlite3_column_text(s, 0)) == NULL) {
+		rv = ST(INVALID_ARGUMENT);
+		snprintf(why, whylen, "is not valid JSON");
+	} else if (want_object && strcmp(type, "object") != 0) {
+		rv = ST(INVALID_ARGUMENT);
+		snprintf(why, whylen, "is a JSON %s, not an object", type);
+	}
+	sqlite3_reset(s);
+	if (rv != 0 || reserved == NULL)
+		return rv;
+
+	s = st->stmt[S_JSON_RESERVED];
+	sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, reserved, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		rv = ST(INVALID_ARGUMENT);
+		snprintf(why, whylen, "has the key \"%.64s\", which is a field of its own",
+		         (const char *)sqlite3_column_text(s, 0));
+	} else if (rc != SQLITE_DONE) {
+		rv = fail(st, rc);
+		snprintf(why, whylen, "could not be checked: %s", st->errmsg);
+	}
+	sqlite3_reset(s);
+	return rv;
+}

@@ -1,0 +1,127 @@
+/*
+ * store.h: the jobs database. The only module that includes sqlite3.h.
+ *
+ * A `store` is one SQLite connection with its prepared statements. jobsd
+ * opens one writer (it creates and migrates the schema, and is the only one
+ * that writes) and any number of readers, one per thread that reads; in WAL
+ * mode readers never wait for the writer.
+ *
+ * Jobs come in and go out as protobuf-c Jobs__V1__Job structs: the contract's
+ * type is the store's type. Strings in jobs the store returns are allocated
+ * from the caller's arena.
+ *
+ * Every function returns 0 or a status code (status.h). On INTERNAL or
+ * UNAVAILABLE, store_errmsg() says what SQLite said.
+ */
+#ifndef JOBSD_STORE_H
+#define JOBSD_STORE_H
+
+#include "arena.h"
+#include "jobs/v1/jobs.pb-c.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct store store;
+
+enum store_sync {
+	STORE_SYNC_OFF,    /* no fsync: survives a crash of jobsd, not of the machine */
+	STORE_SYNC_NORMAL, /* fsync at checkpoints: the last commits may roll back on power loss */
+	STORE_SYNC_FULL,   /* fsync every commit: nothing acknowledged is lost */
+};
+
+typedef struct store_options {
+	bool reader;          /* a read-only connection: no schema work, no writes */
+	enum store_sync sync; /* writer only */
+	int cache_kib;        /* page cache of this connection; 0: 8 MiB */
+	int busy_timeout_ms;  /* how long to wait for a lock; 0: 5000 */
+} store_options;
+
+/* The schema version this code writes (PRAGMA user_version). */
+#define STORE_SCHEMA_VERSION 1
+
+/*
+ * Opens the database at `path`. The writer creates it (mode 0600) and its
+ * schema, and migrates an older schema to STORE_SCHEMA_VERSION; a reader
+ * requires it to exist at that version. On failure returns a code and puts a
+ * reason in err[0..errlen); *out is then NULL and needs no store_close().
+ */
+int store_open(store **out, const char *path, const store_options *opt, char *err, size_t errlen);
+
+/* Finalises statements and closes. The writer checkpoints and truncates the
+ * WAL first, so a cleanly stopped database is one file. NULL is a no-op. */
+void store_close(store *st);
+
+/* What SQLite last said on this connection, for logs and messages. */
+const char *store_errmsg(const store *st);
+
+/* PRAGMA user_version of the open database. */
+int store_schema_version(const store *st);
+
+/*
+ * Transactions. store_begin() starts a write transaction (BEGIN IMMEDIATE);
+ * store_commit() ends it, store_rollback() abandons it. Savepoints nest
+ * inside, so that one failed call in a group commit undoes only its own
+ * writes: store_savepoint() marks, store_release() keeps, store_rollback_to()
+ * undoes back to the mark and releases it.
+ */
+int store_begin(store *st);
+int store_commit(store *st);
+void store_rollback(store *st);
+int store_savepoint(store *st);
+int store_release(store *st);
+int store_rollback_to(store *st);
+
+/* The etag text of a stored version, and back. store_etag_parse returns -1
+ * for text no version of this store could have. */
+char *store_etag(arena *a, int64_t version);
+int64_t store_etag_parse(const char *etag);
+
+/* Reads one job by id. NOT_FOUND if there is none. */
+int store_job_get(store *st, const char *id, arena *a, Jobs__V1__Job **out);
+
+/*
+ * Inserts `job`, all of whose fields the caller has filled (id, timestamps,
+ * defaults). Sets job->etag (from `a`). ALREADY_EXISTS if the id is taken,
+ * INVALID_ARGUMENT if a constraint of the schema refuses a value.
+ */
+int store_job_insert(store *st, Jobs__V1__Job *job, arena *a);
+
+/*
+ * Overwrites the stored job with the same id with `job`, every column but
+ * created_at. Sets job->etag. NOT_FOUND if there is none.
+ */
+int store_job_replace(store *st, Jobs__V1__Job *job, arena *a);
+
+/* Deletes by id. NOT_FOUND if there is none; ABORTED, deleting nothing, if
+ * expected_version > 0 and differs from the stored version. */
+int store_job_delete(store *st, const char *id, int64_t expected_version);
+
+/* A page of a listing, newest first: created_at, then id, descending. */
+typedef struct store_list {
+	int limit;          /* most jobs to return, >= 1 */
+	size_t max_bytes;   /* stop early once the jobs' text passes this; >= 1 job always */
+	bool after;         /* resume strictly after (after_created, after_id) */
+	int64_t after_created;
+	const char *after_id;
+} store_list;
+
+typedef struct store_page {
+	Jobs__V1__Job **jobs; /* n_jobs pointers, from the arena */
+	size_t n_jobs;
+	bool more; /* another job follows the last one returned */
+} store_page;
+
+int store_job_list(store *st, const store_list *q, arena *a, store_page *out);
+
+/*
+ * Checks that `text` is JSON (RFC 8259, by SQLite's json_valid); with
+ * want_object, a JSON object; with `reserved` (a JSON array of strings), an
+ * object none of whose keys is in it. Returns 0 or INVALID_ARGUMENT with a
+ * reason in `why` ("is not valid JSON", "is a JSON array, not an object").
+ */
+int store_json_check(store *st, const char *text, bool want_object, const char *reserved,
+                     char *why, size_t whylen);
+
+#endif
