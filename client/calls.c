@@ -1,0 +1,169 @@
+/*
+ * calls.c: one thin typed wrapper per call of the Jobs service. Each builds
+ * the call's request message, hands it to client_rpc() and turns the result
+ * into the public types. Nothing here touches the network.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The result of a successful rpc, out of the Response oneof. */
+#define RESULT(resp, member) ((resp)->member)
+
+/* Copies a job out of a response into *out (when out != NULL). */
+static int
+hand_out_job(jobs_call *call, const Jobs__V1__Job *pb, jobs_job **out)
+{
+	if (out == NULL)
+		return JOBS_OK;
+	if (pb == NULL)
+		return call_status(call, JOBS_INTERNAL, "the server's answer holds no job");
+	if ((*out = job_from_proto(pb)) == NULL)
+		return call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+	return JOBS_OK;
+}
+
+int
+jobs_create_job(jobs_client *c, jobs_call *call, const jobs_job *job, jobs_job **out)
+{
+	Jobs__V1__CreateJobRequest in = JOBS__V1__CREATE_JOB_REQUEST__INIT;
+	Jobs__V1__Job pb = JOBS__V1__JOB__INIT;
+	char *mask[JOB_FIELDS_MAX];
+	Jobs__V1__Response *r;
+	int rv;
+
+	if (out != NULL)
+		*out = NULL;
+	if (job == NULL)
+		return call_status(call, JOBS_INVALID_ARGUMENT, "no job given");
+	job_to_proto(job, &pb, mask, &in.n_field_mask);
+	in.job = &pb;
+	in.field_mask = mask;
+	if ((rv = client_rpc(c, call, JOBS__V1__REQUEST__CALL_CREATE_JOB, &in.base, &r)) != JOBS_OK)
+		return rv;
+	rv = hand_out_job(call, RESULT(r, create_job)->job, out);
+	jobs__v1__response__free_unpacked(r, NULL);
+	return rv;
+}
+
+int
+jobs_get_job(jobs_client *c, jobs_call *call, const char *id, jobs_job **out)
+{
+	Jobs__V1__GetJobRequest in = JOBS__V1__GET_JOB_REQUEST__INIT;
+	Jobs__V1__Response *r;
+	int rv;
+
+	if (out != NULL)
+		*out = NULL;
+	in.id = (char *)(id != NULL ? id : "");
+	if ((rv = client_rpc(c, call, JOBS__V1__REQUEST__CALL_GET_JOB, &in.base, &r)) != JOBS_OK)
+		return rv;
+	rv = hand_out_job(call, RESULT(r, get_job)->job, out);
+	jobs__v1__response__free_unpacked(r, NULL);
+	return rv;
+}
+
+int
+jobs_update_job(jobs_client *c, jobs_call *call, const jobs_job *changes, const char *expected_etag,
+                jobs_job **out)
+{
+	Jobs__V1__UpdateJobRequest in = JOBS__V1__UPDATE_JOB_REQUEST__INIT;
+	Jobs__V1__Job pb = JOBS__V1__JOB__INIT;
+	char *mask[JOB_FIELDS_MAX];
+	Jobs__V1__Response *r;
+	int rv;
+
+	if (out != NULL)
+		*out = NULL;
+	if (changes == NULL)
+		return call_status(call, JOBS_INVALID_ARGUMENT, "no changes given");
+	job_to_proto(changes, &pb, mask, &in.n_update_mask);
+	in.job = &pb;
+	in.update_mask = mask;
+	if (expected_etag != NULL)
+		in.expected_etag = (char *)expected_etag;
+	if ((rv = client_rpc(c, call, JOBS__V1__REQUEST__CALL_UPDATE_JOB, &in.base, &r)) != JOBS_OK)
+		return rv;
+	rv = hand_out_job(call, RESULT(r, update_job)->job, out);
+	jobs__v1__response__free_unpacked(r, NULL);
+	return rv;
+}
+
+int
+jobs_delete_job(jobs_client *c, jobs_call *call, const char *id, const char *expected_etag)
+{
+	Jobs__V1__DeleteJobRequest in = JOBS__V1__DELETE_JOB_REQUEST__INIT;
+	Jobs__V1__Response *r;
+	int rv;
+
+	in.id = (char *)(id != NULL ? id : "");
+	if (expected_etag != NULL)
+		in.expected_etag = (char *)expected_etag;
+	if ((rv = client_rpc(c, call, JOBS__V1__REQUEST__CALL_DELETE_JOB, &in.base, &r)) != JOBS_OK)
+		return rv;
+	jobs__v1__response__free_unpacked(r, NULL);
+	return JOBS_OK;
+}
+
+int
+jobs_list_jobs(jobs_client *c, jobs_call *call, const jobs_list_query *q, jobs_job_page **out)
+{
+	Jobs__V1__ListJobsRequest in = JOBS__V1__LIST_JOBS_REQUEST__INIT;
+	Jobs__V1__ListJobsResponse *res;
+	Jobs__V1__Response *r;
+	jobs_job_page *page;
+	int rv;
+
+	*out = NULL;
+	if (q != NULL) {
+		in.page_size = q->page_size;
+		if (q->page_token != NULL)
+			in.page_token = (char *)q->page_token;
+	}
+	if ((rv = client_rpc(c, call, JOBS__V1__REQUEST__CALL_LIST_JOBS, &in.base, &r)) != JOBS_OK)
+		return rv;
+	res = RESULT(r, list_jobs);
+	if ((page = calloc(1, sizeof *page)) == NULL ||
+	    (page->jobs = calloc(res->n_jobs + 1, sizeof *page->jobs)) == NULL ||
+	    (page->next_page_token = client_strdup(res->next_page_token)) == NULL)
+		goto nomem;
+	for (; page->n_jobs < res->n_jobs; page->n_jobs++)
+		if ((page->jobs[page->n_jobs] = job_from_proto(res->jobs[page->n_jobs])) == NULL)
+			goto nomem;
+	jobs__v1__response__free_unpacked(r, NULL);
+	*out = page;
+	return JOBS_OK;
+nomem:
+	jobs_job_page_free(page);
+	jobs__v1__response__free_unpacked(r, NULL);
+	return call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+}
+
+int
+jobs_health(jobs_client *c, jobs_call *call, jobs_health_info **out)
+{
+	Jobs__V1__HealthRequest in = JOBS__V1__HEALTH_REQUEST__INIT;
+	Jobs__V1__HealthResponse *res;
+	Jobs__V1__Response *r;
+	jobs_health_info *h;
+	int rv;
+
+	*out = NULL;
+	if ((rv = client_rpc(c, call, JOBS__V1__REQUEST__CALL_HEALTH, &in.base, &r)) != JOBS_OK)
+		return rv;
+	res = RESULT(r, health);
+	if ((h = calloc(1, sizeof *h)) == NULL ||
+	    (h->status = client_strdup(res->status)) == NULL ||
+	    (h->version = client_strdup(res->version)) == NULL) {
+		jobs_health_info_free(h);
+		jobs__v1__response__free_unpacked(r, NULL);
+		return call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+	}
+	h->schema_version = res->schema_version;
+	h->uptime_ms = res->uptime_ms;
+	h->max_message_bytes = res->max_message_bytes;
+	jobs__v1__response__free_unpacked(r, NULL);
+	*out = h;
+	return JOBS_OK;
+}

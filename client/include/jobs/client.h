@@ -1,0 +1,254 @@
+/*
+ * jobs/client.h: libjobsclient, the C client of jobsd. Its only public header.
+ *
+ *     jobs_client *c;
+ *     jobs_call call = {0};
+ *     jobs_job *job;
+ *
+ *     if (jobs_client_open(&c, "tcp://127.0.0.1:7460", NULL, &call) != JOBS_OK)
+ *             errx(1, "%s", call.message);
+ *     if (jobs_get_job(c, &call, "some-id", &job) == JOBS_OK) {
+ *             printf("%s\n", job->job_name);
+ *             jobs_job_free(job);
+ *     } else if (call.code == JOBS_NOT_FOUND) { ... }
+ *     jobs_client_close(c);
+ *
+ * Link with `pkg-config --cflags --libs jobsclient`.
+ *
+ * NAMES. Call Foo of the Jobs service is the function jobs_foo (CreateJob is
+ * jobs_create_job); tests/test_contract.c holds the library to that.
+ *
+ * ERRORS. Every call returns a jobs_code (0 is JOBS_OK) and, when given a
+ * jobs_call, leaves the same code and a message for people in it. The codes
+ * are the gRPC canonical set, as on the wire (proto/jobs/v1/jobs.proto).
+ * Transport failures map to them too: the server cannot be reached is
+ * JOBS_UNAVAILABLE, no answer in time is JOBS_DEADLINE_EXCEEDED.
+ *
+ * THREADS. A jobs_client may be shared by any number of threads; calls on it
+ * run concurrently, each on its own nng context. A jobs_call belongs to one
+ * call at a time.
+ *
+ * OWNERSHIP. Arguments are borrowed for the duration of the call. Every
+ * object a call hands out through an out-parameter belongs to the caller and
+ * is released with the _free function named at that call; the _free
+ * functions accept NULL. A jobs_job handed out by the library is a single
+ * allocation: free it with jobs_job_free(), never its strings one by one.
+ */
+#ifndef JOBS_CLIENT_H
+#define JOBS_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define JOBS_API __attribute__((visibility("default")))
+#else
+#define JOBS_API
+#endif
+
+/* ---- status ------------------------------------------------------------ */
+
+typedef enum jobs_code {
+	JOBS_OK = 0,
+	JOBS_CANCELLED = 1,
+	JOBS_UNKNOWN = 2,
+	JOBS_INVALID_ARGUMENT = 3,
+	JOBS_DEADLINE_EXCEEDED = 4,
+	JOBS_NOT_FOUND = 5,
+	JOBS_ALREADY_EXISTS = 6,
+	JOBS_PERMISSION_DENIED = 7,
+	JOBS_RESOURCE_EXHAUSTED = 8,
+	JOBS_FAILED_PRECONDITION = 9,
+	JOBS_ABORTED = 10,
+	JOBS_OUT_OF_RANGE = 11,
+	JOBS_UNIMPLEMENTED = 12,
+	JOBS_INTERNAL = 13,
+	JOBS_UNAVAILABLE = 14,
+	JOBS_DATA_LOSS = 15,
+	JOBS_UNAUTHENTICATED = 16,
+} jobs_code;
+
+/* The code's name, "NOT_FOUND"; "UNKNOWN_CODE" for a number outside the set.
+ * Static storage. */
+JOBS_API const char *jobs_code_name(int code);
+
+/*
+ * Per-call options in, status out. Zero-initialise (jobs_call call = {0})
+ * for the defaults. Every call function accepts NULL instead.
+ */
+typedef struct jobs_call {
+	int timeout_ms;         /* in: 0 = the client's default */
+	const char *request_id; /* in: NULL = a fresh random id; reuse one to retry a call */
+	int code;               /* out: as returned */
+	char message[256];      /* out: why, for people; "" on JOBS_OK */
+} jobs_call;
+
+/* ---- jobs -------------------------------------------------------------- */
+
+/* Bits of jobs_job.fields: which fields a job given to create or update sets. */
+enum jobs_field {
+	JOBS_FIELD_ID = 1u << 0,
+	JOBS_FIELD_JOB_NAME = 1u << 1,
+	JOBS_FIELD_PRODUCT = 1u << 2,
+	JOBS_FIELD_PERSONA = 1u << 3,
+	JOBS_FIELD_SETTING = 1u << 4,
+	JOBS_FIELD_EMOTION = 1u << 5,
+	JOBS_FIELD_HOOK = 1u << 6,
+	JOBS_FIELD_ELEVENLABS_VOICE_ID = 1u << 7,
+	JOBS_FIELD_LANGUAGE = 1u << 8,
+	JOBS_FIELD_BRAND_NAME = 1u << 9,
+	JOBS_FIELD_ENABLED = 1u << 10,
+	JOBS_FIELD_CREATED_AT = 1u << 11,
+	JOBS_FIELD_UPDATED_AT = 1u << 12,
+	JOBS_FIELD_ENHANCED_SETTINGS = 1u << 13,
+	JOBS_FIELD_EXTRA = 1u << 14,
+	JOBS_FIELD_ETAG = 1u << 15,
+};
+
+/*
+ * A job. Field meanings are those of jobs.v1.Job (proto/jobs/v1/jobs.proto).
+ *
+ * Given to the library: strings may be NULL (unset). `fields` says which
+ * fields to send; 0 means every field that is set: non-NULL, non-empty
+ * strings, enabled when true, non-zero times. So to create a disabled job or
+ * to clear a field, name it in `fields`.
+ *
+ * Handed out by the library: no string is NULL ("" when empty; for
+ * enhanced_settings and extra, "" means the job has none), and `fields` has
+ * every bit.
+ */
+typedef struct jobs_job {
+	char *id;
+	char *job_name;
+	char *product;
+	char *persona;
+	char *setting;
+	char *emotion;
+	char *hook;
+	char *elevenlabs_voice_id;
+	char *language;
+	char *brand_name;
+	bool enabled;
+	int64_t created_at;      /* microseconds since 1970-01-01T00:00:00Z */
+	int64_t updated_at;      /* likewise */
+	char *enhanced_settings; /* JSON text */
+	char *extra;             /* JSON object text: legacy keys without a field */
+	char *etag;              /* changes on every write; output only */
+	uint32_t fields;         /* JOBS_FIELD_* bits */
+} jobs_job;
+
+JOBS_API void jobs_job_free(jobs_job *job);
+
+/* ---- the client -------------------------------------------------------- */
+
+typedef struct jobs_client jobs_client;
+
+typedef struct jobs_client_options {
+	int timeout_ms;           /* default per call; 0: 5000 */
+	size_t max_message_bytes; /* largest request to send; 0: 1 MiB, jobsd's default */
+	bool lazy_connect;        /* open even if the server is not up yet */
+} jobs_client_options;
+
+/*
+ * Connects to jobsd at `url` (tcp://HOST:PORT, ipc:///PATH). `opts` may be
+ * NULL. Unless opts->lazy_connect, fails with JOBS_UNAVAILABLE when nothing
+ * answers at `url`; either way the client reconnects by itself later. On
+ * success *out is the client, to be closed with jobs_client_close(); on
+ * failure *out is NULL.
+ */
+JOBS_API int jobs_client_open(jobs_client **out, const char *url, const jobs_client_options *opts,
+                              jobs_call *call);
+
+/* Closes the connection and frees the client. Calls in flight on other
+ * threads must have returned. NULL is a no-op. */
+JOBS_API void jobs_client_close(jobs_client *c);
+
+/* ---- the calls: one function per call of the Jobs service --------------- */
+
+/*
+ * Creates a job from the fields of `job` that job->fields names (see
+ * jobs_job). The server fills the rest: a UUID id, the timestamps, language
+ * "English", enabled true. On JOBS_OK and out != NULL, *out is the job as
+ * stored (free with jobs_job_free). JOBS_ALREADY_EXISTS if the id is taken.
+ */
+JOBS_API int jobs_create_job(jobs_client *c, jobs_call *call, const jobs_job *job, jobs_job **out);
+
+/* Reads one job. *out as for jobs_create_job. JOBS_NOT_FOUND if none. */
+JOBS_API int jobs_get_job(jobs_client *c, jobs_call *call, const char *id, jobs_job **out);
+
+/*
+ * Changes the fields that changes->fields names (0: those it sets) of the job
+ * whose id is changes->id. With expected_etag (non-NULL, non-empty), changes
+ * nothing and answers JOBS_ABORTED unless the stored etag is that one.
+ * *out (if out != NULL) is the whole job afterwards; free with jobs_job_free.
+ */
+JOBS_API int jobs_update_job(jobs_client *c, jobs_call *call, const jobs_job *changes,
+                             const char *expected_etag, jobs_job **out);
+
+/* Deletes a job; expected_etag as for jobs_update_job. JOBS_NOT_FOUND if none. */
+JOBS_API int jobs_delete_job(jobs_client *c, jobs_call *call, const char *id,
+                             const char *expected_etag);
+
+/* What to list; zero-initialise for the first page of 50. */
+typedef struct jobs_list_query {
+	int page_size;          /* 0: 50; more than 1000 is taken as 1000 */
+	const char *page_token; /* NULL or "": the first page */
+} jobs_list_query;
+
+/* One page of jobs. */
+typedef struct jobs_job_page {
+	jobs_job **jobs; /* n_jobs jobs */
+	size_t n_jobs;
+	char *next_page_token; /* "" on the last page */
+} jobs_job_page;
+
+/* Frees the page, its jobs and its token. */
+JOBS_API void jobs_job_page_free(jobs_job_page *page);
+
+/* Lists jobs newest first. On JOBS_OK *out is a page (jobs_job_page_free). A
+ * page can hold fewer jobs than asked even when more follow: only an empty
+ * next_page_token ends the listing. */
+JOBS_API int jobs_list_jobs(jobs_client *c, jobs_call *call, const jobs_list_query *q,
+                            jobs_job_page **out);
+
+typedef struct jobs_health_info {
+	char *status;  /* "SERVING" or "DRAINING" */
+	char *version; /* of jobsd */
+	int schema_version;
+	int64_t uptime_ms;
+	uint32_t max_message_bytes;
+} jobs_health_info;
+
+JOBS_API void jobs_health_info_free(jobs_health_info *h);
+
+/* Asks whether jobsd is up. On JOBS_OK *out is filled (jobs_health_info_free). */
+JOBS_API int jobs_health(jobs_client *c, jobs_call *call, jobs_health_info **out);
+
+/* ---- time -------------------------------------------------------------- */
+
+#define JOBS_TIME_BUFSIZE 40
+
+/* Writes `us` (microseconds since the epoch) as RFC 3339 in UTC,
+ * "2026-11-24T10:00:00.123456Z" (no fraction when it is zero), into buf.
+ * Returns buf. */
+JOBS_API char *jobs_time_format(int64_t us, char buf[JOBS_TIME_BUFSIZE]);
+
+/*
+ * Parses an RFC 3339 timestamp, or the forms legacy files hold: a space for
+ * the 'T', 't', any number of fraction digits (rounded to microseconds), a
+ * zone of 'Z', +HH:MM, +HHMM or +HH, or none, or a date alone. A time
+ * without a zone is UTC, or the local time zone when naive_is_local.
+ * Returns JOBS_OK or JOBS_INVALID_ARGUMENT.
+ */
+JOBS_API int jobs_time_parse(const char *text, bool naive_is_local, int64_t *us);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
