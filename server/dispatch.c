@@ -23,8 +23,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#define METHOD(name_, handler_, lane_, flags_)                                                    \
-	{ .name = name_, .handler = handler_, .lane = lane_, .flags = flags_ }
+/* One entry per call: its name in the service, handler, lane and flags. */
+// clang-format off
+#define METHOD(name_, handler_, lane_, flags_) \
+	{.name = name_, .handler = handler_, .lane = lane_, .flags = flags_}
+// clang-format on
 
 static struct method methods[] = {
     METHOD("CreateJob", handle_create_job, LANE_WRITE, 0),
@@ -197,7 +200,8 @@ call_expired(call *c, int64_t now_us)
 	if (now_us < deadline_us)
 		return false;
 	call_fail(c, ST(DEADLINE_EXCEEDED), "the deadline passed %lld ms before %s could start",
-	          (long long)((now_us - deadline_us) / 1000), c->method ? c->method->name : "the call");
+	          (long long)((now_us - deadline_us) / 1000),
+	          c->method ? c->method->name : "the call");
 	return true;
 }
 

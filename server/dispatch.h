@@ -42,13 +42,13 @@ struct server_info {
 struct method;
 
 typedef struct call {
-	arena *arena;                   /* everything below is allocated here */
-	store *db;                      /* lent by the lane for call_run() */
+	arena *arena; /* everything below is allocated here */
+	store *db;    /* lent by the lane for call_run() */
 	const struct server_info *info;
-	Jobs__V1__Request *req;         /* NULL until decoded */
-	Jobs__V1__Response resp;        /* the answer being built */
-	const struct method *method;    /* NULL until decoded */
-	int64_t now_us;                 /* wall clock when the call was received */
+	Jobs__V1__Request *req;      /* NULL until decoded */
+	Jobs__V1__Response resp;     /* the answer being built */
+	const struct method *method; /* NULL until decoded */
+	int64_t now_us;              /* wall clock when the call was received */
 } call;
 
 /*

@@ -127,8 +127,8 @@ apply_mask(call *c, Jobs__V1__Job *dst, const Jobs__V1__Job *src, char *const *p
 
 	if (src == NULL)
 		return n == 0 ? 0
-		              : call_fail(c, ST(INVALID_ARGUMENT), "%s names fields but no job is given",
-		                          mask_name);
+		              : call_fail(c, ST(INVALID_ARGUMENT),
+		                          "%s names fields but no job is given", mask_name);
 	if (n == 0) {
 		for (unsigned i = 0; i < d->n_fields; i++) {
 			const ProtobufCFieldDescriptor *f = &d->fields[i];
@@ -140,24 +140,27 @@ apply_mask(call *c, Jobs__V1__Job *dst, const Jobs__V1__Job *src, char *const *p
 		return 0;
 	}
 	for (size_t k = 0; k < n; k++) {
-		const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(d, paths[k]);
+		const ProtobufCFieldDescriptor *f =
+		    protobuf_c_message_descriptor_get_field_by_name(d, paths[k]);
 
 		if (f == NULL || member_size(f) == 0)
 			return call_fail(c, ST(INVALID_ARGUMENT), "%s: '%.64s' is not a Job field",
 			                 mask_name, paths[k]);
 		if (output_only(f))
-			return call_fail(c, ST(INVALID_ARGUMENT), "%s: %s is set by the server only",
-			                 mask_name, f->name);
+			return call_fail(c, ST(INVALID_ARGUMENT),
+			                 "%s: %s is set by the server only", mask_name, f->name);
 		if (use == FOR_UPDATE && immutable(f))
-			return call_fail(c, ST(INVALID_ARGUMENT), "%s: %s cannot be changed", mask_name,
-			                 f->name);
+			return call_fail(c, ST(INVALID_ARGUMENT), "%s: %s cannot be changed",
+			                 mask_name, f->name);
 		copy_field(dst, src, f);
 	}
 	return 0;
 }
 
 /* The Job field names as a JSON array, for the check that `extra` does not
- * shadow them. Built once from the descriptor. */
+ * shadow them. Built once from the descriptor. "extra" itself is left out:
+ * people and files see extra's keys at the top level of a job, so a legacy
+ * key named "extra" is an extra key like any other. */
 static char job_field_names_json[512];
 static pthread_once_t job_field_names_once = PTHREAD_ONCE_INIT;
 
@@ -169,8 +172,10 @@ build_job_field_names(void)
 
 	job_field_names_json[n++] = '[';
 	for (unsigned i = 0; i < d->n_fields; i++)
-		n += (size_t)snprintf(job_field_names_json + n, sizeof job_field_names_json - n,
-		                      "%s\"%s\"", i ? "," : "", d->fields[i].name);
+		if (strcmp(d->fields[i].name, "extra") != 0)
+			n += (size_t)snprintf(job_field_names_json + n,
+			                      sizeof job_field_names_json - n, "%s\"%s\"",
+			                      n > 1 ? "," : "", d->fields[i].name);
 	snprintf(job_field_names_json + n, sizeof job_field_names_json - n, "]");
 }
 
@@ -194,7 +199,8 @@ validate_job(call *c, const Jobs__V1__Job *j)
 		len = strlen(*(char *const *)((const char *)j + f->offset));
 		if (len > max)
 			return call_fail(c, ST(INVALID_ARGUMENT),
-			                 "%s is %zu bytes long; the limit is %zu", f->name, len, max);
+			                 "%s is %zu bytes long; the limit is %zu", f->name, len,
+			                 max);
 	}
 	if (j->created_at < MIN_TIME_US || j->created_at > MAX_TIME_US ||
 	    j->updated_at < MIN_TIME_US || j->updated_at > MAX_TIME_US)
@@ -318,9 +324,11 @@ handle_update_job(call *c, const void *in_, void *out_)
 	int rv;
 
 	if (in->job == NULL)
-		return call_fail(c, ST(INVALID_ARGUMENT), "update_job.job is required (its id names "
-		                                          "the job)");
-	if ((rv = check_id(c, in->job->id)) != 0 || (rv = parse_etag(c, in->expected_etag, &expected)) != 0)
+		return call_fail(c, ST(INVALID_ARGUMENT),
+		                 "update_job.job is required (its id names "
+		                 "the job)");
+	if ((rv = check_id(c, in->job->id)) != 0 ||
+	    (rv = parse_etag(c, in->expected_etag, &expected)) != 0)
 		return rv;
 	/* Read, check, write: atomic, as the writer runs us in its transaction. */
 	rv = store_job_get(c->db, in->job->id, c->arena, &j);
@@ -329,8 +337,10 @@ handle_update_job(call *c, const void *in_, void *out_)
 	if (rv != 0)
 		return store_failed(c, rv, "update");
 	if (expected > 0 && store_etag_parse(j->etag) != expected)
-		return call_fail(c, ST(ABORTED), "job '%s' has etag %s, not the expected %s; "
-		                                 "read it again", j->id, j->etag, in->expected_etag);
+		return call_fail(c, ST(ABORTED),
+		                 "job '%s' has etag %s, not the expected %s; "
+		                 "read it again",
+		                 j->id, j->etag, in->expected_etag);
 	rv = apply_mask(c, j, in->job, in->update_mask, in->n_update_mask, FOR_UPDATE,
 	                "update_mask");
 	if (rv != 0)
@@ -353,14 +363,17 @@ handle_delete_job(call *c, const void *in_, void *out_)
 	int rv;
 
 	(void)out_;
-	if ((rv = check_id(c, in->id)) != 0 || (rv = parse_etag(c, in->expected_etag, &expected)) != 0)
+	if ((rv = check_id(c, in->id)) != 0 ||
+	    (rv = parse_etag(c, in->expected_etag, &expected)) != 0)
 		return rv;
 	rv = store_job_delete(c->db, in->id, expected);
 	if (rv == ST(NOT_FOUND))
 		return call_fail(c, rv, "no job with id '%s'", in->id);
 	if (rv == ST(ABORTED))
-		return call_fail(c, rv, "job '%s' does not have the expected etag %s; nothing was "
-		                        "deleted", in->id, in->expected_etag);
+		return call_fail(c, rv,
+		                 "job '%s' does not have the expected etag %s; nothing was "
+		                 "deleted",
+		                 in->id, in->expected_etag);
 	return rv != 0 ? store_failed(c, rv, "delete") : 0;
 }
 
@@ -447,9 +460,9 @@ handle_list_jobs(call *c, const void *in_, void *out_)
 
 	if (in->page_size < 0)
 		return call_fail(c, ST(INVALID_ARGUMENT), "page_size must not be negative");
-	q.limit = in->page_size == 0 ? LIST_DEFAULT_PAGE_SIZE
+	q.limit = in->page_size == 0                   ? LIST_DEFAULT_PAGE_SIZE
 	          : in->page_size > LIST_MAX_PAGE_SIZE ? LIST_MAX_PAGE_SIZE
-	                                                : in->page_size;
+	                                               : in->page_size;
 	if (*in->page_token != '\0' && (rv = token_decode(c, in->page_token, hash, &q)) != 0)
 		return rv;
 	if ((rv = store_job_list(c->db, &q, c->arena, &page)) != 0)

@@ -99,7 +99,8 @@ queue_flush(struct queue *q)
 	pthread_mutex_unlock(&q->mu);
 	for (; it != NULL; it = next) {
 		next = it->next;
-		call_fail(it->call, ST(UNAVAILABLE), "jobsd is shutting down; retry elsewhere or later");
+		call_fail(it->call, ST(UNAVAILABLE),
+		          "jobsd is shutting down; retry elsewhere or later");
 		it->done(it);
 	}
 }

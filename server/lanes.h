@@ -20,18 +20,18 @@
 #include "store.h"
 
 typedef struct lane_item {
-	struct lane_item *next;            /* queue link, the lanes' own */
-	call *call;                        /* the call to run */
-	void (*done)(struct lane_item *);  /* c->resp is final: send it */
+	struct lane_item *next;           /* queue link, the lanes' own */
+	call *call;                       /* the call to run */
+	void (*done)(struct lane_item *); /* c->resp is final: send it */
 } lane_item;
 
 typedef struct lanes lanes;
 
 struct lanes_options {
-	const char *db_path;       /* for reader connections */
-	store_options reader;      /* their options */
-	int readers;               /* reader threads, >= 1 */
-	int max_batch;             /* most calls in one group commit, >= 1 */
+	const char *db_path;  /* for reader connections */
+	store_options reader; /* their options */
+	int readers;          /* reader threads, >= 1 */
+	int max_batch;        /* most calls in one group commit, >= 1 */
 };
 
 /*

@@ -35,8 +35,8 @@ log_msg(enum log_level level, const char *fmt, ...)
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	n = strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
-	n += (size_t)snprintf(line + n, sizeof line - n, ".%03ldZ jobsd %s: ",
-	                      (long)(tv.tv_usec / 1000), names[level]);
+	n += (size_t)snprintf(line + n, sizeof line - n,
+	                      ".%03ldZ jobsd %s: ", (long)(tv.tv_usec / 1000), names[level]);
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof line - n, fmt, ap);
 	va_end(ap);

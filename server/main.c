@@ -68,8 +68,7 @@ struct config {
 	int drain_timeout_ms;
 };
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
+static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -187,7 +186,8 @@ parse_flags(int argc, char **argv, struct config *cfg)
 			                                              1024, 256L << 20, true);
 			break;
 		case OPT_MAX_INFLIGHT:
-			cfg->max_inflight = (int)parse_number("--max-inflight", optarg, 1, 65536, false);
+			cfg->max_inflight =
+			    (int)parse_number("--max-inflight", optarg, 1, 65536, false);
 			break;
 		case OPT_MAX_BATCH:
 			cfg->max_batch = (int)parse_number("--max-batch", optarg, 1, 65536, false);
@@ -335,7 +335,9 @@ main(int argc, char **argv)
 		log_info("listening on %s", cfg.urls[i]);
 	log_info("jobsd %s serving %s (schema %d, %d readers, sync %s)", JOBS_VERSION, cfg.db_path,
 	         STORE_SCHEMA_VERSION, cfg.workers,
-	         cfg.sync == STORE_SYNC_FULL ? "full" : cfg.sync == STORE_SYNC_NORMAL ? "normal" : "off");
+	         cfg.sync == STORE_SYNC_FULL     ? "full"
+	         : cfg.sync == STORE_SYNC_NORMAL ? "normal"
+	                                         : "off");
 
 	if (sigwait(&sigs, &sig) != 0)
 		sig = SIGTERM;

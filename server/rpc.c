@@ -68,7 +68,8 @@ respond(struct work *w)
 
 	nng_msg_clear(w->msg);
 	if (nng_msg_realloc(w->msg, n) != 0) {
-		call_fail(&w->call, ST(RESOURCE_EXHAUSTED), "out of memory for a %zu-byte response", n);
+		call_fail(&w->call, ST(RESOURCE_EXHAUSTED), "out of memory for a %zu-byte response",
+		          n);
 		n = call_packed_size(&w->call);
 		if (nng_msg_realloc(w->msg, n) != 0) {
 			/* Not even a small answer fits: drop it; the caller will time out. */
@@ -105,7 +106,8 @@ serve(struct work *w)
 
 	if (lane != LANE_NONE && atomic_load(&r->opt.info->draining) &&
 	    !(w->call.method->flags & METHOD_PROBE)) {
-		call_fail(&w->call, ST(UNAVAILABLE), "jobsd is shutting down; retry elsewhere or later");
+		call_fail(&w->call, ST(UNAVAILABLE),
+		          "jobsd is shutting down; retry elsewhere or later");
 		lane = LANE_NONE;
 	} else if (lane != LANE_NONE && inflight > r->opt.max_inflight) {
 		call_fail(&w->call, ST(RESOURCE_EXHAUSTED),
@@ -243,7 +245,8 @@ rpc_start(rpc **out, const struct rpc_options *opt, char *err, size_t errlen)
 		struct work *w = &r->works[i];
 
 		w->r = r;
-		if (arena_init(&w->arena, ARENA_FIRST_SIZE, 8 * opt->max_message_bytes + (1u << 24)) != 0)
+		if (arena_init(&w->arena, ARENA_FIRST_SIZE,
+		               8 * opt->max_message_bytes + (1u << 24)) != 0)
 			goto nomem;
 		if ((rv = nng_aio_alloc(&w->aio, work_cb, w)) != 0 ||
 		    (rv = nng_ctx_open(&w->ctx, r->sock)) != 0) {

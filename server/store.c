@@ -197,6 +197,17 @@ store_schema_version(const store *st)
 	return st->schema_version;
 }
 
+int64_t
+store_fullscan_steps(const store *st)
+{
+	int64_t n = 0;
+
+	for (int i = 0; i < N_STMTS; i++)
+		if (st->stmt[i] != NULL)
+			n += sqlite3_stmt_status(st->stmt[i], SQLITE_STMTSTATUS_FULLSCAN_STEP, 0);
+	return n;
+}
+
 /* Runs a statement that returns no rows and resets it. */
 static int
 run(store *st, enum stmt_id id)
@@ -308,7 +319,8 @@ store_open(store **out, const char *path, const store_options *opt, char *err, s
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 5000);
-	snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", opt->cache_kib > 0 ? opt->cache_kib : 8192);
+	snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d",
+	         opt->cache_kib > 0 ? opt->cache_kib : 8192);
 	if ((rv = exec(st, sql)) != 0)
 		goto sqlfailed;
 
@@ -327,8 +339,8 @@ store_open(store **out, const char *path, const store_options *opt, char *err, s
 		goto sqlfailed;
 	st->schema_version = (int)v;
 	if (v != STORE_SCHEMA_VERSION) {
-		snprintf(err, errlen, "database schema version is %" PRId64 ", this jobsd needs %d", v,
-		         STORE_SCHEMA_VERSION);
+		snprintf(err, errlen, "database schema version is %" PRId64 ", this jobsd needs %d",
+		         v, STORE_SCHEMA_VERSION);
 		rv = ST(FAILED_PRECONDITION);
 		goto failed;
 	}
@@ -343,9 +355,8 @@ store_open(store **out, const char *path, const store_options *opt, char *err, s
 			goto sqlfailed;
 		}
 	}
-	if (!st->reader &&
-	    (rv = pragma_int(st, "SELECT value FROM meta WHERE key = 'last_version'",
-	                     &st->last_version)) != 0)
+	if (!st->reader && (rv = pragma_int(st, "SELECT value FROM meta WHERE key = 'last_version'",
+	                                    &st->last_version)) != 0)
 		goto sqlfailed;
 	*out = st;
 	return 0;
@@ -451,8 +462,8 @@ static char *
 column_text(sqlite3_stmt *s, int col, arena *a)
 {
 	const unsigned char *p = sqlite3_column_text(s, col);
-	return p == NULL ? arena_strdup(a, "") : arena_strndup(a, (const char *)p,
-	                                                      (size_t)sqlite3_column_bytes(s, col));
+	return p == NULL ? arena_strdup(a, "")
+	                 : arena_strndup(a, (const char *)p, (size_t)sqlite3_column_bytes(s, col));
 }
 
 /* The job in the current row of `s` (whose columns are JOB_COLUMNS). */

@@ -59,6 +59,11 @@ const char *store_errmsg(const store *st);
 /* PRAGMA user_version of the open database. */
 int store_schema_version(const store *st);
 
+/* How many rows this connection's statements have stepped through in full
+ * table scans since it opened (SQLITE_STMTSTATUS_FULLSCAN_STEP). The tests
+ * hold Get, Update, Delete and List to zero. */
+int64_t store_fullscan_steps(const store *st);
+
 /*
  * Transactions. store_begin() starts a write transaction (BEGIN IMMEDIATE);
  * store_commit() ends it, store_rollback() abandons it. Savepoints nest
@@ -100,9 +105,9 @@ int store_job_delete(store *st, const char *id, int64_t expected_version);
 
 /* A page of a listing, newest first: created_at, then id, descending. */
 typedef struct store_list {
-	int limit;          /* most jobs to return, >= 1 */
-	size_t max_bytes;   /* stop early once the jobs' text passes this; >= 1 job always */
-	bool after;         /* resume strictly after (after_created, after_id) */
+	int limit;        /* most jobs to return, >= 1 */
+	size_t max_bytes; /* stop early once the jobs' text passes this; >= 1 job always */
+	bool after;       /* resume strictly after (after_created, after_id) */
 	int64_t after_created;
 	const char *after_id;
 } store_list;
@@ -121,7 +126,7 @@ int store_job_list(store *st, const store_list *q, arena *a, store_page *out);
  * object none of whose keys is in it. Returns 0 or INVALID_ARGUMENT with a
  * reason in `why` ("is not valid JSON", "is a JSON array, not an object").
  */
-int store_json_check(store *st, const char *text, bool want_object, const char *reserved,
-                     char *why, size_t whylen);
+int store_json_check(store *st, const char *text, bool want_object, const char *reserved, char *why,
+                     size_t whylen);
 
 #endif

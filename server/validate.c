@@ -89,8 +89,9 @@ walk(const ProtobufCMessageDescriptor *desc, const uint8_t *p, const uint8_t *en
 
 		if (get_varint(&p, end, &tag) != 0 || (tag >> 3) == 0 || (tag >> 3) > 0x1fffffff)
 			goto malformed;
-		f = desc != NULL ? protobuf_c_message_descriptor_get_field(desc, (unsigned)(tag >> 3))
-		                 : NULL;
+		f = desc != NULL
+		        ? protobuf_c_message_descriptor_get_field(desc, (unsigned)(tag >> 3))
+		        : NULL;
 		switch (tag & 7) {
 		case 0:
 			if (get_varint(&p, end, &len) != 0)
@@ -127,7 +128,8 @@ walk(const ProtobufCMessageDescriptor *desc, const uint8_t *p, const uint8_t *en
 				char sub[256];
 				int rv;
 
-				snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", f->name);
+				snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "",
+				         f->name);
 				rv = walk(f->descriptor, p, p + len, depth + 1, sub, why, whylen);
 				if (rv != 0)
 					return rv;

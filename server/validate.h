@@ -21,8 +21,8 @@
  * ST(INVALID_ARGUMENT) with a reason naming the field in `why`.
  * Unknown fields are skipped, not inspected.
  */
-int validate_wire(const ProtobufCMessageDescriptor *desc, const uint8_t *buf, size_t len,
-                  char *why, size_t whylen);
+int validate_wire(const ProtobufCMessageDescriptor *desc, const uint8_t *buf, size_t len, char *why,
+                  size_t whylen);
 
 /* True when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates).
  * On false, *bad_at (if not NULL) is the offset of the first bad byte. */

@@ -1,0 +1,260 @@
+/*
+ * jobjson.c: see jobjson.h. The field list comes from libjobsclient's
+ * job_fields table, so a field added to the contract shows up here without
+ * a change to this file.
+ */
+#include "jobjson.h"
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- JSON text --------------------------------------------------------- */
+
+/* The fewest significant digits (1..17) that print `x` so it reads back. */
+static int
+shortest_digits(double x)
+{
+	char buf[40];
+
+	for (int p = 1; p < 17; p++) {
+		snprintf(buf, sizeof buf, "%.*g", p, x);
+		if (strtod(buf, NULL) == x)
+			return p;
+	}
+	return 17;
+}
+
+static int
+max_digits(const json_t *v)
+{
+	int best = 1, d;
+	const char *key;
+	json_t *child;
+	size_t i;
+
+	switch (json_typeof(v)) {
+	case JSON_REAL:
+		return shortest_digits(json_real_value(v));
+	case JSON_ARRAY:
+		json_array_foreach(v, i, child) if ((d = max_digits(child)) > best) best = d;
+		return best;
+	case JSON_OBJECT:
+		json_object_foreach((json_t *)v, key, child) if ((d = max_digits(child)) > best)
+		    best = d;
+		return best;
+	default:
+		return best;
+	}
+}
+
+char *
+json_dumps_exact(const json_t *v, size_t flags)
+{
+	return json_dumps(v, flags | JSON_REAL_PRECISION(max_digits(v)) | JSON_ENCODE_ANY);
+}
+
+/* ---- jobs to JSON ------------------------------------------------------- */
+
+json_t *
+job_to_json(const jobs_job *job, bool with_etag, char *err, size_t errlen)
+{
+	json_t *o = json_object(), *v = NULL;
+	json_error_t je;
+	char tbuf[JOBS_TIME_BUFSIZE];
+
+	if (o == NULL)
+		goto nomem;
+	for (size_t i = 0; i < n_job_fields; i++) {
+		const struct job_field *f = &job_fields[i];
+		const char *s = NULL;
+
+		switch (f->kind) {
+		case JF_TEXT:
+			if (f->output_only && !with_etag)
+				continue;
+			s = *JOB_STR(job, f);
+			v = json_string(s != NULL ? s : "");
+			break;
+		case JF_BOOL:
+			v = json_boolean(*JOB_BOOL(job, f));
+			break;
+		case JF_TIME:
+			v = json_string(jobs_time_format(*JOB_TIME(job, f), tbuf));
+			break;
+		case JF_JSON:
+			s = *JOB_STR(job, f);
+			if (s == NULL || *s == '\0')
+				continue;
+			v = json_loads(s, JSON_DECODE_ANY, &je);
+			if (v == NULL) {
+				snprintf(err, errlen, "%s of job %s cannot be read: %s", f->name,
+				         job->id, je.text);
+				json_decref(o);
+				return NULL;
+			}
+			if (strcmp(f->name, "extra") == 0) {
+				/* extra's keys go to the top level, where legacy jobs had them. */
+				if (json_object_update_missing(o, v) != 0) {
+					json_decref(v);
+					goto nomem;
+				}
+				json_decref(v);
+				continue;
+			}
+			break;
+		}
+		if (v == NULL || json_object_set_new(o, f->name, v) != 0)
+			goto nomem;
+	}
+	return o;
+nomem:
+	json_decref(o);
+	snprintf(err, errlen, "out of memory");
+	return NULL;
+}
+
+/* ---- JSON to jobs ------------------------------------------------------- */
+
+void
+job_strings_free(jobs_job *job)
+{
+	for (size_t i = 0; i < n_job_fields; i++) {
+		const struct job_field *f = &job_fields[i];
+		if (f->kind == JF_TEXT || f->kind == JF_JSON) {
+			free(*JOB_STR(job, f));
+			*JOB_STR(job, f) = NULL;
+		}
+	}
+}
+
+/* Sets field f of `out` from `v`; -1 with a reason when `v` does not fit. */
+static int
+set_field(jobs_job *out, const struct job_field *f, const json_t *v, char *err, size_t errlen)
+{
+	char **sp = JOB_STR(out, f);
+	int64_t us;
+
+	switch (f->kind) {
+	case JF_TEXT:
+		if (json_is_null(v)) {
+			free(*sp);
+			*sp = strdup("");
+		} else if (json_is_string(v)) {
+			free(*sp);
+			*sp = strdup(json_string_value(v));
+		} else {
+			snprintf(err, errlen, "%s must be a string", f->name);
+			return -1;
+		}
+		if (*sp == NULL)
+			goto nomem;
+		break;
+	case JF_BOOL:
+		if (!json_is_boolean(v)) {
+			snprintf(err, errlen, "%s must be true or false", f->name);
+			return -1;
+		}
+		*JOB_BOOL(out, f) = json_is_true(v);
+		break;
+	case JF_TIME:
+		if (!json_is_string(v) || jobs_time_parse(json_string_value(v), false, &us) != 0) {
+			snprintf(err, errlen, "%s must be a time such as 2026-11-24T10:00:00Z",
+			         f->name);
+			return -1;
+		}
+		*JOB_TIME(out, f) = us;
+		break;
+	case JF_JSON:
+		free(*sp);
+		if ((*sp = json_dumps_exact(v, JSON_COMPACT)) == NULL)
+			goto nomem;
+		break;
+	}
+	out->fields |= f->bit;
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+int
+job_from_json(const json_t *obj, enum job_json_use use, jobs_job *out, char *err, size_t errlen)
+{
+	json_t *extra = json_object(), *v;
+	const char *key;
+	int rv = 0;
+
+	if (!json_is_object(obj)) {
+		snprintf(err, errlen, "a job must be a JSON object (a mapping)");
+		json_decref(extra);
+		return -1;
+	}
+	if (extra == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	json_object_foreach((json_t *)obj, key, v)
+	{
+		const struct job_field *f = job_field_by_name(key);
+
+		if (f == NULL || strcmp(key, "extra") == 0) {
+			if (json_object_set(extra, key, v) != 0) {
+				snprintf(err, errlen, "out of memory");
+				rv = -1;
+				break;
+			}
+			continue;
+		}
+		if (f->output_only)
+			continue;
+		if (use == JOB_FOR_UPDATE &&
+		    (f->bit & (JOBS_FIELD_ID | JOBS_FIELD_CREATED_AT | JOBS_FIELD_UPDATED_AT)))
+			continue;
+		if ((rv = set_field(out, f, v, err, errlen)) != 0)
+			break;
+	}
+	if (rv == 0 && json_object_size(extra) > 0)
+		rv = set_field(out, job_field_by_name("extra"), extra, err, errlen);
+	json_decref(extra);
+	return rv;
+}
+
+/* ---- people -------------------------------------------------------------- */
+
+void
+job_print_human(FILE *f, const jobs_job *job)
+{
+	char tbuf[JOBS_TIME_BUFSIZE];
+
+	for (size_t i = 0; i < n_job_fields; i++) {
+		const struct job_field *jf = &job_fields[i];
+		const char *s;
+
+		fprintf(f, "%-20s ", jf->name);
+		switch (jf->kind) {
+		case JF_BOOL:
+			fputs(*JOB_BOOL(job, jf) ? "yes" : "no", f);
+			break;
+		case JF_TIME:
+			fputs(jobs_time_format(*JOB_TIME(job, jf), tbuf), f);
+			break;
+		case JF_TEXT:
+		case JF_JSON:
+			s = *JOB_STR(job, jf);
+			if (s == NULL || *s == '\0') {
+				fputc('-', f);
+				break;
+			}
+			/* Continuation lines of multi-line text line up under the value. */
+			for (; *s != '\0'; s++) {
+				fputc(*s, f);
+				if (*s == '\n' && s[1] != '\0')
+					fprintf(f, "%-20s ", "");
+			}
+			break;
+		}
+		fputc('\n', f);
+	}
+}

@@ -1,0 +1,60 @@
+/*
+ * jobjson.h: jobs as JSON objects with the legacy field names, and jobs for
+ * people. jobsctl's --json output, its --file input, and later import and
+ * export all go through here, so a job has one JSON shape everywhere:
+ *
+ *   {"id": ..., "job_name": ..., ..., "enabled": true,
+ *    "created_at": "2026-11-24T10:00:00Z", "updated_at": ...,
+ *    "enhanced_settings": <any JSON value>,   (absent when the job has none)
+ *    <each key of extra, at the top level>,
+ *    "etag": "42"}                            (only where asked for)
+ */
+#ifndef JOBSCTL_JOBJSON_H
+#define JOBSCTL_JOBJSON_H
+
+#include "jobs/client.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+/*
+ * The JSON object of `job` (a new reference; json_decref it). With
+ * with_etag, the etag is included. NULL with a reason in err when the job's
+ * JSON fields cannot be read back (the server only stores valid JSON, so
+ * this means jansson cannot hold a value, e.g. an integer beyond 64 bits).
+ */
+json_t *job_to_json(const jobs_job *job, bool with_etag, char *err, size_t errlen);
+
+/* What a JSON object is read for. */
+enum job_json_use {
+	JOB_FOR_CREATE, /* every field but etag (ignored) */
+	JOB_FOR_UPDATE, /* id, created_at, updated_at and etag are ignored */
+};
+
+/*
+ * Fills `out` (zeroed by the caller) from the JSON object `obj`: known keys
+ * set their field and its bit in out->fields; other keys are gathered into
+ * out->extra. A string field given as null is set to "". Returns 0, or -1
+ * with a reason in err naming the key ("enabled must be true or false").
+ * On either return, release out's strings with job_strings_free().
+ */
+int job_from_json(const json_t *obj, enum job_json_use use, jobs_job *out, char *err,
+                  size_t errlen);
+
+/* Frees the strings of a job filled by job_from_json() (not the struct). */
+void job_strings_free(jobs_job *job);
+
+/*
+ * json_dumps() with reals written in the fewest digits that read back the
+ * same value (1.2, not 1.2 with seventeen digits): jansson's own choice is
+ * one precision for a whole document, so this picks the smallest one that is
+ * exact for every real in `v`. Malloc'd; NULL when out of memory.
+ */
+char *json_dumps_exact(const json_t *v, size_t flags);
+
+/* Prints `job` for people: one "field  value" line each, times in RFC 3339,
+ * JSON compact, empty fields as "-". */
+void job_print_human(FILE *f, const jobs_job *job);
+
+#endif
