@@ -1,0 +1,250 @@
+/*
+ * helpers.c: see helpers.h.
+ */
+#include "helpers.h"
+
+#include "jobs/client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+const char *
+tmpdir_make(void)
+{
+	static char path[256];
+	const char *base = getenv("TMPDIR");
+
+	snprintf(path, sizeof path, "%s/jobsd-test-XXXXXX", base && *base ? base : "/tmp");
+	if (mkdtemp(path) == NULL) {
+		perror("mkdtemp");
+		abort();
+	}
+	return path;
+}
+
+void
+tmpdir_remove(const char *dir)
+{
+	const char *argv[] = {"/bin/rm", "-rf", dir, NULL};
+	struct run r = run_cmd(argv, NULL, NULL);
+	run_free(&r);
+}
+
+static bool
+answers(const char *url)
+{
+	jobs_client_options opts = {.timeout_ms = 500};
+	jobs_client *c;
+	jobs_health_info *h;
+	bool ok = false;
+
+	if (jobs_client_open(&c, url, &opts, NULL) != JOBS_OK)
+		return false;
+	if (jobs_health(c, NULL, &h) == JOBS_OK) {
+		ok = true;
+		jobs_health_info_free(h);
+	}
+	jobs_client_close(c);
+	return ok;
+}
+
+bool
+jobsd_start(struct jobsd *d, const char *dir, const char *const *extra)
+{
+	const char *argv[64];
+	int n = 0, fd;
+	struct timespec pause = {0, 10 * 1000 * 1000};
+
+	memset(d, 0, sizeof *d);
+	snprintf(d->dir, sizeof d->dir, "%s", dir != NULL ? dir : tmpdir_make());
+	snprintf(d->db, sizeof d->db, "%s/jobs.db", d->dir);
+	snprintf(d->url, sizeof d->url, "ipc://%s/jobsd.sock", d->dir);
+	snprintf(d->log, sizeof d->log, "%s/jobsd.log", d->dir);
+	argv[n++] = JOBSD_PATH;
+	argv[n++] = "--db";
+	argv[n++] = d->db;
+	argv[n++] = "--listen";
+	argv[n++] = d->url;
+	for (int i = 0; extra != NULL && extra[i] != NULL && n < 62; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+
+	if ((d->pid = fork()) == 0) {
+		fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		dup2(fd, STDERR_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	for (int i = 0; i < 1000; i++) {
+		int status;
+
+		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+			d->pid = 0;
+			break;
+		}
+		if (answers(d->url))
+			return true;
+		nanosleep(&pause, NULL);
+	}
+	char *log = read_file(d->log, NULL);
+	fprintf(stderr, "jobsd did not come up; its log:\n%s\n", log ? log : "(none)");
+	free(log);
+	return false;
+}
+
+int
+jobsd_stop(struct jobsd *d, int sig)
+{
+	int status;
+
+	if (d->pid <= 0)
+		return -1;
+	kill(d->pid, sig);
+	while (waitpid(d->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	d->pid = 0;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int
+jobsd_cleanup(struct jobsd *d)
+{
+	int status = d->pid > 0 ? jobsd_stop(d, SIGTERM) : 0;
+
+	if (status != 0) {
+		char *log = read_file(d->log, NULL);
+		fprintf(stderr, "jobsd exited %d; its log:\n%s\n", status, log ? log : "(none)");
+		free(log);
+	}
+	if (d->dir[0] != '\0')
+		tmpdir_remove(d->dir);
+	d->dir[0] = '\0';
+	return status;
+}
+
+/* Reads fd to EOF into a malloc'd string. */
+static char *
+slurp(int fd)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+	ssize_t n;
+
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0 || (n < 0 && errno == EINTR)) {
+		if (n < 0)
+			continue;
+		len += (size_t)n;
+		if (cap - len < 2)
+			buf = realloc(buf, cap *= 2);
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+struct run
+run_cmd(const char *const *argv, const char *input, const char *const *env)
+{
+	struct run r = {0};
+	int in[2], out[2], err[2], status;
+	pid_t pid;
+
+	if (pipe(in) || pipe(out) || pipe(err))
+		abort();
+	if ((pid = fork()) == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		close(in[1]);
+		close(out[0]);
+		close(err[0]);
+		for (int i = 0; env != NULL && env[i] != NULL; i++)
+			putenv((char *)env[i]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	if (input != NULL) {
+		size_t len = strlen(input), off = 0;
+		signal(SIGPIPE, SIG_IGN);
+		while (off < len) {
+			ssize_t n = write(in[1], input + off, len - off);
+			if (n <= 0)
+				break;
+			off += (size_t)n;
+		}
+	}
+	close(in[1]);
+	r.out = NULL;
+	{
+		/* Both pipes at once, so that neither can fill up and stall the child. */
+		struct pollfd pf[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+		char *buf[2] = {malloc(4096), malloc(4096)};
+		size_t len[2] = {0, 0}, cap[2] = {4096, 4096};
+		int open_fds = 2;
+
+		while (open_fds > 0) {
+			if (poll(pf, 2, -1) < 0 && errno != EINTR)
+				break;
+			for (int k = 0; k < 2; k++) {
+				ssize_t n;
+
+				if (pf[k].fd < 0 || !(pf[k].revents & (POLLIN | POLLHUP | POLLERR)))
+					continue;
+				if (cap[k] - len[k] < 4096)
+					buf[k] = realloc(buf[k], cap[k] *= 2);
+				n = read(pf[k].fd, buf[k] + len[k], cap[k] - len[k] - 1);
+				if (n > 0) {
+					len[k] += (size_t)n;
+				} else if (n == 0 || errno != EINTR) {
+					close(pf[k].fd);
+					pf[k].fd = -1;
+					open_fds--;
+				}
+			}
+		}
+		buf[0][len[0]] = '\0';
+		buf[1][len[1]] = '\0';
+		r.out = buf[0];
+		r.err = buf[1];
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return r;
+}
+
+void
+run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
+
+char *
+read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY);
+	char *s;
+
+	if (fd < 0)
+		return NULL;
+	s = slurp(fd);
+	close(fd);
+	if (len != NULL)
+		*len = strlen(s);
+	return s;
+}

@@ -1,0 +1,60 @@
+/*
+ * helpers.h: what the tests share: a private temporary directory, a real
+ * jobsd started on an ipc:// socket in it, and running commands to capture
+ * their output and exit status. Every test makes its own of each, so tests
+ * never depend on each other's order (criterion runs them in parallel).
+ */
+#ifndef JOBS_TEST_HELPERS_H
+#define JOBS_TEST_HELPERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* A new directory under $TMPDIR (or /tmp), removed by tmpdir_remove(). The
+ * returned path is static storage, valid until the next call. */
+const char *tmpdir_make(void);
+void tmpdir_remove(const char *dir);
+
+/* A jobsd under test. */
+struct jobsd {
+	pid_t pid;
+	char dir[256]; /* its temporary directory */
+	char db[300];  /* dir/jobs.db */
+	char url[320]; /* ipc://dir/jobsd.sock */
+	char log[300]; /* dir/jobsd.log: its stderr */
+};
+
+/*
+ * Starts jobsd with a database and ipc socket in a fresh temporary directory
+ * (or in `dir` when not NULL, to reuse a database), plus `extra` arguments
+ * (NULL-terminated, may be NULL), and waits until it answers Health. Returns
+ * false (and prints its log) if it did not come up within 10 s.
+ */
+bool jobsd_start(struct jobsd *d, const char *dir, const char *const *extra);
+
+/* Sends `sig` and waits for the exit. Returns the exit status, or 128+signal
+ * when it died of a signal. */
+int jobsd_stop(struct jobsd *d, int sig);
+
+/* Stops it (SIGTERM) if it runs, prints its log unless it exited 0, and
+ * removes the directory. Returns the exit status, 0 if it was not running.
+ * Under ASan a leak or memory error in jobsd makes this non-zero. */
+int jobsd_cleanup(struct jobsd *d);
+
+/* The output and status of a finished command. */
+struct run {
+	char *out;  /* stdout, NUL-terminated, malloc'd */
+	char *err;  /* stderr, likewise */
+	int status; /* exit status, or 128+signal */
+};
+
+/* Runs argv (argv[0] a path) with `input` on stdin (NULL: /dev/null) and
+ * `env` (NAME=VALUE strings, NULL-terminated, added to ours; may be NULL). */
+struct run run_cmd(const char *const *argv, const char *input, const char *const *env);
+void run_free(struct run *r);
+
+/* Reads a whole file; malloc'd, NUL-terminated; NULL if it cannot. */
+char *read_file(const char *path, size_t *len);
+
+#endif

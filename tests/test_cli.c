@@ -1,0 +1,374 @@
+/*
+ * test_cli.c: jobsctl, the binary, against a real jobsd: what it prints, in
+ * text and in JSON, and the exit status for each kind of failure.
+ */
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct jobsd d;
+
+static void
+start(void)
+{
+	cr_assert(jobsd_start(&d, NULL, NULL));
+}
+
+static void
+stop(void)
+{
+	cr_assert_eq(jobsd_cleanup(&d), 0, "jobsd must exit 0 at SIGTERM");
+}
+
+TestSuite(cli, .init = start, .fini = stop);
+
+/* Runs `jobsctl --server URL ARGS...` (NULL-terminated). */
+static struct run
+ctl(const char *first, ...)
+{
+	const char *argv[64];
+	va_list ap;
+	int n = 0;
+
+	argv[n++] = JOBSCTL_PATH;
+	argv[n++] = "--server";
+	argv[n++] = d.url;
+	va_start(ap, first);
+	for (const char *a = first; a != NULL && n < 63; a = va_arg(ap, const char *))
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	return run_cmd(argv, NULL, NULL);
+}
+
+/* Parses a run's stdout as JSON; asserts it is. */
+static json_t *
+json_of(const struct run *r)
+{
+	json_error_t je;
+	json_t *v = json_loads(r->out, 0, &je);
+
+	cr_assert_not_null(v, "not JSON (%s): %s", je.text, r->out);
+	return v;
+}
+
+static const char *
+str(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	cr_assert(json_is_string(v), "%s is not a string", key);
+	return json_string_value(v);
+}
+
+/* One line on stderr, starting "jobsctl: ". */
+static void
+assert_one_line_error(const struct run *r)
+{
+	cr_assert(strncmp(r->err, "jobsctl: ", 9) == 0, "stderr: %s", r->err);
+	cr_assert_eq(strchr(r->err, '\n'), r->err + strlen(r->err) - 1, "one line: %s", r->err);
+}
+
+Test(cli, create_and_get_in_json_with_legacy_names)
+{
+	struct run r = ctl("--json", "create", "--id", "c1", "--name", "Summer Sale", "--product",
+	                   "Solar Lantern", "--persona", "parent", "--setting", "yard", "--emotion",
+	                   "joy", "--hook", "Line 1\nLine 2", "--voice-id", "v-1", "--language",
+	                   "Deutsch", "--brand", "Acme", "--disabled", "--settings-json",
+	                   "{\"voice\":{\"stability\":0.5},\"takes\":[1,2]}", "--extra-json",
+	                   "{\"tags\":[\"a\"]}", NULL);
+	json_t *o;
+
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	o = json_of(&r);
+	cr_assert_str_eq(str(o, "id"), "c1");
+	cr_assert_str_eq(str(o, "job_name"), "Summer Sale");
+	cr_assert_str_eq(str(o, "elevenlabs_voice_id"), "v-1");
+	cr_assert_str_eq(str(o, "brand_name"), "Acme");
+	cr_assert_str_eq(str(o, "hook"), "Line 1\nLine 2");
+	cr_assert(json_is_false(json_object_get(o, "enabled")));
+	cr_assert(json_is_object(json_object_get(o, "enhanced_settings")),
+	          "enhanced_settings is a JSON value, not a string");
+	cr_assert(json_is_array(json_object_get(o, "tags")), "extra keys at the top level");
+	cr_assert_null(json_object_get(o, "extra"));
+	cr_assert_eq(strlen(str(o, "created_at")), 27, "RFC 3339 with microseconds: %s",
+	             str(o, "created_at"));
+	cr_assert(str(o, "created_at")[26] == 'Z');
+	cr_assert_str_neq(str(o, "etag"), "");
+	cr_assert_lt(strstr(r.out, "\"brand_name\""), strstr(r.out, "\"created_at\""),
+	             "keys are sorted");
+	json_decref(o);
+	run_free(&r);
+
+	r = ctl("--json", "get", "c1", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	o = json_of(&r);
+	cr_assert_str_eq(str(o, "product"), "Solar Lantern");
+	cr_assert_eq(
+	    json_real_value(json_object_get(
+	        json_object_get(json_object_get(o, "enhanced_settings"), "voice"), "stability")),
+	    0.5);
+	json_decref(o);
+	run_free(&r);
+}
+
+Test(cli, human_output)
+{
+	struct run r = ctl("create", "--id", "h1", "--name", "Été", "--hook", "one\ntwo", NULL);
+
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "job_name             Été\n") != NULL, "%s", r.out);
+	cr_assert(strstr(r.out, "enabled              yes\n") != NULL, "%s", r.out);
+	cr_assert(strstr(r.out, "hook                 one\n                     two\n") != NULL,
+	          "%s", r.out);
+	cr_assert(strstr(r.out, "language             English\n") != NULL, "%s", r.out);
+	run_free(&r);
+	r = ctl("list", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strncmp(r.out, "ID ", 3) == 0, "%s", r.out);
+	cr_assert(strstr(r.out, "h1 ") != NULL, "%s", r.out);
+	run_free(&r);
+	r = ctl("health", NULL);
+	cr_assert_eq(r.status, 0);
+	cr_assert(strncmp(r.out, "SERVING: jobsd ", 15) == 0, "%s", r.out);
+	run_free(&r);
+}
+
+Test(cli, update_changes_only_what_is_given)
+{
+	struct run r = ctl("create", "--id", "u1", "--name", "Keep", "--product", "Old", NULL);
+	json_t *o;
+	char etag[32];
+
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	r = ctl("--json", "update", "u1", "--product", "New", "--disabled", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	o = json_of(&r);
+	cr_assert_str_eq(str(o, "product"), "New");
+	cr_assert_str_eq(str(o, "job_name"), "Keep");
+	cr_assert(json_is_false(json_object_get(o, "enabled")));
+	snprintf(etag, sizeof etag, "%s", str(o, "etag"));
+	json_decref(o);
+	run_free(&r);
+
+	r = ctl("update", "u1", "--if-etag", "999999", "--product", "Newer", NULL);
+	cr_assert_eq(r.status, 4, "a stale etag is a conflict: %s", r.err);
+	assert_one_line_error(&r);
+	run_free(&r);
+	r = ctl("update", "u1", "--if-etag", etag, "--product", "Newer", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	r = ctl("update", "u1", NULL);
+	cr_assert_eq(r.status, 2, "nothing to change: %s", r.err);
+	run_free(&r);
+	r = ctl("update", "nobody", "--product", "x", NULL);
+	cr_assert_eq(r.status, 3);
+	run_free(&r);
+}
+
+Test(cli, exit_statuses_and_one_line_errors)
+{
+	struct run r;
+
+	r = ctl("get", "missing", NULL);
+	cr_assert_eq(r.status, 3);
+	cr_assert_str_eq(r.err, "jobsctl: get: no job with id 'missing' (NOT_FOUND)\n");
+	run_free(&r);
+
+	r = ctl("create", "--id", "bad id", NULL);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	assert_one_line_error(&r);
+	run_free(&r);
+
+	r = ctl("create", "--id", "twice", NULL);
+	cr_assert_eq(r.status, 0);
+	run_free(&r);
+	r = ctl("create", "--id", "twice", NULL);
+	cr_assert_eq(r.status, 4, "%s", r.err);
+	assert_one_line_error(&r);
+	run_free(&r);
+
+	r = ctl("create", "--settings-json", "{nope", NULL);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	assert_one_line_error(&r);
+	run_free(&r);
+
+	r = ctl("delete", "twice", NULL);
+	cr_assert_eq(r.status, 0);
+	run_free(&r);
+	r = ctl("delete", "twice", NULL);
+	cr_assert_eq(r.status, 3);
+	run_free(&r);
+
+	r = ctl("frobnicate", NULL);
+	cr_assert_eq(r.status, 2);
+	run_free(&r);
+	r = ctl("get", NULL);
+	cr_assert_eq(r.status, 2, "missing argument");
+	run_free(&r);
+}
+
+Test(cli, unreachable_server_and_jobs_server_variable)
+{
+	const char *argv[] = {JOBSCTL_PATH, "health", NULL};
+	char env[700], gone[600];
+	const char *envv[] = {env, NULL};
+	struct run r;
+
+	snprintf(gone, sizeof gone, "ipc://%s/nobody-here.sock", d.dir);
+	snprintf(env, sizeof env, "JOBS_SERVER=%s", gone);
+	r = run_cmd(argv, NULL, envv);
+	cr_assert_eq(r.status, 5, "could not reach the server: %s", r.err);
+	assert_one_line_error(&r);
+	cr_assert(strstr(r.err, "nobody-here.sock") != NULL, "%s", r.err);
+	run_free(&r);
+
+	snprintf(env, sizeof env, "JOBS_SERVER=%s", d.url);
+	r = run_cmd(argv, NULL, envv);
+	cr_assert_eq(r.status, 0, "JOBS_SERVER is used: %s", r.err);
+	run_free(&r);
+}
+
+Test(cli, list_json_shape_and_paging)
+{
+	struct run r;
+	json_t *o;
+	char token[256];
+	int seen = 0;
+
+	for (int i = 0; i < 5; i++) {
+		char id[8];
+		snprintf(id, sizeof id, "p%d", i);
+		r = ctl("create", "--id", id, NULL);
+		cr_assert_eq(r.status, 0);
+		run_free(&r);
+	}
+	r = ctl("--json", "list", "--page-size", "2", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	o = json_of(&r);
+	cr_assert(json_is_array(json_object_get(o, "jobs")));
+	cr_assert_eq(json_array_size(json_object_get(o, "jobs")), 2);
+	cr_assert_str_eq(str(json_array_get(json_object_get(o, "jobs"), 0), "id"), "p4",
+	                 "newest first");
+	snprintf(token, sizeof token, "%s", str(o, "next_page_token"));
+	cr_assert_str_neq(token, "");
+	json_decref(o);
+	run_free(&r);
+	seen = 2;
+	while (*token != '\0') {
+		r = ctl("--json", "list", "--page-size", "2", "--page-token", token, NULL);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		o = json_of(&r);
+		seen += (int)json_array_size(json_object_get(o, "jobs"));
+		snprintf(token, sizeof token, "%s", str(o, "next_page_token"));
+		json_decref(o);
+		run_free(&r);
+	}
+	cr_assert_eq(seen, 5);
+	r = ctl("list", "--page-token", "garbage!", NULL);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	run_free(&r);
+}
+
+static char *
+write_file(const char *name, const char *text)
+{
+	static char path[600];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", d.dir, name);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+Test(cli, create_from_yaml_and_json_files)
+{
+	const char *yaml = "id: from-yaml\n"
+	                   "job_name: \"Caf\\u00e9 launch\"\n"
+	                   "product: Espresso Machine\n"
+	                   "enabled: false\n"
+	                   "created_at: 2025-10-17 12:34:56.789012+02:00\n"
+	                   "hook: |\n"
+	                   "  First line\n"
+	                   "  Second line\n"
+	                   "enhanced_settings:\n"
+	                   "  camera: {angle: low, moves: [pan, zoom]}\n"
+	                   "  seed: 8589934592\n"
+	                   "  ratio: 0.75\n"
+	                   "  note: null\n"
+	                   "tags: [coffee, morning]\n"
+	                   "schedule: {cron: '0 9 * * 1'}\n";
+	struct run r;
+	json_t *o;
+
+	r = ctl("--json", "create", "--file", write_file("job.yaml", yaml), "--product", "Grinder",
+	        NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	o = json_of(&r);
+	cr_assert_str_eq(str(o, "job_name"), "Café launch");
+	cr_assert_str_eq(str(o, "product"), "Grinder", "flags win over the file");
+	cr_assert(json_is_false(json_object_get(o, "enabled")));
+	cr_assert_str_eq(str(o, "created_at"), "2025-10-17T10:34:56.789012Z", "the same instant");
+	cr_assert_str_eq(str(o, "hook"), "First line\nSecond line\n");
+	json_t *es = json_object_get(o, "enhanced_settings");
+	cr_assert_eq(json_integer_value(json_object_get(es, "seed")), 8589934592LL);
+	cr_assert_eq(json_real_value(json_object_get(es, "ratio")), 0.75);
+	cr_assert(json_is_null(json_object_get(es, "note")));
+	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(o, "tags"), 1)),
+	                 "morning");
+	cr_assert_str_eq(str(json_object_get(o, "schedule"), "cron"), "0 9 * * 1");
+	json_decref(o);
+	run_free(&r);
+
+	/* What get --json prints, create --file reads back (etag ignored). */
+	r = ctl("--json", "get", "from-yaml", NULL);
+	cr_assert_eq(r.status, 0);
+	o = json_of(&r);
+	json_object_set_new(o, "id", json_string("from-json"));
+	char *text = json_dumps(o, 0);
+	json_decref(o);
+	run_free(&r);
+	r = ctl("--json", "create", "--file", write_file("job.json", text), NULL);
+	free(text);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	o = json_of(&r);
+	cr_assert_str_eq(str(o, "created_at"), "2025-10-17T10:34:56.789012Z");
+	cr_assert_str_eq(str(json_object_get(o, "schedule"), "cron"), "0 9 * * 1");
+	json_decref(o);
+	run_free(&r);
+
+	r = ctl("create", "--file", write_file("broken.yaml", "id: x\n  bad: [indent\n"), NULL);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	cr_assert(strstr(r.err, "broken.yaml:") != NULL, "names the file and place: %s", r.err);
+	run_free(&r);
+	r = ctl("create", "--file", write_file("list.yaml", "jobs:\n- id: a\n"), NULL);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	run_free(&r);
+	r = ctl("create", "--file", write_file("typed.json", "{\"enabled\": \"yes\"}"), NULL);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	cr_assert(strstr(r.err, "enabled must be true or false") != NULL, "%s", r.err);
+	run_free(&r);
+}
+
+Test(cli, help)
+{
+	const char *help[] = {JOBSCTL_PATH, "help", NULL};
+	const char *sub[] = {JOBSCTL_PATH, "help", "create", NULL};
+	struct run r = run_cmd(help, NULL, NULL);
+
+	cr_assert_eq(r.status, 0);
+	cr_assert(strstr(r.out, "exit status") != NULL);
+	run_free(&r);
+	r = run_cmd(sub, NULL, NULL);
+	cr_assert_eq(r.status, 0);
+	cr_assert(strstr(r.out, "--voice-id") != NULL, "%s", r.out);
+	run_free(&r);
+}

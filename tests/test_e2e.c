@@ -1,0 +1,424 @@
+/*
+ * test_e2e.c: a real jobsd, on an ipc:// socket and a database in a
+ * temporary directory, driven through libjobsclient (and, for bytes the
+ * library would never send, through a raw nng req socket).
+ */
+#include "helpers.h"
+
+#include "jobs/client.h"
+#include "jobs/v1/jobs.pb-c.h"
+
+#include <criterion/criterion.h>
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static struct jobsd d;
+static jobs_client *c;
+
+static void
+start(void)
+{
+	jobs_call call = {0};
+
+	cr_assert(jobsd_start(&d, NULL, NULL));
+	cr_assert_eq(jobs_client_open(&c, d.url, NULL, &call), JOBS_OK, "%s", call.message);
+}
+
+static void
+stop(void)
+{
+	jobs_client_close(c);
+	c = NULL;
+	cr_assert_eq(jobsd_cleanup(&d), 0, "jobsd must exit 0 at SIGTERM");
+}
+
+TestSuite(e2e, .init = start, .fini = stop);
+
+#define assert_ok(expr, call)                                                                      \
+	cr_assert_eq((expr), JOBS_OK, "%s: %s", jobs_code_name((call).code), (call).message)
+
+static jobs_job *
+create_job(const char *id, const char *name)
+{
+	jobs_job in = {.id = (char *)id, .job_name = (char *)name}, *out;
+	jobs_call call = {0};
+
+	assert_ok(jobs_create_job(c, &call, &in, &out), call);
+	return out;
+}
+
+Test(e2e, crud_round_trip_keeps_every_field)
+{
+	jobs_job in = {
+	    .id = "crud-1",
+	    .job_name = "Été ☀ Sale",
+	    .product = "Solar Lantern",
+	    .persona = "busy parent",
+	    .setting = "backyard",
+	    .emotion = "hopeful",
+	    .hook = "Line one\nLine two — “quoted”",
+	    .elevenlabs_voice_id = "21m00Tcm4TlvDq8ikWAM",
+	    .language = "Français",
+	    .brand_name = "Acme",
+	    .enabled = false,
+	    .created_at = 1700000000000001,
+	    .enhanced_settings =
+	        "{\"voice\":{\"stability\":0.5,\"boost\":[1,2,null]},\"n\":4294967296}",
+	    .extra = "{\"tags\":[\"summer\"],\"notes\":\"keep me\"}",
+	    .fields = JOBS_FIELD_ID | JOBS_FIELD_JOB_NAME | JOBS_FIELD_PRODUCT |
+	              JOBS_FIELD_PERSONA | JOBS_FIELD_SETTING | JOBS_FIELD_EMOTION |
+	              JOBS_FIELD_HOOK | JOBS_FIELD_ELEVENLABS_VOICE_ID | JOBS_FIELD_LANGUAGE |
+	              JOBS_FIELD_BRAND_NAME | JOBS_FIELD_ENABLED | JOBS_FIELD_CREATED_AT |
+	              JOBS_FIELD_ENHANCED_SETTINGS | JOBS_FIELD_EXTRA,
+	};
+	jobs_job *made, *got, *upd;
+	jobs_call call = {0};
+
+	assert_ok(jobs_create_job(c, &call, &in, &made), call);
+	assert_ok(jobs_get_job(c, &call, "crud-1", &got), call);
+	cr_assert_str_eq(got->job_name, in.job_name);
+	cr_assert_str_eq(got->hook, in.hook);
+	cr_assert_str_eq(got->language, "Français");
+	cr_assert(!got->enabled);
+	cr_assert_eq(got->created_at, 1700000000000001);
+	cr_assert_str_eq(got->enhanced_settings, in.enhanced_settings);
+	cr_assert_str_eq(got->extra, in.extra);
+	cr_assert_str_eq(got->etag, made->etag);
+
+	jobs_job change = {.id = "crud-1", .product = "Moon Lamp", .fields = JOBS_FIELD_PRODUCT};
+	assert_ok(jobs_update_job(c, &call, &change, got->etag, &upd), call);
+	cr_assert_str_eq(upd->product, "Moon Lamp");
+	cr_assert_str_eq(upd->job_name, in.job_name, "only the masked field changed");
+	cr_assert_str_neq(upd->etag, got->etag);
+	cr_assert_gt(upd->updated_at, got->updated_at);
+
+	assert_ok(jobs_delete_job(c, &call, "crud-1", upd->etag), call);
+	cr_assert_eq(jobs_get_job(c, &call, "crud-1", NULL), JOBS_NOT_FOUND);
+	cr_assert_eq(call.code, JOBS_NOT_FOUND);
+	cr_assert_str_eq(call.message, "no job with id 'crud-1'");
+	jobs_job_free(made);
+	jobs_job_free(got);
+	jobs_job_free(upd);
+}
+
+Test(e2e, errors_come_back_with_code_and_message)
+{
+	jobs_call call = {0};
+	jobs_job *j = create_job("dup", "first");
+	jobs_job same = {.id = "dup"}, bad_id = {.id = "no spaces"},
+	         bad_json = {.id = "j", .enhanced_settings = "{oops"},
+	         stale = {.id = "dup", .job_name = "x"};
+
+	cr_assert_eq(jobs_create_job(c, &call, &same, NULL), JOBS_ALREADY_EXISTS);
+	cr_assert(strstr(call.message, "already exists") != NULL, "%s", call.message);
+	cr_assert_eq(jobs_create_job(c, &call, &bad_id, NULL), JOBS_INVALID_ARGUMENT);
+	cr_assert_eq(jobs_create_job(c, &call, &bad_json, NULL), JOBS_INVALID_ARGUMENT);
+	cr_assert_str_eq(call.message, "enhanced_settings is not valid JSON");
+	cr_assert_eq(jobs_update_job(c, &call, &stale, "999", NULL), JOBS_ABORTED);
+	cr_assert_eq(jobs_delete_job(c, &call, "nobody", NULL), JOBS_NOT_FOUND);
+	cr_assert_eq(jobs_delete_job(c, &call, "dup", "999"), JOBS_ABORTED);
+	assert_ok(jobs_get_job(c, &call, "dup", NULL), call);
+	jobs_job_free(j);
+}
+
+Test(e2e, list_follows_every_page)
+{
+	jobs_list_query q = {.page_size = 7};
+	jobs_job_page *page;
+	jobs_call call = {0};
+	char id[16], token[256] = "";
+	int total = 0, pages = 0;
+
+	for (int i = 0; i < 30; i++) {
+		snprintf(id, sizeof id, "l%02d", i);
+		jobs_job_free(create_job(id, "x"));
+	}
+	do {
+		q.page_token = token;
+		assert_ok(jobs_list_jobs(c, &call, &q, &page), call);
+		total += (int)page->n_jobs;
+		pages++;
+		snprintf(token, sizeof token, "%s", page->next_page_token);
+		jobs_job_page_free(page);
+	} while (*token != '\0');
+	cr_assert_eq(total, 30);
+	cr_assert_eq(pages, 5);
+}
+
+struct worker {
+	int index;
+	int ok;
+};
+
+static void *
+hammer(void *arg)
+{
+	struct worker *w = arg;
+	char id[32];
+
+	for (int i = 0; i < 25; i++) {
+		jobs_call call = {0};
+		jobs_job in = {.id = id, .job_name = "concurrent"}, *out = NULL;
+
+		snprintf(id, sizeof id, "t%d-%d", w->index, i);
+		if (jobs_create_job(c, &call, &in, NULL) == JOBS_OK &&
+		    jobs_get_job(c, &call, id, &out) == JOBS_OK && strcmp(out->id, id) == 0)
+			w->ok++;
+		jobs_job_free(out);
+	}
+	return NULL;
+}
+
+Test(e2e, one_client_shared_by_many_threads)
+{
+	pthread_t t[8];
+	struct worker w[8];
+	jobs_list_query q = {.page_size = 1000};
+	jobs_job_page *page;
+	jobs_call call = {0};
+
+	for (int i = 0; i < 8; i++) {
+		w[i] = (struct worker){.index = i};
+		pthread_create(&t[i], NULL, hammer, &w[i]);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		cr_assert_eq(w[i].ok, 25, "thread %d: %d of 25", i, w[i].ok);
+	}
+	assert_ok(jobs_list_jobs(c, &call, &q, &page), call);
+	cr_assert_eq(page->n_jobs, 200);
+	jobs_job_page_free(page);
+}
+
+/* Sends raw bytes on a fresh req socket; returns the decoded response. */
+static Jobs__V1__Response *
+raw_call(const void *buf, size_t len, int timeout_ms)
+{
+	nng_socket s;
+	nng_msg *reply = NULL;
+	Jobs__V1__Response *r = NULL;
+
+	cr_assert_eq(nng_req0_open(&s), 0);
+	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, timeout_ms);
+	nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	cr_assert_eq(nng_dial(s, d.url, NULL, 0), 0);
+	cr_assert_eq(nng_send(s, (void *)buf, len, 0), 0);
+	if (nng_recvmsg(s, &reply, 0) == 0) {
+		r = jobs__v1__response__unpack(NULL, nng_msg_len(reply), nng_msg_body(reply));
+		nng_msg_free(reply);
+	}
+	nng_close(s);
+	return r;
+}
+
+Test(e2e, malformed_requests_get_invalid_argument_and_the_server_serves_on)
+{
+	static const char *garbage[] = {"", "\x08", "\xff\xff\xff\xff", "hello, jobsd",
+	                                "\x0a\x05\x01\x02"};
+	jobs_health_info *h;
+	jobs_call call = {0};
+
+	for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++) {
+		Jobs__V1__Response *r = raw_call(garbage[i], strlen(garbage[i]), 5000);
+
+		cr_assert_not_null(r, "no well-formed answer to garbage %zu", i);
+		cr_assert_eq(r->code, JOBS_INVALID_ARGUMENT, "garbage %zu: %s", i, r->message);
+		cr_assert_str_neq(r->message, "");
+		jobs__v1__response__free_unpacked(r, NULL);
+	}
+	assert_ok(jobs_health(c, &call, &h), call);
+	cr_assert_str_eq(h->status, "SERVING");
+	jobs_health_info_free(h);
+}
+
+Test(e2e, oversized_requests)
+{
+	static char hook[1100000];
+	jobs_job big = {.id = "big", .hook = hook};
+	jobs_client *loose;
+	jobs_client_options opts = {.max_message_bytes = 4u << 20, .timeout_ms = 3000};
+	jobs_call call = {0};
+
+	memset(hook, 'x', sizeof hook - 1);
+	/* The library refuses to send what the server would refuse to read. */
+	cr_assert_eq(jobs_create_job(c, &call, &big, NULL), JOBS_RESOURCE_EXHAUSTED);
+	cr_assert(strstr(call.message, "at most 1048576") != NULL, "%s", call.message);
+
+	/* A peer that sends it anyway is cut off by nng; jobsd serves on. */
+	cr_assert_eq(jobs_client_open(&loose, d.url, &opts, &call), JOBS_OK);
+	cr_assert_eq(jobs_create_job(loose, &call, &big, NULL), JOBS_UNAVAILABLE, "%s: %s",
+	             jobs_code_name(call.code), call.message);
+	jobs_client_close(loose);
+	cr_assert_eq(jobs_get_job(c, &call, "big", NULL), JOBS_NOT_FOUND);
+
+	/* Within the message limit, over a field's limit: a clear refusal. */
+	hook[20000] = '\0';
+	cr_assert_eq(jobs_create_job(c, &call, &big, NULL), JOBS_INVALID_ARGUMENT);
+	cr_assert(strstr(call.message, "hook is 20000 bytes long") != NULL, "%s", call.message);
+}
+
+Test(e2e, a_stalled_server_is_a_deadline_and_a_dead_one_unavailable)
+{
+	jobs_call call = {.timeout_ms = 300};
+	jobs_client *later;
+	jobs_client_options lazy = {.lazy_connect = true, .timeout_ms = 300};
+
+	int st;
+
+	kill(d.pid, SIGSTOP);
+	cr_assert_eq(waitpid(d.pid, &st, WUNTRACED), d.pid); /* stopped for sure */
+	cr_assert_eq(jobs_get_job(c, &call, "x", NULL), JOBS_DEADLINE_EXCEEDED, "%s", call.message);
+	kill(d.pid, SIGCONT);
+	cr_assert_eq(jobsd_stop(&d, SIGTERM), 0);
+	call = (jobs_call){.timeout_ms = 300};
+	cr_assert_eq(jobs_get_job(c, &call, "x", NULL), JOBS_UNAVAILABLE, "%s", call.message);
+	cr_assert_eq(jobs_client_open(&later, d.url, NULL, &call), JOBS_UNAVAILABLE);
+	cr_assert(strstr(call.message, "cannot connect") != NULL, "%s", call.message);
+	cr_assert_null(later);
+	cr_assert_eq(jobs_client_open(&later, d.url, &lazy, &call), JOBS_OK);
+	cr_assert_eq(jobs_get_job(later, &call, "x", NULL), JOBS_UNAVAILABLE, "%s", call.message);
+	jobs_client_close(later);
+}
+
+Test(e2e, data_survives_a_restart_and_shutdown_is_clean)
+{
+	jobs_call call = {0};
+	jobs_job *j;
+	char dir[256], wal[512];
+	struct stat sb;
+	char *log;
+
+	jobs_job_free(create_job("keep", "persisted"));
+	jobs_client_close(c);
+	c = NULL;
+	cr_assert_eq(jobsd_stop(&d, SIGTERM), 0, "exit 0 on SIGTERM");
+	log = read_file(d.log, NULL);
+	cr_assert(strstr(log, "stopped cleanly") != NULL, "%s", log);
+	free(log);
+	snprintf(wal, sizeof wal, "%s-wal", d.db);
+	cr_assert(stat(wal, &sb) != 0 || sb.st_size == 0, "the WAL is checkpointed away");
+
+	snprintf(dir, sizeof dir, "%s", d.dir);
+	cr_assert(jobsd_start(&d, dir, NULL));
+	cr_assert_eq(jobs_client_open(&c, d.url, NULL, &call), JOBS_OK);
+	assert_ok(jobs_get_job(c, &call, "keep", &j), call);
+	cr_assert_str_eq(j->job_name, "persisted");
+	jobs_job_free(j);
+}
+
+Test(e2e, one_jobsd_per_database_and_per_socket)
+{
+	char other_url[600];
+	const char *argv[] = {JOBSD_PATH, "--db", d.db, "--listen", other_url, NULL};
+	struct run r;
+	jobs_health_info *h;
+	jobs_call call = {0};
+
+	snprintf(other_url, sizeof other_url, "ipc://%s/other.sock", d.dir);
+	r = run_cmd(argv, NULL, NULL);
+	cr_assert_neq(r.status, 0);
+	cr_assert(strstr(r.err, "another jobsd") != NULL, "%s", r.err);
+	run_free(&r);
+
+	/* Another database, the same socket: refused too, before it breaks ours. */
+	char other_db[600];
+	const char *argv2[] = {JOBSD_PATH, "--db", other_db, "--listen", d.url, NULL};
+	snprintf(other_db, sizeof other_db, "%s/other.db", d.dir);
+	r = run_cmd(argv2, NULL, NULL);
+	cr_assert_neq(r.status, 0);
+	cr_assert(strstr(r.err, "in use by another jobsd") != NULL, "%s", r.err);
+	run_free(&r);
+
+	assert_ok(jobs_health(c, &call, &h), call);
+	jobs_health_info_free(h);
+}
+
+Test(e2e, the_socket_and_database_are_private)
+{
+	struct stat sb;
+	const char *path = d.url + strlen("ipc://");
+
+	cr_assert_eq(stat(path, &sb), 0);
+	cr_assert_eq(sb.st_mode & 0777, 0600, "socket mode %o", sb.st_mode & 0777);
+	cr_assert_eq(stat(d.db, &sb), 0);
+	cr_assert_eq(sb.st_mode & 0777, 0600, "database mode %o", sb.st_mode & 0777);
+}
+
+Test(e2e, health_reports_the_server)
+{
+	jobs_health_info *h;
+	jobs_call call = {0};
+
+	assert_ok(jobs_health(c, &call, &h), call);
+	cr_assert_str_eq(h->status, "SERVING");
+	cr_assert_str_eq(h->version, JOBS_VERSION);
+	cr_assert_eq(h->schema_version, 1);
+	cr_assert_eq(h->max_message_bytes, 1u << 20);
+	jobs_health_info_free(h);
+}
+
+/* No test suite fixture: these start their own jobsd. */
+
+Test(jobsd, default_database_under_xdg_data_home)
+{
+	const char *dir = tmpdir_make();
+	char url[512], expect[512], env_xdg[600];
+	char saved[256];
+	struct stat sb;
+
+	snprintf(saved, sizeof saved, "%s", dir);
+	snprintf(url, sizeof url, "ipc://%s/s.sock", saved);
+	snprintf(expect, sizeof expect, "%s/data/jobsd/jobs.db", saved);
+	snprintf(env_xdg, sizeof env_xdg, "%s/data", saved);
+	setenv("XDG_DATA_HOME", env_xdg, 1);
+
+	pid_t pid = fork();
+	if (pid == 0) {
+		freopen("/dev/null", "w", stderr);
+		execl(JOBSD_PATH, JOBSD_PATH, "--listen", url, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 500 && stat(expect, &sb) != 0; i++)
+		usleep(10000);
+	usleep(100000);
+	kill(pid, SIGTERM);
+	int status;
+	waitpid(pid, &status, 0);
+	cr_assert_eq(stat(expect, &sb), 0, "no database at %s", expect);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	tmpdir_remove(saved);
+}
+
+Test(jobsd, flags)
+{
+	const char *help[] = {JOBSD_PATH, "--help", NULL};
+	const char *version[] = {JOBSD_PATH, "--version", NULL};
+	const char *bad[] = {JOBSD_PATH, "--workers", "lots", NULL};
+	const char *unknown[] = {JOBSD_PATH, "--frobnicate", NULL};
+	const char *sync[] = {JOBSD_PATH, "--sync", "sometimes", NULL};
+	struct run r;
+
+	r = run_cmd(help, NULL, NULL);
+	cr_assert_eq(r.status, 0);
+	cr_assert(strstr(r.out, "--listen URL") != NULL);
+	run_free(&r);
+	r = run_cmd(version, NULL, NULL);
+	cr_assert_eq(r.status, 0);
+	cr_assert_str_eq(r.out, "jobsd " JOBS_VERSION "\n");
+	run_free(&r);
+	const char *const *bads[] = {bad, unknown, sync};
+	for (int i = 0; i < 3; i++) {
+		r = run_cmd(bads[i], NULL, NULL);
+		cr_assert_eq(r.status, 2, "%s", r.err);
+		cr_assert(strstr(r.err, "jobsd") != NULL, "%s", r.err);
+		run_free(&r);
+	}
+}

@@ -1,0 +1,625 @@
+/*
+ * test_handlers.c: every call through the whole in-process request path,
+ * bytes -> call_decode -> lanes_serve_sync (store, transaction) -> response,
+ * on a temporary database. No sockets: that is test_e2e.c.
+ */
+#include "clock.h"
+#include "dispatch.h"
+#include "handlers.h"
+#include "helpers.h"
+#include "lanes.h"
+#include "status.h"
+#include "store.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *dir;
+static store *db;
+static arena ar;
+static struct server_info info = {.version = "test", .max_message_bytes = 1 << 20};
+static call cl;
+
+static void
+setup(void)
+{
+	store_options o = {.sync = STORE_SYNC_OFF};
+	char err[256], path[512];
+
+	dir = tmpdir_make();
+	snprintf(path, sizeof path, "%s/jobs.db", dir);
+	cr_assert_eq(dispatch_init(err, sizeof err), 0, "%s", err);
+	cr_assert_eq(store_open(&db, path, &o, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(arena_init(&ar, 4096, 64 << 20), 0);
+}
+
+static void
+teardown(void)
+{
+	store_close(db);
+	arena_fini(&ar);
+	tmpdir_remove(dir);
+}
+
+TestSuite(handlers, .init = setup, .fini = teardown);
+
+/* Serves raw bytes; the response lives in `cl` until the next call. */
+static Jobs__V1__Response *
+serve_bytes(const void *buf, size_t len)
+{
+	arena_reset(&ar);
+	if (call_decode(&cl, &ar, &info, buf, len, clock_now_us()) != LANE_NONE)
+		lanes_serve_sync(db, &cl);
+	return &cl.resp;
+}
+
+/* Serves a Request built by the test. Packs with a scratch buffer, as the
+ * network would, so that the response shares nothing with it. */
+static Jobs__V1__Response *
+serve(Jobs__V1__Request *req)
+{
+	static uint8_t buf[4 << 20];
+	size_t n = jobs__v1__request__get_packed_size(req);
+
+	cr_assert_leq(n, sizeof buf);
+	jobs__v1__request__pack(req, buf);
+	return serve_bytes(buf, n);
+}
+
+static Jobs__V1__Response *
+create(Jobs__V1__Job *job, char **mask, size_t n_mask)
+{
+	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+	Jobs__V1__CreateJobRequest in = JOBS__V1__CREATE_JOB_REQUEST__INIT;
+
+	in.job = job;
+	in.field_mask = mask;
+	in.n_field_mask = n_mask;
+	req.call_case = JOBS__V1__REQUEST__CALL_CREATE_JOB;
+	req.create_job = &in;
+	return serve(&req);
+}
+
+static Jobs__V1__Response *
+get(const char *id)
+{
+	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+	Jobs__V1__GetJobRequest in = JOBS__V1__GET_JOB_REQUEST__INIT;
+
+	in.id = (char *)id;
+	req.call_case = JOBS__V1__REQUEST__CALL_GET_JOB;
+	req.get_job = &in;
+	return serve(&req);
+}
+
+static Jobs__V1__Response *
+update(Jobs__V1__Job *job, char **mask, size_t n_mask, const char *etag)
+{
+	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+	Jobs__V1__UpdateJobRequest in = JOBS__V1__UPDATE_JOB_REQUEST__INIT;
+
+	in.job = job;
+	in.update_mask = mask;
+	in.n_update_mask = n_mask;
+	if (etag != NULL)
+		in.expected_etag = (char *)etag;
+	req.call_case = JOBS__V1__REQUEST__CALL_UPDATE_JOB;
+	req.update_job = &in;
+	return serve(&req);
+}
+
+static Jobs__V1__Response *delete (const char *id, const char *etag)
+{
+	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+	Jobs__V1__DeleteJobRequest in = JOBS__V1__DELETE_JOB_REQUEST__INIT;
+
+	in.id = (char *)id;
+	if (etag != NULL)
+		in.expected_etag = (char *)etag;
+	req.call_case = JOBS__V1__REQUEST__CALL_DELETE_JOB;
+	req.delete_job = &in;
+	return serve(&req);
+}
+
+static Jobs__V1__Response *
+list(int page_size, const char *token)
+{
+	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+	Jobs__V1__ListJobsRequest in = JOBS__V1__LIST_JOBS_REQUEST__INIT;
+
+	in.page_size = page_size;
+	if (token != NULL)
+		in.page_token = (char *)token;
+	req.call_case = JOBS__V1__REQUEST__CALL_LIST_JOBS;
+	req.list_jobs = &in;
+	return serve(&req);
+}
+
+#define assert_code(resp, want)                                                                    \
+	cr_assert_eq((resp)->code, ST(want), "code %s, message: %s", status_name((resp)->code),    \
+	             (resp)->message)
+
+/* Creates job `id` with a name; asserts success; returns its etag (static). */
+static const char *
+create_named(const char *id, const char *name)
+{
+	static char etag[32];
+	Jobs__V1__Job j = JOBS__V1__JOB__INIT;
+	Jobs__V1__Response *r;
+
+	j.id = (char *)id;
+	j.job_name = (char *)name;
+	r = create(&j, NULL, 0);
+	assert_code(r, OK);
+	snprintf(etag, sizeof etag, "%s", r->create_job->job->etag);
+	return etag;
+}
+
+/* ---- the envelope ------------------------------------------------------- */
+
+Test(handlers, malformed_bytes_are_invalid_argument)
+{
+	static const char junk[] = "this is not protobuf \xff\xff\xff";
+	Jobs__V1__Response *r = serve_bytes(junk, sizeof junk - 1);
+
+	assert_code(r, INVALID_ARGUMENT);
+	cr_assert(strncmp(r->message, "bad request", 11) == 0, "%s", r->message);
+	cr_assert_eq(r->result_case, JOBS__V1__RESPONSE__RESULT__NOT_SET);
+}
+
+Test(handlers, a_request_without_a_call)
+{
+	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+
+	req.request_id = "r-1";
+	Jobs__V1__Response *r = serve(&req);
+	assert_code(r, INVALID_ARGUMENT);
+	cr_assert_str_eq(r->request_id, "r-1");
+	cr_assert_str_eq(r->message, "the request names no call");
+}
+
+Test(handlers, an_unknown_call_is_unimplemented)
+{
+	/* Field 99 of Request, a message: a call from a newer client. */
+	static const uint8_t bytes[] = {(99 << 3 & 0x7f) | 0x80 | 2, 99 >> 4, 0};
+	Jobs__V1__Response *r = serve_bytes(bytes, sizeof bytes);
+
+	assert_code(r, UNIMPLEMENTED);
+	cr_assert(strstr(r->message, "99") != NULL, "%s", r->message);
+}
+
+Test(handlers, request_id_is_echoed_and_bounded)
+{
+	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+	Jobs__V1__HealthRequest h = JOBS__V1__HEALTH_REQUEST__INIT;
+	char long_id[200];
+
+	req.call_case = JOBS__V1__REQUEST__CALL_HEALTH;
+	req.health = &h;
+	req.request_id = "abc-123";
+	assert_code(serve(&req), OK);
+	cr_assert_str_eq(cl.resp.request_id, "abc-123");
+	memset(long_id, 'x', sizeof long_id - 1);
+	long_id[sizeof long_id - 1] = '\0';
+	req.request_id = long_id;
+	assert_code(serve(&req), INVALID_ARGUMENT);
+}
+
+Test(handlers, a_late_request_is_not_started)
+{
+	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+	Jobs__V1__CreateJobRequest in = JOBS__V1__CREATE_JOB_REQUEST__INIT;
+	Jobs__V1__Job j = JOBS__V1__JOB__INIT;
+
+	j.id = "late";
+	in.job = &j;
+	req.call_case = JOBS__V1__REQUEST__CALL_CREATE_JOB;
+	req.create_job = &in;
+	req.deadline_ms = clock_now_us() / 1000 - 5;
+	assert_code(serve(&req), DEADLINE_EXCEEDED);
+	assert_code(get("late"), NOT_FOUND);
+	req.deadline_ms = clock_now_us() / 1000 + 60000;
+	assert_code(serve(&req), OK);
+}
+
+Test(handlers, invalid_utf8_and_nul_in_any_field)
+{
+	Jobs__V1__Job j = JOBS__V1__JOB__INIT;
+
+	j.hook = "caf\xc3";
+	Jobs__V1__Response *r = create(&j, NULL, 0);
+	assert_code(r, INVALID_ARGUMENT);
+	cr_assert(strstr(r->message, "create_job.job.hook") != NULL, "%s", r->message);
+
+	/* An embedded NUL cannot be built through C strings: patch the bytes. */
+	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+	Jobs__V1__CreateJobRequest in = JOBS__V1__CREATE_JOB_REQUEST__INIT;
+	uint8_t buf[256];
+	size_t n;
+	char *at;
+
+	j.hook = "abcXdef";
+	in.job = &j;
+	req.call_case = JOBS__V1__REQUEST__CALL_CREATE_JOB;
+	req.create_job = &in;
+	n = jobs__v1__request__pack(&req, buf);
+	at = memmem(buf, n, "abcXdef", 7);
+	cr_assert_not_null(at);
+	at[3] = '\0';
+	r = serve_bytes(buf, n);
+	assert_code(r, INVALID_ARGUMENT);
+	cr_assert(strstr(r->message, "NUL") != NULL, "%s", r->message);
+	assert_code(list(0, NULL), OK);
+	cr_assert_eq(cl.resp.list_jobs->n_jobs, 0, "nothing half-written");
+}
+
+/* The store still answers after hostile input. */
+static Jobs__V1__Response *
+tables_intact(void)
+{
+	return list(1, NULL);
+}
+
+/* ---- CreateJob -------------------------------------------------------------- */
+
+Test(handlers, create_fills_id_times_and_defaults)
+{
+	Jobs__V1__Job j = JOBS__V1__JOB__INIT;
+	Jobs__V1__Response *r;
+	int64_t before = clock_now_us();
+
+	j.job_name = "Summer";
+	r = create(&j, NULL, 0);
+	assert_code(r, OK);
+	Jobs__V1__Job *out = r->create_job->job;
+	cr_assert_eq(strlen(out->id), 36, "a UUID: %s", out->id);
+	cr_assert_eq(out->id[8], '-');
+	cr_assert_str_eq(out->language, "English");
+	cr_assert(out->enabled);
+	cr_assert_geq(out->created_at, before);
+	cr_assert_eq(out->updated_at, out->created_at);
+	cr_assert_str_neq(out->etag, "");
+	cr_assert_str_eq(out->job_name, "Summer");
+}
+
+Test(handlers, create_with_a_mask_can_set_defaults_away)
+{
+	Jobs__V1__Job j = JOBS__V1__JOB__INIT;
+	char *mask[] = {"id", "enabled", "language"};
+
+	j.id = "off";
+	j.enabled = false;
+	j.language = "";
+	assert_code(create(&j, mask, 3), OK);
+	Jobs__V1__Job *out = cl.resp.create_job->job;
+	cr_assert(!out->enabled);
+	cr_assert_str_eq(out->language, "");
+}
+
+Test(handlers, create_keeps_given_timestamps)
+{
+	Jobs__V1__Job j = JOBS__V1__JOB__INIT;
+
+	j.id = "old";
+	j.created_at = 1600000000000000;
+	assert_code(create(&j, NULL, 0), OK);
+	cr_assert_eq(cl.resp.create_job->job->created_at, 1600000000000000);
+	cr_assert_eq(cl.resp.create_job->job->updated_at, 1600000000000000);
+}
+
+Test(handlers, create_duplicate_is_already_exists)
+{
+	create_named("same", "one");
+	Jobs__V1__Job j = JOBS__V1__JOB__INIT;
+
+	j.id = "same";
+	Jobs__V1__Response *r = create(&j, NULL, 0);
+	assert_code(r, ALREADY_EXISTS);
+	cr_assert(strstr(r->message, "'same'") != NULL, "%s", r->message);
+	assert_code(get("same"), OK);
+	cr_assert_str_eq(cl.resp.get_job->job->job_name, "one", "the original is untouched");
+}
+
+Test(handlers, create_refuses_invalid_fields)
+{
+	static struct {
+		const char *field, *value, *want;
+	} cases[] = {
+	    {"id", "has space", "character outside"},
+	    {"id", ".dot", "starts with '.'"},
+	    {"enhanced_settings", "{\"a\":", "enhanced_settings is not valid JSON"},
+	    {"extra", "[1]", "extra is a JSON array, not an object"},
+	    {"extra", "{\"product\":1}", "\"product\""},
+	};
+	static char big[20000];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		Jobs__V1__Job j = JOBS__V1__JOB__INIT;
+		char *mask[] = {(char *)cases[i].field};
+		const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(
+		    &jobs__v1__job__descriptor, cases[i].field);
+
+		*(const char **)((char *)&j + f->offset) = cases[i].value;
+		Jobs__V1__Response *r = create(&j, mask, 1);
+		assert_code(r, INVALID_ARGUMENT);
+		cr_assert(strstr(r->message, cases[i].want) != NULL, "%s: %s", cases[i].field,
+		          r->message);
+	}
+	memset(big, 'h', 19999);
+	big[19999] = '\0';
+	Jobs__V1__Job j = JOBS__V1__JOB__INIT;
+	j.hook = big;
+	Jobs__V1__Response *r = create(&j, NULL, 0);
+	assert_code(r, INVALID_ARGUMENT);
+	cr_assert(strstr(r->message, "hook is 19999 bytes long; the limit is 16384") != NULL, "%s",
+	          r->message);
+	assert_code(list(0, NULL), OK);
+	cr_assert_eq(cl.resp.list_jobs->n_jobs, 0);
+}
+
+Test(handlers, masks_name_real_settable_fields)
+{
+	Jobs__V1__Job j = JOBS__V1__JOB__INIT;
+	char *unknown[] = {"colour"}, *etag[] = {"etag"};
+
+	Jobs__V1__Response *r = create(&j, unknown, 1);
+	assert_code(r, INVALID_ARGUMENT);
+	cr_assert(strstr(r->message, "'colour' is not a Job field") != NULL, "%s", r->message);
+	r = create(&j, etag, 1);
+	assert_code(r, INVALID_ARGUMENT);
+	cr_assert(strstr(r->message, "etag is set by the server only") != NULL, "%s", r->message);
+}
+
+Test(handlers, json_fields_are_kept_as_given)
+{
+	Jobs__V1__Job j = JOBS__V1__JOB__INIT;
+	const char *settings =
+	    "{\"big\":12345678901234567890,\"f\":0.1,\"deep\":[[[[{\"x\":null}]]]],"
+	    "\"u\":\"\\u00e9t\\u00e9\"}";
+
+	j.id = "json";
+	j.enhanced_settings = (char *)settings;
+	j.extra = "{\"tags\":[\"a\"],\"schedule\":{\"cron\":\"0 9 * * 1\"},\"extra\":true}";
+	assert_code(create(&j, NULL, 0), OK);
+	assert_code(get("json"), OK);
+	cr_assert_str_eq(cl.resp.get_job->job->enhanced_settings, settings);
+	cr_assert_str_eq(cl.resp.get_job->job->extra, j.extra);
+}
+
+/* ---- GetJob, UpdateJob, DeleteJob --------------------------------------- */
+
+Test(handlers, get_unknown_and_invalid_ids)
+{
+	Jobs__V1__Response *r = get("missing");
+
+	assert_code(r, NOT_FOUND);
+	cr_assert_str_eq(r->message, "no job with id 'missing'");
+	assert_code(get(""), INVALID_ARGUMENT);
+	assert_code(get("a/b"), INVALID_ARGUMENT);
+}
+
+Test(handlers, update_changes_only_masked_fields)
+{
+	Jobs__V1__Job j = JOBS__V1__JOB__INIT, *before, *after;
+	char *mask[] = {"product", "enabled", "persona"};
+	const char *etag = create_named("u1", "Name");
+
+	assert_code(get("u1"), OK);
+	before = cl.resp.get_job->job;
+	int64_t created = before->created_at, updated = before->updated_at;
+
+	j.id = "u1";
+	j.product = "Lamp";
+	j.enabled = false;
+	j.persona = "";
+	j.job_name = "ignored: not in the mask";
+	assert_code(update(&j, mask, 3, etag), OK);
+	after = cl.resp.update_job->job;
+	cr_assert_str_eq(after->product, "Lamp");
+	cr_assert(!after->enabled);
+	cr_assert_str_eq(after->job_name, "Name");
+	cr_assert_eq(after->created_at, created);
+	cr_assert_gt(after->updated_at, updated);
+	cr_assert_str_neq(after->etag, etag);
+}
+
+Test(handlers, update_without_mask_sets_what_is_set)
+{
+	Jobs__V1__Job j = JOBS__V1__JOB__INIT;
+
+	create_named("u2", "Name");
+	j.id = "u2";
+	j.hook = "New hook";
+	j.created_at = 5; /* output-only here: ignored without a mask */
+	assert_code(update(&j, NULL, 0, NULL), OK);
+	cr_assert_str_eq(cl.resp.update_job->job->hook, "New hook");
+	cr_assert_str_eq(cl.resp.update_job->job->job_name, "Name");
+	cr_assert_neq(cl.resp.update_job->job->created_at, 5);
+}
+
+Test(handlers, update_refuses_immutable_fields_and_bad_etags)
+{
+	Jobs__V1__Job j = JOBS__V1__JOB__INIT;
+	char *ids[] = {"id"}, *created[] = {"created_at"}, *name[] = {"job_name"};
+
+	create_named("u3", "Name");
+	j.id = "u3";
+	assert_code(update(&j, ids, 1, NULL), INVALID_ARGUMENT);
+	assert_code(update(&j, created, 1, NULL), INVALID_ARGUMENT);
+	cr_assert(strstr(cl.resp.message, "created_at cannot be changed") != NULL, "%s",
+	          cl.resp.message);
+	assert_code(update(&j, name, 1, "not-an-etag"), INVALID_ARGUMENT);
+	assert_code(update(NULL, NULL, 0, NULL), INVALID_ARGUMENT);
+	j.id = "nobody";
+	assert_code(update(&j, name, 1, NULL), NOT_FOUND);
+}
+
+Test(handlers, update_with_a_stale_etag_is_aborted_and_changes_nothing)
+{
+	Jobs__V1__Job j = JOBS__V1__JOB__INIT;
+	char *name[] = {"job_name"};
+	char first[32];
+
+	snprintf(first, sizeof first, "%s", create_named("race", "v1"));
+	j.id = "race";
+	j.job_name = "v2";
+	assert_code(update(&j, name, 1, first), OK);
+	j.job_name = "v3";
+	Jobs__V1__Response *r = update(&j, name, 1, first);
+	assert_code(r, ABORTED);
+	cr_assert(strstr(r->message, "not the expected") != NULL, "%s", r->message);
+	assert_code(get("race"), OK);
+	cr_assert_str_eq(cl.resp.get_job->job->job_name, "v2");
+}
+
+Test(handlers, delete_unknown_stale_and_done)
+{
+	char etag[32];
+
+	assert_code(delete ("ghost", NULL), NOT_FOUND);
+	snprintf(etag, sizeof etag, "%s", create_named("del", "x"));
+	assert_code(delete ("del", "12345"), ABORTED);
+	assert_code(get("del"), OK);
+	assert_code(delete ("del", etag), OK);
+	assert_code(get("del"), NOT_FOUND);
+	assert_code(delete ("del", NULL), NOT_FOUND);
+}
+
+/* ---- ListJobs ----------------------------------------------------------------- */
+
+Test(handlers, list_page_sizes)
+{
+	char id[16];
+
+	for (int i = 0; i < 60; i++) {
+		snprintf(id, sizeof id, "p%02d", i);
+		create_named(id, "x");
+	}
+	assert_code(list(0, NULL), OK);
+	cr_assert_eq(cl.resp.list_jobs->n_jobs, LIST_DEFAULT_PAGE_SIZE);
+	cr_assert_str_neq(cl.resp.list_jobs->next_page_token, "");
+	assert_code(list(5000, NULL), OK);
+	cr_assert_eq(cl.resp.list_jobs->n_jobs, 60, "large sizes are coerced, not refused");
+	cr_assert_str_eq(cl.resp.list_jobs->next_page_token, "");
+	assert_code(list(-1, NULL), INVALID_ARGUMENT);
+}
+
+Test(handlers, list_pages_survive_writes_between_them)
+{
+	char id[16], token[256];
+	int seen[20] = {0};
+	size_t total = 0;
+
+	for (int i = 0; i < 10; i++) {
+		snprintf(id, sizeof id, "w%02d", i);
+		create_named(id, "x");
+	}
+	assert_code(list(4, NULL), OK);
+	for (size_t i = 0; i < cl.resp.list_jobs->n_jobs; i++)
+		seen[atoi(cl.resp.list_jobs->jobs[i]->id + 1)]++, total++;
+	snprintf(token, sizeof token, "%s", cl.resp.list_jobs->next_page_token);
+
+	/* Between pages: a newer job arrives, one not yet listed goes away. */
+	create_named("w10", "new");
+	int gone = -1;
+	for (int i = 9; i >= 0; i--)
+		if (seen[i] == 0) {
+			gone = i;
+			break;
+		}
+	snprintf(id, sizeof id, "w%02d", gone);
+	assert_code(delete (id, NULL), OK);
+
+	while (*token != '\0') {
+		assert_code(list(4, token), OK);
+		for (size_t i = 0; i < cl.resp.list_jobs->n_jobs; i++)
+			seen[atoi(cl.resp.list_jobs->jobs[i]->id + 1)]++, total++;
+		snprintf(token, sizeof token, "%s", cl.resp.list_jobs->next_page_token);
+	}
+	for (int i = 0; i < 10; i++)
+		cr_assert_eq(seen[i], i == gone ? 0 : 1, "job %d seen %d times", i, seen[i]);
+	cr_assert_eq(seen[10], 0, "newer than the listing's start: not in later pages");
+	cr_assert_eq(total, 9);
+}
+
+Test(handlers, tampered_page_tokens_are_refused)
+{
+	const char *bad[] = {"not base64!", "AAAA", "////", "\"; DROP TABLE jobs; --"};
+	char token[256];
+
+	for (int i = 0; i < 5; i++) {
+		char id[8];
+		snprintf(id, sizeof id, "t%d", i);
+		create_named(id, "x");
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		Jobs__V1__Response *r = list(2, bad[i]);
+		assert_code(r, INVALID_ARGUMENT);
+		cr_assert_str_eq(r->message, "page_token is not one this server issued");
+	}
+	/* A flipped character may still decode to some position: then it is a
+	 * position like any other, never a failure of the server. */
+	assert_code(list(2, NULL), OK);
+	snprintf(token, sizeof token, "%s", cl.resp.list_jobs->next_page_token);
+	for (size_t i = 0; token[i] != '\0'; i++) {
+		char saved = token[i];
+		token[i] = saved == 'A' ? 'B' : 'A';
+		Jobs__V1__Response *r = list(2, token);
+		cr_assert(r->code == ST(OK) || r->code == ST(INVALID_ARGUMENT), "%s: %s", token,
+		          r->message);
+		token[i] = saved;
+	}
+	assert_code(tables_intact(), OK);
+}
+
+/* ---- Health and group commits ------------------------------------------------- */
+
+Test(handlers, health)
+{
+	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+	Jobs__V1__HealthRequest h = JOBS__V1__HEALTH_REQUEST__INIT;
+
+	req.call_case = JOBS__V1__REQUEST__CALL_HEALTH;
+	req.health = &h;
+	Jobs__V1__Response *r = serve(&req);
+	assert_code(r, OK);
+	cr_assert_str_eq(r->health->status, "SERVING");
+	cr_assert_str_eq(r->health->version, "test");
+	cr_assert_eq(r->health->schema_version, STORE_SCHEMA_VERSION);
+	cr_assert_eq(r->health->max_message_bytes, 1 << 20);
+}
+
+Test(handlers, a_failed_call_in_a_group_commit_undoes_only_itself)
+{
+	static uint8_t bufs[3][256];
+	static const char *ids[3] = {"g1", "g1", "g2"}; /* the second is a duplicate */
+	call calls[3];
+	call *ptrs[3];
+	arena arenas[3];
+
+	for (int i = 0; i < 3; i++) {
+		Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+		Jobs__V1__CreateJobRequest in = JOBS__V1__CREATE_JOB_REQUEST__INIT;
+		Jobs__V1__Job j = JOBS__V1__JOB__INIT;
+		size_t n;
+
+		j.id = (char *)ids[i];
+		in.job = &j;
+		req.call_case = JOBS__V1__REQUEST__CALL_CREATE_JOB;
+		req.create_job = &in;
+		n = jobs__v1__request__pack(&req, bufs[i]);
+		cr_assert_eq(arena_init(&arenas[i], 1024, 0), 0);
+		cr_assert_eq(call_decode(&calls[i], &arenas[i], &info, bufs[i], n, clock_now_us()),
+		             LANE_WRITE);
+		ptrs[i] = &calls[i];
+	}
+	lanes_write_group(db, ptrs, 3);
+	assert_code(&calls[0].resp, OK);
+	assert_code(&calls[1].resp, ALREADY_EXISTS);
+	assert_code(&calls[2].resp, OK);
+	assert_code(get("g1"), OK);
+	assert_code(get("g2"), OK);
+	for (int i = 0; i < 3; i++)
+		arena_fini(&arenas[i]);
+}

@@ -1,0 +1,409 @@
+/*
+ * test_store.c: the store through store.h, on a temporary database.
+ */
+#include "helpers.h"
+#include "status.h"
+#include "store.h"
+
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *dir;
+static char path[512];
+static store *st;
+static arena ar;
+
+static void
+setup(void)
+{
+	store_options o = {.sync = STORE_SYNC_NORMAL};
+	char err[256];
+
+	dir = tmpdir_make();
+	snprintf(path, sizeof path, "%s/jobs.db", dir);
+	cr_assert_eq(store_open(&st, path, &o, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(arena_init(&ar, 4096, 0), 0);
+}
+
+static void
+teardown(void)
+{
+	store_close(st);
+	arena_fini(&ar);
+	tmpdir_remove(dir);
+}
+
+TestSuite(store, .init = setup, .fini = teardown);
+
+/* A job with every field filled, id `id`, created at `created`. */
+static Jobs__V1__Job *
+make_job(const char *id, int64_t created)
+{
+	Jobs__V1__Job *j = arena_alloc(&ar, sizeof *j);
+
+	jobs__v1__job__init(j);
+	j->id = arena_strdup(&ar, id);
+	j->job_name = "Summer Sale — été ☀";
+	j->product = "Solar Lantern";
+	j->persona = "busy parent";
+	j->setting = "backyard at dusk";
+	j->emotion = "excited";
+	j->hook = "Tired of dark evenings?\nMeet the lantern.";
+	j->elevenlabs_voice_id = "21m00Tcm4TlvDq8ikWAM";
+	j->language = "English";
+	j->brand_name = "Acme";
+	j->enabled = true;
+	j->created_at = created;
+	j->updated_at = created;
+	j->enhanced_settings =
+	    "{\"camera\":{\"angle\":\"low\"},\"n\":12345678901234,\"x\":[1.5,null,true]}";
+	j->extra = "{\"tags\":[\"a\",\"b\"],\"notes\":\"keep\"}";
+	return j;
+}
+
+static int
+insert(Jobs__V1__Job *j)
+{
+	int rv;
+
+	cr_assert_eq(store_begin(st), 0);
+	rv = store_job_insert(st, j, &ar);
+	cr_assert_eq(store_commit(st), 0, "%s", store_errmsg(st));
+	return rv;
+}
+
+Test(store, creates_private_wal_database_at_current_version)
+{
+	struct stat sb;
+	sqlite3 *db;
+	sqlite3_stmt *s;
+
+	cr_assert_eq(store_schema_version(st), STORE_SCHEMA_VERSION);
+	cr_assert_eq(stat(path, &sb), 0);
+	cr_assert_eq(sb.st_mode & 0777, 0600, "mode %o", sb.st_mode & 0777);
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+	cr_assert_str_eq((const char *)sqlite3_column_text(s, 0), "wal");
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+Test(store, insert_then_get_returns_every_field)
+{
+	Jobs__V1__Job *in = make_job("job-1", 1700000000123456), *out;
+
+	cr_assert_eq(insert(in), 0);
+	cr_assert_str_eq(in->etag, "1");
+	cr_assert_eq(store_job_get(st, "job-1", &ar, &out), 0);
+	cr_assert_str_eq(out->id, "job-1");
+	cr_assert_str_eq(out->job_name, in->job_name);
+	cr_assert_str_eq(out->hook, in->hook);
+	cr_assert_str_eq(out->elevenlabs_voice_id, in->elevenlabs_voice_id);
+	cr_assert_str_eq(out->brand_name, "Acme");
+	cr_assert(out->enabled);
+	cr_assert_eq(out->created_at, 1700000000123456);
+	cr_assert_str_eq(out->enhanced_settings, in->enhanced_settings);
+	cr_assert_str_eq(out->extra, in->extra);
+	cr_assert_str_eq(out->etag, "1");
+}
+
+Test(store, absent_json_fields_read_back_empty)
+{
+	Jobs__V1__Job *in = make_job("j", 1), *out;
+
+	in->enhanced_settings = "";
+	in->extra = "";
+	cr_assert_eq(insert(in), 0);
+	cr_assert_eq(store_job_get(st, "j", &ar, &out), 0);
+	cr_assert_str_eq(out->enhanced_settings, "");
+	cr_assert_str_eq(out->extra, "");
+}
+
+Test(store, duplicate_id_is_already_exists)
+{
+	cr_assert_eq(insert(make_job("dup", 1)), 0);
+	cr_assert_eq(insert(make_job("dup", 2)), ST(ALREADY_EXISTS));
+}
+
+Test(store, unknown_id_is_not_found)
+{
+	Jobs__V1__Job *out;
+
+	cr_assert_eq(store_job_get(st, "nope", &ar, &out), ST(NOT_FOUND));
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(store_job_replace(st, make_job("nope", 1), &ar), ST(NOT_FOUND));
+	cr_assert_eq(store_job_delete(st, "nope", 0), ST(NOT_FOUND));
+	store_rollback(st);
+}
+
+Test(store, schema_refuses_invalid_json)
+{
+	Jobs__V1__Job *j = make_job("bad", 1);
+
+	j->enhanced_settings = "{not json";
+	cr_assert_eq(insert(j), ST(INVALID_ARGUMENT));
+	j = make_job("bad2", 1);
+	j->extra = "[1,2]";
+	cr_assert_eq(insert(j), ST(INVALID_ARGUMENT));
+}
+
+Test(store, replace_keeps_created_at_and_moves_etag)
+{
+	Jobs__V1__Job *j = make_job("r", 100), *out;
+
+	cr_assert_eq(insert(j), 0);
+	j = make_job("r", 999);
+	j->product = "Other";
+	j->updated_at = 200;
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(store_job_replace(st, j, &ar), 0);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(store_job_get(st, "r", &ar, &out), 0);
+	cr_assert_str_eq(out->product, "Other");
+	cr_assert_eq(out->created_at, 100);
+	cr_assert_eq(out->updated_at, 200);
+	cr_assert_str_eq(out->etag, "2");
+}
+
+Test(store, delete_with_expected_version)
+{
+	Jobs__V1__Job *out;
+
+	cr_assert_eq(insert(make_job("d", 1)), 0);
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(store_job_delete(st, "d", 7), ST(ABORTED));
+	cr_assert_eq(store_job_get(st, "d", &ar, &out), 0, "a mismatched delete deletes nothing");
+	cr_assert_eq(store_job_delete(st, "d", 1), 0);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(store_job_get(st, "d", &ar, &out), ST(NOT_FOUND));
+}
+
+Test(store, versions_are_never_reused)
+{
+	store_options o = {.sync = STORE_SYNC_NORMAL};
+	Jobs__V1__Job *j = make_job("v", 1), *out;
+	char err[256];
+
+	cr_assert_eq(insert(j), 0);
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(store_job_delete(st, "v", 0), 0);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(insert(make_job("v", 1)), 0);
+	cr_assert_eq(store_job_get(st, "v", &ar, &out), 0);
+	cr_assert_str_eq(out->etag, "2", "a re-created job gets a new etag");
+
+	/* ...and across a restart, from meta.last_version. */
+	store_close(st);
+	cr_assert_eq(store_open(&st, path, &o, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(store_job_delete(st, "v", 0), 0);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(insert(make_job("v", 1)), 0);
+	cr_assert_eq(store_job_get(st, "v", &ar, &out), 0);
+	cr_assert_str_eq(out->etag, "3");
+}
+
+Test(store, rollback_to_savepoint_undoes_only_that_call)
+{
+	Jobs__V1__Job *out;
+
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(store_savepoint(st), 0);
+	cr_assert_eq(store_job_insert(st, make_job("kept", 1), &ar), 0);
+	cr_assert_eq(store_release(st), 0);
+	cr_assert_eq(store_savepoint(st), 0);
+	cr_assert_eq(store_job_insert(st, make_job("undone", 1), &ar), 0);
+	cr_assert_eq(store_rollback_to(st), 0);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(store_job_get(st, "kept", &ar, &out), 0);
+	cr_assert_eq(store_job_get(st, "undone", &ar, &out), ST(NOT_FOUND));
+}
+
+Test(store, rollback_discards_the_transaction)
+{
+	Jobs__V1__Job *out;
+
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(store_job_insert(st, make_job("gone", 1), &ar), 0);
+	store_rollback(st);
+	cr_assert_eq(store_job_get(st, "gone", &ar, &out), ST(NOT_FOUND));
+}
+
+/* Lists everything page by page; returns the ids in order, joined by ','. */
+static char *
+list_all(int page_size, int *pages)
+{
+	store_list q = {.limit = page_size, .max_bytes = 1 << 30};
+	store_page p;
+	char *ids = arena_alloc(&ar, 1 << 16);
+
+	*ids = '\0';
+	*pages = 0;
+	do {
+		cr_assert_eq(store_job_list(st, &q, &ar, &p), 0, "%s", store_errmsg(st));
+		(*pages)++;
+		for (size_t i = 0; i < p.n_jobs; i++) {
+			strcat(ids, p.jobs[i]->id);
+			strcat(ids, ",");
+		}
+		if (p.n_jobs > 0) {
+			q.after = true;
+			q.after_created = p.jobs[p.n_jobs - 1]->created_at;
+			q.after_id = p.jobs[p.n_jobs - 1]->id;
+		}
+	} while (p.more);
+	return ids;
+}
+
+Test(store, list_is_newest_first_with_id_tiebreak_across_pages)
+{
+	int pages;
+
+	cr_assert_eq(insert(make_job("a", 10)), 0);
+	cr_assert_eq(insert(make_job("b", 30)), 0);
+	cr_assert_eq(insert(make_job("c", 20)), 0);
+	cr_assert_eq(insert(make_job("d", 20)), 0);
+	cr_assert_eq(insert(make_job("e", 20)), 0);
+	cr_assert_str_eq(list_all(2, &pages), "b,e,d,c,a,");
+	cr_assert_eq(pages, 3);
+	cr_assert_str_eq(list_all(5, &pages), "b,e,d,c,a,");
+	cr_assert_eq(pages, 1, "an exactly full page says there is no more");
+	cr_assert_str_eq(list_all(1000, &pages), "b,e,d,c,a,");
+}
+
+Test(store, list_of_empty_store)
+{
+	store_list q = {.limit = 50, .max_bytes = 1 << 20};
+	store_page p;
+
+	cr_assert_eq(store_job_list(st, &q, &ar, &p), 0);
+	cr_assert_eq(p.n_jobs, 0);
+	cr_assert(!p.more);
+}
+
+Test(store, list_stops_at_max_bytes_but_returns_at_least_one)
+{
+	store_list q = {.limit = 100, .max_bytes = 10};
+	store_page p;
+
+	for (int i = 0; i < 5; i++) {
+		char id[8];
+		snprintf(id, sizeof id, "j%d", i);
+		cr_assert_eq(insert(make_job(id, i)), 0);
+	}
+	cr_assert_eq(store_job_list(st, &q, &ar, &p), 0);
+	cr_assert_eq(p.n_jobs, 1);
+	cr_assert(p.more);
+}
+
+Test(store, point_operations_never_scan_and_pages_cost_what_they_return)
+{
+	store_list q = {.limit = 50, .max_bytes = 1 << 30};
+	store_page p;
+	Jobs__V1__Job *out;
+	int64_t before;
+	char id[32];
+
+	cr_assert_eq(store_begin(st), 0);
+	for (int i = 0; i < 2000; i++) {
+		snprintf(id, sizeof id, "job-%04d", i);
+		cr_assert_eq(store_job_insert(st, make_job(id, 1000 + i % 97), &ar), 0);
+	}
+	cr_assert_eq(store_commit(st), 0);
+	arena_reset(&ar);
+
+	before = store_fullscan_steps(st);
+	cr_assert_eq(store_job_get(st, "job-1234", &ar, &out), 0);
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(store_job_replace(st, out, &ar), 0);
+	cr_assert_eq(store_job_delete(st, "job-0007", 0), 0);
+	cr_assert_eq(store_job_delete(st, "job-0008", 999999), ST(ABORTED));
+	cr_assert_eq(store_job_delete(st, "no-such-job", 0), ST(NOT_FOUND));
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(store_fullscan_steps(st) - before, 0, "Get, Update, Delete scanned %lld rows",
+	             (long long)(store_fullscan_steps(st) - before));
+
+	/* The first page walks the (created_at, id) index from its end and stops
+	 * after limit + 1 rows; later pages seek to their position. Neither
+	 * costs more than the page, however large the table. */
+	for (int page = 0; page < 10; page++) {
+		before = store_fullscan_steps(st);
+		cr_assert_eq(store_job_list(st, &q, &ar, &p), 0);
+		cr_assert_leq(store_fullscan_steps(st) - before, q.limit + 1,
+		              "page %d scanned %lld", page,
+		              (long long)(store_fullscan_steps(st) - before));
+		q.after = true;
+		q.after_created = p.jobs[p.n_jobs - 1]->created_at;
+		q.after_id = p.jobs[p.n_jobs - 1]->id;
+	}
+}
+
+Test(store, json_check)
+{
+	char why[128];
+
+	cr_assert_eq(store_json_check(st, "{\"a\":[1,2,{}]}", false, NULL, why, sizeof why), 0);
+	cr_assert_eq(store_json_check(st, "[1]", false, NULL, why, sizeof why), 0);
+	cr_assert_eq(store_json_check(st, "null", false, NULL, why, sizeof why), 0);
+	cr_assert_eq(store_json_check(st, "{\"a\":", false, NULL, why, sizeof why),
+	             ST(INVALID_ARGUMENT));
+	cr_assert_str_eq(why, "is not valid JSON");
+	cr_assert_eq(store_json_check(st, "[1]", true, NULL, why, sizeof why),
+	             ST(INVALID_ARGUMENT));
+	cr_assert_str_eq(why, "is a JSON array, not an object");
+	cr_assert_eq(store_json_check(st, "{\"tags\":1,\"hook\":2}", true, "[\"hook\",\"id\"]", why,
+	                              sizeof why),
+	             ST(INVALID_ARGUMENT));
+	cr_assert(strstr(why, "\"hook\"") != NULL, "%s", why);
+	cr_assert_eq(store_json_check(st, "{\"tags\":1}", true, "[\"hook\"]", why, sizeof why), 0);
+}
+
+Test(store, reader_reads_and_cannot_write)
+{
+	store_options ro = {.reader = true};
+	store *r;
+	Jobs__V1__Job *out;
+	char err[256];
+
+	cr_assert_eq(insert(make_job("x", 1)), 0);
+	cr_assert_eq(store_open(&r, path, &ro, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(store_job_get(r, "x", &ar, &out), 0);
+	store_close(r);
+}
+
+Test(store, refuses_a_newer_schema)
+{
+	store_options o = {0};
+	store *other;
+	sqlite3 *db;
+	char err[256];
+
+	store_close(st);
+	st = NULL;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	cr_assert_eq(store_open(&other, path, &o, err, sizeof err), ST(FAILED_PRECONDITION));
+	cr_assert(strstr(err, "newer") != NULL, "%s", err);
+	cr_assert_null(other);
+}
+
+Test(store, refuses_a_file_that_is_not_a_database)
+{
+	store_options o = {0};
+	store *other;
+	char bad[600], err[256];
+	FILE *f;
+
+	snprintf(bad, sizeof bad, "%s/garbage.db", dir);
+	f = fopen(bad, "w");
+	fputs("this is not an SQLite database, not even close; it is just text.\n", f);
+	fclose(f);
+	cr_assert_neq(store_open(&other, bad, &o, err, sizeof err), 0);
+	cr_assert_null(other);
+	cr_assert(strstr(err, "garbage.db") != NULL, "%s", err);
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# tools/deps.sh [build|test]: installs the Debian 12 packages jobsd needs that
+# are not installed yet (apt-get install -y, nothing else). `build` is what
+# building and running needs; `test` adds what the test suite needs.
+set -euo pipefail
+
+build=(gcc make cmake pkg-config protobuf-c-compiler libprotobuf-c-dev libnng-dev libmbedtls-dev
+	libsqlite3-dev libjansson-dev libyaml-dev uuid-dev)
+test=(libcriterion-dev libnanomsg-dev nng-utils protobuf-compiler python3 python3-yaml clang-format)
+
+want=("${build[@]}")
+[ "${1:-build}" = test ] && want+=("${test[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=()
+[ "$(id -u)" -ne 0 ] && sudo=(sudo)
+echo "tools/deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
