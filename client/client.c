@@ -1,20 +1,25 @@
 /*
  * client.c: the client handle and the one transport path every call takes:
  *
- *   encode (Request envelope around the call's message)
- *   -> send and receive on a fresh nng req context (so threads never wait
- *      on each other's calls)
+ *   encode (Request envelope around the call's message, once)
+ *   -> attempt: send and receive on a fresh nng req context (so threads
+ *      never wait on each other's calls), with this attempt's deadline
+ *   -> retry, with the same request_id, after UNAVAILABLE, an overloaded
+ *      server or a timeout, pausing with jittered exponential backoff
  *   -> decode (Response) -> status (the server's code and message, or a
  *      transport failure mapped to a code).
  *
- * nng's own resend of requests is switched off: a request is sent once per
- * call, and a caller that retries decides so, with the same request_id.
+ * nng's own resend of requests is switched off: the retry policy is ours,
+ * visible and bounded (jobs_client_options.max_attempts).
  */
 #include "internal.h"
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
+#include <nng/supplemental/util/platform.h>
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,12 +29,18 @@
 
 #define DEFAULT_TIMEOUT_MS  5000
 #define DEFAULT_MAX_REQUEST (1u << 20)
+#define DEFAULT_ATTEMPTS    3
+#define BACKOFF_FIRST_MS    25
+#define BACKOFF_MAX_MS      1000
 #define MAX_RESPONSE_BYTES  (64u << 20)
+#define MAX_TOKEN_BYTES     4096
 
 struct jobs_client {
 	nng_socket sock;
 	char *url;
+	char *token; /* NULL: none */
 	int timeout_ms;
+	int max_attempts;
 	size_t max_request;
 	atomic_int pipes; /* connections up now */
 };
@@ -48,6 +59,8 @@ call_status(jobs_call *call, int code, const char *fmt, ...)
 	return code;
 }
 
+/* ---- opening ------------------------------------------------------------ */
+
 static void
 pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
@@ -57,25 +70,156 @@ pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 	atomic_fetch_add(&c->pipes, ev == NNG_PIPE_EV_ADD_POST ? 1 : -1);
 }
 
+/* Reads a small file whole into a malloc'd string; NULL (with `call` set)
+ * if it cannot. */
+static char *
+read_small_file(const char *path, size_t max, const char *what, jobs_call *call)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	size_t n;
+
+	if (f == NULL) {
+		call_status(call, JOBS_INVALID_ARGUMENT, "cannot read the %s %s: %s", what, path,
+		            strerror(errno));
+		return NULL;
+	}
+	if ((buf = malloc(max + 1)) == NULL) {
+		fclose(f);
+		call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+		return NULL;
+	}
+	n = fread(buf, 1, max + 1, f);
+	fclose(f);
+	if (n > max) {
+		free(buf);
+		call_status(call, JOBS_INVALID_ARGUMENT, "the %s %s is larger than %zu bytes", what,
+		            path, max);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* The token from the options: given, or read from its file (trailing
+ * whitespace removed). 0, or a code with `call` set. */
+static int
+load_token(jobs_client *c, const jobs_client_options *o, jobs_call *call)
+{
+	size_t n;
+
+	if (o->auth_token != NULL)
+		c->token = strdup(o->auth_token);
+	else if (o->auth_token_file == NULL)
+		return JOBS_OK;
+	else if ((c->token = read_small_file(o->auth_token_file, MAX_TOKEN_BYTES, "token file",
+	                                     call)) == NULL)
+		return call->code;
+	if (c->token == NULL)
+		return call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+	for (n = strlen(c->token); n > 0 && strchr(" \t\r\n", c->token[n - 1]) != NULL; n--)
+		c->token[n - 1] = '\0';
+	if (n == 0)
+		return call_status(call, JOBS_INVALID_ARGUMENT, "the auth token is empty");
+	return JOBS_OK;
+}
+
+/* A TLS configuration for dialing `url`. 0, or a code with `call` set. */
+static int
+tls_config(const char *url, const jobs_client_options *o, nng_tls_config **out, jobs_call *call)
+{
+	char *cert = NULL, *key = NULL;
+	nng_url *u = NULL;
+	int rv;
+
+	*out = NULL;
+	if (o->tls_ca_file == NULL)
+		return call_status(call, JOBS_INVALID_ARGUMENT,
+		                   "%s needs the CA that signed the server's certificate "
+		                   "(tls_ca_file, jobsctl --tls-ca)",
+		                   url);
+	if ((rv = nng_tls_config_alloc(out, NNG_TLS_MODE_CLIENT)) != 0 ||
+	    (rv = nng_tls_config_ca_file(*out, o->tls_ca_file)) != 0 ||
+	    (rv = nng_tls_config_auth_mode(*out, NNG_TLS_AUTH_MODE_REQUIRED)) != 0) {
+		rv = call_status(call, JOBS_INVALID_ARGUMENT, "TLS: cannot use the CA %s: %s",
+		                 o->tls_ca_file, nng_strerror(rv));
+		goto done;
+	}
+	if (o->tls_server_name != NULL) {
+		rv = nng_tls_config_server_name(*out, o->tls_server_name);
+	} else if ((rv = nng_url_parse(&u, url)) == 0) {
+		rv = nng_tls_config_server_name(*out, u->u_hostname);
+	}
+	if (rv != 0) {
+		rv = call_status(call, JOBS_INVALID_ARGUMENT, "TLS: server name: %s",
+		                 nng_strerror(rv));
+		goto done;
+	}
+	if (o->tls_cert_file != NULL || o->tls_key_file != NULL) {
+		if (o->tls_cert_file == NULL || o->tls_key_file == NULL) {
+			rv = call_status(call, JOBS_INVALID_ARGUMENT,
+			                 "a client certificate needs both its file and its key");
+			goto done;
+		}
+		if ((cert = read_small_file(o->tls_cert_file, 1 << 20, "certificate", call)) ==
+		        NULL ||
+		    (key = read_small_file(o->tls_key_file, 1 << 20, "key", call)) == NULL) {
+			rv = call->code;
+			goto done;
+		}
+		if ((rv = nng_tls_config_own_cert(*out, cert, key, NULL)) != 0) {
+			rv = call_status(call, JOBS_INVALID_ARGUMENT,
+			                 "TLS: %s and %s are not a certificate and its key: %s",
+			                 o->tls_cert_file, o->tls_key_file, nng_strerror(rv));
+			goto done;
+		}
+	}
+	rv = JOBS_OK;
+done:
+	if (key != NULL)
+		memset(key, 0, strlen(key));
+	free(key);
+	free(cert);
+	nng_url_free(u);
+	if (rv != JOBS_OK && *out != NULL) {
+		nng_tls_config_free(*out);
+		*out = NULL;
+	}
+	return rv;
+}
+
 int
 jobs_client_open(jobs_client **out, const char *url, const jobs_client_options *opts,
                  jobs_call *call)
 {
+	static const jobs_client_options defaults = {0};
+	const jobs_client_options *o = opts != NULL ? opts : &defaults;
+	jobs_call scratch = {0};
+	nng_tls_config *tls = NULL;
+	nng_dialer d;
 	jobs_client *c;
 	int rv;
 
 	*out = NULL;
+	if (call == NULL)
+		call = &scratch;
 	if (url == NULL || *url == '\0')
 		return call_status(call, JOBS_INVALID_ARGUMENT, "no server URL given");
 	if ((c = calloc(1, sizeof *c)) == NULL || (c->url = strdup(url)) == NULL) {
 		free(c);
 		return call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
 	}
-	c->timeout_ms =
-	    opts != NULL && opts->timeout_ms > 0 ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
-	c->max_request = opts != NULL && opts->max_message_bytes > 0 ? opts->max_message_bytes
-	                                                             : DEFAULT_MAX_REQUEST;
+	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
+	c->max_attempts = o->max_attempts > 0 ? o->max_attempts : DEFAULT_ATTEMPTS;
+	c->max_request = o->max_message_bytes > 0 ? o->max_message_bytes : DEFAULT_MAX_REQUEST;
+	if ((rv = load_token(c, o, call)) != JOBS_OK) {
+		free(c->token);
+		free(c->url);
+		free(c);
+		return rv;
+	}
 	if ((rv = nng_req0_open(&c->sock)) != 0) {
+		free(c->token);
 		free(c->url);
 		free(c);
 		return call_status(call, JOBS_INTERNAL, "cannot open a req socket: %s",
@@ -87,17 +231,27 @@ jobs_client_open(jobs_client **out, const char *url, const jobs_client_options *
 	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 1000);
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, pipe_event, c);
 	nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, pipe_event, c);
-	rv = nng_dial(c->sock, url, NULL,
-	              opts != NULL && opts->lazy_connect ? NNG_FLAG_NONBLOCK : 0);
-	if (rv != 0) {
-		int code = rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP ? JOBS_INVALID_ARGUMENT
-		                                                     : JOBS_UNAVAILABLE;
-		call_status(call, code, "cannot connect to %s: %s", url, nng_strerror(rv));
-		jobs_client_close(c);
-		return code;
+
+	if (strncmp(url, "tls+tcp://", 10) == 0 && (rv = tls_config(url, o, &tls, call)) != 0)
+		goto failed;
+	if ((rv = nng_dialer_create(&d, c->sock, url)) != 0 ||
+	    (tls != NULL && (rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, tls)) != 0) ||
+	    (rv = nng_dialer_start(d, o->lazy_connect ? NNG_FLAG_NONBLOCK : 0)) != 0) {
+		rv = call_status(call,
+		                 rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP ? JOBS_INVALID_ARGUMENT
+		                                                           : JOBS_UNAVAILABLE,
+		                 "cannot connect to %s: %s", url, nng_strerror(rv));
+		goto failed;
 	}
+	if (tls != NULL)
+		nng_tls_config_free(tls); /* the dialer holds its own reference */
 	*out = c;
 	return call_status(call, JOBS_OK, "%s", "");
+failed:
+	if (tls != NULL)
+		nng_tls_config_free(tls);
+	jobs_client_close(c);
+	return rv;
 }
 
 void
@@ -106,9 +260,14 @@ jobs_client_close(jobs_client *c)
 	if (c == NULL)
 		return;
 	nng_close(c->sock);
+	if (c->token != NULL)
+		memset(c->token, 0, strlen(c->token));
+	free(c->token);
 	free(c->url);
 	free(c);
 }
+
+/* ---- one attempt ---------------------------------------------------------- */
 
 /* Maps an nng failure of a call in flight to a status. */
 static int
@@ -170,6 +329,64 @@ round_trip(jobs_client *c, jobs_call *call, nng_msg *msg, int timeout_ms, nng_ms
 	return rv == 0 ? JOBS_OK : transport_failed(c, call, rv, timeout_ms);
 }
 
+static int64_t
+now_ms(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/*
+ * One attempt: stamps this attempt's deadline into the encoded request,
+ * sends it and reads the answer. On JOBS_OK, *resp is the decoded answer,
+ * whatever its code. Otherwise the transport failed and `call` says how.
+ */
+static int
+attempt(jobs_client *c, jobs_call *call, Jobs__V1__Request *req, int timeout_ms,
+        Jobs__V1__Response **resp)
+{
+	nng_msg *msg, *reply = NULL;
+	int rv;
+
+	req->deadline_ms = now_ms() + timeout_ms;
+	if (nng_msg_alloc(&msg, jobs__v1__request__get_packed_size(req)) != 0)
+		return call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+	jobs__v1__request__pack(req, nng_msg_body(msg));
+	if ((rv = round_trip(c, call, msg, timeout_ms, &reply)) != JOBS_OK)
+		return rv;
+	*resp = jobs__v1__response__unpack(NULL, nng_msg_len(reply), nng_msg_body(reply));
+	nng_msg_free(reply);
+	if (*resp == NULL)
+		return call_status(call, JOBS_INTERNAL,
+		                   "the answer from %s is not a jobs.v1.Response", c->url);
+	return JOBS_OK;
+}
+
+/* Worth another attempt with the same request_id? */
+static bool
+retryable(int code)
+{
+	return code == JOBS_UNAVAILABLE || code == JOBS_DEADLINE_EXCEEDED ||
+	       code == JOBS_RESOURCE_EXHAUSTED;
+}
+
+/* Sleeps a random time up to the attempt's backoff (full jitter). */
+static void
+backoff(int attempt_no)
+{
+	int cap = BACKOFF_FIRST_MS << (attempt_no < 6 ? attempt_no - 1 : 5);
+	uint32_t r;
+
+	if (cap > BACKOFF_MAX_MS)
+		cap = BACKOFF_MAX_MS;
+	r = nng_random();
+	nng_msleep((nng_duration)(cap / 2 + r % (uint32_t)(cap / 2 + 1)));
+}
+
+/* ---- the call --------------------------------------------------------------- */
+
 int
 client_rpc(jobs_client *c, jobs_call *call, unsigned call_field, const ProtobufCMessage *in,
            Jobs__V1__Response **resp)
@@ -178,15 +395,17 @@ client_rpc(jobs_client *c, jobs_call *call, unsigned call_field, const ProtobufC
 	    protobuf_c_message_descriptor_get_field(&jobs__v1__request__descriptor, call_field);
 	int timeout_ms = call != NULL && call->timeout_ms > 0 ? call->timeout_ms : c->timeout_ms;
 	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+	Jobs__V1__Response *r = NULL;
+	jobs_call scratch = {0};
 	char rid[37];
-	struct timespec now;
-	nng_msg *msg, *reply = NULL;
-	Jobs__V1__Response *r;
 	size_t size;
-	int rv;
+	int rv = JOBS_UNAVAILABLE;
 
 	*resp = NULL;
-	if (call != NULL && call->request_id != NULL) {
+	if (call == NULL)
+		call = &scratch;
+	call->attempts = 0;
+	if (call->request_id != NULL) {
 		req.request_id = (char *)call->request_id;
 	} else {
 		uuid_t u;
@@ -194,37 +413,41 @@ client_rpc(jobs_client *c, jobs_call *call, unsigned call_field, const ProtobufC
 		uuid_unparse_lower(u, rid);
 		req.request_id = rid;
 	}
-	clock_gettime(CLOCK_REALTIME, &now);
-	req.deadline_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 + timeout_ms;
+	if (c->token != NULL)
+		req.auth_token = c->token;
 	*(const ProtobufCMessage **)((char *)&req + f->offset) = in;
 	*(uint32_t *)((char *)&req + f->quantifier_offset) = f->id;
 
+	req.deadline_ms = INT64_MAX; /* the largest encoding, for the size check */
 	size = jobs__v1__request__get_packed_size(&req);
 	if (size > c->max_request)
 		return call_status(call, JOBS_RESOURCE_EXHAUSTED,
 		                   "the request is %zu bytes; the server accepts at most %zu", size,
 		                   c->max_request);
-	if (nng_msg_alloc(&msg, size) != 0)
-		return call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
-	jobs__v1__request__pack(&req, nng_msg_body(msg));
 
-	if ((rv = round_trip(c, call, msg, timeout_ms, &reply)) != JOBS_OK)
-		return rv;
-	r = jobs__v1__response__unpack(NULL, nng_msg_len(reply), nng_msg_body(reply));
-	nng_msg_free(reply);
-	if (r == NULL)
-		return call_status(call, JOBS_INTERNAL,
-		                   "the answer from %s is not a jobs.v1.Response", c->url);
-	if (r->code != JOBS__V1__CODE__OK) {
-		rv = call_status(call, r->code, "%s",
-		                 *r->message ? r->message : jobs_code_name(r->code));
-	} else if ((unsigned)r->result_case != call_field) {
-		rv = call_status(call, JOBS_INTERNAL, "the answer from %s is for another call (%d)",
-		                 c->url, (int)r->result_case);
-	} else {
-		*resp = r;
-		return call_status(call, JOBS_OK, "%s", "");
+	while (call->attempts < c->max_attempts) {
+		if (call->attempts > 0)
+			backoff(call->attempts);
+		call->attempts++;
+		r = NULL;
+		rv = attempt(c, call, &req, timeout_ms, &r);
+		if (rv == JOBS_OK && r->code != JOBS__V1__CODE__OK) {
+			rv = call_status(call, r->code, "%s",
+			                 *r->message ? r->message : jobs_code_name(r->code));
+			jobs__v1__response__free_unpacked(r, NULL);
+			r = NULL;
+		}
+		if (rv == JOBS_OK || !retryable(rv))
+			break;
 	}
-	jobs__v1__response__free_unpacked(r, NULL);
-	return rv;
+	if (rv != JOBS_OK)
+		return rv;
+	if ((unsigned)r->result_case != call_field) {
+		jobs__v1__response__free_unpacked(r, NULL);
+		return call_status(call, JOBS_INTERNAL,
+		                   "the answer from %s is for another call (%d)", c->url,
+		                   (int)r->result_case);
+	}
+	*resp = r;
+	return call_status(call, JOBS_OK, "%s", "");
 }

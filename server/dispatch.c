@@ -19,6 +19,8 @@
 #include "status.h"
 #include "validate.h"
 
+#include <mbedtls/sha256.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -140,6 +142,24 @@ call_fail(call *c, int code, const char *fmt, ...)
 	return code;
 }
 
+/*
+ * Compares a presented token with the server's in constant time: both are
+ * hashed first, so neither the length nor the content of the right token
+ * shows in how long the comparison takes.
+ */
+static bool
+token_matches(const struct server_info *info, const char *token)
+{
+	uint8_t digest[32];
+	uint8_t diff = 0;
+
+	if (mbedtls_sha256_ret((const unsigned char *)token, strlen(token), digest, 0) != 0)
+		return false;
+	for (size_t i = 0; i < sizeof digest; i++)
+		diff |= digest[i] ^ info->token_sha256[i];
+	return diff == 0;
+}
+
 enum lane
 call_decode(call *c, arena *a, const struct server_info *info, const void *buf, size_t len,
             int64_t now_us)
@@ -186,6 +206,13 @@ call_decode(call *c, arena *a, const struct server_info *info, const void *buf, 
 	}
 	if (call_expired(c, now_us))
 		return LANE_NONE;
+	if (info->need_token && !(c->method->flags & METHOD_PROBE) &&
+	    !token_matches(info, req->auth_token)) {
+		call_fail(c, ST(UNAUTHENTICATED),
+		          "missing or wrong auth_token: this jobsd needs the "
+		          "token of its --token-file");
+		return LANE_NONE;
+	}
 	return c->method->lane;
 }
 

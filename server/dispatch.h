@@ -37,6 +37,8 @@ struct server_info {
 	int64_t started_us;
 	uint32_t max_message_bytes;
 	atomic_bool draining;
+	bool need_token;          /* started with --token-file */
+	uint8_t token_sha256[32]; /* the token's digest; the token itself is not kept */
 };
 
 struct method;
@@ -59,7 +61,7 @@ typedef struct call {
 typedef int (*handler_fn)(call *c, const void *in, void *out);
 
 /* method.flags */
-#define METHOD_PROBE 1u /* answered while draining (and, later, without a token) */
+#define METHOD_PROBE 1u /* answered while draining and without a token: Health */
 
 struct method {
 	const char *name; /* as in the service block */
@@ -79,8 +81,9 @@ int dispatch_init(char *err, size_t errlen);
 const struct method *dispatch_methods(size_t *n);
 
 /* Starts a call on bytes received: sets up `c`, decodes into c->arena and
- * checks the envelope. Returns the lane to run it on; LANE_NONE when
- * c->resp already holds the answer (malformed, unknown call, ...). */
+ * checks the envelope (framing, call, deadline, auth token). Returns the lane
+ * to run it on; LANE_NONE when c->resp already holds the answer (malformed,
+ * unknown call, late, unauthenticated, ...). */
 enum lane call_decode(call *c, arena *a, const struct server_info *info, const void *buf,
                       size_t len, int64_t now_us);
 

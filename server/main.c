@@ -16,6 +16,8 @@
 #include "status.h"
 #include "store.h"
 
+#include <mbedtls/sha256.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -52,6 +54,11 @@ static const char usage[] =
     "                            no fsync at all, a power loss may corrupt the database\n"
     "      --drain-timeout MS    at SIGINT/SIGTERM, wait this long for calls in flight;\n"
     "                            default 10000\n"
+    "      --token-file PATH     require this bearer token (the file's content, trailing\n"
+    "                            whitespace removed) on every call but Health\n"
+    "      --tls-cert PEM        certificate for tls+tcp://HOST:PORT listeners\n"
+    "      --tls-key PEM         its private key\n"
+    "      --tls-ca PEM          require client certificates signed by this CA\n"
     "      --log-level LEVEL     debug, info (default), warn or error\n"
     "  -h, --help                this text\n"
     "  -V, --version             the version\n";
@@ -66,6 +73,8 @@ struct config {
 	int max_batch;
 	enum store_sync sync;
 	int drain_timeout_ms;
+	const char *token_file;
+	const char *tls_cert, *tls_key, *tls_ca;
 };
 
 static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
@@ -139,7 +148,18 @@ make_parent_dirs(const char *path)
 static void
 parse_flags(int argc, char **argv, struct config *cfg)
 {
-	enum { OPT_MAX_MSG = 256, OPT_MAX_INFLIGHT, OPT_MAX_BATCH, OPT_SYNC, OPT_DRAIN, OPT_LOG };
+	enum {
+		OPT_MAX_MSG = 256,
+		OPT_MAX_INFLIGHT,
+		OPT_MAX_BATCH,
+		OPT_SYNC,
+		OPT_DRAIN,
+		OPT_LOG,
+		OPT_TOKEN,
+		OPT_TLS_CERT,
+		OPT_TLS_KEY,
+		OPT_TLS_CA
+	};
 	static const struct option options[] = {
 	    {"listen", required_argument, NULL, 'l'},
 	    {"db", required_argument, NULL, 'd'},
@@ -150,6 +170,10 @@ parse_flags(int argc, char **argv, struct config *cfg)
 	    {"sync", required_argument, NULL, OPT_SYNC},
 	    {"drain-timeout", required_argument, NULL, OPT_DRAIN},
 	    {"log-level", required_argument, NULL, OPT_LOG},
+	    {"token-file", required_argument, NULL, OPT_TOKEN},
+	    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+	    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+	    {"tls-ca", required_argument, NULL, OPT_TLS_CA},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -218,6 +242,18 @@ parse_flags(int argc, char **argv, struct config *cfg)
 			else
 				usage_error("--log-level wants debug, info, warn or error");
 			break;
+		case OPT_TOKEN:
+			cfg->token_file = optarg;
+			break;
+		case OPT_TLS_CERT:
+			cfg->tls_cert = optarg;
+			break;
+		case OPT_TLS_KEY:
+			cfg->tls_key = optarg;
+			break;
+		case OPT_TLS_CA:
+			cfg->tls_ca = optarg;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			exit(0);
@@ -235,6 +271,40 @@ parse_flags(int argc, char **argv, struct config *cfg)
 		cfg->urls[cfg->n_urls++] = DEFAULT_URL;
 	if (cfg->db_path == NULL && (cfg->db_path = default_db_path()) == NULL)
 		usage_error("no --db given and neither XDG_DATA_HOME nor HOME is set");
+}
+
+/*
+ * Reads the bearer token from `path` (its content minus trailing whitespace)
+ * into the digest calls are checked against; the token itself is wiped.
+ * Returns 0, or -1 after logging why.
+ */
+static int
+load_token(const char *path, struct server_info *info)
+{
+	char buf[4097];
+	struct stat sb;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		log_error("cannot read the token file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = read(fd, buf, sizeof buf);
+	if (fstat(fd, &sb) == 0 && (sb.st_mode & 077) != 0)
+		log_warn("the token file %s can be read by others (mode %o); chmod 600 it", path,
+		         (unsigned)(sb.st_mode & 0777));
+	close(fd);
+	while (n > 0 && strchr(" \t\r\n", buf[n - 1]) != NULL)
+		n--;
+	if (n <= 0 || n >= (ssize_t)sizeof buf) {
+		log_error("the token file %s must hold a token of 1 to 4096 bytes", path);
+		return -1;
+	}
+	mbedtls_sha256_ret((const unsigned char *)buf, (size_t)n, info->token_sha256, 0);
+	memset(buf, 0, sizeof buf);
+	info->need_token = true;
+	return 0;
 }
 
 /*
@@ -294,6 +364,8 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (cfg.token_file != NULL && load_token(cfg.token_file, &info) != 0)
+		return 1;
 	if (dispatch_init(err, sizeof err) != 0) {
 		log_error("the dispatch table does not match the contract: %s", err);
 		return 1;
@@ -326,13 +398,14 @@ main(int argc, char **argv)
 	ropt.max_inflight = cfg.max_inflight;
 	ropt.lanes = ln;
 	ropt.info = &info;
+	ropt.tls_cert = cfg.tls_cert;
+	ropt.tls_key = cfg.tls_key;
+	ropt.tls_ca = cfg.tls_ca;
 	if (rpc_start(&net, &ropt, err, sizeof err) != 0) {
 		log_error("%s", err);
 		lanes_stop(ln);
 		return 1;
 	}
-	for (size_t i = 0; i < cfg.n_urls; i++)
-		log_info("listening on %s", cfg.urls[i]);
 	log_info("jobsd %s serving %s (schema %d, %d readers, sync %s)", JOBS_VERSION, cfg.db_path,
 	         STORE_SCHEMA_VERSION, cfg.workers,
 	         cfg.sync == STORE_SYNC_FULL     ? "full"

@@ -21,6 +21,7 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <nng/supplemental/tls/tls.h>
 #include <nng/supplemental/util/platform.h>
 
 #include <errno.h>
@@ -57,6 +58,7 @@ struct rpc {
 	atomic_bool closing;
 	int *lock_fds; /* one per ipc:// URL */
 	size_t n_locks;
+	nng_tls_config *tls; /* for tls+tcp:// listeners; NULL if none */
 };
 
 /* ---- a call's life ------------------------------------------------------ */
@@ -193,14 +195,84 @@ lock_ipc_path(rpc *r, const char *url, char *err, size_t errlen)
 	return 0;
 }
 
+/* Reads a whole (PEM) file into a malloc'd NUL-terminated string. */
+static char *
+slurp(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	long n;
+
+	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || n > (1 << 20) ||
+	    fseek(f, 0, SEEK_SET) != 0 || (buf = malloc((size_t)n + 1)) == NULL ||
+	    fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		snprintf(err, errlen, "cannot read %s: %s", path,
+		         errno ? strerror(errno) : "too big");
+		free(buf);
+		buf = NULL;
+	} else {
+		buf[n] = '\0';
+	}
+	if (f != NULL)
+		fclose(f);
+	return buf;
+}
+
+/* The server's TLS configuration, made once for every tls+tcp:// listener. */
+static int
+tls_setup(rpc *r, char *err, size_t errlen)
+{
+	const struct rpc_options *o = &r->opt;
+	char *cert = NULL, *key = NULL;
+	int rv;
+
+	if (o->tls_cert == NULL || o->tls_key == NULL) {
+		snprintf(err, errlen, "tls+tcp:// listeners need --tls-cert and --tls-key");
+		return ST(INVALID_ARGUMENT);
+	}
+	if ((rv = nng_tls_config_alloc(&r->tls, NNG_TLS_MODE_SERVER)) != 0) {
+		snprintf(err, errlen, "TLS: %s", nng_strerror(rv));
+		return ST(INTERNAL);
+	}
+	if ((cert = slurp(o->tls_cert, err, errlen)) == NULL ||
+	    (key = slurp(o->tls_key, err, errlen)) == NULL) {
+		rv = ST(INVALID_ARGUMENT);
+		goto done;
+	}
+	if ((rv = nng_tls_config_own_cert(r->tls, cert, key, NULL)) != 0) {
+		snprintf(err, errlen, "TLS: %s and %s are not a certificate and its key: %s",
+		         o->tls_cert, o->tls_key, nng_strerror(rv));
+		rv = ST(INVALID_ARGUMENT);
+		goto done;
+	}
+	if (o->tls_ca != NULL &&
+	    ((rv = nng_tls_config_ca_file(r->tls, o->tls_ca)) != 0 ||
+	     (rv = nng_tls_config_auth_mode(r->tls, NNG_TLS_AUTH_MODE_REQUIRED)) != 0)) {
+		snprintf(err, errlen, "TLS: cannot use %s as the client CA: %s", o->tls_ca,
+		         nng_strerror(rv));
+		rv = ST(INVALID_ARGUMENT);
+		goto done;
+	}
+	rv = 0;
+done:
+	free(cert);
+	if (key != NULL) {
+		memset(key, 0, strlen(key)); /* the private key does not linger in freed memory */
+		free(key);
+	}
+	return rv;
+}
+
 static int
 listen_on(rpc *r, const char *url, char *err, size_t errlen)
 {
 	nng_listener l;
-	int rv;
-	bool ipc = strncmp(url, "ipc://", 6) == 0;
+	int rv, port;
+	bool ipc = strncmp(url, "ipc://", 6) == 0, tls = strncmp(url, "tls+tcp://", 10) == 0;
 
 	if (ipc && (rv = lock_ipc_path(r, url, err, errlen)) != 0)
+		return rv;
+	if (tls && r->tls == NULL && (rv = tls_setup(r, err, errlen)) != 0)
 		return rv;
 	if ((rv = nng_listener_create(&l, r->sock, url)) != 0) {
 		snprintf(err, errlen, "cannot listen on %s: %s", url, nng_strerror(rv));
@@ -210,9 +282,20 @@ listen_on(rpc *r, const char *url, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot set permissions on %s: %s", url, nng_strerror(rv));
 		return ST(INTERNAL);
 	}
+	if (tls && (rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, r->tls)) != 0) {
+		snprintf(err, errlen, "cannot use TLS on %s: %s", url, nng_strerror(rv));
+		return ST(INTERNAL);
+	}
 	if ((rv = nng_listener_start(l, 0)) != 0) {
 		snprintf(err, errlen, "cannot listen on %s: %s", url, nng_strerror(rv));
 		return ST(UNAVAILABLE);
+	}
+	/* Say where we really are: port 0 means "any free port". */
+	if (nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port) == 0) {
+		const char *colon = strrchr(url, ':');
+		log_info("listening on %.*s:%d", (int)(colon - url), url, port);
+	} else {
+		log_info("listening on %s", url);
 	}
 	return 0;
 }
@@ -306,6 +389,8 @@ rpc_stop(rpc *r)
 	}
 	for (size_t i = 0; i < r->n_locks; i++)
 		close(r->lock_fds[i]);
+	if (r->tls != NULL)
+		nng_tls_config_free(r->tls);
 	free(r->lock_fds);
 	free(r->works);
 	free(r);

@@ -20,11 +20,17 @@ struct rpc_options {
 	int max_inflight;         /* more calls than this at once: RESOURCE_EXHAUSTED */
 	lanes *lanes;             /* where calls run; not owned */
 	struct server_info *info; /* not owned; its `draining` is set by rpc_drain() */
+	/* For tls+tcp:// URLs: PEM files of the server's certificate and key,
+	 * and, to require client certificates, of the CA that signs them. */
+	const char *tls_cert;
+	const char *tls_key;
+	const char *tls_ca;
 };
 
-/* Opens the socket, the context pool and the listeners. For ipc:// URLs it
- * holds a lock file beside the socket path, so a second jobsd cannot steal
- * the path from a live one, and creates the socket mode 0600. */
+/* Opens the socket, the context pool and the listeners, and logs the address
+ * each listens on (with the real port when the URL asked for port 0). For
+ * ipc:// URLs it holds a lock file beside the socket path, so a second jobsd
+ * cannot steal the path from a live one, and creates the socket mode 0600. */
 int rpc_start(rpc **out, const struct rpc_options *opt, char *err, size_t errlen);
 
 /* Stops taking new calls (they get UNAVAILABLE; Health still answers) and

@@ -43,8 +43,8 @@ enum {
 struct ctl {
 	const char *server;
 	bool json;
-	int timeout_ms;
-	jobs_client *client; /* opened by connect_server() */
+	jobs_client_options opts; /* timeout, token file, TLS files */
+	jobs_client *client;      /* opened by connect_server() */
 };
 
 struct command {
@@ -123,10 +123,9 @@ usage_of(const char *name)
 static int
 connect_server(struct ctl *ctl)
 {
-	jobs_client_options opts = {.timeout_ms = ctl->timeout_ms};
 	jobs_call call = {0};
 
-	if (jobs_client_open(&ctl->client, ctl->server, &opts, &call) != JOBS_OK)
+	if (jobs_client_open(&ctl->client, ctl->server, &ctl->opts, &call) != JOBS_OK)
 		return fail(exit_for(call.code), "%s", call.message);
 	return EXIT_OK;
 }
@@ -134,7 +133,7 @@ connect_server(struct ctl *ctl)
 static jobs_call
 new_call(const struct ctl *ctl)
 {
-	jobs_call call = {.timeout_ms = ctl->timeout_ms};
+	jobs_call call = {.timeout_ms = ctl->opts.timeout_ms};
 	return call;
 }
 
@@ -612,7 +611,13 @@ static const char global_help[] =
     "\n"
     "  -s, --server URL   jobsd to talk to; default $JOBS_SERVER, else " DEFAULT_SERVER "\n"
     "  -j, --json         print JSON (the legacy field names) instead of text\n"
-    "  -t, --timeout MS   give up on a call after MS milliseconds; default 5000\n"
+    "  -t, --timeout MS   give up on an attempt after MS milliseconds; default 5000\n"
+    "                     (a call is tried up to 3 times when the server is\n"
+    "                     unavailable, overloaded or slow)\n"
+    "      --token-file PATH  bearer token for servers that need one; default\n"
+    "                     $JOBS_TOKEN_FILE\n"
+    "      --tls-ca PEM   for tls+tcp:// servers: the CA of the server's certificate\n"
+    "      --tls-cert PEM, --tls-key PEM  a client certificate, if the server wants one\n"
     "  -h, --help         this text\n"
     "  -V, --version      the version\n"
     "\n"
@@ -655,12 +660,21 @@ cmd_commands(struct ctl *ctl, int argc, char **argv)
 int
 main(int argc, char **argv)
 {
+	enum { OPT_TOKEN = 3000, OPT_TLS_CA, OPT_TLS_CERT, OPT_TLS_KEY };
 	static const struct option opts[] = {
-	    {"server", required_argument, NULL, 's'},  {"json", no_argument, NULL, 'j'},
-	    {"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},       {NULL, 0, NULL, 0},
+	    {"server", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"token-file", required_argument, NULL, OPT_TOKEN},
+	    {"tls-ca", required_argument, NULL, OPT_TLS_CA},
+	    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+	    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct ctl ctl = {.server = getenv("JOBS_SERVER")};
+	const char *token_file = getenv("JOBS_TOKEN_FILE");
 	const struct command *cmd;
 	char *end;
 	int c, rv;
@@ -677,10 +691,22 @@ main(int argc, char **argv)
 			break;
 		case 't':
 			errno = 0;
-			ctl.timeout_ms = (int)strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || ctl.timeout_ms < 1)
+			ctl.opts.timeout_ms = (int)strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || ctl.opts.timeout_ms < 1)
 				return fail(EXIT_INVALID, "--timeout wants milliseconds, not '%s'",
 				            optarg);
+			break;
+		case OPT_TOKEN:
+			token_file = optarg;
+			break;
+		case OPT_TLS_CA:
+			ctl.opts.tls_ca_file = optarg;
+			break;
+		case OPT_TLS_CERT:
+			ctl.opts.tls_cert_file = optarg;
+			break;
+		case OPT_TLS_KEY:
+			ctl.opts.tls_key_file = optarg;
 			break;
 		case 'h':
 			return cmd_help(&ctl, 1, argv);
@@ -692,6 +718,8 @@ main(int argc, char **argv)
 			return EXIT_INVALID;
 		}
 	}
+	if (token_file != NULL && *token_file != '\0')
+		ctl.opts.auth_token_file = token_file;
 	if (optind >= argc) {
 		cmd_help(&ctl, 1, argv);
 		return EXIT_INVALID;

@@ -82,10 +82,11 @@ JOBS_API const char *jobs_code_name(int code);
  * for the defaults. Every call function accepts NULL instead.
  */
 typedef struct jobs_call {
-	int timeout_ms;         /* in: 0 = the client's default */
+	int timeout_ms;         /* in: per attempt; 0 = the client's default */
 	const char *request_id; /* in: NULL = a fresh random id; reuse one to retry a call */
 	int code;               /* out: as returned */
 	char message[256];      /* out: why, for people; "" on JOBS_OK */
+	int attempts;           /* out: how many times the request was sent */
 } jobs_call;
 
 /* ---- jobs -------------------------------------------------------------- */
@@ -149,9 +150,31 @@ JOBS_API void jobs_job_free(jobs_job *job);
 typedef struct jobs_client jobs_client;
 
 typedef struct jobs_client_options {
-	int timeout_ms;           /* default per call; 0: 5000 */
+	int timeout_ms;           /* per attempt of a call; 0: 5000 */
 	size_t max_message_bytes; /* largest request to send; 0: 1 MiB, jobsd's default */
 	bool lazy_connect;        /* open even if the server is not up yet */
+	/*
+	 * Retries: a call is sent again, with the same request_id, when an
+	 * attempt fails with UNAVAILABLE (no connection, server restarting or
+	 * draining), RESOURCE_EXHAUSTED from the server (overloaded) or times out,
+	 * up to max_attempts times in all (0: 3; 1: never again), waiting an
+	 * exponentially growing, jittered pause between attempts (25 ms, 50 ms,
+	 * ... at most 1 s). Every call may be retried, writes too: jobsd answers
+	 * a repeated request_id with its first answer instead of doing the work
+	 * twice. A call thus takes at most max_attempts * timeout_ms plus pauses.
+	 */
+	int max_attempts;
+	/* Bearer token for servers started with --token-file: the token itself,
+	 * or a file holding it (trailing whitespace removed). NULL: none. */
+	const char *auth_token;
+	const char *auth_token_file;
+	/* For tls+tcp:// URLs: the CA that signed the server's certificate
+	 * (required), the name to check in that certificate (default: the URL's
+	 * host), and a client certificate and key for servers that require one. */
+	const char *tls_ca_file;
+	const char *tls_server_name;
+	const char *tls_cert_file;
+	const char *tls_key_file;
 } jobs_client_options;
 
 /*
