@@ -167,3 +167,63 @@ jobs_health(jobs_client *c, jobs_call *call, jobs_health_info **out)
 	*out = h;
 	return JOBS_OK;
 }
+
+int
+jobs_backup(jobs_client *c, jobs_call *call, const char *path, jobs_backup_info **out)
+{
+	Jobs__V1__BackupRequest in = JOBS__V1__BACKUP_REQUEST__INIT;
+	Jobs__V1__BackupResponse *res;
+	Jobs__V1__Response *r;
+	jobs_backup_info *b;
+	int rv;
+
+	*out = NULL;
+	in.path = (char *)(path != NULL ? path : "");
+	if ((rv = client_rpc(c, call, JOBS__V1__REQUEST__CALL_BACKUP, &in.base, &r)) != JOBS_OK)
+		return rv;
+	res = RESULT(r, backup);
+	if ((b = calloc(1, sizeof *b)) == NULL || (b->path = client_strdup(res->path)) == NULL) {
+		jobs_backup_info_free(b);
+		jobs__v1__response__free_unpacked(r, NULL);
+		return call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+	}
+	b->bytes = res->bytes;
+	b->jobs = res->jobs;
+	b->duration_ms = res->duration_ms;
+	jobs__v1__response__free_unpacked(r, NULL);
+	*out = b;
+	return JOBS_OK;
+}
+
+int
+jobs_check(jobs_client *c, jobs_call *call, jobs_check_info **out)
+{
+	Jobs__V1__CheckRequest in = JOBS__V1__CHECK_REQUEST__INIT;
+	Jobs__V1__CheckResponse *res;
+	Jobs__V1__Response *r;
+	jobs_check_info *ci;
+	int rv;
+
+	*out = NULL;
+	if ((rv = client_rpc(c, call, JOBS__V1__REQUEST__CALL_CHECK, &in.base, &r)) != JOBS_OK)
+		return rv;
+	res = RESULT(r, check);
+	if ((ci = calloc(1, sizeof *ci)) == NULL ||
+	    (ci->problems = calloc(res->n_problems + 1, sizeof *ci->problems)) == NULL)
+		goto nomem;
+	for (; ci->n_problems < res->n_problems; ci->n_problems++)
+		if ((ci->problems[ci->n_problems] = client_strdup(res->problems[ci->n_problems])) ==
+		    NULL)
+			goto nomem;
+	ci->ok = res->ok;
+	ci->schema_version = res->schema_version;
+	ci->jobs = res->jobs;
+	ci->bytes = res->bytes;
+	jobs__v1__response__free_unpacked(r, NULL);
+	*out = ci;
+	return JOBS_OK;
+nomem:
+	jobs_check_info_free(ci);
+	jobs__v1__response__free_unpacked(r, NULL);
+	return call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+}

@@ -170,3 +170,23 @@ jobs_health_info_free(jobs_health_info *h)
 	free(h->version);
 	free(h);
 }
+
+void
+jobs_backup_info_free(jobs_backup_info *b)
+{
+	if (b == NULL)
+		return;
+	free(b->path);
+	free(b);
+}
+
+void
+jobs_check_info_free(jobs_check_info *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->n_problems; i++)
+		free(c->problems[i]);
+	free(c->problems);
+	free(c);
+}

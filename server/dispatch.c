@@ -16,6 +16,7 @@
  */
 #include "dispatch.h"
 #include "handlers.h"
+#include "hash.h"
 #include "status.h"
 #include "validate.h"
 
@@ -38,6 +39,9 @@ static struct method methods[] = {
     METHOD("DeleteJob", handle_delete_job, LANE_WRITE, 0),
     METHOD("ListJobs", handle_list_jobs, LANE_READ, 0),
     METHOD("Health", handle_health, LANE_INLINE, METHOD_PROBE),
+    METHOD("Backup", handle_backup, LANE_READ, 0),
+    METHOD("Check", handle_check, LANE_READ, 0),
+
 };
 #define N_METHODS (sizeof methods / sizeof methods[0])
 
@@ -252,6 +256,82 @@ call_run(call *c)
 	c->resp.message = (char *)"";
 	if (m->handler(c, in, out) != 0 && c->resp.code == ST(OK))
 		call_fail(c, ST(INTERNAL), "%s failed without saying why", m->name);
+}
+
+/* ---- idempotent writes ------------------------------------------------- */
+
+/* The call's input message, as the oneof holds it. */
+static const ProtobufCMessage *
+call_input(const call *c)
+{
+	return *(const ProtobufCMessage *const *)((const char *)c->req +
+	                                          c->method->in_field->offset);
+}
+
+bool
+call_replay(call *c)
+{
+	const ProtobufCMessage *in = call_input(c);
+	struct store_request was;
+	Jobs__V1__Response *r;
+	uint8_t *buf;
+	size_t n;
+	int rv;
+
+	if (*c->req->request_id == '\0')
+		return false;
+	n = protobuf_c_message_get_packed_size(in);
+	if ((buf = arena_alloc(c->arena, n)) == NULL) {
+		call_fail(c, ST(RESOURCE_EXHAUSTED), "out of memory");
+		return true;
+	}
+	protobuf_c_message_pack(in, buf);
+	c->fingerprint = (int64_t)hash_bytes(buf, n);
+
+	rv = store_request_get(c->db, c->req->request_id, c->arena, &was);
+	if (rv == ST(NOT_FOUND))
+		return false;
+	if (rv != 0) {
+		call_fail(c, rv, "cannot look up request_id %s: %s", c->req->request_id,
+		          store_errmsg(c->db));
+		return true;
+	}
+	if (was.call != (int)c->method->in_field->id || was.fingerprint != c->fingerprint) {
+		call_fail(c, ST(INVALID_ARGUMENT),
+		          "request_id %s was already used for a different request; use a new id "
+		          "for a new request",
+		          c->req->request_id);
+		return true;
+	}
+	r = jobs__v1__response__unpack(arena_allocator(c->arena), was.len, was.response);
+	if (r == NULL) {
+		call_fail(c, ST(DATA_LOSS), "the remembered answer to %s cannot be read",
+		          c->req->request_id);
+		return true;
+	}
+	c->resp = *r;
+	return true;
+}
+
+int
+call_remember(call *c)
+{
+	struct store_request r = {.call = (int)c->method->in_field->id,
+	                          .fingerprint = c->fingerprint};
+	uint8_t *buf;
+	int rv;
+
+	if (*c->req->request_id == '\0')
+		return 0;
+	r.len = call_packed_size(c);
+	if ((buf = arena_alloc(c->arena, r.len)) == NULL)
+		return call_fail(c, ST(RESOURCE_EXHAUSTED), "out of memory");
+	call_pack(c, buf);
+	r.response = buf;
+	if ((rv = store_request_put(c->db, c->req->request_id, &r, c->now_us)) != 0)
+		return call_fail(c, rv, "cannot remember the answer to %s: %s", c->req->request_id,
+		                 store_errmsg(c->db));
+	return 0;
 }
 
 size_t

@@ -37,6 +37,8 @@ struct server_info {
 	int64_t started_us;
 	uint32_t max_message_bytes;
 	atomic_bool draining;
+	atomic_bool stopping; /* long calls (Backup) give up: the drain timed out */
+
 	bool need_token;          /* started with --token-file */
 	uint8_t token_sha256[32]; /* the token's digest; the token itself is not kept */
 };
@@ -51,6 +53,7 @@ typedef struct call {
 	Jobs__V1__Response resp;     /* the answer being built */
 	const struct method *method; /* NULL until decoded */
 	int64_t now_us;              /* wall clock when the call was received */
+	int64_t fingerprint;         /* of the call's message, set by call_replay() */
 } call;
 
 /*
@@ -93,6 +96,18 @@ bool call_expired(call *c, int64_t now_us);
 
 /* Runs the call's handler on c->db and records its answer in c->resp. */
 void call_run(call *c);
+
+/*
+ * Idempotent writes (AIP-155). Before a write runs, call_replay() looks its
+ * request_id up in c->db: if this same request was answered before, c->resp
+ * becomes that answer and it returns true: do not run it again. A request_id
+ * reused for a different request is refused (INVALID_ARGUMENT; also true).
+ * After the write succeeded, call_remember() keeps its answer, in the same
+ * transaction, so that the answer is kept exactly when the write is. Calls
+ * without a request_id are neither replayed nor remembered.
+ */
+bool call_replay(call *c);
+int call_remember(call *c);
 
 /* Sets the response's code and message and drops any result. Returns code. */
 int call_fail(call *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -12,6 +12,9 @@
  * refused rather than silently misapplied.
  */
 #include "handlers.h"
+#include "clock.h"
+#include "hash.h"
+
 #include "log.h"
 #include "status.h"
 #include "validate.h"
@@ -379,12 +382,11 @@ handle_delete_job(call *c, const void *in_, void *out_)
 
 /* ---- ListJobs ---------------------------------------------------------- */
 
-/* FNV-1a over the request minus its paging fields: what a token is tied to. */
+/* A hash of the request minus its paging fields: what a token is tied to. */
 static uint64_t
 query_hash(call *c, const Jobs__V1__ListJobsRequest *in)
 {
 	Jobs__V1__ListJobsRequest q = *in;
-	uint64_t h = 0xcbf29ce484222325ULL;
 	uint8_t *buf;
 	size_t n;
 
@@ -394,9 +396,7 @@ query_hash(call *c, const Jobs__V1__ListJobsRequest *in)
 	if ((buf = arena_alloc(c->arena, n)) == NULL)
 		return 0;
 	jobs__v1__list_jobs_request__pack(&q, buf);
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ buf[i]) * 0x100000001b3ULL;
-	return h;
+	return hash_bytes(buf, n);
 }
 
 static char *
@@ -488,5 +488,51 @@ handle_health(call *c, const void *in_, void *out_)
 	out->schema_version = store_schema_version(c->db);
 	out->uptime_ms = (c->now_us - c->info->started_us) / 1000;
 	out->max_message_bytes = c->info->max_message_bytes;
+	return 0;
+}
+
+/* ---- Backup and Check -------------------------------------------------------- */
+
+int
+handle_backup(call *c, const void *in_, void *out_)
+{
+	const Jobs__V1__BackupRequest *in = in_;
+	Jobs__V1__BackupResponse *out = out_;
+	int64_t started = clock_now_us();
+	char why[512];
+	int rv;
+
+	if (in->path[0] != '/')
+		return call_fail(c, ST(INVALID_ARGUMENT),
+		                 "path must be absolute: it names a file on jobsd's machine");
+	if (strlen(in->path) > 4000)
+		return call_fail(c, ST(INVALID_ARGUMENT), "path is too long");
+	rv = store_backup(c->db, in->path, &c->info->stopping, &out->bytes, &out->jobs, why,
+	                  sizeof why);
+	if (rv != 0)
+		return call_fail(c, rv, "backup to %s: %s", in->path, why);
+	out->path = (char *)in->path;
+	out->duration_ms = (clock_now_us() - started) / 1000;
+	log_info("backed up %lld jobs (%lld bytes) to %s in %lld ms", (long long)out->jobs,
+	         (long long)out->bytes, in->path, (long long)out->duration_ms);
+	return 0;
+}
+
+int
+handle_check(call *c, const void *in_, void *out_)
+{
+	Jobs__V1__CheckResponse *out = out_;
+	int rv;
+
+	(void)in_;
+	rv = store_check(c->db, c->arena, 100, &out->problems, &out->n_problems, &out->jobs,
+	                 &out->bytes);
+	if (rv != 0)
+		return store_failed(c, rv, "check");
+	out->ok = out->n_problems == 0;
+	out->schema_version = store_schema_version(c->db);
+	if (!out->ok)
+		log_error("integrity check found %zu problems, the first: %s", out->n_problems,
+		          out->problems[0]);
 	return 0;
 }

@@ -16,6 +16,8 @@ int handle_update_job(call *c, const void *in, void *out);
 int handle_delete_job(call *c, const void *in, void *out);
 int handle_list_jobs(call *c, const void *in, void *out);
 int handle_health(call *c, const void *in, void *out);
+int handle_backup(call *c, const void *in, void *out);
+int handle_check(call *c, const void *in, void *out);
 
 /* Limits the handlers enforce, for the tests and the docs. */
 #define LIST_DEFAULT_PAGE_SIZE 50

@@ -138,12 +138,16 @@ lanes_write_group(store *db, call **calls, size_t n)
 
 		if (call_expired(c, clock_now_us()))
 			continue;
+		c->db = db;
+		if (call_replay(c))
+			continue; /* answered before: the first answer again */
 		if ((rv = store_savepoint(db)) != 0) {
 			call_fail(c, rv, "cannot start a write: %s", store_errmsg(db));
 			continue;
 		}
-		c->db = db;
 		call_run(c);
+		if (c->resp.code == ST(OK))
+			call_remember(c);
 		rv = c->resp.code == ST(OK) ? store_release(db) : store_rollback_to(db);
 		if (rv != 0) {
 			/* The transaction is in an unknown state: give it all up. */
@@ -176,6 +180,32 @@ lanes_serve_sync(store *db, call *c)
 	}
 }
 
+/* Remembered answers older than the window go, a bounded number per step
+ * so that a backlog never stalls writes for long. */
+#define PRUNE_EVERY_US (10 * 1000000)
+#define PRUNE_LIMIT    2000
+
+static void
+prune_requests(lanes *l, int64_t *last_us)
+{
+	int64_t now = clock_now_us();
+	int n = 0, rv;
+
+	if (now - *last_us < PRUNE_EVERY_US)
+		return;
+	*last_us = now;
+	if ((rv = store_begin(l->writer)) == 0 &&
+	    (rv = store_request_prune(l->writer, now - l->opt.dedup_window_us, PRUNE_LIMIT, &n)) ==
+	        0 &&
+	    (rv = store_commit(l->writer)) == 0) {
+		if (n == PRUNE_LIMIT)
+			*last_us = 0; /* more to go: again after the next group */
+		return;
+	}
+	log_warn("pruning remembered answers failed: %s", store_errmsg(l->writer));
+	store_rollback(l->writer);
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -183,6 +213,7 @@ writer_main(void *arg)
 	size_t max = (size_t)l->opt.max_batch, n;
 	lane_item **items = calloc(max, sizeof *items);
 	call **calls = calloc(max, sizeof *calls);
+	int64_t last_prune_us = 0;
 
 	if (items == NULL || calls == NULL) {
 		log_error("writer: out of memory; writes fail");
@@ -204,6 +235,7 @@ writer_main(void *arg)
 		lanes_write_group(l->writer, calls, n);
 		for (size_t i = 0; i < n; i++)
 			items[i]->done(items[i]);
+		prune_requests(l, &last_prune_us);
 	}
 	queue_flush(&l->wq);
 	free(items);

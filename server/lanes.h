@@ -28,10 +28,11 @@ typedef struct lane_item {
 typedef struct lanes lanes;
 
 struct lanes_options {
-	const char *db_path;  /* for reader connections */
-	store_options reader; /* their options */
-	int readers;          /* reader threads, >= 1 */
-	int max_batch;        /* most calls in one group commit, >= 1 */
+	const char *db_path;     /* for reader connections */
+	store_options reader;    /* their options */
+	int readers;             /* reader threads, >= 1 */
+	int max_batch;           /* most calls in one group commit, >= 1 */
+	int64_t dedup_window_us; /* how long answers to writes are remembered */
 };
 
 /*

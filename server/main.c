@@ -54,6 +54,11 @@ static const char usage[] =
     "                            no fsync at all, a power loss may corrupt the database\n"
     "      --drain-timeout MS    at SIGINT/SIGTERM, wait this long for calls in flight;\n"
     "                            default 10000\n"
+    "      --dedup-window S      remember the answer to each write for S seconds, so that\n"
+    "                            a retry with the same request_id gets it instead of\n"
+    "                            writing twice; default 900\n"
+    "      --restore BACKUP      replace the database with BACKUP (from jobsctl backup)\n"
+    "                            and exit; refused while a jobsd uses the database\n"
     "      --token-file PATH     require this bearer token (the file's content, trailing\n"
     "                            whitespace removed) on every call but Health\n"
     "      --tls-cert PEM        certificate for tls+tcp://HOST:PORT listeners\n"
@@ -73,6 +78,8 @@ struct config {
 	int max_batch;
 	enum store_sync sync;
 	int drain_timeout_ms;
+	int dedup_window_s;
+	const char *restore_from;
 	const char *token_file;
 	const char *tls_cert, *tls_key, *tls_ca;
 };
@@ -158,8 +165,11 @@ parse_flags(int argc, char **argv, struct config *cfg)
 		OPT_TOKEN,
 		OPT_TLS_CERT,
 		OPT_TLS_KEY,
-		OPT_TLS_CA
+		OPT_TLS_CA,
+		OPT_DEDUP,
+		OPT_RESTORE
 	};
+
 	static const struct option options[] = {
 	    {"listen", required_argument, NULL, 'l'},
 	    {"db", required_argument, NULL, 'd'},
@@ -171,6 +181,8 @@ parse_flags(int argc, char **argv, struct config *cfg)
 	    {"drain-timeout", required_argument, NULL, OPT_DRAIN},
 	    {"log-level", required_argument, NULL, OPT_LOG},
 	    {"token-file", required_argument, NULL, OPT_TOKEN},
+	    {"dedup-window", required_argument, NULL, OPT_DEDUP},
+	    {"restore", required_argument, NULL, OPT_RESTORE},
 	    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
 	    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
 	    {"tls-ca", required_argument, NULL, OPT_TLS_CA},
@@ -189,6 +201,7 @@ parse_flags(int argc, char **argv, struct config *cfg)
 	cfg->max_batch = 256;
 	cfg->sync = STORE_SYNC_FULL;
 	cfg->drain_timeout_ms = 10000;
+	cfg->dedup_window_s = 900;
 	cfg->urls = calloc((size_t)argc + 1, sizeof *cfg->urls);
 	if (cfg->urls == NULL)
 		usage_error("out of memory");
@@ -244,6 +257,13 @@ parse_flags(int argc, char **argv, struct config *cfg)
 			break;
 		case OPT_TOKEN:
 			cfg->token_file = optarg;
+			break;
+		case OPT_RESTORE:
+			cfg->restore_from = optarg;
+			break;
+		case OPT_DEDUP:
+			cfg->dedup_window_s =
+			    (int)parse_number("--dedup-window", optarg, 1, 7 * 24 * 3600, false);
 			break;
 		case OPT_TLS_CERT:
 			cfg->tls_cert = optarg;
@@ -352,7 +372,7 @@ main(int argc, char **argv)
 	store *writer = NULL;
 	char err[512];
 	sigset_t sigs;
-	int lock_fd, sig, left;
+	int lock_fd = -1, sig, left, status;
 
 	parse_flags(argc, argv, &cfg);
 
@@ -364,23 +384,45 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (cfg.token_file != NULL && load_token(cfg.token_file, &info) != 0)
-		return 1;
+	if (cfg.token_file != NULL && load_token(cfg.token_file, &info) != 0) {
+		status = 1;
+		goto out;
+	}
 	if (dispatch_init(err, sizeof err) != 0) {
 		log_error("the dispatch table does not match the contract: %s", err);
-		return 1;
+		status = 1;
+		goto out;
 	}
 	if (make_parent_dirs(cfg.db_path) != 0) {
 		log_error("cannot create the directory of %s: %s", cfg.db_path, strerror(errno));
-		return 1;
+		status = 1;
+		goto out;
 	}
-	if ((lock_fd = lock_database(cfg.db_path)) < 0)
-		return 1;
+	if ((lock_fd = lock_database(cfg.db_path)) < 0) {
+		status = 1;
+		goto out;
+	}
+
+	if (cfg.restore_from != NULL) {
+		int64_t jobs = 0;
+
+		if (store_restore(cfg.db_path, cfg.restore_from, &jobs, err, sizeof err) != 0) {
+			log_error("restore: %s", err);
+			status = 1;
+			goto out;
+		}
+		log_info("restored %s (%lld jobs) into %s; the database it replaced, if any, is "
+		         "kept beside it as %s.before-restore-*",
+		         cfg.restore_from, (long long)jobs, cfg.db_path, cfg.db_path);
+		status = 0;
+		goto out;
+	}
 
 	wopt.sync = cfg.sync;
 	if (store_open(&writer, cfg.db_path, &wopt, err, sizeof err) != 0) {
 		log_error("%s", err);
-		return 1;
+		status = 1;
+		goto out;
 	}
 	info.started_us = clock_now_us();
 	info.max_message_bytes = (uint32_t)cfg.max_message_bytes;
@@ -388,9 +430,11 @@ main(int argc, char **argv)
 	lopt.reader.reader = true;
 	lopt.readers = cfg.workers;
 	lopt.max_batch = cfg.max_batch;
+	lopt.dedup_window_us = (int64_t)cfg.dedup_window_s * 1000000;
 	if (lanes_start(&ln, writer, &lopt, err, sizeof err) != 0) {
 		log_error("%s", err);
-		return 1;
+		status = 1;
+		goto out;
 	}
 	ropt.urls = cfg.urls;
 	ropt.n_urls = cfg.n_urls;
@@ -404,25 +448,31 @@ main(int argc, char **argv)
 	if (rpc_start(&net, &ropt, err, sizeof err) != 0) {
 		log_error("%s", err);
 		lanes_stop(ln);
-		return 1;
+		status = 1;
+		goto out;
 	}
-	log_info("jobsd %s serving %s (schema %d, %d readers, sync %s)", JOBS_VERSION, cfg.db_path,
-	         STORE_SCHEMA_VERSION, cfg.workers,
+	log_info("jobsd %s serving %s (schema %d, %d readers, sync %s%s)", JOBS_VERSION,
+	         cfg.db_path, STORE_SCHEMA_VERSION, cfg.workers,
 	         cfg.sync == STORE_SYNC_FULL     ? "full"
 	         : cfg.sync == STORE_SYNC_NORMAL ? "normal"
-	                                         : "off");
+	                                         : "off",
+	         info.need_token ? ", token required" : "");
 
 	if (sigwait(&sigs, &sig) != 0)
 		sig = SIGTERM;
 	log_info("%s: draining (at most %d ms)", strsignal(sig), cfg.drain_timeout_ms);
-	if ((left = rpc_drain(net, cfg.drain_timeout_ms)) > 0)
-		log_warn("%d calls still in flight after the drain timeout; answering UNAVAILABLE",
-		         left);
+	if ((left = rpc_drain(net, cfg.drain_timeout_ms)) > 0) {
+		log_warn("%d calls still in flight after the drain timeout; stopping them", left);
+		atomic_store(&info.stopping, true);
+	}
+
 	lanes_stop(ln);
 	rpc_stop(net);
 	close(lock_fd);
 	log_info("stopped cleanly");
+	status = 0;
+out:
 	free(cfg.db_path);
 	free(cfg.urls);
-	return 0;
+	return status;
 }

@@ -14,10 +14,14 @@
  *   jobs_by_created  (created_at, id): the default listing order, newest first,
  *             and its keyset position.
  *   meta      key/value: 'last_version' is the highest version handed out.
+ *   requests  the answers to recent writes, by request_id (AIP-155): a
+ *             retried write gets the first answer instead of running twice.
+ *             Kept for the --dedup-window, pruned by the writer.
  *
  * VERSION HISTORY (each step is one entry of migrations[], run in order in
  * one transaction that also sets user_version):
  *   1  jobs, jobs_by_created, meta.
+ *   2  requests, requests_by_time.
  *
  * Journal: WAL. Readers never block the writer or each other; there is one
  * writer connection per database (jobsd holds a lock file to make sure).
@@ -30,9 +34,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- schema ------------------------------------------------------------ */
@@ -63,6 +71,15 @@ static const char *const migrations[] = {
     "CREATE INDEX jobs_by_created ON jobs (created_at, id);"
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
     "INSERT INTO meta VALUES ('last_version', 0);",
+    /* 2 */
+    "CREATE TABLE requests ("
+    "  request_id TEXT PRIMARY KEY,"
+    "  call INTEGER NOT NULL,"
+    "  fingerprint INTEGER NOT NULL,"
+    "  response BLOB NOT NULL,"
+    "  created_at INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX requests_by_time ON requests (created_at);",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -112,6 +129,10 @@ enum stmt_id {
 	S_LIST_AFTER,
 	S_JSON_TYPE,
 	S_JSON_RESERVED,
+	S_REQUEST_GET,
+	S_REQUEST_PUT,
+	S_REQUEST_PRUNE,
+	S_COUNT,
 	N_STMTS
 };
 
@@ -141,6 +162,13 @@ static const struct {
     [S_LIST_AFTER] = {false, "SELECT " JOB_COLUMNS " FROM jobs WHERE (created_at, id) < (?2, ?3) "
                              "ORDER BY created_at DESC, id DESC LIMIT ?1"},
     [S_JSON_TYPE] = {false, "SELECT CASE WHEN json_valid(?1) THEN json_type(?1) END"},
+    [S_REQUEST_GET] = {true, "SELECT call, fingerprint, response FROM requests "
+                             "WHERE request_id = ?1"},
+    [S_COUNT] = {false, "SELECT count(*) FROM jobs"},
+    [S_REQUEST_PUT] = {true, "INSERT INTO requests VALUES (?1, ?2, ?3, ?4, ?5)"},
+    [S_REQUEST_PRUNE] = {true, "DELETE FROM requests WHERE request_id IN (SELECT request_id "
+                               "FROM requests WHERE created_at < ?1 ORDER BY created_at "
+                               "LIMIT ?2)"},
     [S_JSON_RESERVED] = {false, "SELECT key FROM json_each(?1) "
                                 "WHERE key IN (SELECT value FROM json_each(?2)) LIMIT 1"},
 };
@@ -688,4 +716,328 @@ store_json_check(store *st, const char *text, bool want_object, const char *rese
 	}
 	sqlite3_reset(s);
 	return rv;
+}
+
+/* ---- remembered answers -------------------------------------------------- */
+
+int
+store_request_get(store *st, const char *request_id, arena *a, struct store_request *out)
+{
+	sqlite3_stmt *s = st->stmt[S_REQUEST_GET];
+	int rc, rv = 0;
+
+	sqlite3_bind_text(s, 1, request_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		uint8_t *copy;
+
+		out->call = sqlite3_column_int(s, 0);
+		out->fingerprint = sqlite3_column_int64(s, 1);
+		out->len = (size_t)sqlite3_column_bytes(s, 2);
+		if ((copy = arena_alloc(a, out->len)) == NULL)
+			rv = ST(RESOURCE_EXHAUSTED);
+		else if (out->len > 0)
+			memcpy(copy, sqlite3_column_blob(s, 2), out->len);
+		out->response = copy;
+	} else {
+		rv = rc == SQLITE_DONE ? ST(NOT_FOUND) : fail(st, rc);
+	}
+	sqlite3_reset(s);
+	return rv;
+}
+
+int
+store_request_put(store *st, const char *request_id, const struct store_request *r, int64_t now_us)
+{
+	sqlite3_stmt *s = st->stmt[S_REQUEST_PUT];
+
+	sqlite3_bind_text(s, 1, request_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, r->call);
+	sqlite3_bind_int64(s, 3, r->fingerprint);
+	sqlite3_bind_blob(s, 4, r->response, (int)r->len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, now_us);
+	return run(st, S_REQUEST_PUT);
+}
+
+int
+store_request_prune(store *st, int64_t before_us, int limit, int *n)
+{
+	sqlite3_stmt *s = st->stmt[S_REQUEST_PRUNE];
+	int rv;
+
+	sqlite3_bind_int64(s, 1, before_us);
+	sqlite3_bind_int(s, 2, limit);
+	rv = run(st, S_REQUEST_PRUNE);
+	*n = rv == 0 ? sqlite3_changes(st->db) : 0;
+	return rv;
+}
+
+/* ---- backup, check, restore ---------------------------------------------- */
+
+static int
+count_jobs(store *st, int64_t *n)
+{
+	sqlite3_stmt *s = st->stmt[S_COUNT];
+	int rc = sqlite3_step(s), rv = 0;
+
+	if (rc == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	else
+		rv = fail(st, rc);
+	sqlite3_reset(s);
+	return rv;
+}
+
+/* fsync of the directory holding `path`, so that a rename in it lasts. */
+static void
+sync_dir_of(const char *path)
+{
+	char copy[PATH_MAX];
+	int fd;
+
+	snprintf(copy, sizeof copy, "%s", path);
+	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+int
+store_backup(store *st, const char *path, const atomic_bool *stop, int64_t *bytes, int64_t *jobs,
+             char *why, size_t whylen)
+{
+	char partial[PATH_MAX];
+	sqlite3 *dst = NULL;
+	sqlite3_backup *b = NULL;
+	struct stat sb;
+	int fd, rc, rv;
+
+	if (snprintf(partial, sizeof partial, "%s.partial", path) >= (int)sizeof partial) {
+		snprintf(why, whylen, "path is too long");
+		return ST(INVALID_ARGUMENT);
+	}
+	if (stat(path, &sb) == 0) {
+		snprintf(why, whylen, "%s exists; back up to a new path", path);
+		return ST(FAILED_PRECONDITION);
+	}
+	if ((fd = open(partial, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+		snprintf(why, whylen,
+		         errno == EEXIST ? "%s exists: a backup to this path is running, "
+		                           "or one was interrupted (remove it)"
+		                         : "cannot create %s: %s",
+		         partial, strerror(errno));
+		return errno == EEXIST ? ST(FAILED_PRECONDITION) : ST(INVALID_ARGUMENT);
+	}
+	close(fd);
+
+	/* One read transaction for the whole copy: one snapshot, however many
+	 * steps, and the writer never waits for us (WAL). */
+	if ((rv = exec(st, "BEGIN")) != 0 || (rv = count_jobs(st, jobs)) != 0) {
+		snprintf(why, whylen, "cannot read the database: %s", st->errmsg);
+		goto done;
+	}
+	if ((rc = sqlite3_open_v2(partial, &dst, SQLITE_OPEN_READWRITE, NULL)) != SQLITE_OK ||
+	    (b = sqlite3_backup_init(dst, "main", st->db, "main")) == NULL) {
+		snprintf(why, whylen, "cannot write %s: %s", partial,
+		         dst ? sqlite3_errmsg(dst) : "out of memory");
+		rv = ST(UNAVAILABLE);
+		goto done;
+	}
+	while ((rc = sqlite3_backup_step(b, 1024)) == SQLITE_OK || rc == SQLITE_BUSY ||
+	       rc == SQLITE_LOCKED) {
+		if (atomic_load(stop)) {
+			rc = SQLITE_INTERRUPT;
+			break;
+		}
+		if (rc != SQLITE_OK)
+			sqlite3_sleep(5);
+	}
+	sqlite3_backup_finish(b);
+	if (rc == SQLITE_INTERRUPT) {
+		snprintf(why, whylen, "stopped: jobsd is shutting down");
+		rv = ST(UNAVAILABLE);
+	} else if (rc != SQLITE_DONE) {
+		snprintf(why, whylen, "copy failed: %s", sqlite3_errstr(rc));
+		rv = (rc & 0xff) == SQLITE_FULL ? ST(RESOURCE_EXHAUSTED) : ST(UNAVAILABLE);
+	}
+done:
+	sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
+	if (dst != NULL && sqlite3_close(dst) != SQLITE_OK && rv == 0) {
+		snprintf(why, whylen, "cannot finish %s", partial);
+		rv = ST(UNAVAILABLE);
+	}
+	/* link() does not replace: `path` appears whole or not at all. */
+	if (rv == 0 && link(partial, path) != 0) {
+		snprintf(why, whylen, "cannot create %s: %s", path, strerror(errno));
+		rv = errno == EEXIST ? ST(FAILED_PRECONDITION) : ST(UNAVAILABLE);
+	}
+	unlink(partial);
+	if (rv == 0) {
+		sync_dir_of(path);
+		*bytes = stat(path, &sb) == 0 ? (int64_t)sb.st_size : 0;
+	}
+	return rv;
+}
+
+/* Runs PRAGMA integrity_check(max) on `db`; problems into out (from `a`). */
+static int
+integrity(sqlite3 *db, arena *a, int max, char ***out, size_t *n)
+{
+	char sql[64];
+	sqlite3_stmt *s;
+	int rc;
+
+	*n = 0;
+	snprintf(sql, sizeof sql, "PRAGMA integrity_check(%d)", max);
+	if ((rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL)) != SQLITE_OK)
+		return rc;
+	*out = a != NULL ? arena_alloc(a, sizeof **out * (size_t)max) : NULL;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *row = (const char *)sqlite3_column_text(s, 0);
+
+		if (row == NULL || strcmp(row, "ok") == 0)
+			continue;
+		if (*out != NULL && *n < (size_t)max)
+			(*out)[*n] = arena_strdup(a, row);
+		(*n)++;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* Adds a problem found outside integrity_check (corruption that stopped it). */
+static void
+add_problem(store *st, arena *a, int max, char ***problems, size_t *n, const char *what)
+{
+	if (*problems == NULL || *n >= (size_t)max)
+		return;
+	(*problems)[(*n)++] = arena_printf(a, "%s: %s", what, sqlite3_errmsg(st->db));
+}
+
+int
+store_check(store *st, arena *a, int max, char ***problems, size_t *n, int64_t *jobs,
+            int64_t *bytes)
+{
+	int64_t pages = 0, page_size = 0;
+	int rc;
+
+	/* Damage is the check's finding, not its failure: corruption that stops
+	 * a step is reported as a problem, and the rest still runs. */
+	rc = integrity(st->db, a, max, problems, n);
+	if (*n > (size_t)max)
+		*n = (size_t)max;
+	if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
+		add_problem(st, a, max, problems, n, "the integrity check stopped");
+	else if (rc != SQLITE_OK)
+		return fail(st, rc);
+	if (count_jobs(st, jobs) != 0) {
+		*jobs = -1;
+		add_problem(st, a, max, problems, n, "counting the jobs failed");
+	}
+	if (pragma_int(st, "PRAGMA page_count", &pages) != 0 ||
+	    pragma_int(st, "PRAGMA page_size", &page_size) != 0)
+		return ST(DATA_LOSS);
+	*bytes = pages * page_size;
+	return 0;
+}
+
+/* Copies file `from` to a new file `to`, synced. 0 or -1 (errno set). */
+static int
+copy_file(const char *from, const char *to)
+{
+	char buf[1 << 16];
+	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, saved;
+	ssize_t n;
+
+	if (in < 0 || (out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+		goto failed;
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			goto failed;
+	if (n < 0 || fsync(out) != 0)
+		goto failed;
+	close(in);
+	return close(out);
+failed:
+	saved = errno;
+	if (in >= 0)
+		close(in);
+	if (out >= 0) {
+		close(out);
+		unlink(to);
+	}
+	errno = saved;
+	return -1;
+}
+
+int
+store_restore(const char *db_path, const char *from, int64_t *jobs, char *why, size_t whylen)
+{
+	char tmp[PATH_MAX], kept[PATH_MAX], side[PATH_MAX + 8], stamp[32];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	time_t now = time(NULL);
+	struct tm tm;
+	struct stat sb;
+	size_t problems = 0;
+	char **unused = NULL;
+	int64_t version = -1;
+	int rc;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(tmp, sizeof tmp, "%s.restoring", db_path);
+	snprintf(kept, sizeof kept, "%s.before-restore-%s", db_path, stamp);
+	unlink(tmp);
+	if (copy_file(from, tmp) != 0) {
+		snprintf(why, whylen, "cannot copy %s: %s", from, strerror(errno));
+		return ST(INVALID_ARGUMENT);
+	}
+
+	/* Check the copy, never the original: opening it could leave files
+	 * beside a backup someone keeps. */
+	rc = sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL);
+	if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	s = NULL;
+	if (rc == SQLITE_OK && version >= 1 && version <= STORE_SCHEMA_VERSION)
+		rc = integrity(db, NULL, 10, &unused, &problems);
+	if (rc == SQLITE_OK && problems == 0 && version >= 1 && version <= STORE_SCHEMA_VERSION &&
+	    sqlite3_prepare_v2(db, "SELECT count(*) FROM jobs", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		*jobs = sqlite3_column_int64(s, 0);
+	else
+		version = -1;
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	if (version < 0) {
+		snprintf(why, whylen, "%s is not a sound jobs database %s", from,
+		         problems ? "(the integrity check fails)" : "of this or an older schema");
+		unlink(tmp);
+		return ST(INVALID_ARGUMENT);
+	}
+
+	/* Keep what we replace, its WAL with it: the WAL holds committed data. */
+	if (stat(db_path, &sb) == 0 && rename(db_path, kept) != 0) {
+		snprintf(why, whylen, "cannot move %s aside: %s", db_path, strerror(errno));
+		unlink(tmp);
+		return ST(UNAVAILABLE);
+	}
+	snprintf(side, sizeof side, "%s-wal", db_path);
+	if (stat(side, &sb) == 0) {
+		char kept_wal[PATH_MAX + 8];
+		snprintf(kept_wal, sizeof kept_wal, "%s-wal", kept);
+		rename(side, kept_wal);
+	}
+	snprintf(side, sizeof side, "%s-shm", db_path);
+	unlink(side);
+	if (rename(tmp, db_path) != 0) {
+		snprintf(why, whylen, "cannot put the copy in place: %s", strerror(errno));
+		return ST(UNAVAILABLE);
+	}
+	sync_dir_of(db_path);
+	return 0;
 }

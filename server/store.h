@@ -19,7 +19,9 @@
 #include "arena.h"
 #include "jobs/v1/jobs.pb-c.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,7 +41,7 @@ typedef struct store_options {
 } store_options;
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /*
  * Opens the database at `path`. The writer creates it (mode 0600) and its
@@ -119,6 +121,57 @@ typedef struct store_page {
 } store_page;
 
 int store_job_list(store *st, const store_list *q, arena *a, store_page *out);
+
+/*
+ * Copies the database as this (reader) connection sees it, all of it from one
+ * snapshot, into a new file `path` (absolute). The copy is written to
+ * path.partial and linked into place when complete, so `path` either does
+ * not exist or is a whole copy. Between steps of pages it gives up, with
+ * UNAVAILABLE, once *stop is true. FAILED_PRECONDITION if `path` exists.
+ * On success *bytes is the copy's size and *jobs how many jobs it holds.
+ */
+int store_backup(store *st, const char *path, const atomic_bool *stop, int64_t *bytes,
+                 int64_t *jobs, char *why, size_t whylen);
+
+/*
+ * SQLite's integrity check of the whole database: *n problems (at most
+ * `max`, strings from `a`; none when the database is sound), and the number
+ * of jobs and the database's size in bytes.
+ */
+int store_check(store *st, arena *a, int max, char ***problems, size_t *n, int64_t *jobs,
+                int64_t *bytes);
+
+/*
+ * Replaces the database at `db_path` with a copy of the database file
+ * `from`, after checking that `from` is a sound jobs database of this or an
+ * older schema. The database being replaced is kept as
+ * db_path.before-restore-YYYYMMDDTHHMMSSZ. The caller holds the database's
+ * lock (no jobsd is using it). On success *jobs is how many jobs `from` holds.
+ */
+int store_restore(const char *db_path, const char *from, int64_t *jobs, char *why, size_t whylen);
+
+/*
+ * Remembered answers to writes
+, for idempotent retries (AIP-155): the
+ * encoded Response of a successful write, under the request_id that asked
+ * for it, with the call's number and a fingerprint of its message.
+ *
+ * store_request_get: 0 and the answer (bytes from `a`), or NOT_FOUND.
+ * store_request_put: remembers one; call it inside the write's transaction,
+ *   so the answer is kept exactly when the write is.
+ * store_request_prune: forgets up to `limit` answers older than `before_us`;
+ *   *n is how many went.
+ */
+struct store_request {
+	int call;            /* Request.call field number */
+	int64_t fingerprint; /* of the call's encoded message */
+	const uint8_t *response;
+	size_t len;
+};
+int store_request_get(store *st, const char *request_id, arena *a, struct store_request *out);
+int store_request_put(store *st, const char *request_id, const struct store_request *r,
+                      int64_t now_us);
+int store_request_prune(store *st, int64_t before_us, int limit, int *n);
 
 /*
  * Checks that `text` is JSON (RFC 8259, by SQLite's json_valid); with

@@ -4,6 +4,7 @@
  * library would never send, through a raw nng req socket).
  */
 #include "helpers.h"
+#include "store.h"
 
 #include "jobs/client.h"
 #include "jobs/v1/jobs.pb-c.h"
@@ -360,7 +361,7 @@ Test(e2e, health_reports_the_server)
 	assert_ok(jobs_health(c, &call, &h), call);
 	cr_assert_str_eq(h->status, "SERVING");
 	cr_assert_str_eq(h->version, JOBS_VERSION);
-	cr_assert_eq(h->schema_version, 1);
+	cr_assert_eq(h->schema_version, STORE_SCHEMA_VERSION);
 	cr_assert_eq(h->max_message_bytes, 1u << 20);
 	jobs_health_info_free(h);
 }

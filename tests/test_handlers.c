@@ -623,3 +623,109 @@ Test(handlers, a_failed_call_in_a_group_commit_undoes_only_itself)
 	for (int i = 0; i < 3; i++)
 		arena_fini(&arenas[i]);
 }
+
+/* ---- idempotent writes (AIP-155) ---------------------------------------- */
+
+/* Serves a request with request_id `rid` around call `field` = `msg`. */
+static Jobs__V1__Response *
+serve_rid(const char *rid, unsigned field, ProtobufCMessage *msg)
+{
+	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field(&jobs__v1__request__descriptor, field);
+
+	req.request_id = (char *)rid;
+	*(ProtobufCMessage **)((char *)&req + f->offset) = msg;
+	*(uint32_t *)((char *)&req + f->quantifier_offset) = field;
+	return serve(&req);
+}
+
+Test(handlers, a_repeated_create_gets_the_first_answer_and_writes_once)
+{
+	Jobs__V1__CreateJobRequest in = JOBS__V1__CREATE_JOB_REQUEST__INIT;
+	Jobs__V1__Job j = JOBS__V1__JOB__INIT;
+	char id[64], etag[32];
+
+	j.job_name = "once"; /* no id: the server picks one, so a re-run would make two */
+	in.job = &j;
+	assert_code(serve_rid("req-1", JOBS__V1__REQUEST__CALL_CREATE_JOB, &in.base), OK);
+	snprintf(id, sizeof id, "%s", cl.resp.create_job->job->id);
+	snprintf(etag, sizeof etag, "%s", cl.resp.create_job->job->etag);
+	assert_code(serve_rid("req-1", JOBS__V1__REQUEST__CALL_CREATE_JOB, &in.base), OK);
+	cr_assert_str_eq(cl.resp.create_job->job->id, id);
+	cr_assert_str_eq(cl.resp.create_job->job->etag, etag);
+	cr_assert_str_eq(cl.resp.request_id, "req-1");
+	assert_code(list(0, NULL), OK);
+	cr_assert_eq(cl.resp.list_jobs->n_jobs, 1, "written once");
+
+	/* Without a request_id nothing is remembered: two jobs. */
+	assert_code(serve_rid("", JOBS__V1__REQUEST__CALL_CREATE_JOB, &in.base), OK);
+	assert_code(serve_rid("", JOBS__V1__REQUEST__CALL_CREATE_JOB, &in.base), OK);
+	assert_code(list(0, NULL), OK);
+	cr_assert_eq(cl.resp.list_jobs->n_jobs, 3);
+}
+
+Test(handlers, a_request_id_reused_for_another_request_is_refused)
+{
+	Jobs__V1__CreateJobRequest a = JOBS__V1__CREATE_JOB_REQUEST__INIT, b = a;
+	Jobs__V1__Job ja = JOBS__V1__JOB__INIT, jb = JOBS__V1__JOB__INIT;
+	Jobs__V1__DeleteJobRequest d = JOBS__V1__DELETE_JOB_REQUEST__INIT;
+
+	ja.id = "a";
+	jb.id = "b";
+	a.job = &ja;
+	b.job = &jb;
+	d.id = "a";
+	assert_code(serve_rid("same", JOBS__V1__REQUEST__CALL_CREATE_JOB, &a.base), OK);
+	Jobs__V1__Response *r = serve_rid("same", JOBS__V1__REQUEST__CALL_CREATE_JOB, &b.base);
+	assert_code(r, INVALID_ARGUMENT);
+	cr_assert(strstr(r->message, "already used for a different request") != NULL, "%s",
+	          r->message);
+	assert_code(serve_rid("same", JOBS__V1__REQUEST__CALL_DELETE_JOB, &d.base),
+	            INVALID_ARGUMENT);
+	assert_code(get("b"), NOT_FOUND);
+	assert_code(get("a"), OK);
+}
+
+Test(handlers, failed_writes_are_not_remembered)
+{
+	Jobs__V1__CreateJobRequest in = JOBS__V1__CREATE_JOB_REQUEST__INIT;
+	Jobs__V1__Job j = JOBS__V1__JOB__INIT;
+
+	create_named("taken", "x");
+	j.id = "taken";
+	in.job = &j;
+	assert_code(serve_rid("r-fail", JOBS__V1__REQUEST__CALL_CREATE_JOB, &in.base),
+	            ALREADY_EXISTS);
+	assert_code(delete ("taken", NULL), OK);
+	assert_code(serve_rid("r-fail", JOBS__V1__REQUEST__CALL_CREATE_JOB, &in.base), OK);
+}
+
+Test(handlers, repeated_updates_and_deletes_answer_as_the_first_time)
+{
+	Jobs__V1__UpdateJobRequest u = JOBS__V1__UPDATE_JOB_REQUEST__INIT;
+	Jobs__V1__DeleteJobRequest d = JOBS__V1__DELETE_JOB_REQUEST__INIT;
+	Jobs__V1__Job j = JOBS__V1__JOB__INIT, j3 = JOBS__V1__JOB__INIT;
+	char *mask[] = {"job_name"};
+
+	create_named("u", "v1");
+	j.id = "u";
+	j.job_name = "v2";
+	u.job = &j;
+	u.update_mask = mask;
+	u.n_update_mask = 1;
+	assert_code(serve_rid("up-1", JOBS__V1__REQUEST__CALL_UPDATE_JOB, &u.base), OK);
+	j3.id = "u";
+	j3.job_name = "v3";
+	assert_code(update(&j3, mask, 1, NULL), OK);
+	/* The retry of the first update does not undo the second. */
+	assert_code(serve_rid("up-1", JOBS__V1__REQUEST__CALL_UPDATE_JOB, &u.base), OK);
+	cr_assert_str_eq(cl.resp.update_job->job->job_name, "v2", "the first answer");
+	assert_code(get("u"), OK);
+	cr_assert_str_eq(cl.resp.get_job->job->job_name, "v3", "not applied twice");
+
+	d.id = "u";
+	assert_code(serve_rid("del-1", JOBS__V1__REQUEST__CALL_DELETE_JOB, &d.base), OK);
+	assert_code(serve_rid("del-1", JOBS__V1__REQUEST__CALL_DELETE_JOB, &d.base), OK);
+	assert_code(serve_rid("del-2", JOBS__V1__REQUEST__CALL_DELETE_JOB, &d.base), NOT_FOUND);
+}

@@ -407,3 +407,32 @@ Test(store, refuses_a_file_that_is_not_a_database)
 	cr_assert_null(other);
 	cr_assert(strstr(err, "garbage.db") != NULL, "%s", err);
 }
+
+Test(store, remembered_answers_and_their_pruning)
+{
+	struct store_request r = {.call = 10,
+	                          .fingerprint = 42,
+	                          .response = (const uint8_t *)"abc",
+	                          .len = 3},
+	                     got;
+	int n;
+
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(store_request_put(st, "old", &r, 1000), 0);
+	cr_assert_eq(store_request_put(st, "new", &r, 5000), 0);
+	cr_assert_eq(store_request_put(st, "new", &r, 5000), ST(ALREADY_EXISTS));
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(store_request_get(st, "old", &ar, &got), 0);
+	cr_assert_eq(got.call, 10);
+	cr_assert_eq(got.fingerprint, 42);
+	cr_assert_eq(got.len, 3);
+	cr_assert_eq(memcmp(got.response, "abc", 3), 0);
+	cr_assert_eq(store_request_get(st, "none", &ar, &got), ST(NOT_FOUND));
+
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(store_request_prune(st, 2000, 100, &n), 0);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(store_request_get(st, "old", &ar, &got), ST(NOT_FOUND));
+	cr_assert_eq(store_request_get(st, "new", &ar, &got), 0);
+}

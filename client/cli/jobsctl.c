@@ -580,6 +580,74 @@ cmd_health(struct ctl *ctl, int argc, char **argv)
 	return rv;
 }
 
+static int
+cmd_backup(struct ctl *ctl, int argc, char **argv)
+{
+	jobs_call call = new_call(ctl);
+	jobs_backup_info *b;
+	char path[PATH_MAX], cwd[PATH_MAX];
+	int rv;
+
+	if (argc != 2)
+		return usage_of(argv[0]);
+	/* The path is on jobsd's machine; a relative one means "here", which is
+	 * right when both run on one machine, as they usually do. */
+	if (argv[1][0] == '/')
+		snprintf(path, sizeof path, "%s", argv[1]);
+	else if (getcwd(cwd, sizeof cwd) == NULL ||
+	         snprintf(path, sizeof path, "%s/%s", cwd, argv[1]) >= (int)sizeof path)
+		return fail(EXIT_INVALID, "backup: cannot make %s absolute", argv[1]);
+	if ((rv = connect_server(ctl)) != EXIT_OK)
+		return rv;
+	if (jobs_backup(ctl->client, &call, path, &b) != JOBS_OK)
+		return call_failed("backup", &call);
+	if (ctl->json) {
+		json_t *o = json_pack("{ss sI sI sI}", "path", b->path, "bytes",
+		                      (json_int_t)b->bytes, "jobs", (json_int_t)b->jobs,
+		                      "duration_ms", (json_int_t)b->duration_ms);
+		rv = print_json(o);
+		json_decref(o);
+	} else {
+		printf("backed up %lld jobs (%lld bytes) to %s in %lld ms\n", (long long)b->jobs,
+		       (long long)b->bytes, b->path, (long long)b->duration_ms);
+	}
+	jobs_backup_info_free(b);
+	return rv;
+}
+
+static int
+cmd_check(struct ctl *ctl, int argc, char **argv)
+{
+	jobs_call call = new_call(ctl);
+	jobs_check_info *ci;
+	int rv;
+
+	if (argc != 1)
+		return usage_of(argv[0]);
+	if ((rv = connect_server(ctl)) != EXIT_OK)
+		return rv;
+	if (jobs_check(ctl->client, &call, &ci) != JOBS_OK)
+		return call_failed("check", &call);
+	if (ctl->json) {
+		json_t *o = json_pack("{sb si sI sI s[]}", "ok", ci->ok, "schema_version",
+		                      ci->schema_version, "jobs", (json_int_t)ci->jobs, "bytes",
+		                      (json_int_t)ci->bytes, "problems");
+		for (size_t i = 0; i < ci->n_problems; i++)
+			json_array_append_new(json_object_get(o, "problems"),
+			                      json_string(ci->problems[i]));
+		print_json(o);
+		json_decref(o);
+	} else {
+		printf("%s: %lld jobs, %lld bytes, schema %d\n", ci->ok ? "ok" : "DAMAGED",
+		       (long long)ci->jobs, (long long)ci->bytes, ci->schema_version);
+		for (size_t i = 0; i < ci->n_problems; i++)
+			printf("  %s\n", ci->problems[i]);
+	}
+	rv = ci->ok ? EXIT_OK : EXIT_ERROR;
+	jobs_check_info_free(ci);
+	return rv;
+}
+
 static int cmd_help(struct ctl *ctl, int argc, char **argv);
 static int cmd_commands(struct ctl *ctl, int argc, char **argv);
 
@@ -592,6 +660,11 @@ static const struct command commands[] = {
     {"list", "[--page-size N] [--page-token TOKEN]", "list jobs, newest first", "ListJobs",
      cmd_list},
     {"health", "", "is jobsd up?", "Health", cmd_health},
+    {"backup", "PATH", "copy the database to PATH (on jobsd's machine) while it serves", "Backup",
+     cmd_backup},
+    {"check", "", "run the database's integrity check; exit 1 if it finds damage", "Check",
+     cmd_check},
+
     {"commands", "", "the commands and the calls each makes, for scripts", "", cmd_commands},
     {"help", "[COMMAND]", "this text, or a command's", "", cmd_help},
 };

@@ -252,6 +252,38 @@ JOBS_API void jobs_health_info_free(jobs_health_info *h);
 /* Asks whether jobsd is up. On JOBS_OK *out is filled (jobs_health_info_free). */
 JOBS_API int jobs_health(jobs_client *c, jobs_call *call, jobs_health_info **out);
 
+typedef struct jobs_backup_info {
+	char *path; /* absolute, on jobsd's machine */
+	int64_t bytes;
+	int64_t jobs;
+	int64_t duration_ms;
+} jobs_backup_info;
+
+JOBS_API void jobs_backup_info_free(jobs_backup_info *b);
+
+/*
+ * Makes jobsd copy its database, consistently and while it keeps serving, to
+ * `path` (absolute, on jobsd's machine, not existing yet).
+ * On JOBS_OK *out says what was copied (jobs_backup_info_free).
+ * Restore a copy with `jobsd --restore PATH` while no jobsd uses the database.
+ */
+JOBS_API int jobs_backup(jobs_client *c, jobs_call *call, const char *path, jobs_backup_info **out);
+
+typedef struct jobs_check_info {
+	bool ok;         /* no problems */
+	char **problems; /* n_problems of SQLite's findings, at most 100 */
+	size_t n_problems;
+	int schema_version;
+	int64_t jobs;
+	int64_t bytes;
+} jobs_check_info;
+
+JOBS_API void jobs_check_info_free(jobs_check_info *c);
+
+/* Runs SQLite's integrity check on jobsd's database. On JOBS_OK (the check
+ * ran; see (*out)->ok for its verdict) *out is filled (jobs_check_info_free). */
+JOBS_API int jobs_check(jobs_client *c, jobs_call *call, jobs_check_info **out);
+
 /* ---- time -------------------------------------------------------------- */
 
 #define JOBS_TIME_BUFSIZE 40

@@ -1,0 +1,570 @@
+/*
+ * test_faults.c: jobsd under faults. Killed at random moments while writing,
+ * flooded past --max-inflight, stopped while busy, backed up while writing,
+ * restored, checked. Nothing acknowledged may be lost, nothing
+ * unacknowledged may be half there.
+ */
+#include "helpers.h"
+#include "status.h"
+#include "store.h"
+
+#include "jobs/client.h"
+
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- a write load --------------------------------------------------------- */
+
+/* The hook a job with this id must have: a half-written job would not. */
+static void
+hook_for(const char *id, char *buf, size_t n)
+{
+	snprintf(buf, n, "hook of %s: %s / %s / %s", id, id, id, id);
+}
+
+#define WRITERS   4
+#define MAX_ACKED 20000
+
+struct load {
+	const char *url;
+	int round;
+	atomic_bool stop;
+	pthread_mutex_t mu;
+	char (*acked)[32]; /* ids of acknowledged creates */
+	size_t n_acked;
+	int other_codes; /* anything but OK and UNAVAILABLE/DEADLINE (connection lost) */
+};
+
+struct writer {
+	struct load *load;
+	int index;
+};
+
+static void *
+write_loop(void *arg)
+{
+	struct writer *w = arg;
+	struct load *l = w->load;
+	jobs_client_options o = {.max_attempts = 1, .timeout_ms = 2000, .lazy_connect = true};
+	jobs_client *c;
+	char id[32], hook[160], settings[96];
+
+	if (jobs_client_open(&c, l->url, &o, NULL) != JOBS_OK)
+		return NULL;
+	for (int n = 0; !atomic_load(&l->stop); n++) {
+		jobs_call call = {0};
+		snprintf(id, sizeof id, "r%d-w%d-%d", l->round, w->index, n);
+		hook_for(id, hook, sizeof hook);
+		snprintf(settings, sizeof settings, "{\"id\":\"%s\",\"n\":%d}", id, n);
+		jobs_job j = {.id = id, .hook = hook, .enhanced_settings = settings};
+
+		int rv = jobs_create_job(c, &call, &j, NULL);
+		if (rv == JOBS_OK) {
+			pthread_mutex_lock(&l->mu);
+			if (l->n_acked < MAX_ACKED)
+				snprintf(l->acked[l->n_acked++], 32, "%s", id);
+			pthread_mutex_unlock(&l->mu);
+		} else if (rv == JOBS_UNAVAILABLE || rv == JOBS_DEADLINE_EXCEEDED) {
+			break; /* jobsd went away: stop like a client whose server died */
+		} else {
+			pthread_mutex_lock(&l->mu);
+			l->other_codes++;
+			pthread_mutex_unlock(&l->mu);
+			fprintf(stderr, "unexpected %s: %s\n", jobs_code_name(rv), call.message);
+		}
+	}
+	jobs_client_close(c);
+	return NULL;
+}
+
+static void
+start_writers(struct load *l, pthread_t *t, struct writer *w)
+{
+	for (int i = 0; i < WRITERS; i++) {
+		w[i] = (struct writer){l, i};
+		pthread_create(&t[i], NULL, write_loop, &w[i]);
+	}
+}
+
+static void
+join_writers(struct load *l, pthread_t *t)
+{
+	atomic_store(&l->stop, true);
+	for (int i = 0; i < WRITERS; i++)
+		pthread_join(t[i], NULL);
+}
+
+static int
+integrity_ok(const char *db_path)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int ok;
+
+	cr_assert_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &s, NULL), SQLITE_OK);
+	ok = sqlite3_step(s) == SQLITE_ROW &&
+	     strcmp((const char *)sqlite3_column_text(s, 0), "ok") == 0;
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return ok;
+}
+
+/* Every job in the database is whole: its hook and settings match its id. */
+static size_t
+all_jobs_whole(const char *url)
+{
+	jobs_client *c;
+	jobs_list_query q = {.page_size = 1000};
+	jobs_job_page *page;
+	jobs_call call = {0};
+	char token[512] = "", hook[160];
+	size_t n = 0;
+
+	cr_assert_eq(jobs_client_open(&c, url, NULL, &call), JOBS_OK, "%s", call.message);
+	do {
+		q.page_token = token;
+		cr_assert_eq(jobs_list_jobs(c, &call, &q, &page), JOBS_OK, "%s", call.message);
+		for (size_t i = 0; i < page->n_jobs; i++) {
+			hook_for(page->jobs[i]->id, hook, sizeof hook);
+			cr_assert_str_eq(page->jobs[i]->hook, hook, "job %s is not whole",
+			                 page->jobs[i]->id);
+			cr_assert(strstr(page->jobs[i]->enhanced_settings, page->jobs[i]->id) !=
+			          NULL);
+		}
+		n += page->n_jobs;
+		snprintf(token, sizeof token, "%s", page->next_page_token);
+		jobs_job_page_free(page);
+	} while (*token != '\0');
+	jobs_client_close(c);
+	return n;
+}
+
+/* ---- crash safety ------------------------------------------------------------ */
+
+Test(faults, acknowledged_writes_survive_twenty_kill_9s, .timeout = 240)
+{
+	struct jobsd d;
+	struct load l = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	pthread_t t[WRITERS];
+	struct writer w[WRITERS];
+	char dir[256];
+	jobs_client *c;
+	jobs_call call = {0};
+
+	l.acked = calloc(MAX_ACKED, sizeof *l.acked);
+	snprintf(dir, sizeof dir, "%s", tmpdir_make());
+	srand((unsigned)time(NULL));
+	for (int round = 0; round < 20; round++) {
+		struct timespec pause = {0, (30 + rand() % 250) * 1000000L};
+
+		cr_assert(jobsd_start(&d, dir, NULL), "round %d", round);
+		l.url = d.url;
+		l.round = round;
+		atomic_store(&l.stop, false);
+		start_writers(&l, t, w);
+		nanosleep(&pause, NULL);
+		cr_assert_eq(jobsd_stop(&d, SIGKILL), 128 + SIGKILL);
+		join_writers(&l, t);
+	}
+	cr_assert(jobsd_start(&d, dir, NULL));
+	cr_assert_eq(l.other_codes, 0);
+	cr_assert_gt(l.n_acked, 100, "the load wrote too little to mean much: %zu", l.n_acked);
+	cr_assert_eq(jobs_client_open(&c, d.url, NULL, &call), JOBS_OK);
+	for (size_t i = 0; i < l.n_acked; i++)
+		cr_assert_eq(jobs_get_job(c, &call, l.acked[i], NULL), JOBS_OK,
+		             "acknowledged job %s was lost: %s", l.acked[i], call.message);
+	jobs_client_close(c);
+	size_t present = all_jobs_whole(d.url);
+	cr_assert_geq(present, l.n_acked);
+	cr_assert_eq(jobsd_cleanup(&d), 0);
+	free(l.acked);
+}
+
+Test(faults, the_integrity_check_after_crashes, .timeout = 60)
+{
+	struct jobsd d;
+	struct load l = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	pthread_t t[WRITERS];
+	struct writer w[WRITERS];
+	char dir[256], db[300];
+	struct timespec pause = {0, 200 * 1000000L};
+
+	l.acked = calloc(MAX_ACKED, sizeof *l.acked);
+	snprintf(dir, sizeof dir, "%s", tmpdir_make());
+	snprintf(db, sizeof db, "%s/jobs.db", dir);
+	for (int round = 0; round < 3; round++) {
+		cr_assert(jobsd_start(&d, dir, NULL));
+		l.url = d.url;
+		l.round = round;
+		atomic_store(&l.stop, false);
+		start_writers(&l, t, w);
+		nanosleep(&pause, NULL);
+		jobsd_stop(&d, SIGKILL);
+		join_writers(&l, t);
+		/* Cold, as the next jobsd would find it (the WAL replays on open). */
+		cr_assert(integrity_ok(db), "round %d", round);
+	}
+	tmpdir_remove(dir);
+	free(l.acked);
+}
+
+/* ---- shutdown ------------------------------------------------------------------- */
+
+Test(faults, sigterm_drains_writes_in_flight_and_exits_0, .timeout = 60)
+{
+	struct jobsd d;
+	struct load l = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	pthread_t t[WRITERS];
+	struct writer w[WRITERS];
+	struct timespec pause = {0, 300 * 1000000L};
+	char dir[256];
+	jobs_client *c;
+	jobs_call call = {0};
+
+	l.acked = calloc(MAX_ACKED, sizeof *l.acked);
+	cr_assert(jobsd_start(&d, NULL, NULL));
+	snprintf(dir, sizeof dir, "%s", d.dir);
+	l.url = d.url;
+	start_writers(&l, t, w);
+	nanosleep(&pause, NULL);
+	cr_assert_eq(jobsd_stop(&d, SIGTERM), 0, "exit 0 at SIGTERM under load");
+	join_writers(&l, t);
+	cr_assert_eq(l.other_codes, 0, "every call answered OK or UNAVAILABLE");
+	char *log = read_file(d.log, NULL);
+	cr_assert(strstr(log, "stopped cleanly") != NULL, "%s", log);
+	free(log);
+
+	cr_assert(jobsd_start(&d, dir, NULL));
+	cr_assert_eq(jobs_client_open(&c, d.url, NULL, &call), JOBS_OK);
+	for (size_t i = 0; i < l.n_acked; i++)
+		cr_assert_eq(jobs_get_job(c, &call, l.acked[i], NULL), JOBS_OK, "lost %s",
+		             l.acked[i]);
+	jobs_client_close(c);
+	cr_assert_eq(jobsd_cleanup(&d), 0);
+	free(l.acked);
+}
+
+/* Fills a database directly through the store: `n` jobs of `hook_bytes`. */
+static void
+fill(const char *db_path, int n, size_t hook_bytes)
+{
+	store_options o = {.sync = STORE_SYNC_OFF};
+	store *st;
+	arena a;
+	char err[256], id[32];
+	char *hook = malloc(hook_bytes + 1);
+
+	memset(hook, 'h', hook_bytes);
+	hook[hook_bytes] = '\0';
+	cr_assert_eq(store_open(&st, db_path, &o, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(arena_init(&a, 1 << 16, 0), 0);
+	cr_assert_eq(store_begin(st), 0);
+	for (int i = 0; i < n; i++) {
+		Jobs__V1__Job j = JOBS__V1__JOB__INIT;
+
+		snprintf(id, sizeof id, "bulk-%06d", i);
+		j.id = id;
+		j.hook = hook;
+		j.language = "English";
+		j.created_at = j.updated_at = 1700000000000000 + i;
+		cr_assert_eq(store_job_insert(st, &j, &a), 0, "%s", store_errmsg(st));
+		arena_reset(&a);
+	}
+	cr_assert_eq(store_commit(st), 0);
+	store_close(st);
+	arena_fini(&a);
+	free(hook);
+}
+
+struct bg_backup {
+	const char *url, *path;
+	int code;
+	char message[256];
+};
+
+static void *
+backup_in_background(void *arg)
+{
+	struct bg_backup *b = arg;
+	jobs_client_options o = {.max_attempts = 1, .timeout_ms = 60000};
+	jobs_client *c;
+	jobs_backup_info *info = NULL;
+	jobs_call call = {0};
+
+	jobs_client_open(&c, b->url, &o, &call);
+	b->code = jobs_backup(c, &call, b->path, &info);
+	snprintf(b->message, sizeof b->message, "%s", call.message);
+	jobs_backup_info_free(info);
+	jobs_client_close(c);
+	return NULL;
+}
+
+Test(faults, the_drain_timeout_stops_a_long_call, .timeout = 120)
+{
+	struct jobsd d;
+	const char *extra[] = {"--drain-timeout", "50", NULL};
+	char dir[256], db[300], path[320];
+	struct bg_backup b;
+	pthread_t t;
+	struct timespec started, ended, pause = {0, 30 * 1000000L};
+
+	snprintf(dir, sizeof dir, "%s", tmpdir_make());
+	snprintf(db, sizeof db, "%s/jobs.db", dir);
+	snprintf(path, sizeof path, "%s/backup.db", dir);
+	fill(db, 20000, 8000); /* ~170 MB: a backup of it takes a while */
+	cr_assert(jobsd_start(&d, dir, extra));
+	b = (struct bg_backup){.url = d.url, .path = path};
+	pthread_create(&t, NULL, backup_in_background, &b);
+	nanosleep(&pause, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &started);
+	cr_assert_eq(jobsd_stop(&d, SIGTERM), 0);
+	clock_gettime(CLOCK_MONOTONIC, &ended);
+	pthread_join(t, NULL);
+	if (b.code == JOBS_OK) {
+		cr_log_warn("the backup finished before SIGTERM; the machine is fast");
+	} else {
+		cr_assert_eq(b.code, JOBS_UNAVAILABLE, "%s: %s", jobs_code_name(b.code), b.message);
+		cr_assert(strstr(b.message, "shutting down") != NULL, "%s", b.message);
+		struct stat sb;
+		cr_assert_neq(stat(path, &sb), 0, "no half backup at the path");
+	}
+	double s = (double)(ended.tv_sec - started.tv_sec) +
+	           (double)(ended.tv_nsec - started.tv_nsec) / 1e9;
+	cr_assert_lt(s, 5.0, "jobsd took %.2f s to stop with --drain-timeout 50", s);
+	tmpdir_remove(dir);
+}
+
+/* ---- overload -------------------------------------------------------------------- */
+
+struct flooder {
+	const char *url;
+	int ok, busy, other;
+};
+
+static void *
+flood(void *arg)
+{
+	struct flooder *f = arg;
+	jobs_client_options o = {.max_attempts = 1};
+	jobs_list_query q = {.page_size = 1000};
+	jobs_client *c;
+
+	if (jobs_client_open(&c, f->url, &o, NULL) != JOBS_OK)
+		return NULL;
+	for (int i = 0; i < 20; i++) {
+		jobs_job_page *page = NULL;
+		jobs_call call = {0};
+		int rv = jobs_list_jobs(c, &call, &q, &page);
+
+		if (rv == JOBS_OK)
+			f->ok++;
+		else if (rv == JOBS_RESOURCE_EXHAUSTED)
+			f->busy++;
+		else
+			f->other++;
+		jobs_job_page_free(page);
+	}
+	jobs_client_close(c);
+	return NULL;
+}
+
+static long
+rss_kib(pid_t pid)
+{
+	char path[64], *status, *at;
+	long kib = -1;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	if ((status = read_file(path, NULL)) != NULL && (at = strstr(status, "VmRSS:")) != NULL)
+		kib = strtol(at + 6, NULL, 10);
+	free(status);
+	return kib;
+}
+
+Test(faults, past_max_inflight_the_answer_is_resource_exhausted_at_once, .timeout = 120)
+{
+	struct jobsd d;
+	const char *extra[] = {"--max-inflight", "2", NULL};
+	struct flooder f[16] = {{0}};
+	pthread_t t[16];
+	char dir[256], db[300];
+	int ok = 0, busy = 0, other = 0;
+	long before, after;
+
+	snprintf(dir, sizeof dir, "%s", tmpdir_make());
+	snprintf(db, sizeof db, "%s/jobs.db", dir);
+	fill(db, 1000, 2000);
+	cr_assert(jobsd_start(&d, dir, extra));
+	before = rss_kib(d.pid);
+	for (int i = 0; i < 16; i++) {
+		f[i].url = d.url;
+		pthread_create(&t[i], NULL, flood, &f[i]);
+	}
+	for (int i = 0; i < 16; i++) {
+		pthread_join(t[i], NULL);
+		ok += f[i].ok;
+		busy += f[i].busy;
+		other += f[i].other;
+	}
+	after = rss_kib(d.pid);
+	cr_assert_eq(other, 0, "only OK or RESOURCE_EXHAUSTED");
+	cr_assert_gt(busy, 0, "16 clients against --max-inflight 2: some were turned away");
+	cr_assert_gt(ok, 0);
+	cr_log_info("flood: %d ok, %d RESOURCE_EXHAUSTED; RSS %ld -> %ld KiB", ok, busy, before,
+	            after);
+	/* Bounded: the contexts and their arenas, not one buffer per caller queued. */
+	cr_assert_lt(after, before + 256 * 1024, "RSS grew from %ld to %ld KiB", before, after);
+	cr_assert_eq(jobsd_cleanup(&d), 0);
+}
+
+/* ---- keeping the data ----------------------------------------------------------- */
+
+Test(faults, backup_while_writing_then_restore, .timeout = 120)
+{
+	struct jobsd d;
+	struct load l = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	pthread_t t[WRITERS];
+	struct writer w[WRITERS];
+	char dir[256], backup[320], rel[64];
+	jobs_client *c;
+	jobs_backup_info *info;
+	jobs_check_info *ci;
+	jobs_call call = {0};
+	struct timespec pause = {0, 150 * 1000000L};
+
+	l.acked = calloc(MAX_ACKED, sizeof *l.acked);
+	cr_assert(jobsd_start(&d, NULL, NULL));
+	snprintf(dir, sizeof dir, "%s", d.dir);
+	snprintf(backup, sizeof backup, "%s/copy.db", dir);
+	l.url = d.url;
+	start_writers(&l, t, w);
+	nanosleep(&pause, NULL);
+	cr_assert_eq(jobs_client_open(&c, d.url, NULL, &call), JOBS_OK);
+	cr_assert_eq(jobs_backup(c, &call, backup, &info), JOBS_OK, "%s", call.message);
+	int64_t in_backup = info->jobs;
+	cr_assert_gt(in_backup, 0);
+	jobs_backup_info_free(info);
+	cr_assert_eq(jobs_backup(c, &call, backup, &info), JOBS_FAILED_PRECONDITION,
+	             "an existing file is never overwritten");
+	cr_assert_eq(jobs_backup(c, &call, "relative/path.db", &info), JOBS_INVALID_ARGUMENT);
+	join_writers(&l, t);
+	cr_assert_eq(jobs_check(c, &call, &ci), JOBS_OK, "%s", call.message);
+	cr_assert(ci->ok);
+	cr_assert_eq(ci->n_problems, 0);
+	cr_assert_geq(ci->jobs, in_backup);
+	jobs_check_info_free(ci);
+	jobs_client_close(c);
+	cr_assert(integrity_ok(backup), "the backup is a sound database");
+
+	/* jobsctl backup and check, a relative path made absolute. */
+	const char *bk[] = {JOBSCTL_PATH, "--server", d.url, "backup", rel, NULL};
+	const char *ck[] = {JOBSCTL_PATH, "--server", d.url, "--json", "check", NULL};
+	snprintf(rel, sizeof rel, "rel-%d.db", (int)getpid());
+	struct run r = run_cmd(bk, NULL, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "backed up") != NULL, "%s", r.out);
+	run_free(&r);
+	cr_assert_eq(unlink(rel), 0, "written where jobsctl runs");
+	r = run_cmd(ck, NULL, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "\"ok\": true") != NULL, "%s", r.out);
+	run_free(&r);
+
+	/* Restore is refused while jobsd uses the database. */
+	const char *restore[] = {JOBSD_PATH, "--db", d.db, "--restore", backup, NULL};
+	r = run_cmd(restore, NULL, NULL);
+	cr_assert_neq(r.status, 0);
+	cr_assert(strstr(r.err, "another jobsd") != NULL, "%s", r.err);
+	run_free(&r);
+	cr_assert_eq(jobsd_cleanup(&d), 0);
+	free(l.acked);
+}
+
+Test(faults, restore_replaces_the_database_and_keeps_the_old_one)
+{
+	struct jobsd d;
+	char dir[256], backup[320], *log;
+	jobs_client *c;
+	jobs_backup_info *info;
+	jobs_call call = {0};
+	jobs_job a = {.id = "before-backup"}, b = {.id = "after-backup"};
+
+	cr_assert(jobsd_start(&d, NULL, NULL));
+	snprintf(dir, sizeof dir, "%s", d.dir);
+	snprintf(backup, sizeof backup, "%s/copy.db", dir);
+	cr_assert_eq(jobs_client_open(&c, d.url, NULL, &call), JOBS_OK);
+	cr_assert_eq(jobs_create_job(c, &call, &a, NULL), JOBS_OK);
+	cr_assert_eq(jobs_backup(c, &call, backup, &info), JOBS_OK, "%s", call.message);
+	jobs_backup_info_free(info);
+	cr_assert_eq(jobs_create_job(c, &call, &b, NULL), JOBS_OK);
+	jobs_client_close(c);
+	cr_assert_eq(jobsd_stop(&d, SIGTERM), 0);
+
+	const char *restore[] = {JOBSD_PATH, "--db", d.db, "--restore", backup, NULL};
+	struct run r = run_cmd(restore, NULL, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.err, "restored") != NULL, "%s", r.err);
+	run_free(&r);
+	const char *ls[] = {"/bin/sh", "-c", "ls \"$0\" | grep -c before-restore", dir, NULL};
+	r = run_cmd(ls, NULL, NULL);
+	cr_assert_eq(atoi(r.out), 1, "the replaced database is kept: %s", r.out);
+	run_free(&r);
+
+	cr_assert(jobsd_start(&d, dir, NULL));
+	cr_assert_eq(jobs_client_open(&c, d.url, NULL, &call), JOBS_OK);
+	cr_assert_eq(jobs_get_job(c, &call, "before-backup", NULL), JOBS_OK);
+	cr_assert_eq(jobs_get_job(c, &call, "after-backup", NULL), JOBS_NOT_FOUND);
+	jobs_client_close(c);
+	cr_assert_eq(jobsd_stop(&d, SIGTERM), 0);
+
+	/* A file that is not a jobs database is refused, and nothing changes. */
+	char junk[320];
+	snprintf(junk, sizeof junk, "%s/junk.db", dir);
+	FILE *f = fopen(junk, "w");
+	fputs("not a database", f);
+	fclose(f);
+	const char *bad[] = {JOBSD_PATH, "--db", d.db, "--restore", junk, NULL};
+	r = run_cmd(bad, NULL, NULL);
+	cr_assert_eq(r.status, 1);
+	log = r.err;
+	cr_assert(strstr(log, "not a sound jobs database") != NULL, "%s", log);
+	run_free(&r);
+	tmpdir_remove(dir);
+}
+
+Test(faults, check_reports_a_damaged_database, .timeout = 60)
+{
+	struct jobsd d;
+	char dir[256], db[300];
+	FILE *f;
+
+	snprintf(dir, sizeof dir, "%s", tmpdir_make());
+	snprintf(db, sizeof db, "%s/jobs.db", dir);
+	fill(db, 3000, 300);
+	/* Scribble over pages in the middle of the file, past the schema. */
+	cr_assert_not_null(f = fopen(db, "r+b"));
+	fseek(f, 0, SEEK_END);
+	long size = ftell(f);
+	for (long at = size / 3; at < size / 3 + 4096 * 4; at += 512) {
+		fseek(f, at, SEEK_SET);
+		fwrite("\xde\xad\xbe\xef garbage garbage garbage", 1, 28, f);
+	}
+	fclose(f);
+	cr_assert(jobsd_start(&d, dir, NULL));
+	const char *ck[] = {JOBSCTL_PATH, "--server", d.url, "check", NULL};
+	struct run r = run_cmd(ck, NULL, NULL);
+	cr_assert_eq(r.status, 1, "damage is exit status 1: %s %s", r.out, r.err);
+	cr_assert(strncmp(r.out, "DAMAGED", 7) == 0, "out: %s err: %s", r.out, r.err);
+	run_free(&r);
+	jobsd_cleanup(&d);
+}
