@@ -729,3 +729,39 @@ Test(handlers, repeated_updates_and_deletes_answer_as_the_first_time)
 	assert_code(serve_rid("del-1", JOBS__V1__REQUEST__CALL_DELETE_JOB, &d.base), OK);
 	assert_code(serve_rid("del-2", JOBS__V1__REQUEST__CALL_DELETE_JOB, &d.base), NOT_FOUND);
 }
+
+/* ---- fuzzer regressions ----------------------------------------------------- */
+
+#include <dirent.h>
+
+Test(handlers, every_fuzzer_regression_gets_a_well_formed_answer)
+{
+	DIR *regressions = opendir(TEST_DATA_DIR "/fuzz-regressions");
+	struct dirent *e;
+	int n = 0;
+
+	cr_assert_not_null(regressions);
+	while ((e = readdir(regressions)) != NULL) {
+		char path[1024], *bytes;
+		size_t len;
+
+		if (strstr(e->d_name, ".bin") == NULL)
+			continue;
+		snprintf(path, sizeof path, "%s/fuzz-regressions/%s", TEST_DATA_DIR, e->d_name);
+		bytes = read_file(path, &len);
+		cr_assert_not_null(bytes, "%s", path);
+		/* read_file stops at a NUL for its length: use the file's real size. */
+		FILE *f = fopen(path, "rb");
+		fseek(f, 0, SEEK_END);
+		len = (size_t)ftell(f);
+		fclose(f);
+		Jobs__V1__Response *r = serve_bytes(bytes, len);
+		cr_assert_neq(r->code, ST(INTERNAL), "%s: %s", e->d_name, r->message);
+		if (r->code != ST(OK))
+			cr_assert_str_neq(r->message, "", "%s: an error without a message", e->d_name);
+		free(bytes);
+		n++;
+	}
+	closedir(regressions);
+	cr_assert_gt(n, 0, "no regression inputs found");
+}

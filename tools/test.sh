@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # tools/test.sh: installs what is missing, builds everything with -Werror and
 # AddressSanitizer + UndefinedBehaviorSanitizer (build-test/), checks the
-# formatting, and runs every test. Exit status 0 only if all of it passed.
+# formatting, runs every test, then fuzzes the request path for a minute
+# (JOBS_FUZZ_SECONDS). Exit status 0 only if all of it passed.
+
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/deps.sh test
@@ -21,5 +23,8 @@ cmake --build build-test -j"$(nproc)"
 echo "== test"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-cd build-test
-ctest --output-on-failure -j"$(nproc)"
+(cd build-test && ctest --output-on-failure -j"$(nproc)")
+
+echo "== fuzz (${JOBS_FUZZ_SECONDS:-60} s)"
+tools/fuzz/run.sh "${JOBS_FUZZ_SECONDS:-60}" 2>&1 | tail -n 8
+

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# tools/fuzz/run.sh [SECONDS]: builds the libFuzzer target with clang, ASan and
+# UBSan (build-fuzz/), encodes the seed requests (tools/fuzz/seeds/*.txt, in
+# protobuf text format) with protoc, and fuzzes for SECONDS (default 60).
+# A crash leaves its input in build-fuzz/crashes/; copy it into
+# tests/data/fuzz-regressions/ so that test_handlers replays it forever.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seconds=${1:-60}
+CC=clang cmake -S . -B build-fuzz -DJOBS_FUZZ=ON -DJOBS_SANITIZE=ON -DJOBS_TESTS=OFF \
+	-DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build-fuzz -j"$(nproc)" --target fuzz_request
+corpus=build-fuzz/corpus
+mkdir -p "$corpus" build-fuzz/crashes
+for f in tools/fuzz/seeds/*.txt; do
+	protoc -Iproto --encode=jobs.v1.Request jobs/v1/jobs.proto <"$f" >"$corpus/$(basename "$f" .txt).bin"
+done
+cp tests/data/fuzz-regressions/*.bin "$corpus/" 2>/dev/null || true
+export ASAN_OPTIONS=detect_leaks=1
+build-fuzz/bin/fuzz_request -max_total_time="$seconds" -max_len=65536 -timeout=10 \
+	-rss_limit_mb=2048 -artifact_prefix=build-fuzz/crashes/ -print_final_stats=1 "$corpus"
