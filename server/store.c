@@ -693,7 +693,8 @@ store_json_check(store *st, const char *text, bool want_object, const char *rese
 		snprintf(why, whylen, "could not be checked: %s", st->errmsg);
 	} else if ((type = (const char *)sqlite3_column_text(s, 0)) == NULL) {
 		rv = ST(INVALID_ARGUMENT);
-		snprintf(why, whylen, "is not valid JSON");
+		snprintf(why, whylen, "is not valid JSON (RFC 8259, nested at most 2000 deep)");
+
 	} else if (want_object && strcmp(type, "object") != 0) {
 		rv = ST(INVALID_ARGUMENT);
 		snprintf(why, whylen, "is a JSON %s, not an object", type);

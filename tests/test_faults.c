@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+
 #include <time.h>
 #include <unistd.h>
 
@@ -567,4 +569,99 @@ Test(faults, check_reports_a_damaged_database, .timeout = 60)
 	cr_assert(strncmp(r.out, "DAMAGED", 7) == 0, "out: %s err: %s", r.out, r.err);
 	run_free(&r);
 	jobsd_cleanup(&d);
+}
+
+/* ---- races and deadlines ------------------------------------------------------- */
+
+struct racer {
+	const char *url;
+	int wins, conflicts, other;
+};
+
+/* Read-modify-write of a counter kept in the job's hook, guarded by the etag:
+ * the classic lost-update race, which expected_etag must prevent. */
+static void *
+race(void *arg)
+{
+	struct racer *r = arg;
+	jobs_client *c;
+	jobs_call call = {0};
+
+	cr_assert_eq(jobs_client_open(&c, r->url, NULL, &call), JOBS_OK);
+	while (r->wins < 100) {
+		jobs_job *cur;
+		char next[32];
+
+		if (jobs_get_job(c, &call, "contended", &cur) != JOBS_OK) {
+			r->other++;
+			break;
+		}
+		snprintf(next, sizeof next, "%ld", strtol(cur->hook, NULL, 10) + 1);
+		jobs_job change = {.id = "contended", .hook = next, .fields = JOBS_FIELD_HOOK};
+		int rv = jobs_update_job(c, &call, &change, cur->etag, NULL);
+		if (rv == JOBS_OK)
+			r->wins++;
+		else if (rv == JOBS_ABORTED)
+			r->conflicts++;
+		else
+			r->other++;
+		jobs_job_free(cur);
+	}
+	jobs_client_close(c);
+	return NULL;
+}
+
+Test(faults, two_clients_racing_on_one_job_lose_no_update, .timeout = 120)
+{
+	struct jobsd d;
+	struct racer r[2] = {{0}};
+	pthread_t t[2];
+	jobs_client *c;
+	jobs_job *final, start = {.id = "contended", .hook = "0"};
+	jobs_call call = {0};
+
+	cr_assert(jobsd_start(&d, NULL, NULL));
+	cr_assert_eq(jobs_client_open(&c, d.url, NULL, &call), JOBS_OK);
+	cr_assert_eq(jobs_create_job(c, &call, &start, NULL), JOBS_OK);
+	for (int i = 0; i < 2; i++) {
+		r[i].url = d.url;
+		pthread_create(&t[i], NULL, race, &r[i]);
+	}
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	cr_assert_eq(r[0].other + r[1].other, 0);
+	cr_assert_eq(jobs_get_job(c, &call, "contended", &final), JOBS_OK);
+	cr_assert_eq(strtol(final->hook, NULL, 10), r[0].wins + r[1].wins,
+	             "every successful update counted once: %s vs %d", final->hook,
+	             r[0].wins + r[1].wins);
+	cr_log_info("race: %d + %d updates, %d + %d conflicts (ABORTED)", r[0].wins, r[1].wins,
+	            r[0].conflicts, r[1].conflicts);
+	jobs_job_free(final);
+	jobs_client_close(c);
+	cr_assert_eq(jobsd_cleanup(&d), 0);
+}
+
+Test(faults, work_already_late_is_not_started, .timeout = 60)
+{
+	struct jobsd d;
+	jobs_client_options once = {.max_attempts = 1};
+	jobs_client *c;
+	jobs_job j = {.id = "too-late"};
+	jobs_call call = {.timeout_ms = 200};
+	int st;
+
+	cr_assert(jobsd_start(&d, NULL, NULL));
+	cr_assert_eq(jobs_client_open(&c, d.url, &once, NULL), JOBS_OK);
+	kill(d.pid, SIGSTOP);
+	cr_assert_eq(waitpid(d.pid, &st, WUNTRACED), d.pid);
+	/* Sent with a 200 ms deadline to a server that cannot run for 600 ms. */
+	cr_assert_eq(jobs_create_job(c, &call, &j, NULL), JOBS_DEADLINE_EXCEEDED, "%s",
+	             call.message);
+	usleep(400 * 1000);
+	kill(d.pid, SIGCONT);
+	call = (jobs_call){0};
+	cr_assert_eq(jobs_get_job(c, &call, "too-late", NULL), JOBS_NOT_FOUND,
+	             "the late create must not have run");
+	jobs_client_close(c);
+	cr_assert_eq(jobsd_cleanup(&d), 0);
 }

@@ -758,10 +758,37 @@ Test(handlers, every_fuzzer_regression_gets_a_well_formed_answer)
 		Jobs__V1__Response *r = serve_bytes(bytes, len);
 		cr_assert_neq(r->code, ST(INTERNAL), "%s: %s", e->d_name, r->message);
 		if (r->code != ST(OK))
-			cr_assert_str_neq(r->message, "", "%s: an error without a message", e->d_name);
+			cr_assert_str_neq(r->message, "", "%s: an error without a message",
+			                  e->d_name);
 		free(bytes);
 		n++;
 	}
 	closedir(regressions);
 	cr_assert_gt(n, 0, "no regression inputs found");
+}
+
+Test(handlers, deep_or_huge_settings_are_refused_with_a_reason)
+{
+	static char deep[200001], huge[300000];
+	Jobs__V1__Job j = JOBS__V1__JOB__INIT;
+	Jobs__V1__Response *r;
+
+	memset(deep, '[', 100000);
+	memset(deep + 100000, ']', 100000);
+	j.id = "deep";
+	j.enhanced_settings = deep;
+	r = create(&j, NULL, 0);
+	assert_code(r, INVALID_ARGUMENT);
+	cr_assert(strstr(r->message, "enhanced_settings") != NULL, "%s", r->message);
+
+	memset(huge, ' ', sizeof huge - 3);
+	huge[0] = '"';
+	huge[sizeof huge - 2] = '"';
+	j.id = "huge";
+	j.enhanced_settings = huge;
+	r = create(&j, NULL, 0);
+	assert_code(r, INVALID_ARGUMENT);
+	cr_assert(strstr(r->message, "the limit is 262144") != NULL, "%s", r->message);
+	assert_code(list(0, NULL), OK);
+	cr_assert_eq(cl.resp.list_jobs->n_jobs, 0);
 }

@@ -351,7 +351,7 @@ Test(store, json_check)
 	cr_assert_eq(store_json_check(st, "null", false, NULL, why, sizeof why), 0);
 	cr_assert_eq(store_json_check(st, "{\"a\":", false, NULL, why, sizeof why),
 	             ST(INVALID_ARGUMENT));
-	cr_assert_str_eq(why, "is not valid JSON");
+	cr_assert(strncmp(why, "is not valid JSON", 17) == 0, "%s", why);
 	cr_assert_eq(store_json_check(st, "[1]", true, NULL, why, sizeof why),
 	             ST(INVALID_ARGUMENT));
 	cr_assert_str_eq(why, "is a JSON array, not an object");
