@@ -424,3 +424,59 @@ Test(jobsd, flags)
 		run_free(&r);
 	}
 }
+
+Test(e2e, a_retried_write_is_written_once)
+{
+	jobs_job in = {.job_name = "made once"}, *first, *again;
+	jobs_call call = {.request_id = "client-chosen-id-1"};
+	jobs_list_query q = {0};
+	jobs_job_page *page;
+
+	/* No id in the job: were the retry run again, it would make a second job. */
+	assert_ok(jobs_create_job(c, &call, &in, &first), call);
+	assert_ok(jobs_create_job(c, &call, &in, &again), call);
+	cr_assert_str_eq(again->id, first->id);
+	cr_assert_str_eq(again->etag, first->etag);
+	assert_ok(jobs_list_jobs(c, &call, &q, &page), call);
+	cr_assert_eq(page->n_jobs, 1);
+	jobs_job_page_free(page);
+	jobs_job_free(first);
+	jobs_job_free(again);
+}
+
+struct restarter {
+	struct jobsd *d;
+	char dir[256];
+	bool ok;
+};
+
+static void *
+restart_later(void *arg)
+{
+	struct restarter *r = arg;
+
+	usleep(300 * 1000);
+	r->ok = jobsd_start(r->d, r->dir, NULL);
+	return NULL;
+}
+
+Test(e2e, the_client_retries_until_the_server_is_back)
+{
+	jobs_client_options o = {.max_attempts = 8, .timeout_ms = 400};
+	struct restarter r = {.d = &d};
+	jobs_client *patient;
+	jobs_call call = {0};
+	pthread_t t;
+
+	jobs_job_free(create_job("survivor", "x"));
+	cr_assert_eq(jobs_client_open(&patient, d.url, &o, &call), JOBS_OK);
+	snprintf(r.dir, sizeof r.dir, "%s", d.dir);
+	cr_assert_eq(jobsd_stop(&d, SIGTERM), 0);
+	pthread_create(&t, NULL, restart_later, &r);
+	cr_assert_eq(jobs_get_job(patient, &call, "survivor", NULL), JOBS_OK, "%s: %s",
+	             jobs_code_name(call.code), call.message);
+	cr_assert_gt(call.attempts, 1, "it took retries: %d", call.attempts);
+	pthread_join(t, NULL);
+	cr_assert(r.ok);
+	jobs_client_close(patient);
+}
