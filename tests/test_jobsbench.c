@@ -150,6 +150,22 @@ Test(jobsbench, baseline_echo_gives_a_ratio)
 	run_free(&r);
 }
 
+Test(jobsbench, echo_with_a_context_per_call)
+{
+	struct run r = bench("--requests", "100", "--warmup", "0", "--seed", "10", "--baseline",
+	                     "echo", "--echo-ctx-per-call", "--format", "json", NULL);
+	json_t *o, *b;
+
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	o = json_of(&r);
+	b = json_object_get(o, "baseline");
+	cr_assert_eq(json_integer_value(json_object_get(b, "count")), 100);
+	cr_assert_eq(json_object_size(json_object_get(b, "errors")), 0, "%s", r.out);
+	cr_assert(json_is_true(json_object_get(b, "context_per_call")));
+	json_decref(o);
+	run_free(&r);
+}
+
 Test(jobsbench, open_loop_sends_the_requests_asked_for)
 {
 	struct run r = bench("--rps", "400", "--requests", "200", "--warmup", "0", "--seed", "20",

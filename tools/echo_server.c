@@ -127,7 +127,7 @@ main(int argc, char **argv)
 		works[i].state = RECV;
 		nng_ctx_recv(works[i].ctx, works[i].aio);
 	}
-	if (strncmp(url, "tcp://", 6) == 0) {
+	if (strncmp(url, "tcp://", 6) == 0 && strrchr(url + 6, ':') != NULL) {
 		int port = 0;
 		const char *colon = strrchr(url + 6, ':');
 
