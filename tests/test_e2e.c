@@ -455,14 +455,15 @@ restart_later(void *arg)
 {
 	struct restarter *r = arg;
 
-	usleep(300 * 1000);
+	usleep(1000 * 1000); /* longer than an attempt: the first one must time out */
 	r->ok = jobsd_start(r->d, r->dir, NULL);
 	return NULL;
 }
 
 Test(e2e, the_client_retries_until_the_server_is_back)
 {
-	jobs_client_options o = {.max_attempts = 8, .timeout_ms = 400};
+	jobs_client_options o = {.max_attempts = 10, .timeout_ms = 400};
+
 	struct restarter r = {.d = &d};
 	jobs_client *patient;
 	jobs_call call = {0};

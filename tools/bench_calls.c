@@ -1,0 +1,583 @@
+/*
+ * bench_calls.c: what jobsbench asks jobsd: the call table behind --mix, the
+ * generator of realistic jobs, seeding, and the wire size of each call.
+ *
+ * Every call goes through libjobsclient, as the services that depend on jobsd
+ * call it. To add a kind of call (SearchJobs, when jobs_search_jobs exists),
+ * write its run function and fill in its entry of call_kinds[] at the bottom;
+ * --mix, the reports and the echo baseline follow from the table.
+ *
+ * Wire sizes: libjobsclient does not say how many bytes a call moved, so
+ * with `size` given a run function encodes the same Request and Response
+ * with protobuf-c (the envelope as client.c builds it: a 36-character
+ * request id and a deadline) and measures them. jobsbench does that only on
+ * a calibration sample, outside of measurement.
+ */
+#include "bench.h"
+
+#include "internal.h" /* libjobsclient's job_to_proto, as jobsctl uses it */
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- randomness --------------------------------------------------------- */
+
+uint64_t
+gen_next(struct gen *g)
+{
+	/* xorshift64* (Vigna): small, fast, good enough to pick calls and words. */
+	g->rng ^= g->rng >> 12;
+	g->rng ^= g->rng << 25;
+	g->rng ^= g->rng >> 27;
+	return g->rng * 0x2545F4914F6CDD1Dull;
+}
+
+/* splitmix64's finaliser: spreads a small seed over all bits. */
+static uint64_t
+mix64(uint64_t x)
+{
+	x += 0x9E3779B97F4A7C15ull;
+	x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+	x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+	return x ^ (x >> 31);
+}
+
+void
+gen_init(struct gen *g, uint64_t seed, uint64_t n_ids, int timeout_ms)
+{
+	g->rng = mix64(seed) | 1;
+	g->n_ids = n_ids;
+	g->timeout_ms = timeout_ms;
+	g->list_depth = 0;
+	g->token[0] = '\0';
+}
+
+static uint64_t
+below(struct gen *g, uint64_t n)
+{
+	return n == 0 ? 0 : gen_next(g) % n;
+}
+
+/* A uniform double in [0, 1). */
+static double
+unit(struct gen *g)
+{
+	return (double)(gen_next(g) >> 11) / 9007199254740992.0;
+}
+
+#define PICK(g, arr) ((arr)[below((g), sizeof(arr) / sizeof((arr)[0]))])
+
+char *
+seed_id(char buf[32], uint64_t i)
+{
+	snprintf(buf, 32, "jobsbench-%07llu", (unsigned long long)i);
+	return buf;
+}
+
+/* ---- text -------------------------------------------------------------- */
+
+/* Appends to a fixed buffer; a piece that does not fit whole is left out, so
+ * the text stays valid UTF-8 and JSON stays balanced only if the caller
+ * reserves room for its closing characters (see fits()). */
+struct sb {
+	char *p;
+	size_t len, cap;
+};
+
+static bool
+fits(const struct sb *b, size_t n)
+{
+	return b->len + n < b->cap;
+}
+
+static bool
+sb_add(struct sb *b, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!fits(b, n))
+		return false;
+	memcpy(b->p + b->len, s, n + 1);
+	b->len += n;
+	return true;
+}
+
+static bool __attribute__((format(printf, 2, 3))) sb_printf(struct sb *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || !fits(b, (size_t)n)) {
+		b->p[b->len] = '\0';
+		return false;
+	}
+	b->len += (size_t)n;
+	return true;
+}
+
+/* Appends s as a JSON string, quotes included, whole or not at all. */
+static bool
+sb_json_string(struct sb *b, const char *s)
+{
+	size_t start = b->len;
+
+	if (!sb_add(b, "\""))
+		return false;
+	for (; *s; s++) {
+		char esc[8] = {*s, 0};
+
+		if (*s == '"' || *s == '\\')
+			snprintf(esc, sizeof esc, "\\%c", *s);
+		else if (*s == '\n')
+			snprintf(esc, sizeof esc, "\\n");
+		if (!sb_add(b, esc))
+			goto undo;
+	}
+	if (sb_add(b, "\""))
+		return true;
+undo:
+	b->len = start;
+	b->p[start] = '\0';
+	return false;
+}
+
+static const char *const names[] = {
+    "Summer Sale ☀",     "Été — grandes soldes",  "夏のセール",
+    "Распродажа недели", "تخفيضات الصيف",         "🎉 Launch Week",
+    "Back to School",    "Black Friday ⚡",        "Año Nuevo 2027",
+    "Weihnachtsmarkt 🎄", "Spring “refresh” drop", "Ramadan Kareem 🌙",
+};
+static const char *const products[] = {
+    "Solar Lantern",      "Bouilloire électrique", "ノイズキャンセリングヘッドホン",
+    "Thermos 500 ml",     "Kaffeemühle",           "Ergonomic Chair",
+    "Umbrella ☂",         "Tapis de yoga",         "Smart Plug (2-pack)",
+    "Cafetière à piston", "Пуховое одеяло",        "Bluetooth speaker — waterproof",
+};
+static const char *const personas[] = {
+    "busy parent of two, commutes 40 minutes each way",
+    "college student on a budget",
+    "retired teacher who loves gardening",
+    "freelance designer — works from cafés",
+    "外回りの営業マン、30代",
+    "night-shift nurse who sleeps in the day",
+    "first-time home owner, DIY weekends",
+    "marathon runner training for Berlin",
+};
+static const char *const settings[] = {
+    "backyard at dusk", "tiny studio apartment", "office kitchen", "campsite by a lake",
+    "東京の地下鉄",     "rainy Paris street",    "car, parked",    "grandma's living room",
+};
+static const char *const emotions[] = {
+    "hopeful", "frustrated", "excited", "curious", "relieved", "nostalgic", "amused", "proud",
+};
+static const char *const sentences[] = {
+    "Tired of dark evenings?",
+    "What if your kettle knew when you woke up?",
+    "“I didn't believe it either.”",
+    "Three seconds. That's all it takes.",
+    "Ça change tout — vraiment.",
+    "これ、本当に便利です。",
+    "No cables, no fuss, no excuses 🔋.",
+    "Your neighbours will ask where you got it.",
+    "Stop scrolling — this one's worth it.",
+    "Line breaks too:\nthe second line of the hook.",
+    "Остановитесь на секунду и посмотрите.",
+    "\\o/ works with \"quotes\" and backslashes as well.",
+    "Free shipping until Sunday, 23:59 (CET).",
+    "هذا العرض لفترة محدودة فقط.",
+};
+static const char *const languages[] = {
+    "English", "English", "English", "Français", "日本語", "Español", "Deutsch", "العربية",
+};
+static const char *const brands[] = {
+    "Acme", "Lumière & Co", "北斗", "Nordlicht", "", "Brightside™",
+};
+static const char *const tags[] = {
+    "summer", "q3", "🔥", "retargeting", "ugc", "evergreen", "tiktok", "reels", "test-b",
+};
+
+/* A hook of length log-uniform over about 20 bytes to 6 KiB. */
+static void
+make_hook(struct gen *g, struct sb *b)
+{
+	size_t target = (size_t)(20.0 * exp(unit(g) * 5.7)); /* 20 .. 6000 */
+
+	b->len = 0;
+	b->p[0] = '\0';
+	do {
+		const char *s = PICK(g, sentences);
+
+		if (b->len > 0 && b->len + strlen(s) + 1 > target)
+			break;
+		if ((b->len > 0 && !sb_add(b, " ")) || !sb_add(b, s))
+			break;
+	} while (b->len < target);
+}
+
+/* Nested settings as the video pipeline keeps them; "" for a quarter. */
+static void
+make_settings(struct gen *g, struct sb *b)
+{
+	int scenes = (int)below(g, 13);
+
+	b->len = 0;
+	b->p[0] = '\0';
+	if (below(g, 4) == 0)
+		return;
+	sb_printf(b,
+	          "{\"voice\":{\"stability\":%.2f,\"similarity_boost\":%.2f,"
+	          "\"style\":{\"preset\":\"%s\",\"pitch\":[%d,0,%d]}},"
+	          "\"video\":{\"aspect\":\"%s\",\"fps\":%d,\"scenes\":[",
+	          unit(g), unit(g), below(g, 2) ? "warm" : "crisp", -(int)below(g, 4),
+	          (int)below(g, 4), below(g, 2) ? "9:16" : "1:1", below(g, 2) ? 30 : 60);
+	for (int i = 0; i < scenes && fits(b, 256); i++) {
+		sb_printf(b, "%s{\"t\":%.1f,\"zoom\":%.2f,\"text\":", i ? "," : "", i * 2.5,
+		          1 + unit(g) / 4);
+		if (!sb_json_string(b, PICK(g, sentences)))
+			sb_add(b, "null");
+		sb_add(b, "}");
+	}
+	sb_printf(b,
+	          "]},\"captions\":{\"font\":\"Inter\",\"size\":%d,\"langs\":[\"en\",\"fr\"]},"
+	          "\"ab_test\":{\"variant\":\"%c\",\"weights\":[0.5,0.5]},\"n\":%llu}",
+	          32 + (int)below(g, 24), (char)('A' + below(g, 3)),
+	          (unsigned long long)gen_next(g));
+}
+
+/* Legacy keys without a field of their own; "" for half. */
+static void
+make_extra(struct gen *g, struct sb *b)
+{
+	int n = 1 + (int)below(g, 4);
+
+	b->len = 0;
+	b->p[0] = '\0';
+	if (below(g, 2) == 0)
+		return;
+	sb_add(b, "{\"tags\":[");
+	for (int i = 0; i < n; i++) {
+		sb_add(b, i ? "," : "");
+		sb_json_string(b, PICK(g, tags));
+	}
+	sb_printf(b, "],\"schedule\":{\"start\":\"2026-%02d-01\",\"end\":null},\"notes\":",
+	          1 + (int)below(g, 12));
+	sb_json_string(b, PICK(g, sentences));
+	sb_add(b, "}");
+}
+
+void
+gen_job(struct gen *g, jobs_job *job, const char *id)
+{
+	struct sb b;
+	static const char alnum[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+	memset(job, 0, sizeof *job);
+	job->id = (char *)id;
+	snprintf(g->name, sizeof g->name, "%s #%llu", PICK(g, names),
+	         (unsigned long long)below(g, 100000));
+	snprintf(g->product, sizeof g->product, "%s", PICK(g, products));
+	snprintf(g->persona, sizeof g->persona, "%s", PICK(g, personas));
+	snprintf(g->setting, sizeof g->setting, "%s", PICK(g, settings));
+	snprintf(g->brand, sizeof g->brand, "%s", PICK(g, brands));
+	for (size_t i = 0; i < 20; i++)
+		g->voice[i] = alnum[below(g, sizeof alnum - 1)];
+	g->voice[20] = '\0';
+	b = (struct sb){g->hook, 0, sizeof g->hook};
+	make_hook(g, &b);
+	b = (struct sb){g->settings, 0, sizeof g->settings};
+	make_settings(g, &b);
+	b = (struct sb){g->extra, 0, sizeof g->extra};
+	make_extra(g, &b);
+
+	job->job_name = g->name;
+	job->product = g->product;
+	job->persona = g->persona;
+	job->setting = g->setting;
+	job->emotion = (char *)PICK(g, emotions);
+	job->hook = g->hook;
+	job->elevenlabs_voice_id = g->voice;
+	job->language = (char *)PICK(g, languages);
+	job->brand_name = g->brand;
+	job->enabled = below(g, 10) != 0;
+	job->enhanced_settings = g->settings;
+	job->extra = g->extra;
+	/* Name every field given, so a disabled job and "" mean what they say. */
+	job->fields = JOBS_FIELD_JOB_NAME | JOBS_FIELD_PRODUCT | JOBS_FIELD_PERSONA |
+	              JOBS_FIELD_SETTING | JOBS_FIELD_EMOTION | JOBS_FIELD_HOOK |
+	              JOBS_FIELD_ELEVENLABS_VOICE_ID | JOBS_FIELD_LANGUAGE | JOBS_FIELD_BRAND_NAME |
+	              JOBS_FIELD_ENABLED | JOBS_FIELD_ENHANCED_SETTINGS | JOBS_FIELD_EXTRA |
+	              (id != NULL ? JOBS_FIELD_ID : 0);
+}
+
+/* ---- wire sizes ---------------------------------------------------------- */
+
+/* The encoded size of a Request carrying `in` as call `field`, with the
+ * envelope client.c puts around it. */
+static size_t
+request_size(const struct gen *g, unsigned field, const ProtobufCMessage *in)
+{
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field(&jobs__v1__request__descriptor, field);
+	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	req.request_id = "00000000-0000-4000-8000-000000000000";
+	req.deadline_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 + g->timeout_ms;
+	*(const ProtobufCMessage **)((char *)&req + f->offset) = in;
+	*(uint32_t *)((char *)&req + f->quantifier_offset) = f->id;
+	return jobs__v1__request__get_packed_size(&req);
+}
+
+/* Likewise for an OK Response carrying `out` as result `field`. */
+static size_t
+response_size(unsigned field, const ProtobufCMessage *out)
+{
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field(&jobs__v1__response__descriptor, field);
+	Jobs__V1__Response resp = JOBS__V1__RESPONSE__INIT;
+
+	resp.request_id = "00000000-0000-4000-8000-000000000000";
+	*(const ProtobufCMessage **)((char *)&resp + f->offset) = out;
+	*(uint32_t *)((char *)&resp + f->quantifier_offset) = f->id;
+	return jobs__v1__response__get_packed_size(&resp);
+}
+
+/* A request carrying a job (create, update): its message with the mask. */
+static size_t
+job_request_size(const struct gen *g, unsigned field, const jobs_job *job)
+{
+	Jobs__V1__Job pb = JOBS__V1__JOB__INIT;
+	char *mask[JOB_FIELDS_MAX];
+	size_t n_mask;
+
+	job_to_proto(job, &pb, mask, &n_mask);
+	if (field == JOBS__V1__REQUEST__CALL_CREATE_JOB) {
+		Jobs__V1__CreateJobRequest in = JOBS__V1__CREATE_JOB_REQUEST__INIT;
+		in.job = &pb;
+		in.field_mask = mask;
+		in.n_field_mask = n_mask;
+		return request_size(g, field, &in.base);
+	} else {
+		Jobs__V1__UpdateJobRequest in = JOBS__V1__UPDATE_JOB_REQUEST__INIT;
+		in.job = &pb;
+		in.update_mask = mask;
+		in.n_update_mask = n_mask;
+		return request_size(g, field, &in.base);
+	}
+}
+
+/* A response carrying one job (get, create, update are the same shape). */
+static size_t
+job_response_size(const jobs_job *job)
+{
+	Jobs__V1__Job pb = JOBS__V1__JOB__INIT;
+	Jobs__V1__GetJobResponse out = JOBS__V1__GET_JOB_RESPONSE__INIT;
+	char *mask[JOB_FIELDS_MAX];
+	size_t n_mask;
+
+	if (job == NULL)
+		return response_size(JOBS__V1__RESPONSE__RESULT_GET_JOB, &out.base);
+	job_to_proto(job, &pb, mask, &n_mask);
+	out.job = &pb;
+	return response_size(JOBS__V1__RESPONSE__RESULT_GET_JOB, &out.base);
+}
+
+/* ---- the calls ------------------------------------------------------------- */
+
+static const char *
+pick_id(struct gen *g)
+{
+	return seed_id(g->id, below(g, g->n_ids));
+}
+
+static int
+run_get(struct gen *g, jobs_client *c, jobs_call *call, struct wire_size *size)
+{
+	jobs_job *job = NULL;
+	const char *id = pick_id(g);
+	int rv = jobs_get_job(c, call, id, size != NULL ? &job : NULL);
+
+	if (size != NULL) {
+		Jobs__V1__GetJobRequest in = JOBS__V1__GET_JOB_REQUEST__INIT;
+		in.id = (char *)id;
+		size->request = request_size(g, JOBS__V1__REQUEST__CALL_GET_JOB, &in.base);
+		size->response = job_response_size(job);
+	}
+	jobs_job_free(job);
+	return rv;
+}
+
+static int
+run_create(struct gen *g, jobs_client *c, jobs_call *call, struct wire_size *size)
+{
+	jobs_job job, *out = NULL;
+	int rv;
+
+	gen_job(g, &job, NULL); /* the server picks the id */
+	rv = jobs_create_job(c, call, &job, size != NULL ? &out : NULL);
+	if (size != NULL) {
+		size->request = job_request_size(g, JOBS__V1__REQUEST__CALL_CREATE_JOB, &job);
+		size->response = job_response_size(out);
+	}
+	jobs_job_free(out);
+	return rv;
+}
+
+static int
+run_update(struct gen *g, jobs_client *c, jobs_call *call, struct wire_size *size)
+{
+	jobs_job fresh, changes, *out = NULL;
+	int rv;
+
+	/* A new hook and settings, a flip of enabled, a new emotion: what an
+	 * editor's save changes. Unconditional (no etag), so it never conflicts. */
+	gen_job(g, &fresh, NULL);
+	changes = (jobs_job){
+	    .id = (char *)pick_id(g),
+	    .hook = fresh.hook,
+	    .emotion = fresh.emotion,
+	    .enabled = fresh.enabled,
+	    .enhanced_settings = fresh.enhanced_settings,
+	    .fields = JOBS_FIELD_HOOK | JOBS_FIELD_EMOTION | JOBS_FIELD_ENABLED |
+	              JOBS_FIELD_ENHANCED_SETTINGS,
+	};
+	rv = jobs_update_job(c, call, &changes, NULL, size != NULL ? &out : NULL);
+	if (size != NULL) {
+		size->request = job_request_size(g, JOBS__V1__REQUEST__CALL_UPDATE_JOB, &changes);
+		size->response = job_response_size(out);
+	}
+	jobs_job_free(out);
+	return rv;
+}
+
+/* The first page of 50, newest first, then up to three pages after it, as
+ * a person paging through a list does. */
+static int
+run_list(struct gen *g, jobs_client *c, jobs_call *call, struct wire_size *size)
+{
+	jobs_list_query q = {.page_size = 50, .page_token = g->token};
+	jobs_job_page *page = NULL;
+	int rv = jobs_list_jobs(c, call, &q, &page);
+
+	if (size != NULL) {
+		Jobs__V1__ListJobsRequest in = JOBS__V1__LIST_JOBS_REQUEST__INIT;
+		Jobs__V1__ListJobsResponse out = JOBS__V1__LIST_JOBS_RESPONSE__INIT;
+		Jobs__V1__Job *pbs = NULL, **ptrs = NULL;
+		char *mask[JOB_FIELDS_MAX];
+		size_t n_mask, n = page != NULL ? page->n_jobs : 0;
+
+		in.page_size = q.page_size;
+		in.page_token = g->token;
+		size->request = request_size(g, JOBS__V1__REQUEST__CALL_LIST_JOBS, &in.base);
+		if (n > 0 && ((pbs = calloc(n, sizeof *pbs)) == NULL ||
+		              (ptrs = calloc(n, sizeof *ptrs)) == NULL))
+			n = 0;
+		for (size_t i = 0; i < n; i++) {
+			pbs[i] = (Jobs__V1__Job)JOBS__V1__JOB__INIT;
+			job_to_proto(page->jobs[i], &pbs[i], mask, &n_mask);
+			ptrs[i] = &pbs[i];
+		}
+		out.jobs = ptrs;
+		out.n_jobs = n;
+		if (page != NULL)
+			out.next_page_token = page->next_page_token;
+		size->response = response_size(JOBS__V1__RESPONSE__RESULT_LIST_JOBS, &out.base);
+		free(pbs);
+		free(ptrs);
+	}
+	if (rv == JOBS_OK && page->next_page_token[0] != '\0' && ++g->list_depth < 4 &&
+	    strlen(page->next_page_token) < sizeof g->token) {
+		strcpy(g->token, page->next_page_token);
+	} else {
+		g->token[0] = '\0';
+		g->list_depth = 0;
+	}
+	jobs_job_page_free(page);
+	return rv;
+}
+
+static int
+run_health(struct gen *g, jobs_client *c, jobs_call *call, struct wire_size *size)
+{
+	jobs_health_info *h = NULL;
+	int rv = jobs_health(c, call, &h);
+
+	if (size != NULL) {
+		Jobs__V1__HealthRequest in = JOBS__V1__HEALTH_REQUEST__INIT;
+		Jobs__V1__HealthResponse out = JOBS__V1__HEALTH_RESPONSE__INIT;
+
+		size->request = request_size(g, JOBS__V1__REQUEST__CALL_HEALTH, &in.base);
+		if (h != NULL) {
+			out.status = h->status;
+			out.version = h->version;
+			out.schema_version = h->schema_version;
+			out.uptime_ms = h->uptime_ms;
+			out.max_message_bytes = h->max_message_bytes;
+		}
+		size->response = response_size(JOBS__V1__RESPONSE__RESULT_HEALTH, &out.base);
+	}
+	jobs_health_info_free(h);
+	return rv;
+}
+
+/* ---- seeding ----------------------------------------------------------- */
+
+int
+seed_batch(struct gen *g, jobs_client *c, jobs_call *call, uint64_t first, uint64_t n)
+{
+	/*
+	 * THE place to switch to BatchCreateJobs: once libjobsclient has
+	 * jobs_batch_create_jobs, build the n jobs here and send them in one
+	 * call (ALREADY_EXISTS for a job still counting as done). Until then,
+	 * one CreateJob each; jobsbench runs this from many threads at once,
+	 * so jobsd still groups the commits.
+	 */
+	for (uint64_t i = first; i < first + n; i++) {
+		char id[32];
+		jobs_job job;
+		int rv;
+
+		g->rng = mix64(i) | 1; /* job i is the same job on every run */
+		gen_job(g, &job, seed_id(id, i));
+		rv = jobs_create_job(c, call, &job, NULL);
+		if (rv != JOBS_OK && rv != JOBS_ALREADY_EXISTS)
+			return rv;
+	}
+	return JOBS_OK;
+}
+
+/* ---- the table ----------------------------------------------------------- */
+
+const struct call_kind call_kinds[] = {
+    {"get", "GetJob", true, NULL, run_get},
+    {"update", "UpdateJob", true, NULL, run_update},
+    {"create", "CreateJob", false, NULL, run_create},
+    {"list", "ListJobs", false, NULL, run_list},
+    /* SearchJobs: when jobs_search_jobs is in libjobsclient, write run_search
+     * (a realistic query: a word of a seeded job's text) and put it here in
+     * place of the message. */
+    {"search", "SearchJobs", false,
+     "this jobsd/client has no SearchJobs yet (libjobsclient lacks jobs_search_jobs)", NULL},
+    {"health", "Health", false, NULL, run_health},
+};
+const size_t n_call_kinds = sizeof call_kinds / sizeof call_kinds[0];
+_Static_assert(sizeof call_kinds / sizeof call_kinds[0] <= BENCH_MAX_KINDS, "BENCH_MAX_KINDS");
+
+int
+call_kind_find(const char *name, size_t len)
+{
+	for (size_t i = 0; i < n_call_kinds; i++)
+		if (strlen(call_kinds[i].name) == len &&
+		    strncmp(call_kinds[i].name, name, len) == 0)
+			return (int)i;
+	return -1;
+}

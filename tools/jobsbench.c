@@ -1,0 +1,1215 @@
+/*
+ * jobsbench.c: the load harness of jobsd, what teams run before they put
+ * jobsd on their hot path (ghz is the tool they know; the flags follow it).
+ *
+ *   jobsbench --server tcp://127.0.0.1:7460 --concurrency 16 --duration 10s \
+ *       --mix get=80,update=10,create=5,list=3 --seed 100000 --baseline echo
+ *
+ * A run: connect (--connections sockets) -> seed (--seed: jobs that gets and
+ * updates pick among) -> with --baseline echo, measure a raw nng echo server
+ * of the same message sizes first -> measure jobsd -> report (bench_report.c).
+ * Each measurement is a warm-up (--warmup, not recorded) then --duration or
+ * --requests.
+ *
+ * THREADS. --concurrency C slots, each a thread making one call at a time
+ * (so C calls in flight), slot i on connection i % K. Each slot records into
+ * histograms of its own; they are merged after the join. The main thread
+ * only ticks: progress, --server-pid memory samples, SIGINT.
+ *
+ * CLOSED LOOP (default): each slot calls back to back; a call's latency is
+ * from its send to its answer.
+ *
+ * OPEN LOOP (--rps R): call i is due at start + i/R. Slots take the next
+ * due call from one shared counter, sleep until it is due, and send it. When
+ * every slot is busy, due calls wait for a free slot, and that wait is part
+ * of their latency, which is measured from when the call was due, not from
+ * when it went out. This is the coordinated-omission correction of wrk2: a
+ * server that stalls cannot hide the calls it kept from being sent.
+ *
+ * ECHO BASELINE (--baseline echo). jobsbench first makes a sample of real
+ * calls of the mix and encodes them to learn their request and response
+ * sizes (bench_calls.c). It starts jobsbench-echo (echo_server.c) in a child
+ * process on the same transport (tcp on the server's host, port chosen by
+ * the kernel; or ipc), and drives it exactly as jobsd is driven: the same
+ * slots, connections, loop, warm-up and length, with requests of the sampled
+ * request sizes that ask for replies of the matching response sizes. The
+ * echo client keeps one nng context per slot, as the leanest nng client
+ * does, unless --echo-ctx-per-call, which opens one per call as
+ * libjobsclient does today.
+ */
+#include "bench.h"
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_SERVER     "tcp://127.0.0.1:7460"
+#define DEFAULT_SEED       1000
+#define SEED_BATCH         100 /* jobs a seeding thread takes at a time */
+#define CALIBRATION_CALLS  64  /* per kind of call in the mix */
+#define ECHO_MAX_RESPONSE  (64u << 20)
+#define MAX_CONCURRENCY    4096
+#define EXIT_FAILED        1
+#define EXIT_USAGE         2
+#define NS_PER_S           1000000000LL
+#define DEFAULT_TIMEOUT_MS 5000
+
+static const char usage_text[] =
+    "Usage: jobsbench [OPTIONS]\n"
+    "Load-tests jobsd through libjobsclient and reports throughput and latency.\n"
+    "\n"
+    "  -s, --server URL        jobsd to test (tcp://HOST:PORT, ipc:///PATH);\n"
+    "                          default $JOBS_SERVER, else " DEFAULT_SERVER "\n"
+    "  -c, --concurrency C     calls in flight at once; default 16\n"
+    "  -k, --connections K     sockets to spread them over, at most C; default 1\n"
+    "  -d, --duration T        measure for T (10s, 500ms, 2m); default 10s\n"
+    "  -n, --requests N        measure N calls instead of a duration\n"
+    "      --warmup T          calls before measuring, not recorded; default 2s\n"
+    "      --timeout MS        deadline of each call; default 5000\n"
+    "  -m, --mix SPEC          kinds of call and their weights; default get=100\n"
+    "                          kinds: get, update, create, list, search, health\n"
+    "      --seed N            make sure jobs jobsbench-0000000.. exist, N of them,\n"
+    "                          for gets and updates to pick among; default 1000\n"
+    "                          when the mix needs them\n"
+    "  -r, --rps R             open loop: R calls a second, latency from when each\n"
+    "                          was due (corrects coordinated omission); default:\n"
+    "                          closed loop, each slot calls back to back\n"
+    "      --baseline echo     also measure a raw nng echo server of the same\n"
+    "                          message sizes, first, and report the ratio\n"
+    "      --echo-ctx-per-call the echo client opens an nng context per call, as\n"
+    "                          libjobsclient does (default: one per slot)\n"
+    "      --server-pid PID    report that process's resident memory during the run\n"
+    "      --token-file PATH   bearer token to send, for a jobsd with --token-file\n"
+    "  -f, --format FMT        human (default), json or csv, on stdout\n"
+    "  -h, --help              this text\n"
+    "\n"
+    "Exit status: 0 measured (whatever the calls answered), 1 could not run, 2 usage.\n";
+
+struct opts {
+	const char *server;
+	int concurrency, connections;
+	double duration_s;
+	uint64_t requests;
+	double warmup_s;
+	int timeout_ms;
+	const char *token_file;
+	int weights[BENCH_MAX_KINDS];
+	uint64_t seed;
+	bool seed_given;
+	double rps; /* 0: closed loop */
+	enum bench_format format;
+	bool baseline_echo;
+	bool echo_ctx_per_call;
+	long server_pid;
+};
+
+static atomic_bool interrupted;
+
+static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("jobsbench: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'jobsbench --help'.\n", stderr);
+	exit(EXIT_USAGE);
+}
+
+static void __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("jobsbench: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+/* Sleeps until `t` (now_ns() time), waking at least every 100 ms to see
+ * whether the run was interrupted. */
+static void
+sleep_until(int64_t t)
+{
+	for (;;) {
+		int64_t left = t - now_ns();
+		struct timespec ts;
+
+		if (left <= 0 || atomic_load_explicit(&interrupted, memory_order_relaxed))
+			return;
+		if (left > NS_PER_S / 10)
+			left = NS_PER_S / 10;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)left;
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* ---- flags ------------------------------------------------------------- */
+
+static long long
+parse_int(const char *flag, const char *s, long long min, long long max)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		usage_error("%s wants a whole number from %lld to %lld, not '%s'", flag, min, max,
+		            s);
+	return v;
+}
+
+/* "10s", "500ms", "2m", "1.5s", "10" (seconds) -> seconds. */
+static double
+parse_duration(const char *flag, const char *s, bool zero_ok)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno == 0 && end != s && v >= 0 && isfinite(v)) {
+		if (strcmp(end, "ms") == 0)
+			v /= 1000;
+		else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+			v *= 60;
+		else if (strcmp(end, "h") == 0)
+			v *= 3600;
+		else if (*end != '\0' && strcmp(end, "s") != 0)
+			v = -1;
+		if (v >= 0 && v <= 24 * 3600 && (zero_ok || v > 0))
+			return v;
+	}
+	usage_error("%s wants a duration such as 10s, 500ms or 2m%s, not '%s'", flag,
+	            zero_ok ? " (or 0)" : "", s);
+}
+
+/* "get=80,update=10,list" (a kind alone weighs 1) -> weights[]. */
+static void
+parse_mix(const char *spec, int weights[BENCH_MAX_KINDS])
+{
+	const char *p = spec;
+	long total = 0;
+
+	memset(weights, 0, sizeof(int) * BENCH_MAX_KINDS);
+	if (*spec == '\0')
+		usage_error("--mix is empty; give kinds of call, e.g. get=80,update=20");
+	while (*p != '\0') {
+		size_t len = strcspn(p, "=,");
+		int k = call_kind_find(p, len), w = 1;
+
+		if (k < 0) {
+			char known[256] = "";
+
+			for (size_t i = 0; i < n_call_kinds; i++)
+				snprintf(known + strlen(known), sizeof known - strlen(known),
+				         "%s%s", i ? ", " : "", call_kinds[i].name);
+			usage_error("--mix: no kind of call '%.*s' (there are: %s)", (int)len, p,
+			            known);
+		}
+		p += len;
+		if (*p == '=') {
+			char *end;
+			long v;
+
+			errno = 0;
+			v = strtol(p + 1, &end, 10);
+			if (errno != 0 || end == p + 1 || (*end != ',' && *end != '\0') || v < 0 ||
+			    v > 1000000)
+				usage_error(
+				    "--mix: the weight of %s must be a whole number from 0 to "
+				    "1000000",
+				    call_kinds[k].name);
+			w = (int)v;
+			p = end;
+		}
+		if (weights[k] != 0)
+			usage_error("--mix names %s twice", call_kinds[k].name);
+		if (w > 0 && call_kinds[k].missing != NULL)
+			usage_error("--mix: %s: %s", call_kinds[k].name, call_kinds[k].missing);
+		weights[k] = w == 0 ? -1 : w; /* -1: named with weight 0 */
+		total += w;
+		if (*p == ',' && *++p == '\0')
+			usage_error("--mix ends with a comma");
+	}
+	for (size_t i = 0; i < BENCH_MAX_KINDS; i++)
+		if (weights[i] < 0)
+			weights[i] = 0;
+	if (total == 0)
+		usage_error("--mix: the weights add up to 0");
+}
+
+enum {
+	OPT_WARMUP = 256,
+	OPT_TIMEOUT,
+	OPT_TOKEN_FILE,
+	OPT_SEED,
+	OPT_BASELINE,
+	OPT_ECHO_CTX,
+	OPT_SERVER_PID,
+};
+
+static void
+parse_flags(int argc, char **argv, struct opts *o)
+{
+	static const struct option longs[] = {
+	    {"server", required_argument, NULL, 's'},
+	    {"concurrency", required_argument, NULL, 'c'},
+	    {"connections", required_argument, NULL, 'k'},
+	    {"duration", required_argument, NULL, 'd'},
+	    {"requests", required_argument, NULL, 'n'},
+	    {"warmup", required_argument, NULL, OPT_WARMUP},
+	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+	    {"token-file", required_argument, NULL, OPT_TOKEN_FILE},
+	    {"mix", required_argument, NULL, 'm'},
+	    {"seed", required_argument, NULL, OPT_SEED},
+	    {"rps", required_argument, NULL, 'r'},
+	    {"baseline", required_argument, NULL, OPT_BASELINE},
+	    {"echo-ctx-per-call", no_argument, NULL, OPT_ECHO_CTX},
+	    {"server-pid", required_argument, NULL, OPT_SERVER_PID},
+	    {"format", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *env = getenv("JOBS_SERVER");
+	bool have_duration = false, needs_ids = false;
+	int ch;
+
+	*o = (struct opts){
+	    .server = env != NULL && *env != '\0' ? env : DEFAULT_SERVER,
+	    .concurrency = 16,
+	    .connections = 1,
+	    .duration_s = 10,
+	    .warmup_s = 2,
+	    .timeout_ms = DEFAULT_TIMEOUT_MS,
+	};
+	parse_mix("get=100", o->weights);
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":s:c:k:d:n:m:r:f:h", longs, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			o->server = optarg;
+			break;
+		case 'c':
+			o->concurrency =
+			    (int)parse_int("--concurrency", optarg, 1, MAX_CONCURRENCY);
+			break;
+		case 'k':
+			o->connections =
+			    (int)parse_int("--connections", optarg, 1, MAX_CONCURRENCY);
+			break;
+		case 'd':
+			o->duration_s = parse_duration("--duration", optarg, false);
+			have_duration = true;
+			break;
+		case 'n':
+			o->requests = (uint64_t)parse_int("--requests", optarg, 1, LLONG_MAX);
+			break;
+		case OPT_WARMUP:
+			o->warmup_s = parse_duration("--warmup", optarg, true);
+			break;
+		case OPT_TIMEOUT:
+			o->timeout_ms = (int)parse_int("--timeout", optarg, 1, 3600 * 1000);
+			break;
+		case OPT_TOKEN_FILE:
+			o->token_file = optarg;
+			break;
+		case 'm':
+			parse_mix(optarg, o->weights);
+			break;
+		case OPT_SEED:
+			o->seed = (uint64_t)parse_int("--seed", optarg, 0, 9999999);
+			o->seed_given = true;
+			break;
+		case 'r': {
+			char *end;
+
+			errno = 0;
+			o->rps = strtod(optarg, &end);
+			if (errno != 0 || end == optarg || *end != '\0' || !(o->rps > 0) ||
+			    o->rps > 1e8)
+				usage_error("--rps wants a rate above 0 (calls a second), not '%s'",
+				            optarg);
+			break;
+		}
+		case OPT_BASELINE:
+			if (strcmp(optarg, "echo") != 0)
+				usage_error("--baseline knows only 'echo', not '%s'", optarg);
+			o->baseline_echo = true;
+			break;
+		case OPT_ECHO_CTX:
+			o->echo_ctx_per_call = true;
+			break;
+		case OPT_SERVER_PID:
+			o->server_pid = (long)parse_int("--server-pid", optarg, 1, INT_MAX);
+			break;
+		case 'f':
+			if (strcmp(optarg, "human") == 0)
+				o->format = FORMAT_HUMAN;
+			else if (strcmp(optarg, "json") == 0)
+				o->format = FORMAT_JSON;
+			else if (strcmp(optarg, "csv") == 0)
+				o->format = FORMAT_CSV;
+			else
+				usage_error("--format wants human, json or csv, not '%s'", optarg);
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
+		case ':':
+			usage_error("%s needs a value", argv[optind - 1]);
+		default:
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+	if (o->connections > o->concurrency)
+		usage_error("--connections (%d) cannot exceed --concurrency (%d): a connection "
+		            "without a call in flight measures nothing",
+		            o->connections, o->concurrency);
+	if (o->requests > 0 && have_duration)
+		usage_error("give --duration or --requests, not both");
+	if (o->requests > 0)
+		o->duration_s = 0;
+	if (o->echo_ctx_per_call && !o->baseline_echo)
+		usage_error("--echo-ctx-per-call goes with --baseline echo");
+	if (o->baseline_echo && strncmp(o->server, "tcp://", 6) != 0 &&
+	    strncmp(o->server, "ipc://", 6) != 0)
+		usage_error("--baseline echo runs on tcp:// or ipc:// servers, not %s", o->server);
+	for (size_t i = 0; i < n_call_kinds; i++)
+		needs_ids |= o->weights[i] > 0 && call_kinds[i].needs_ids;
+	if (needs_ids && !o->seed_given)
+		o->seed = DEFAULT_SEED;
+	if (needs_ids && o->seed == 0)
+		usage_error(
+		    "--mix has calls that pick among seeded jobs (get, update): --seed must "
+		    "be at least 1");
+}
+
+/* ---- a measurement ----------------------------------------------------- */
+
+/* The sizes of sampled calls of one kind, for the echo baseline. */
+struct samples {
+	struct wire_size *v;
+	size_t n;
+};
+
+struct run;
+
+/* One slot: a thread with one call in flight at a time. */
+struct slot {
+	struct run *run;
+	int index;
+	pthread_t thread;
+	bool started;
+	struct gen gen;
+	jobs_call call;
+	nng_ctx ctx; /* echo, one context per slot */
+	nng_aio *aio;
+	bool ctx_open;
+	struct kind_result kinds[BENCH_MAX_KINDS]; /* lat != NULL for kinds of the mix */
+	int64_t last_done_ns;                      /* of a recorded call; 0: none */
+	/* Read by the main thread for progress. */
+	atomic_uint_fast64_t calls, recorded, errors;
+};
+
+struct run {
+	const struct opts *o;
+	bool echo; /* the target is the echo server, not jobsd */
+	jobs_client **clients;
+	nng_socket *socks;
+	const struct samples *samples; /* echo: by kind */
+	int cum[BENCH_MAX_KINDS];      /* cumulative weights */
+	int total_weight;
+	int64_t start_ns, t0_ns, t1_ns; /* warm-up from, measure from, measure until */
+	uint64_t warm_tickets;          /* open loop with --requests */
+	atomic_uint_fast64_t ticket;
+	atomic_int running;
+	struct slot *slots;
+};
+
+static int
+pick_kind(struct run *r, struct gen *g)
+{
+	int x = (int)(gen_next(g) % (uint64_t)r->total_weight);
+
+	for (size_t k = 0; k < n_call_kinds; k++)
+		if (x < r->cum[k])
+			return (int)k;
+	return (int)n_call_kinds - 1; /* not reached */
+}
+
+/*
+ * The next call for slot s: false when the run is over. *due is when the
+ * call counts as sent (its latency runs from there); *record whether it is
+ * measured (not warm-up). In the open loop, sleeps until it is due.
+ */
+static bool
+next_call(struct run *r, int64_t *due, bool *record)
+{
+	const struct opts *o = r->o;
+
+	if (atomic_load_explicit(&interrupted, memory_order_relaxed))
+		return false;
+	if (o->rps == 0) {
+		int64_t now = now_ns();
+
+		*due = now;
+		*record = now >= r->t0_ns;
+		if (!*record)
+			return true;
+		if (o->requests > 0)
+			return atomic_fetch_add(&r->ticket, 1) < o->requests;
+		return now < r->t1_ns;
+	} else {
+		uint64_t i = atomic_fetch_add(&r->ticket, 1);
+
+		*due = r->start_ns + (int64_t)((double)i * 1e9 / o->rps);
+		if (o->requests > 0) {
+			if (i >= r->warm_tickets + o->requests)
+				return false;
+			*record = i >= r->warm_tickets;
+		} else {
+			if (*due >= r->t1_ns)
+				return false;
+			*record = *due >= r->t0_ns;
+		}
+		sleep_until(*due);
+		return !atomic_load_explicit(&interrupted, memory_order_relaxed);
+	}
+}
+
+static int
+nng_to_code(int rv)
+{
+	switch (rv) {
+	case 0:
+		return JOBS_OK;
+	case NNG_ETIMEDOUT:
+		return JOBS_DEADLINE_EXCEEDED;
+	case NNG_ENOMEM:
+		return JOBS_RESOURCE_EXHAUSTED;
+	default:
+		return JOBS_UNAVAILABLE;
+	}
+}
+
+/* One call to the echo server: a request of a sampled size asking for a
+ * reply of the matching size. */
+static int
+echo_call(struct slot *s, int kind)
+{
+	struct run *r = s->run;
+	const struct samples *smp = &r->samples[kind];
+	const struct wire_size *w = &smp->v[gen_next(&s->gen) % smp->n];
+	size_t req = w->request < 4 ? 4 : w->request;
+	nng_ctx ctx = s->ctx;
+	nng_aio *aio = s->aio;
+	nng_msg *msg;
+	uint8_t *b;
+	int rv;
+
+	if (r->o->echo_ctx_per_call) {
+		if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0)
+			return nng_to_code(rv);
+		if ((rv = nng_ctx_open(&ctx, r->socks[s->index % r->o->connections])) != 0) {
+			nng_aio_free(aio);
+			return nng_to_code(rv);
+		}
+	}
+	if ((rv = nng_msg_alloc(&msg, req)) != 0)
+		goto done;
+	b = nng_msg_body(msg);
+	b[0] = (uint8_t)(w->response >> 24);
+	b[1] = (uint8_t)(w->response >> 16);
+	b[2] = (uint8_t)(w->response >> 8);
+	b[3] = (uint8_t)w->response;
+	nng_aio_set_timeout(aio, r->o->timeout_ms);
+	nng_aio_set_msg(aio, msg);
+	nng_ctx_send(ctx, aio);
+	nng_aio_wait(aio);
+	if ((rv = nng_aio_result(aio)) != 0) {
+		nng_msg_free(nng_aio_get_msg(aio));
+		goto done;
+	}
+	nng_ctx_recv(ctx, aio);
+	nng_aio_wait(aio);
+	if ((rv = nng_aio_result(aio)) == 0) {
+		msg = nng_aio_get_msg(aio);
+		if (nng_msg_len(msg) != w->response)
+			rv = -1;
+		nng_msg_free(msg);
+	}
+done:
+	if (r->o->echo_ctx_per_call) {
+		nng_ctx_close(ctx);
+		nng_aio_free(aio);
+	}
+	return rv == -1 ? JOBS_INTERNAL : nng_to_code(rv);
+}
+
+static void *
+slot_main(void *arg)
+{
+	struct slot *s = arg;
+	struct run *r = s->run;
+	jobs_client *c = r->echo ? NULL : r->clients[s->index % r->o->connections];
+	int64_t due;
+	bool record;
+
+	while (next_call(r, &due, &record)) {
+		int kind = pick_kind(r, &s->gen), code;
+		int64_t done;
+
+		code =
+		    r->echo ? echo_call(s, kind) : call_kinds[kind].run(&s->gen, c, &s->call, NULL);
+		done = now_ns();
+		if (code < 0 || code >= BENCH_N_CODES)
+			code = BENCH_N_CODES - 1;
+		atomic_fetch_add_explicit(&s->calls, 1, memory_order_relaxed);
+		if (!record)
+			continue;
+		hist_record(s->kinds[kind].lat, (uint64_t)(done - due) / 1000);
+		s->kinds[kind].codes[code]++;
+		s->last_done_ns = done;
+		atomic_fetch_add_explicit(&s->recorded, 1, memory_order_relaxed);
+		if (code != JOBS_OK)
+			atomic_fetch_add_explicit(&s->errors, 1, memory_order_relaxed);
+	}
+	atomic_fetch_sub(&r->running, 1);
+	return NULL;
+}
+
+/* VmRSS of process pid in KiB, 0 if it cannot be read. */
+static long
+rss_kb(long pid)
+{
+	char path[64], line[256];
+	long kb = 0;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%ld/status", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static bool
+progress_wanted(void)
+{
+	return isatty(STDERR_FILENO);
+}
+
+/* Watches the slots until they are all done: progress once a second on a
+ * terminal, memory samples every 100 ms with --server-pid. */
+static void
+watch(struct run *r, struct target_result *out)
+{
+	const struct opts *o = r->o;
+	bool tty = progress_wanted();
+	uint64_t last_calls = 0;
+	int64_t last_t = now_ns();
+	int ticks = 0;
+
+	while (atomic_load(&r->running) > 0) {
+		struct timespec ts = {0, 100 * 1000 * 1000};
+		int64_t now;
+
+		nanosleep(&ts, NULL);
+		now = now_ns();
+		if (o->server_pid > 0 && !r->echo && now >= r->t0_ns) {
+			long kb = rss_kb(o->server_pid);
+
+			if (kb > 0) {
+				if (out->rss_start_kb == 0)
+					out->rss_start_kb = kb;
+				if (kb > out->rss_max_kb)
+					out->rss_max_kb = kb;
+				out->rss_end_kb = kb;
+			}
+		}
+		if (!tty || ++ticks % 10 != 0)
+			continue;
+		uint64_t calls = 0, rec = 0, errs = 0;
+		for (int i = 0; i < o->concurrency; i++) {
+			calls += atomic_load_explicit(&r->slots[i].calls, memory_order_relaxed);
+			rec += atomic_load_explicit(&r->slots[i].recorded, memory_order_relaxed);
+			errs += atomic_load_explicit(&r->slots[i].errors, memory_order_relaxed);
+		}
+		fprintf(stderr,
+		        "\r\033[K%s %-7s %6.1fs  %10.0f calls/s  %llu measured  %llu errors",
+		        r->echo ? "echo " : "jobsd", now < r->t0_ns ? "warm-up" : "measure",
+		        (double)(now - r->start_ns) / 1e9,
+		        (double)(calls - last_calls) * 1e9 / (double)(now - last_t),
+		        (unsigned long long)rec, (unsigned long long)errs);
+		last_calls = calls;
+		last_t = now;
+	}
+	if (tty && ticks >= 10)
+		fputs("\r\033[K", stderr);
+}
+
+/*
+ * Measures one target with the open clients (jobsd) or sockets (echo):
+ * warm-up, then --duration or --requests. Fills *out, whose histograms it
+ * allocates (kind_result_fini them). Returns 0, or -1 after saying why.
+ */
+static int
+measure(struct run *r, struct target_result *out)
+{
+	const struct opts *o = r->o;
+	int rv = -1, sum = 0;
+
+	for (size_t k = 0; k < n_call_kinds; k++) {
+		sum += o->weights[k];
+		r->cum[k] = sum;
+	}
+	r->total_weight = sum;
+	if ((r->slots = calloc((size_t)o->concurrency, sizeof *r->slots)) == NULL) {
+		fail("out of memory");
+		return -1;
+	}
+	for (int i = 0; i < o->concurrency; i++) {
+		struct slot *s = &r->slots[i];
+
+		s->run = r;
+		s->index = i;
+		gen_init(&s->gen, 1000003u * (uint64_t)(i + 1) + (r->echo ? 7 : 0), o->seed,
+		         o->timeout_ms);
+		s->call.timeout_ms = o->timeout_ms;
+		for (size_t k = 0; k < n_call_kinds; k++)
+			if (o->weights[k] > 0 && !kind_result_init(&s->kinds[k])) {
+				fail("out of memory");
+				goto out;
+			}
+		if (r->echo && !o->echo_ctx_per_call) {
+			int e;
+
+			if ((e = nng_aio_alloc(&s->aio, NULL, NULL)) != 0 ||
+			    (e = nng_ctx_open(&s->ctx, r->socks[i % o->connections])) != 0) {
+				fail("cannot set up an nng context: %s", nng_strerror(e));
+				goto out;
+			}
+			s->ctx_open = true;
+		}
+	}
+
+	r->start_ns = now_ns();
+	r->t0_ns = r->start_ns + (int64_t)(o->warmup_s * 1e9);
+	r->t1_ns = o->requests > 0 ? INT64_MAX : r->t0_ns + (int64_t)(o->duration_s * 1e9);
+	r->warm_tickets = (uint64_t)(o->warmup_s * o->rps);
+	atomic_store(&r->ticket, 0);
+	atomic_store(&r->running, o->concurrency);
+	for (int i = 0; i < o->concurrency; i++) {
+		if (pthread_create(&r->slots[i].thread, NULL, slot_main, &r->slots[i]) != 0) {
+			fail("cannot start thread %d of %d", i + 1, o->concurrency);
+			atomic_store(&interrupted, true);
+			atomic_fetch_sub(&r->running, o->concurrency - i);
+			break;
+		}
+		r->slots[i].started = true;
+	}
+	watch(r, out);
+	for (int i = 0; i < o->concurrency; i++)
+		if (r->slots[i].started)
+			pthread_join(r->slots[i].thread, NULL);
+	if (!r->slots[o->concurrency - 1].started)
+		goto out;
+
+	int64_t last = 0;
+	for (size_t k = 0; k < n_call_kinds; k++)
+		if (o->weights[k] > 0 && !kind_result_init(&out->kinds[k]))
+			goto out;
+	if (!kind_result_init(&out->total))
+		goto out;
+	for (int i = 0; i < o->concurrency; i++) {
+		for (size_t k = 0; k < n_call_kinds; k++)
+			if (o->weights[k] > 0)
+				kind_result_merge(&out->kinds[k], &r->slots[i].kinds[k]);
+		if (r->slots[i].last_done_ns > last)
+			last = r->slots[i].last_done_ns;
+	}
+	for (size_t k = 0; k < n_call_kinds; k++)
+		if (o->weights[k] > 0)
+			kind_result_merge(&out->total, &out->kinds[k]);
+	out->elapsed_s = last > r->t0_ns ? (double)(last - r->t0_ns) / 1e9 : 0;
+	out->interrupted = atomic_load(&interrupted);
+	rv = 0;
+out:
+	for (int i = 0; i < o->concurrency; i++) {
+		struct slot *s = &r->slots[i];
+
+		for (size_t k = 0; k < n_call_kinds; k++)
+			kind_result_fini(&s->kinds[k]);
+		if (s->ctx_open)
+			nng_ctx_close(s->ctx);
+		nng_aio_free(s->aio);
+	}
+	free(r->slots);
+	r->slots = NULL;
+	return rv;
+}
+
+/* ---- jobsd: connect, seed, sample sizes ------------------------------- */
+
+static int
+open_clients(const struct opts *o, jobs_client ***out)
+{
+	/* No retries: a load test counts every failed call; the library reads
+	 * and checks the token file. */
+	jobs_client_options opts = {
+	    .timeout_ms = o->timeout_ms, .max_attempts = 1, .auth_token_file = o->token_file};
+	jobs_client **cs = calloc((size_t)o->connections, sizeof *cs);
+	jobs_call call = {0};
+
+	*out = cs;
+	if (cs == NULL) {
+		fail("out of memory");
+		return -1;
+	}
+	for (int i = 0; i < o->connections; i++) {
+		if (jobs_client_open(&cs[i], o->server, &opts, &call) != JOBS_OK) {
+			fail("%s", call.message);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+close_clients(const struct opts *o, jobs_client **cs)
+{
+	for (int i = 0; cs != NULL && i < o->connections; i++)
+		jobs_client_close(cs[i]);
+	free(cs);
+}
+
+struct seeder {
+	const struct opts *o;
+	jobs_client *c;
+	pthread_t thread;
+	atomic_uint_fast64_t *next, *done;
+	int code;
+	jobs_call call;
+	struct gen gen;
+};
+
+static void *
+seeder_main(void *arg)
+{
+	struct seeder *s = arg;
+
+	while (!atomic_load(&interrupted)) {
+		uint64_t first = atomic_fetch_add(s->next, SEED_BATCH), n = SEED_BATCH;
+
+		if (first >= s->o->seed)
+			break;
+		if (first + n > s->o->seed)
+			n = s->o->seed - first;
+		if ((s->code = seed_batch(&s->gen, s->c, &s->call, first, n)) != JOBS_OK)
+			break;
+		atomic_fetch_add(s->done, n);
+	}
+	return NULL;
+}
+
+/* Whether seeded job i exists. */
+static bool
+seeded_exists(jobs_client *c, const struct opts *o, uint64_t i)
+{
+	jobs_call call = {.timeout_ms = o->timeout_ms};
+	char id[32];
+
+	return jobs_get_job(c, &call, seed_id(id, i), NULL) == JOBS_OK;
+}
+
+/*
+ * Makes sure seeded jobs 0 .. o->seed-1 exist: when the first and the last
+ * do, takes it that an earlier run made them all; otherwise creates them all
+ * (those that exist answer ALREADY_EXISTS, which counts as done) from up to
+ * 64 threads, at least --concurrency. Returns 0 or -1.
+ */
+static int
+seed(const struct opts *o, jobs_client **cs, struct bench_report *rep)
+{
+	int n = o->concurrency < 16 ? 16 : o->concurrency > 64 ? 64 : o->concurrency, rv = 0;
+	atomic_uint_fast64_t next = 0, done = 0;
+	struct seeder *ss;
+	int64_t t = now_ns(), last_print = t;
+	bool tty = progress_wanted();
+
+	rep->seeded = o->seed;
+	if (o->seed == 0 || (seeded_exists(cs[0], o, 0) && seeded_exists(cs[0], o, o->seed - 1)))
+		return 0;
+	if ((ss = calloc((size_t)n, sizeof *ss)) == NULL) {
+		fail("out of memory");
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		ss[i] = (struct seeder){
+		    .o = o, .c = cs[i % o->connections], .next = &next, .done = &done};
+		ss[i].call.timeout_ms = o->timeout_ms * 4; /* writes may wait for a commit */
+		gen_init(&ss[i].gen, 1, 0, o->timeout_ms);
+		if (pthread_create(&ss[i].thread, NULL, seeder_main, &ss[i]) != 0) {
+			fail("cannot start a seeding thread");
+			atomic_store(&interrupted, true);
+			n = i;
+			rv = -1;
+			break;
+		}
+	}
+	while (tty && atomic_load(&done) < o->seed && !atomic_load(&interrupted)) {
+		struct timespec ts = {0, 200 * 1000 * 1000};
+		bool dead = false;
+
+		nanosleep(&ts, NULL);
+		for (int i = 0; i < n; i++)
+			dead |= ss[i].code != JOBS_OK;
+		if (dead)
+			break;
+		if (now_ns() - last_print >= NS_PER_S) {
+			last_print = now_ns();
+			fprintf(stderr, "\r\033[Kseeding %llu / %llu jobs",
+			        (unsigned long long)atomic_load(&done),
+			        (unsigned long long)o->seed);
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		pthread_join(ss[i].thread, NULL);
+		if (ss[i].code != JOBS_OK && rv == 0) {
+			fail("seeding failed: %s: %s", jobs_code_name(ss[i].code),
+			     ss[i].call.message);
+			rv = -1;
+		}
+	}
+	if (tty)
+		fputs("\r\033[K", stderr);
+	if (rv == 0 && atomic_load(&interrupted)) {
+		fail("interrupted while seeding");
+		rv = -1;
+	}
+	rep->seed_created = atomic_load(&done);
+	rep->seed_s = (double)(now_ns() - t) / 1e9;
+	free(ss);
+	return rv;
+}
+
+/*
+ * Makes CALIBRATION_CALLS real calls of each kind in the mix, one at a
+ * time, and keeps the wire sizes of those that succeeded, for the echo
+ * baseline; their means go into the report. Returns 0 or -1.
+ */
+static int
+calibrate(const struct opts *o, jobs_client *c, struct samples *smp, struct target_result *res)
+{
+	struct gen *g = calloc(1, sizeof *g);
+
+	if (g == NULL) {
+		fail("out of memory");
+		return -1;
+	}
+	gen_init(g, 424242, o->seed, o->timeout_ms);
+	for (size_t k = 0; k < n_call_kinds; k++) {
+		jobs_call call = {.timeout_ms = o->timeout_ms};
+		double req = 0, resp = 0;
+		int code = JOBS_OK;
+
+		if (o->weights[k] == 0)
+			continue;
+		if ((smp[k].v = calloc(CALIBRATION_CALLS, sizeof *smp[k].v)) == NULL) {
+			free(g);
+			fail("out of memory");
+			return -1;
+		}
+		for (int i = 0; i < CALIBRATION_CALLS; i++) {
+			struct wire_size w;
+
+			if ((code = call_kinds[k].run(g, c, &call, &w)) != JOBS_OK)
+				continue;
+			smp[k].v[smp[k].n++] = w;
+			req += (double)w.request;
+			resp += (double)w.response;
+		}
+		if (smp[k].n == 0) {
+			fail("measuring message sizes: every %s failed: %s: %s", call_kinds[k].rpc,
+			     jobs_code_name(code), call.message);
+			free(g);
+			return -1;
+		}
+		res->request_bytes[k] = req / (double)smp[k].n;
+		res->response_bytes[k] = resp / (double)smp[k].n;
+	}
+	res->have_sizes = true;
+	free(g);
+	return 0;
+}
+
+/* ---- the echo server ----------------------------------------------------- */
+
+struct echo {
+	pid_t pid;
+	char url[512];
+	char ipc_path[400];
+};
+
+/* Where jobsbench-echo is: $JOBSBENCH_ECHO, else beside this program. */
+static void
+echo_program(char *buf, size_t len)
+{
+	const char *env = getenv("JOBSBENCH_ECHO");
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (env != NULL && *env != '\0') {
+		snprintf(buf, len, "%s", env);
+		return;
+	}
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
+	self[n > 0 ? n : 0] = '\0';
+	snprintf(buf, len, "%s/jobsbench-echo", n > 0 ? dirname(self) : ".");
+}
+
+/*
+ * Starts jobsbench-echo on the transport of --server: tcp on the same host
+ * with a port the kernel picks, or an ipc path of its own under $TMPDIR. It
+ * prints the URL it listens on once it does. Returns 0 with e->url set, or
+ * -1 after saying why.
+ */
+static int
+echo_start(const struct opts *o, struct echo *e)
+{
+	char prog[PATH_MAX], listen[512], contexts[32], line[512] = "";
+	int fds[2];
+	size_t len = 0;
+
+	memset(e, 0, sizeof *e);
+	echo_program(prog, sizeof prog);
+	if (strncmp(o->server, "tcp://", 6) == 0) {
+		const char *host = o->server + 6, *colon = strrchr(host, ':');
+
+		snprintf(listen, sizeof listen, "tcp://%.*s:0",
+		         (int)(colon != NULL ? colon - host : (ptrdiff_t)strlen(host)), host);
+	} else {
+		const char *tmp = getenv("TMPDIR");
+
+		snprintf(e->ipc_path, sizeof e->ipc_path, "%s/jobsbench-echo-%ld.sock",
+		         tmp != NULL && *tmp ? tmp : "/tmp", (long)getpid());
+		snprintf(listen, sizeof listen, "ipc://%s", e->ipc_path);
+	}
+	/* As many contexts as jobsd has by default (128 + 32 spare), or more. */
+	snprintf(contexts, sizeof contexts, "%d",
+	         o->concurrency + 32 > 160 ? o->concurrency + 32 : 160);
+	if (pipe(fds) != 0) {
+		fail("pipe: %s", strerror(errno));
+		return -1;
+	}
+	if ((e->pid = fork()) < 0) {
+		fail("fork: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (e->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		execl(prog, prog, "--contexts", contexts, listen, (char *)NULL);
+		fprintf(stderr, "jobsbench: cannot run %s: %s\n", prog, strerror(errno));
+		_exit(127);
+	}
+	close(fds[1]);
+	/* One line: the URL. */
+	for (;;) {
+		struct pollfd p = {fds[0], POLLIN, 0};
+		ssize_t n;
+
+		if (poll(&p, 1, 10000) <= 0)
+			break;
+		if ((n = read(fds[0], line + len, sizeof line - 1 - len)) <= 0)
+			break;
+		len += (size_t)n;
+		line[len] = '\0';
+		if (strchr(line, '\n') != NULL || len == sizeof line - 1)
+			break;
+	}
+	close(fds[0]);
+	line[strcspn(line, "\n")] = '\0';
+	if (strncmp(line, "tcp://", 6) != 0 && strncmp(line, "ipc://", 6) != 0) {
+		fail("the echo server (%s) did not start", prog);
+		kill(e->pid, SIGTERM);
+		waitpid(e->pid, NULL, 0);
+		e->pid = 0;
+		return -1;
+	}
+	snprintf(e->url, sizeof e->url, "%s", line);
+	return 0;
+}
+
+static void
+echo_stop(struct echo *e)
+{
+	int status;
+
+	if (e->pid <= 0)
+		return;
+	kill(e->pid, SIGTERM);
+	while (waitpid(e->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail("warning: the echo server exited with status %d",
+		     WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	e->pid = 0;
+	if (e->ipc_path[0] != '\0')
+		unlink(e->ipc_path);
+}
+
+/* The echo side of a run: start the server, connect as jobsd's clients are
+ * connected (req sockets set up as client.c sets its own), measure, stop. */
+static int
+measure_echo(const struct opts *o, const struct samples *smp, struct target_result *res)
+{
+	struct echo e;
+	struct run r = {.o = o, .echo = true, .samples = smp};
+	int rv = -1, n_open = 0;
+
+	if (echo_start(o, &e) != 0)
+		return -1;
+	snprintf(res->url, sizeof res->url, "%s", e.url);
+	if ((r.socks = calloc((size_t)o->connections, sizeof *r.socks)) == NULL) {
+		fail("out of memory");
+		goto out;
+	}
+	for (; n_open < o->connections; n_open++) {
+		nng_socket *s = &r.socks[n_open];
+		int e_rv;
+
+		if ((e_rv = nng_req0_open(s)) != 0) {
+			fail("cannot open a req socket: %s", nng_strerror(e_rv));
+			goto out;
+		}
+		nng_socket_set_ms(*s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+		nng_socket_set_size(*s, NNG_OPT_RECVMAXSZ, ECHO_MAX_RESPONSE);
+		nng_socket_set_ms(*s, NNG_OPT_RECONNMINT, 20);
+		nng_socket_set_ms(*s, NNG_OPT_RECONNMAXT, 1000);
+		if ((e_rv = nng_dial(*s, e.url, NULL, 0)) != 0) {
+			fail("cannot connect to the echo server at %s: %s", e.url,
+			     nng_strerror(e_rv));
+			nng_close(*s);
+			goto out;
+		}
+	}
+	rv = measure(&r, res);
+out:
+	for (int i = 0; i < n_open; i++)
+		nng_close(r.socks[i]);
+	free(r.socks);
+	echo_stop(&e);
+	return rv;
+}
+
+/* ---- main ---------------------------------------------------------------- */
+
+static void
+on_sigint(int sig)
+{
+	(void)sig;
+	atomic_store(&interrupted, true);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct bench_report rep = {0};
+	struct target_result jobsd = {.target = "jobsd"}, echo = {.target = "echo"};
+	struct samples smp[BENCH_MAX_KINDS] = {{0}};
+	jobs_client **cs = NULL;
+	int status = EXIT_FAILED;
+	struct sigaction sa = {.sa_handler = on_sigint, .sa_flags = SA_RESETHAND};
+
+	parse_flags(argc, argv, &o);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rep = (struct bench_report){
+	    .server = o.server,
+	    .open_loop = o.rps > 0,
+	    .rps = o.rps,
+	    .concurrency = o.concurrency,
+	    .connections = o.connections,
+	    .duration_s = o.duration_s,
+	    .requests = o.requests,
+	    .warmup_s = o.warmup_s,
+	    .timeout_ms = o.timeout_ms,
+	    .jobsd = &jobsd,
+	    .echo_fresh_ctx = o.echo_ctx_per_call,
+	};
+	memcpy(rep.weights, o.weights, sizeof rep.weights);
+	snprintf(jobsd.url, sizeof jobsd.url, "%s", o.server);
+
+	if (open_clients(&o, &cs) != 0 || seed(&o, cs, &rep) != 0)
+		goto out;
+	if (o.baseline_echo) {
+		if (calibrate(&o, cs[0], smp, &jobsd) != 0)
+			goto out;
+		memcpy(echo.request_bytes, jobsd.request_bytes, sizeof echo.request_bytes);
+		memcpy(echo.response_bytes, jobsd.response_bytes, sizeof echo.response_bytes);
+		echo.have_sizes = true;
+		if (measure_echo(&o, smp, &echo) != 0)
+			goto out;
+		rep.echo = &echo;
+	}
+	{
+		struct run r = {.o = &o, .clients = cs};
+
+		if (measure(&r, &jobsd) != 0)
+			goto out;
+	}
+	status = report_write(&rep, o.format) == 0 ? 0 : EXIT_FAILED;
+out:
+	close_clients(&o, cs);
+	for (size_t k = 0; k < BENCH_MAX_KINDS; k++) {
+		kind_result_fini(&jobsd.kinds[k]);
+		kind_result_fini(&echo.kinds[k]);
+		free(smp[k].v);
+	}
+	kind_result_fini(&jobsd.total);
+	kind_result_fini(&echo.total);
+	return status;
+}
