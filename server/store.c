@@ -278,7 +278,7 @@ pragma_int(store *st, const char *sql, int64_t *out)
 static int
 migrate(store *st, char *err, size_t errlen)
 {
-	int64_t v;
+	int64_t v = 0;
 	int rv;
 
 	if ((rv = pragma_int(st, "PRAGMA user_version", &v)) != 0)
@@ -319,7 +319,7 @@ store_open(store **out, const char *path, const store_options *opt, char *err, s
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
 	char sql[64];
 	store *st;
-	int64_t v;
+	int64_t v = 0;
 	int rc, rv;
 
 	*out = NULL;
