@@ -2,15 +2,18 @@
  * main.c: jobsd's flags, signals, start-up and orderly shutdown. Nothing else.
  *
  * Start: parse flags -> lock the database (one jobsd per database) -> open
- * and migrate it -> start the lanes (reader and writer threads) -> start rpc
- * (socket, contexts, listeners) -> wait for SIGINT or SIGTERM.
+ * and migrate it -> decide on a legacy import (legacy_startup.c) -> start
+ * the lanes (reader and writer threads) -> start rpc (socket, contexts,
+ * listeners) -> start the legacy import, if any -> wait for SIGINT or SIGTERM.
  * Stop: drain (new calls get UNAVAILABLE, calls in flight finish, for at most
- * --drain-timeout) -> stop the lanes (answering what is still queued) ->
- * close the socket -> the writer checkpoints and closes the database -> exit 0.
+ * --drain-timeout) -> wait for the legacy import -> stop the lanes
+ * (answering what is still queued) -> close the socket -> the writer
+ * checkpoints and closes the database -> exit 0.
  */
 #include "clock.h"
 #include "dispatch.h"
 #include "lanes.h"
+#include "legacy_startup.h"
 #include "log.h"
 #include "rpc.h"
 #include "status.h"
@@ -53,6 +56,10 @@ static const char usage[] =
     "      --drain-timeout MS    at SIGINT/SIGTERM, wait this long for calls in flight;\n"
     "                            default 10000\n"
     "      --log-level LEVEL     debug, info (default), warn or error\n"
+    "      --import-legacy PATH  import a legacy store (as jobsctl import PATH) at start-up\n"
+    "      --no-legacy-migration do not migrate $HOME/.zyra-video-agent into an empty\n"
+    "                            database at start-up (done once, by default;\n"
+    "                            --legacy-migration: do, the last one given wins)\n"
     "  -h, --help                this text\n"
     "  -V, --version             the version\n";
 
@@ -66,6 +73,8 @@ struct config {
 	int max_batch;
 	enum store_sync sync;
 	int drain_timeout_ms;
+	const char *import_legacy;
+	bool no_legacy_migration;
 };
 
 static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
@@ -139,7 +148,17 @@ make_parent_dirs(const char *path)
 static void
 parse_flags(int argc, char **argv, struct config *cfg)
 {
-	enum { OPT_MAX_MSG = 256, OPT_MAX_INFLIGHT, OPT_MAX_BATCH, OPT_SYNC, OPT_DRAIN, OPT_LOG };
+	enum {
+		OPT_MAX_MSG = 256,
+		OPT_MAX_INFLIGHT,
+		OPT_MAX_BATCH,
+		OPT_SYNC,
+		OPT_DRAIN,
+		OPT_LOG,
+		OPT_IMPORT,
+		OPT_NO_MIGRATION,
+		OPT_MIGRATION
+	};
 	static const struct option options[] = {
 	    {"listen", required_argument, NULL, 'l'},
 	    {"db", required_argument, NULL, 'd'},
@@ -150,6 +169,9 @@ parse_flags(int argc, char **argv, struct config *cfg)
 	    {"sync", required_argument, NULL, OPT_SYNC},
 	    {"drain-timeout", required_argument, NULL, OPT_DRAIN},
 	    {"log-level", required_argument, NULL, OPT_LOG},
+	    {"import-legacy", required_argument, NULL, OPT_IMPORT},
+	    {"no-legacy-migration", no_argument, NULL, OPT_NO_MIGRATION},
+	    {"legacy-migration", no_argument, NULL, OPT_MIGRATION},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -165,7 +187,7 @@ parse_flags(int argc, char **argv, struct config *cfg)
 	cfg->max_batch = 256;
 	cfg->sync = STORE_SYNC_FULL;
 	cfg->drain_timeout_ms = 10000;
-	cfg->urls = calloc((size_t)argc + 1, sizeof *cfg->urls);
+	cfg->urls = calloc((size_t)argc + 2, sizeof *cfg->urls); /* + default, + inproc */
 	if (cfg->urls == NULL)
 		usage_error("out of memory");
 
@@ -217,6 +239,13 @@ parse_flags(int argc, char **argv, struct config *cfg)
 				log_set_level(LOG_ERROR);
 			else
 				usage_error("--log-level wants debug, info, warn or error");
+			break;
+		case OPT_IMPORT:
+			cfg->import_legacy = optarg;
+			break;
+		case OPT_NO_MIGRATION:
+		case OPT_MIGRATION: /* the last one given wins */
+			cfg->no_legacy_migration = c == OPT_NO_MIGRATION;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -279,6 +308,7 @@ main(int argc, char **argv)
 	struct rpc_options ropt = {0};
 	lanes *ln = NULL;
 	rpc *net = NULL;
+	legacy_startup *legacy = NULL;
 	store *writer = NULL;
 	char err[512];
 	sigset_t sigs;
@@ -310,6 +340,13 @@ main(int argc, char **argv)
 		log_error("%s", err);
 		return 1;
 	}
+	if (legacy_startup_plan(writer, cfg.import_legacy, !cfg.no_legacy_migration, &legacy) !=
+	    0) {
+		store_close(writer);
+		return 1;
+	}
+	if (legacy != NULL)
+		cfg.urls[cfg.n_urls++] = legacy_startup_url(legacy);
 	info.started_us = clock_now_us();
 	info.max_message_bytes = (uint32_t)cfg.max_message_bytes;
 	lopt.db_path = cfg.db_path;
@@ -329,10 +366,13 @@ main(int argc, char **argv)
 	if (rpc_start(&net, &ropt, err, sizeof err) != 0) {
 		log_error("%s", err);
 		lanes_stop(ln);
+		legacy_startup_finish(legacy);
 		return 1;
 	}
 	for (size_t i = 0; i < cfg.n_urls; i++)
 		log_info("listening on %s", cfg.urls[i]);
+	if (legacy != NULL && legacy_startup_run(legacy) != 0)
+		log_error("the legacy import did not start");
 	log_info("jobsd %s serving %s (schema %d, %d readers, sync %s)", JOBS_VERSION, cfg.db_path,
 	         STORE_SCHEMA_VERSION, cfg.workers,
 	         cfg.sync == STORE_SYNC_FULL     ? "full"
@@ -345,6 +385,7 @@ main(int argc, char **argv)
 	if ((left = rpc_drain(net, cfg.drain_timeout_ms)) > 0)
 		log_warn("%d calls still in flight after the drain timeout; answering UNAVAILABLE",
 		         left);
+	legacy_startup_finish(legacy); /* its calls are answered UNAVAILABLE now */
 	lanes_stop(ln);
 	rpc_stop(net);
 	close(lock_fd);

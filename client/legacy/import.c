@@ -46,7 +46,7 @@ struct importer {
 	const struct legacy_sink *sink;
 	struct source src;
 	json_t *report, *skipped, *assigned, *files;
-	json_t *seen; /* id -> {"line":, "index":} of its first job */
+	json_t *seen; /* id -> index << 32 | line of its first job */
 	FILE *spool;
 	uint8_t *buf; /* packing buffer */
 	size_t bufcap;
@@ -483,6 +483,8 @@ take(struct importer *im, const json_t *obj, const struct pos *at)
 	json_t *first;
 	int rv = 0;
 
+	if (im->o->stop != NULL && atomic_load(im->o->stop))
+		return failed(im, JOBS_CANCELLED, "stopped after reading %zu jobs", im->read);
 	im->read++;
 	if (!json_is_object(obj))
 		return skip(im, "not_a_job", at, NULL, NULL, "a job must be a mapping, not a %s",
@@ -497,23 +499,25 @@ take(struct importer *im, const json_t *obj, const struct pos *at)
 	} else if (idst == LEGACY_ID_NONE && !im->o->assign_ids) {
 		skip(im, "no_id", at, NULL, name_of(obj), "no id; --assign-ids gives it a new one");
 	} else if (idst == LEGACY_ID_OK && (first = json_object_get(im->seen, j.id)) != NULL) {
-		json_t *fl = json_object_get(first, "line");
+		json_int_t packed = json_integer_value(first);
+		long first_line = (long)(packed & 0xffffffff);
 		char where[64] = "";
 
-		if (fl != NULL)
-			snprintf(where, sizeof where, ", line %lld",
-			         (long long)json_integer_value(fl));
+		if (first_line > 0)
+			snprintf(where, sizeof where, ", line %ld", first_line);
 		skip(im, "duplicate_id", at, j.id, name_of(obj),
 		     "the id is also that of job %lld%s, read first, which wins",
-		     (long long)json_integer_value(json_object_get(first, "index")), where);
+		     (long long)(packed >> 32), where);
 	} else {
-		if (idst == LEGACY_ID_OK) {
-			json_t *e = json_pack("{sI}", "index", (json_int_t)at->index);
-			if (at->line > 0)
-				json_object_set_new(e, "line", json_integer(at->line));
-			json_object_set_new(im->seen, j.id, e);
-		}
-		rv = spool_job(im, &j, at);
+		/* The first place of each id, packed in one integer: index, line. */
+		if (idst == LEGACY_ID_OK &&
+		    json_object_set_new(im->seen, j.id,
+		                        json_integer(((json_int_t)at->index << 32) |
+		                                     (json_int_t)(at->line > 0 ? at->line : 0))) !=
+		        0)
+			rv = failed(im, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+		if (rv == 0)
+			rv = spool_job(im, &j, at);
 	}
 	job_strings_free(&j);
 	return rv;
@@ -551,7 +555,8 @@ read_single(struct importer *im)
 	fclose(f);
 	im->reading = NULL;
 	if (rc == 1)
-		return JOBS_RESOURCE_EXHAUSTED; /* take() said why */
+		return im->o->stop != NULL && atomic_load(im->o->stop) ? JOBS_CANCELLED
+		                                                       : JOBS_RESOURCE_EXHAUSTED;
 	if (rc != 0) {
 		if (ye.line > 0)
 			return failed(im, JOBS_INVALID_ARGUMENT, "%s:%d:%d: %s", s->data, ye.line,
@@ -781,6 +786,10 @@ flush(struct importer *im, struct batch *b)
 
 	while (b->n > 0) {
 		jobs_call call = {.timeout_ms = BATCH_TIMEOUT_MS};
+
+		if (im->o->stop != NULL && atomic_load(im->o->stop))
+			return failed(im, JOBS_CANCELLED, "stopped after %zu jobs were imported",
+			              im->imported);
 		jobs_batch_result *res = NULL;
 		long bad;
 		int rv = im->sink->write(im->sink->ud, &call, (const jobs_job *const *)b->jobs,
@@ -988,7 +997,10 @@ legacy_import(const struct legacy_import_options *o, const struct legacy_sink *s
 	if (rv == 0 && im.src.format == LEGACY_YAML_DIR && im.src.manifest != NULL)
 		check_manifest(&im);
 	if (rv != 0) {
+		/* Nothing was written: no report, no backup. */
 		drop_backup(&im);
+		json_decref(im.report);
+		im.report = NULL;
 		goto done;
 	}
 	json_object_set_new(im.report, "backup",

@@ -40,6 +40,7 @@
 #include "jobs/client.h"
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -76,6 +77,7 @@ struct legacy_import_options {
 	bool progress;             /* a progress line on stderr, if it is a terminal */
 	size_t batch_jobs;         /* most jobs per batch; 0: 500 */
 	const char *backup_time;   /* for tests: the timestamp in the backup's name */
+	const atomic_bool *stop;   /* when it turns true, give up (CANCELLED); may be NULL */
 };
 
 /*
@@ -85,7 +87,7 @@ struct legacy_import_options {
  * NOT_FOUND (no such path), INVALID_ARGUMENT (a single file that is not
  * YAML or JSON Lines, with file:line:column; nothing was written), or the
  * sink's failure (the server went away; *report says how far it got).
- * *report is NULL only when nothing was started.
+ * *report is NULL when nothing was written (the source could not be read).
  */
 int legacy_import(const struct legacy_import_options *o, const struct legacy_sink *sink,
                   json_t **report, char *err, size_t errlen);
