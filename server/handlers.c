@@ -279,7 +279,7 @@ handle_create_job(call *c, const void *in_, void *out_)
 {
 	const Jobs__V1__CreateJobRequest *in = in_;
 	Jobs__V1__CreateJobResponse *out = out_;
-	Jobs__V1__Job *j;
+	Jobs__V1__Job *j = NULL;
 	int rv;
 
 	if ((rv = new_job_from_request(c, in, &j)) != 0)

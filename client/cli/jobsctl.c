@@ -755,7 +755,7 @@ static const char import_help[] =
     "  --dry-run     check everything and report; write nothing, make no backup\n"
     "  --assign-ids  give jobs without an id a new one (else they are skipped)\n"
     "  --replace     overwrite jobs whose id is already in the database\n"
-    "  --batch-size N  jobs per BatchCreateJobs call, 1 to 1000; default 500\n"
+    "  --batch-size N  jobs per BatchCreateJobs call, 1 to 1000; default 1000\n"
     "\n"
     "The report names every job skipped and why: no_id, duplicate_id (the first\n"
     "in the source wins), exists (already in the database), invalid (jobsd\n"

@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DEFAULT_BATCH_JOBS 500
+#define DEFAULT_BATCH_JOBS 1000
 #define ENVELOPE_SLACK     1024 /* request envelope around the jobs: id, deadline, tags */
 #define BATCH_TIMEOUT_MS   60000
 
@@ -85,6 +86,12 @@ legacy_format_name(enum legacy_format f)
 	       : f == LEGACY_YAML_DIR ? "yaml-dir"
 	       : f == LEGACY_JSON     ? "json"
 	                              : "auto";
+}
+
+static bool
+im_err_empty(const struct importer *im)
+{
+	return im->err[0] == '\0';
 }
 
 static int __attribute__((format(printf, 3, 4)))
@@ -727,11 +734,61 @@ check_manifest(struct importer *im)
 
 /* ---- pass 2: write -------------------------------------------------------- */
 
+/*
+ * SENDERS. Batches go out from SENDERS threads at once, through the one
+ * (thread-safe) client, so that jobsd's writer finds several batches queued
+ * and commits them together: one fsync for several batches, where one
+ * sender would pay one per batch. Ids are unique across batches (pass 1
+ * saw to that), so their order does not matter; the report is sorted by
+ * place in the source at the end. At most SENDERS + QUEUED batches are in
+ * memory (each at most the server's largest request, 1 MiB by default).
+ */
+#define SENDERS 3
+#define QUEUED  1
+
 struct batch {
 	jobs_job **jobs;
 	struct record *meta;
 	size_t n, bytes;
 };
+
+struct senders {
+	struct importer *im;
+	pthread_mutex_t mu; /* everything below, and the report and counters of im */
+	pthread_cond_t cv;
+	struct batch *queue[QUEUED];
+	size_t queued;
+	bool closed; /* no more batches will come */
+	int failure; /* the first failure that ends the import */
+	pthread_t threads[SENDERS];
+	int started;
+};
+
+static struct batch *
+batch_new(size_t max)
+{
+	struct batch *b = calloc(1, sizeof *b);
+
+	if (b != NULL && ((b->jobs = calloc(max, sizeof *b->jobs)) == NULL ||
+	                  (b->meta = calloc(max, sizeof *b->meta)) == NULL)) {
+		free(b->jobs);
+		free(b);
+		b = NULL;
+	}
+	return b;
+}
+
+static void
+batch_free(struct batch *b)
+{
+	if (b == NULL)
+		return;
+	for (size_t k = 0; k < b->n; k++)
+		jobs_job_free(b->jobs[k]);
+	free(b->jobs);
+	free(b->meta);
+	free(b);
+}
 
 static void
 batch_drop(struct batch *b, size_t k)
@@ -740,15 +797,6 @@ batch_drop(struct batch *b, size_t k)
 	memmove(&b->jobs[k], &b->jobs[k + 1], (b->n - k - 1) * sizeof *b->jobs);
 	memmove(&b->meta[k], &b->meta[k + 1], (b->n - k - 1) * sizeof *b->meta);
 	b->n--;
-}
-
-static void
-batch_clear(struct batch *b)
-{
-	for (size_t k = 0; k < b->n; k++)
-		jobs_job_free(b->jobs[k]);
-	b->n = 0;
-	b->bytes = 0;
 }
 
 static struct pos
@@ -776,72 +824,141 @@ refused_index(const char *message)
 	return end[0] == ']' && end[1] == ':' ? k : -1;
 }
 
-/* Sends the batch; a job the server refuses is reported and the rest sent
- * again without it. Returns 0 or the failure that ends the import. */
-static int
-flush(struct importer *im, struct batch *b)
+/* Records the outcomes of a batch that was answered. Under sp->mu. */
+static void
+outcomes(struct importer *im, struct batch *b, const jobs_batch_result *res)
 {
+	for (size_t k = 0; k < res->n_outcomes && k < b->n; k++) {
+		const jobs_batch_outcome *o = &res->outcomes[k];
+		size_t at_k = o->index < b->n ? o->index : k;
+		struct pos at = pos_of(&b->meta[at_k]);
+		const jobs_job *j = b->jobs[at_k];
+
+		if (o->code == JOBS_OK) {
+			im->imported++;
+			im->replaced += o->replaced;
+			if (*j->id == '\0') {
+				json_t *e = json_pack("{ss}", "id", o->id);
+				put_pos(im, e, &at);
+				json_object_set_new(e, "job_name", job_name_json(j));
+				json_array_append_new(im->assigned, e);
+			}
+		} else {
+			skip(im, o->code == JOBS_ALREADY_EXISTS ? "exists" : "invalid", &at, o->id,
+			     job_name_json(j), "%s%s", o->message,
+			     o->code == JOBS_ALREADY_EXISTS ? "; --replace overwrites it" : "");
+		}
+	}
+	im->sent += b->n;
+	progress_update(&im->prog, (double)im->sent, im->sent);
+}
+
+/*
+ * Sends one batch; a job the server refuses is reported and the rest sent
+ * again without it. Called without sp->mu. Returns 0 or the failure that
+ * ends the import (with im->err set).
+ */
+static int
+send_batch(struct senders *sp, struct batch *b)
+{
+	struct importer *im = sp->im;
 	unsigned flags = (im->o->replace ? JOBS_BATCH_REPLACE : 0) |
 	                 (im->o->dry_run ? JOBS_BATCH_VALIDATE_ONLY : 0);
+	int rv = 0;
 
 	while (b->n > 0) {
 		jobs_call call = {.timeout_ms = BATCH_TIMEOUT_MS};
-
-		if (im->o->stop != NULL && atomic_load(im->o->stop))
-			return failed(im, JOBS_CANCELLED, "stopped after %zu jobs were imported",
-			              im->imported);
 		jobs_batch_result *res = NULL;
 		long bad;
-		int rv = im->sink->write(im->sink->ud, &call, (const jobs_job *const *)b->jobs,
-		                         b->n, flags, &res);
 
+		if (im->o->stop != NULL && atomic_load(im->o->stop))
+			return JOBS_CANCELLED;
+		rv = im->sink->write(im->sink->ud, &call, (const jobs_job *const *)b->jobs, b->n,
+		                     flags, &res);
+		pthread_mutex_lock(&sp->mu);
 		if (rv == JOBS_OK) {
-			for (size_t k = 0; k < res->n_outcomes && k < b->n; k++) {
-				const jobs_batch_outcome *o = &res->outcomes[k];
-				struct pos at = pos_of(&b->meta[o->index < b->n ? o->index : k]);
-				const jobs_job *j = b->jobs[o->index < b->n ? o->index : k];
-
-				if (o->code == JOBS_OK) {
-					im->imported++;
-					im->replaced += o->replaced;
-					if (*j->id == '\0') {
-						json_t *e = json_pack("{ss}", "id", o->id);
-						put_pos(im, e, &at);
-						json_object_set_new(e, "job_name",
-						                    job_name_json(j));
-						json_array_append_new(im->assigned, e);
-					}
-				} else {
-					skip(im,
-					     o->code == JOBS_ALREADY_EXISTS ? "exists" : "invalid",
-					     &at, o->id, job_name_json(j), "%s%s", o->message,
-					     o->code == JOBS_ALREADY_EXISTS
-					         ? "; --replace overwrites it"
-					         : "");
-				}
-			}
-			im->sent += b->n;
+			outcomes(im, b, res);
+			pthread_mutex_unlock(&sp->mu);
 			jobs_batch_result_free(res);
-			batch_clear(b);
 			return 0;
 		}
 		bad = refused_index(call.message);
 		if (bad < 0 || (size_t)bad >= b->n ||
 		    (rv != JOBS_INVALID_ARGUMENT && rv != JOBS_RESOURCE_EXHAUSTED &&
-		     rv != JOBS_OUT_OF_RANGE))
-			return failed(im, rv,
-			              "writing jobs failed after %zu were imported: %s (%s)",
-			              im->imported, call.message, jobs_code_name(rv));
+		     rv != JOBS_OUT_OF_RANGE)) {
+			if (sp->failure == 0)
+				failed(im, rv,
+				       "writing jobs failed after %zu were imported: %s (%s)",
+				       im->imported, call.message, jobs_code_name(rv));
+			pthread_mutex_unlock(&sp->mu);
+			return rv;
+		}
 		struct pos at = pos_of(&b->meta[bad]);
-		const char *why = strchr(call.message, ':') + 2;
 
 		skip(im, "invalid", &at, *b->jobs[bad]->id ? b->jobs[bad]->id : NULL,
-		     job_name_json(b->jobs[bad]), "jobsd refused it: %s (%s)", why,
-		     jobs_code_name(rv));
+		     job_name_json(b->jobs[bad]), "jobsd refused it: %s (%s)",
+		     strchr(call.message, ':') + 2, jobs_code_name(rv));
 		im->sent++;
+		pthread_mutex_unlock(&sp->mu);
 		batch_drop(b, (size_t)bad);
 	}
-	return 0;
+	return rv;
+}
+
+static void *
+sender_main(void *arg)
+{
+	struct senders *sp = arg;
+
+	for (;;) {
+		struct batch *b;
+		bool given_up;
+		int rv;
+
+		pthread_mutex_lock(&sp->mu);
+		while (sp->queued == 0 && !sp->closed)
+			pthread_cond_wait(&sp->cv, &sp->mu);
+		if (sp->queued == 0) {
+			pthread_mutex_unlock(&sp->mu);
+			return NULL;
+		}
+		b = sp->queue[--sp->queued];
+		given_up = sp->failure != 0;
+		pthread_cond_broadcast(&sp->cv); /* room for the reader */
+		pthread_mutex_unlock(&sp->mu);
+		rv = given_up ? 0 : send_batch(sp, b);
+		batch_free(b);
+		if (rv != 0) {
+			pthread_mutex_lock(&sp->mu);
+			if (sp->failure == 0)
+				sp->failure = rv;
+			if (rv == JOBS_CANCELLED && im_err_empty(sp->im))
+				failed(sp->im, rv, "stopped after %zu jobs were imported",
+				       sp->im->imported);
+			pthread_cond_broadcast(&sp->cv);
+			pthread_mutex_unlock(&sp->mu);
+		}
+	}
+}
+
+/* Hands a full batch to the senders; waits for room. Returns the failure
+ * that ended the import, if one did. */
+static int
+enqueue(struct senders *sp, struct batch *b)
+{
+	int rv;
+
+	pthread_mutex_lock(&sp->mu);
+	while (sp->queued == QUEUED && sp->failure == 0)
+		pthread_cond_wait(&sp->cv, &sp->mu);
+	if ((rv = sp->failure) == 0) {
+		sp->queue[sp->queued++] = b;
+		pthread_cond_broadcast(&sp->cv);
+	}
+	pthread_mutex_unlock(&sp->mu);
+	if (rv != 0)
+		batch_free(b);
+	return rv;
 }
 
 /* A spooled job as the library's type, with `fields` from its mask. */
@@ -867,6 +984,79 @@ done:
 	return j;
 }
 
+/* Reads the spool into batches for the senders. */
+static int
+read_spool(struct importer *im, struct senders *sp, size_t max_jobs, size_t budget)
+{
+	struct batch *b = NULL;
+	uint8_t *buf = NULL;
+	size_t cap = 0;
+	struct record r;
+	int rv = 0;
+
+	rewind(im->spool);
+	while (rv == 0 && fread(&r, sizeof r, 1, im->spool) == 1) {
+		jobs_job *j;
+		size_t w;
+
+		if (r.len > cap) {
+			uint8_t *nb = realloc(buf, r.len);
+			if (nb == NULL) {
+				rv = JOBS_RESOURCE_EXHAUSTED;
+				break;
+			}
+			buf = nb;
+			cap = r.len;
+		}
+		if (fread(buf, 1, r.len, im->spool) != r.len || (j = unspool(buf, r.len)) == NULL) {
+			rv = JOBS_INTERNAL;
+			break;
+		}
+		w = jobs_job_wire_size(j);
+		if (w > budget) {
+			struct pos at = pos_of(&r);
+
+			pthread_mutex_lock(&sp->mu);
+			skip(im, "invalid", &at, *j->id ? j->id : NULL, job_name_json(j),
+			     "the job is %zu bytes; jobsd takes requests of at most %zu", w,
+			     im->sink->max_request_bytes);
+			im->sent++;
+			pthread_mutex_unlock(&sp->mu);
+			jobs_job_free(j);
+			continue;
+		}
+		if (b != NULL && (b->n == max_jobs || b->bytes + w > budget)) {
+			rv = enqueue(sp, b);
+			b = NULL;
+		}
+		if (rv == 0 && b == NULL && (b = batch_new(max_jobs)) == NULL)
+			rv = JOBS_RESOURCE_EXHAUSTED;
+		if (rv != 0) {
+			jobs_job_free(j);
+			break;
+		}
+		b->jobs[b->n] = j;
+		b->meta[b->n++] = r;
+		b->bytes += w;
+	}
+	if (rv == 0 && b != NULL && b->n > 0)
+		rv = enqueue(sp, b);
+	else
+		batch_free(b);
+	free(buf);
+	if (rv == JOBS_RESOURCE_EXHAUSTED || rv == JOBS_INTERNAL) {
+		pthread_mutex_lock(&sp->mu);
+		if (sp->failure == 0) {
+			sp->failure = rv;
+			failed(im, rv,
+			       rv == JOBS_INTERNAL ? "the spool file cannot be read back"
+			                           : "out of memory");
+		}
+		pthread_mutex_unlock(&sp->mu);
+	}
+	return rv;
+}
+
 static int
 write_all(struct importer *im)
 {
@@ -874,70 +1064,79 @@ write_all(struct importer *im)
 	size_t budget = im->sink->max_request_bytes > ENVELOPE_SLACK
 	                    ? im->sink->max_request_bytes - ENVELOPE_SLACK
 	                    : 0;
-	struct batch b = {calloc(max_jobs, sizeof *b.jobs), calloc(max_jobs, sizeof *b.meta), 0, 0};
-	uint8_t *buf = NULL;
-	size_t cap = 0;
-	struct record r;
-	int rv = 0;
+	struct senders sp = {.im = im};
+	int rv;
 
 	if (max_jobs > JOBS_BATCH_MAX_JOBS)
 		max_jobs = JOBS_BATCH_MAX_JOBS;
-	if (b.jobs == NULL || b.meta == NULL) {
-		rv = failed(im, JOBS_RESOURCE_EXHAUSTED, "out of memory");
-		goto done;
-	}
-	rewind(im->spool);
+	pthread_mutex_init(&sp.mu, NULL);
+	pthread_cond_init(&sp.cv, NULL);
 	progress_begin(&im->prog, im->o->progress,
 	               im->o->dry_run ? "import: checking" : "import: writing", "jobs",
 	               (double)im->spooled);
-	while (fread(&r, sizeof r, 1, im->spool) == 1) {
-		jobs_job *j;
-		size_t w;
-
-		if (r.len > cap) {
-			uint8_t *nb = realloc(buf, r.len);
-			if (nb == NULL) {
-				rv = failed(im, JOBS_RESOURCE_EXHAUSTED, "out of memory");
-				break;
-			}
-			buf = nb;
-			cap = r.len;
-		}
-		if (fread(buf, 1, r.len, im->spool) != r.len || (j = unspool(buf, r.len)) == NULL) {
-			rv = failed(im, JOBS_INTERNAL, "the spool file cannot be read back");
+	for (; sp.started < SENDERS; sp.started++)
+		if (pthread_create(&sp.threads[sp.started], NULL, sender_main, &sp) != 0)
 			break;
-		}
-		w = jobs_job_wire_size(j);
-		if (w > budget) {
-			struct pos at = pos_of(&r);
-
-			skip(im, "invalid", &at, *j->id ? j->id : NULL, job_name_json(j),
-			     "the job is %zu bytes; jobsd takes requests of at most %zu", w,
-			     im->sink->max_request_bytes);
-			jobs_job_free(j);
-			im->sent++;
-			continue;
-		}
-		if (b.n == max_jobs || b.bytes + w > budget) {
-			if ((rv = flush(im, &b)) != 0) {
-				jobs_job_free(j);
-				break;
-			}
-			progress_update(&im->prog, (double)im->sent, im->sent);
-		}
-		b.jobs[b.n] = j;
-		b.meta[b.n++] = r;
-		b.bytes += w;
+	if (sp.started == 0) {
+		rv = failed(im, JOBS_RESOURCE_EXHAUSTED, "cannot start a sender thread");
+	} else {
+		read_spool(im, &sp, max_jobs, budget);
+		pthread_mutex_lock(&sp.mu);
+		sp.closed = true;
+		pthread_cond_broadcast(&sp.cv);
+		pthread_mutex_unlock(&sp.mu);
+		for (int i = 0; i < sp.started; i++)
+			pthread_join(sp.threads[i], NULL);
+		/* A failure that came after the reader finished leaves batches queued. */
+		while (sp.queued > 0)
+			batch_free(sp.queue[--sp.queued]);
+		rv = sp.failure;
 	}
-	if (rv == 0)
-		rv = flush(im, &b);
 	progress_end(&im->prog);
-done:
-	batch_clear(&b);
-	free(b.jobs);
-	free(b.meta);
-	free(buf);
+	pthread_cond_destroy(&sp.cv);
+	pthread_mutex_destroy(&sp.mu);
 	return rv;
+}
+
+/* Sorts a report array by place in the source: file or list index, then
+ * line; entries without a place keep their order, after the others. */
+static int
+by_place(const void *a_, const void *b_)
+{
+	json_t *a = *(json_t *const *)a_, *b = *(json_t *const *)b_;
+	json_t *ia = json_object_get(a, "index"), *ib = json_object_get(b, "index");
+	long long x, y;
+
+	if ((ia == NULL) != (ib == NULL))
+		return ia == NULL ? 1 : -1;
+	x = ia ? json_integer_value(ia) : 0;
+	y = ib ? json_integer_value(ib) : 0;
+	if (x != y)
+		return (x > y) - (x < y);
+	x = json_integer_value(json_object_get(a, "order"));
+	y = json_integer_value(json_object_get(b, "order"));
+	return (x > y) - (x < y);
+}
+
+static void
+sort_by_place(json_t *arr)
+{
+	size_t n = json_array_size(arr);
+	json_t **v = malloc((n + 1) * sizeof *v);
+
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		v[i] = json_incref(json_array_get(arr, i));
+		json_object_set_new(v[i], "order", json_integer((json_int_t)i));
+	}
+	qsort(v, n, sizeof *v, by_place);
+	json_array_clear(arr);
+	for (size_t i = 0; i < n; i++) {
+		json_object_del(v[i], "order");
+		json_array_append_new(arr, v[i]);
+	}
+	free(v);
 }
 
 /* ---- the whole import ---------------------------------------------------- */
@@ -1007,6 +1206,8 @@ legacy_import(const struct legacy_import_options *o, const struct legacy_sink *s
 	                    im.src.backup ? json_string(im.src.backup) : json_null());
 	/* Pass 2. */
 	rv = write_all(&im);
+	sort_by_place(im.skipped);
+	sort_by_place(im.assigned);
 done:
 	if (im.report != NULL && im.src.format != LEGACY_AUTO) {
 		json_object_set_new(im.report, "read", json_integer((json_int_t)im.read));

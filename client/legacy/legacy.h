@@ -23,9 +23,11 @@
  *      for an id and for ids seen before, and spooled to an unlinked
  *      temporary file as protobuf. Memory holds one job and the set of ids.
  *   2. write: the spool goes out in batches (at most batch_jobs jobs and the
- *      server's largest request), each one BatchCreateJobs call. A job the
- *      server refuses (a bad id, a field too long) is reported and the batch
- *      sent again without it.
+ *      server's largest request), each one BatchCreateJobs call, from three
+ *      sender threads at once so that jobsd's group commit takes several
+ *      batches per transaction (and fsync). A job the server refuses (a bad
+ *      id, a field too long) is reported and the batch sent again without
+ *      it. The report lists skipped jobs in source order.
  * Dry runs do both passes with validate_only batches: the same report,
  * nothing written, no backup.
  *
@@ -75,7 +77,7 @@ struct legacy_import_options {
 	bool assign_ids;           /* jobs without an id get a new one, not skipped */
 	bool replace;              /* overwrite jobs whose id is in the database */
 	bool progress;             /* a progress line on stderr, if it is a terminal */
-	size_t batch_jobs;         /* most jobs per batch; 0: 500 */
+	size_t batch_jobs;         /* most jobs per batch; 0: 1000 */
 	const char *backup_time;   /* for tests: the timestamp in the backup's name */
 	const atomic_bool *stop;   /* when it turns true, give up (CANCELLED); may be NULL */
 };
