@@ -18,6 +18,10 @@
  * where non-ASCII text goes with unicode off (escaped as \xE9, \u263A,
  * \U0001F600, as safe_dump writes them). Empty collections come out as {}
  * and [], also as safe_dump writes them.
+ *
+ * The one difference from PyYAML's own emitter (tests/test_yamlout.c): an
+ * empty mapping key is written `'': value`, where PyYAML writes the complex
+ * key `? ''`; both read back as the same data.
  */
 #include "yamlout.h"
 #include "yamljson.h"
