@@ -227,3 +227,114 @@ nomem:
 	jobs__v1__response__free_unpacked(r, NULL);
 	return call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
 }
+
+void
+jobs_batch_result_free(jobs_batch_result *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->n_outcomes; i++) {
+		free(r->outcomes[i].id);
+		free(r->outcomes[i].message);
+		free(r->outcomes[i].etag);
+	}
+	free(r->outcomes);
+	free(r);
+}
+
+size_t
+jobs_job_wire_size(const jobs_job *job)
+{
+	Jobs__V1__CreateJobRequest in = JOBS__V1__CREATE_JOB_REQUEST__INIT;
+	Jobs__V1__Job pb = JOBS__V1__JOB__INIT;
+	char *mask[JOB_FIELDS_MAX];
+	size_t n;
+
+	job_to_proto(job, &pb, mask, &in.n_field_mask);
+	in.job = &pb;
+	in.field_mask = mask;
+	n = jobs__v1__create_job_request__get_packed_size(&in);
+	return n + 1 + (n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 5); /* tag, length */
+}
+
+int
+jobs_batch_create_jobs(jobs_client *c, jobs_call *call, const jobs_job *const *jobs, size_t n,
+                       unsigned flags, jobs_batch_result **out)
+{
+	Jobs__V1__BatchCreateJobsRequest in = JOBS__V1__BATCH_CREATE_JOBS_REQUEST__INIT;
+	Jobs__V1__CreateJobRequest *reqs = NULL, **reqp = NULL;
+	Jobs__V1__Job *pbs = NULL;
+	char **masks = NULL;
+	Jobs__V1__BatchCreateJobsResponse *res;
+	Jobs__V1__Response *r = NULL;
+	jobs_batch_result *br = NULL;
+	int rv;
+
+	if (out != NULL)
+		*out = NULL;
+	if (n > JOBS_BATCH_MAX_JOBS)
+		return call_status(call, JOBS_INVALID_ARGUMENT,
+		                   "a batch holds at most %d jobs, not %zu", JOBS_BATCH_MAX_JOBS,
+		                   n);
+	if (n > 0 && jobs == NULL)
+		return call_status(call, JOBS_INVALID_ARGUMENT, "no jobs given");
+	reqs = calloc(n + 1, sizeof *reqs);
+	reqp = calloc(n + 1, sizeof *reqp);
+	pbs = calloc(n + 1, sizeof *pbs);
+	masks = calloc((n + 1) * JOB_FIELDS_MAX, sizeof *masks);
+	if (reqs == NULL || reqp == NULL || pbs == NULL || masks == NULL) {
+		rv = call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (jobs[i] == NULL) {
+			rv = call_status(call, JOBS_INVALID_ARGUMENT, "jobs[%zu] is NULL", i);
+			goto done;
+		}
+		jobs__v1__create_job_request__init(&reqs[i]);
+		jobs__v1__job__init(&pbs[i]);
+		job_to_proto(jobs[i], &pbs[i], masks + i * JOB_FIELDS_MAX, &reqs[i].n_field_mask);
+		reqs[i].job = &pbs[i];
+		reqs[i].field_mask = masks + i * JOB_FIELDS_MAX;
+		reqp[i] = &reqs[i];
+	}
+	in.jobs = reqp;
+	in.n_jobs = n;
+	in.replace_existing = (flags & JOBS_BATCH_REPLACE) != 0;
+	in.validate_only = (flags & JOBS_BATCH_VALIDATE_ONLY) != 0;
+	rv = client_rpc(c, call, JOBS__V1__REQUEST__CALL_BATCH_CREATE_JOBS, &in.base, &r);
+	if (rv != JOBS_OK || out == NULL)
+		goto done;
+	res = RESULT(r, batch_create_jobs);
+	if ((br = calloc(1, sizeof *br)) == NULL ||
+	    (br->outcomes = calloc(res->n_outcomes + 1, sizeof *br->outcomes)) == NULL)
+		goto nomem;
+	for (; br->n_outcomes < res->n_outcomes; br->n_outcomes++) {
+		const Jobs__V1__BatchJobOutcome *o = res->outcomes[br->n_outcomes];
+		jobs_batch_outcome *b = &br->outcomes[br->n_outcomes];
+
+		b->index = o->index >= 0 ? (size_t)o->index : 0;
+		b->code = o->code;
+		b->replaced = o->replaced;
+		if ((b->id = client_strdup(o->id)) == NULL ||
+		    (b->message = client_strdup(o->message)) == NULL ||
+		    (b->etag = client_strdup(o->etag)) == NULL) {
+			br->n_outcomes++; /* so that the free sees its strings */
+			goto nomem;
+		}
+	}
+	*out = br;
+	br = NULL;
+	goto done;
+nomem:
+	rv = call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+done:
+	jobs_batch_result_free(br);
+	if (r != NULL)
+		jobs__v1__response__free_unpacked(r, NULL);
+	free(masks);
+	free(pbs);
+	free(reqp);
+	free(reqs);
+	return rv;
+}

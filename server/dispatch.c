@@ -39,9 +39,9 @@ static struct method methods[] = {
     METHOD("DeleteJob", handle_delete_job, LANE_WRITE, 0),
     METHOD("ListJobs", handle_list_jobs, LANE_READ, 0),
     METHOD("Health", handle_health, LANE_INLINE, METHOD_PROBE),
+    METHOD("BatchCreateJobs", handle_batch_create_jobs, LANE_WRITE, 0),
     METHOD("Backup", handle_backup, LANE_READ, 0),
     METHOD("Check", handle_check, LANE_READ, 0),
-
 };
 #define N_METHODS (sizeof methods / sizeof methods[0])
 

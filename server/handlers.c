@@ -23,8 +23,8 @@
 #include <uuid/uuid.h>
 
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- job fields -------------------------------------------------------- */
@@ -160,28 +160,6 @@ apply_mask(call *c, Jobs__V1__Job *dst, const Jobs__V1__Job *src, char *const *p
 	return 0;
 }
 
-/* The Job field names as a JSON array, for the check that `extra` does not
- * shadow them. Built once from the descriptor. "extra" itself is left out:
- * people and files see extra's keys at the top level of a job, so a legacy
- * key named "extra" is an extra key like any other. */
-static char job_field_names_json[512];
-static pthread_once_t job_field_names_once = PTHREAD_ONCE_INIT;
-
-static void
-build_job_field_names(void)
-{
-	const ProtobufCMessageDescriptor *d = &jobs__v1__job__descriptor;
-	size_t n = 0;
-
-	job_field_names_json[n++] = '[';
-	for (unsigned i = 0; i < d->n_fields; i++)
-		if (strcmp(d->fields[i].name, "extra") != 0)
-			n += (size_t)snprintf(job_field_names_json + n,
-			                      sizeof job_field_names_json - n, "%s\"%s\"",
-			                      n > 1 ? "," : "", d->fields[i].name);
-	snprintf(job_field_names_json + n, sizeof job_field_names_json - n, "]");
-}
-
 /* Checks a job about to be written: id, sizes, timestamps, JSON. */
 static int
 validate_job(call *c, const Jobs__V1__Job *j)
@@ -213,12 +191,11 @@ validate_job(call *c, const Jobs__V1__Job *j)
 	    (rv = store_json_check(c->db, j->enhanced_settings, false, NULL, reason,
 	                           sizeof reason)) != 0)
 		return call_fail(c, rv, "enhanced_settings %s", reason);
-	if (*j->extra != '\0') {
-		pthread_once(&job_field_names_once, build_job_field_names);
-		if ((rv = store_json_check(c->db, j->extra, true, job_field_names_json, reason,
-		                           sizeof reason)) != 0)
-			return call_fail(c, rv, "extra %s", reason);
-	}
+	/* extra may name fields: those keys hold legacy values the field's type
+	 * cannot (jobs.proto, Job.extra). */
+	if (*j->extra != '\0' &&
+	    (rv = store_json_check(c->db, j->extra, true, NULL, reason, sizeof reason)) != 0)
+		return call_fail(c, rv, "extra %s", reason);
 	return 0;
 }
 
@@ -262,11 +239,14 @@ check_id(call *c, const char *id)
 
 /* ---- CreateJob, GetJob, UpdateJob, DeleteJob -------------------------- */
 
-int
-handle_create_job(call *c, const void *in_, void *out_)
+/*
+ * The job a CreateJobRequest asks for, from the call's arena: the defaults,
+ * the masked fields, a UUID when it has no id, the timestamps, validated.
+ * Returns 0, or the status it set with call_fail().
+ */
+static int
+new_job_from_request(call *c, const Jobs__V1__CreateJobRequest *in, Jobs__V1__Job **out)
 {
-	const Jobs__V1__CreateJobRequest *in = in_;
-	Jobs__V1__CreateJobResponse *out = out_;
 	Jobs__V1__Job *j = new_job(c);
 	int rv;
 
@@ -293,6 +273,20 @@ handle_create_job(call *c, const void *in_, void *out_)
 		j->updated_at = j->created_at;
 	if ((rv = validate_job(c, j)) != 0)
 		return rv;
+	*out = j;
+	return 0;
+}
+
+int
+handle_create_job(call *c, const void *in_, void *out_)
+{
+	const Jobs__V1__CreateJobRequest *in = in_;
+	Jobs__V1__CreateJobResponse *out = out_;
+	Jobs__V1__Job *j = NULL;
+	int rv;
+
+	if ((rv = new_job_from_request(c, in, &j)) != 0)
+		return rv;
 	rv = store_job_insert(c->db, j, c->arena);
 	if (rv == ST(ALREADY_EXISTS))
 		return call_fail(c, rv, "a job with id '%s' already exists", j->id);
@@ -315,6 +309,49 @@ handle_get_job(call *c, const void *in_, void *out_)
 	if (rv == ST(NOT_FOUND))
 		return call_fail(c, rv, "no job with id '%s'", in->id);
 	return rv != 0 ? store_failed(c, rv, "get") : 0;
+}
+
+/* Whether UpdateJob request `in` sets field f. */
+static bool
+update_sets(const Jobs__V1__UpdateJobRequest *in, const ProtobufCFieldDescriptor *f)
+{
+	if (in->n_update_mask == 0)
+		return !output_only(f) && !immutable(f) && is_set(in->job, f);
+	for (size_t k = 0; k < in->n_update_mask; k++)
+		if (strcmp(in->update_mask[k], f->name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * A field that an update sets gets a value of its own, so a legacy value
+ * that stood in for it in `extra` (Job.extra in jobs.proto) goes: the
+ * update would be invisible in legacy views otherwise. An update that sets
+ * extra itself says what extra holds and is left alone.
+ */
+static int
+unshadow(call *c, Jobs__V1__Job *j, const Jobs__V1__UpdateJobRequest *in)
+{
+	const ProtobufCMessageDescriptor *d = &jobs__v1__job__descriptor;
+	char quoted[80];
+	int rv;
+
+	if (*j->extra == '\0' ||
+	    update_sets(in, protobuf_c_message_descriptor_get_field_by_name(d, "extra")))
+		return 0;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+
+		snprintf(quoted, sizeof quoted, "\"%s\"", f->name);
+		if (strstr(j->extra, quoted) == NULL || !update_sets(in, f))
+			continue;
+		if ((rv = store_json_remove_key(c->db, j->extra, f->name, c->arena, &j->extra)) !=
+		    0)
+			return store_failed(c, rv, "update");
+		if (strcmp(j->extra, "{}") == 0)
+			j->extra = (char *)"";
+	}
+	return 0;
 }
 
 int
@@ -346,7 +383,7 @@ handle_update_job(call *c, const void *in_, void *out_)
 		                 j->id, j->etag, in->expected_etag);
 	rv = apply_mask(c, j, in->job, in->update_mask, in->n_update_mask, FOR_UPDATE,
 	                "update_mask");
-	if (rv != 0)
+	if (rv != 0 || (rv = unshadow(c, j, in)) != 0)
 		return rv;
 	/* updated_at moves forward even if the clock did not. */
 	j->updated_at = c->now_us > j->updated_at ? c->now_us : j->updated_at + 1;
@@ -378,6 +415,137 @@ handle_delete_job(call *c, const void *in_, void *out_)
 		                 "deleted",
 		                 in->id, in->expected_etag);
 	return rv != 0 ? store_failed(c, rv, "delete") : 0;
+}
+
+/* ---- BatchCreateJobs ----------------------------------------------------- */
+
+/* The text a job carries: what BATCH_MAX_BYTES counts. */
+static size_t
+job_text_bytes(const Jobs__V1__Job *j)
+{
+	const ProtobufCMessageDescriptor *d = &jobs__v1__job__descriptor;
+	size_t n = 0;
+
+	if (j == NULL)
+		return 0;
+	for (unsigned i = 0; i < d->n_fields; i++)
+		if (d->fields[i].type == PROTOBUF_C_TYPE_STRING)
+			n += strlen(*(char *const *)((const char *)j + d->fields[i].offset));
+	return n;
+}
+
+struct id_index {
+	const char *id;
+	size_t index;
+};
+
+static int
+by_id_then_index(const void *a_, const void *b_)
+{
+	const struct id_index *a = a_, *b = b_;
+	int d = strcmp(a->id, b->id);
+
+	return d != 0 ? d : (a->index > b->index) - (a->index < b->index);
+}
+
+/* Prefixes the failure already in c->resp with the job's index. */
+static int
+failed_at(call *c, size_t index)
+{
+	char *m = arena_printf(c->arena, "jobs[%zu]: %s", index, c->resp.message);
+
+	if (m != NULL)
+		c->resp.message = m;
+	return c->resp.code;
+}
+
+/* Writes the prepared jobs[0..n) (see handle_batch_create_jobs). */
+static int
+batch_write(call *c, const Jobs__V1__BatchCreateJobsRequest *in, Jobs__V1__Job **jobs,
+            Jobs__V1__BatchJobOutcome *outs)
+{
+	for (size_t i = 0; i < in->n_jobs; i++) {
+		Jobs__V1__BatchJobOutcome *o = &outs[i];
+		int rv = store_job_insert(c->db, jobs[i], c->arena);
+
+		if (rv == ST(ALREADY_EXISTS) && in->replace_existing) {
+			rv = store_job_overwrite(c->db, jobs[i], c->arena);
+			o->replaced = rv == 0;
+		}
+		if (rv == ST(ALREADY_EXISTS)) {
+			o->code = JOBS__V1__CODE__ALREADY_EXISTS;
+			o->message = arena_printf(c->arena, "a job with id '%s' already exists",
+			                          jobs[i]->id);
+			if (o->message == NULL)
+				return call_fail(c, ST(RESOURCE_EXHAUSTED), "out of memory");
+		} else if (rv != 0) {
+			store_failed(c, rv, "create");
+			return failed_at(c, i);
+		} else if (!in->validate_only) {
+			o->etag = jobs[i]->etag;
+		}
+	}
+	return 0;
+}
+
+int
+handle_batch_create_jobs(call *c, const void *in_, void *out_)
+{
+	const Jobs__V1__BatchCreateJobsRequest *in = in_;
+	Jobs__V1__BatchCreateJobsResponse *out = out_;
+	size_t n = in->n_jobs, bytes = 0;
+	Jobs__V1__Job **jobs;
+	Jobs__V1__BatchJobOutcome *outs;
+	struct id_index *ids;
+	int rv;
+
+	if (n > BATCH_MAX_JOBS)
+		return call_fail(c, ST(INVALID_ARGUMENT),
+		                 "a batch holds at most %d jobs; this one has %zu; split it",
+		                 BATCH_MAX_JOBS, n);
+	for (size_t i = 0; i < n; i++)
+		bytes += job_text_bytes(in->jobs[i]->job);
+	if (bytes > BATCH_MAX_BYTES)
+		return call_fail(c, ST(RESOURCE_EXHAUSTED),
+		                 "a batch holds at most %u bytes of job text; this one has %zu; "
+		                 "split it",
+		                 BATCH_MAX_BYTES, bytes);
+	jobs = arena_alloc(c->arena, n * sizeof *jobs);
+	outs = arena_alloc(c->arena, n * sizeof *outs);
+	ids = arena_alloc(c->arena, n * sizeof *ids);
+	out->outcomes = arena_alloc(c->arena, n * sizeof *out->outcomes);
+	if (jobs == NULL || outs == NULL || ids == NULL || out->outcomes == NULL)
+		return call_fail(c, ST(RESOURCE_EXHAUSTED), "out of memory");
+
+	/* Every check first, so a bad job fails the batch before any write. */
+	for (size_t i = 0; i < n; i++) {
+		if ((rv = new_job_from_request(c, in->jobs[i], &jobs[i])) != 0)
+			return failed_at(c, i);
+		ids[i] = (struct id_index){jobs[i]->id, i};
+		jobs__v1__batch_job_outcome__init(&outs[i]);
+		outs[i].index = (int32_t)i;
+		outs[i].id = jobs[i]->id;
+		out->outcomes[i] = &outs[i];
+	}
+	out->n_outcomes = n;
+	qsort(ids, n, sizeof *ids, by_id_then_index);
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(ids[i - 1].id, ids[i].id) == 0) {
+			call_fail(c, ST(INVALID_ARGUMENT), "id '%s' is also that of jobs[%zu]",
+			          ids[i].id, ids[i - 1].index);
+			return failed_at(c, ids[i].index);
+		}
+
+	/* validate_only: the writes happen under a savepoint of our own, undone. */
+	if (in->validate_only && (rv = store_savepoint(c->db)) != 0)
+		return store_failed(c, rv, "validate");
+	rv = batch_write(c, in, jobs, outs);
+	if (in->validate_only) {
+		int undo = store_rollback_to(c->db);
+		if (undo != 0 && rv == 0)
+			rv = store_failed(c, undo, "validate");
+	}
+	return rv;
 }
 
 /* ---- ListJobs ---------------------------------------------------------- */

@@ -16,6 +16,7 @@ int handle_update_job(call *c, const void *in, void *out);
 int handle_delete_job(call *c, const void *in, void *out);
 int handle_list_jobs(call *c, const void *in, void *out);
 int handle_health(call *c, const void *in, void *out);
+int handle_batch_create_jobs(call *c, const void *in, void *out);
 int handle_backup(call *c, const void *in, void *out);
 int handle_check(call *c, const void *in, void *out);
 
@@ -25,6 +26,11 @@ int handle_check(call *c, const void *in, void *out);
 /* A page stops growing once its jobs' text passes this, so that a page of
  * large jobs stays well under any sane receive limit. */
 #define LIST_MAX_PAGE_BYTES (4u << 20)
+
+/* BatchCreateJobs: most jobs per call (more: INVALID_ARGUMENT) and most
+ * bytes of job text (string fields) per call (more: RESOURCE_EXHAUSTED). */
+#define BATCH_MAX_JOBS  1000
+#define BATCH_MAX_BYTES (8u << 20)
 
 /* The most bytes field `name` of a Job may hold; 0 if it has no limit. */
 size_t job_field_limit(const char *name);

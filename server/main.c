@@ -2,15 +2,18 @@
  * main.c: jobsd's flags, signals, start-up and orderly shutdown. Nothing else.
  *
  * Start: parse flags -> lock the database (one jobsd per database) -> open
- * and migrate it -> start the lanes (reader and writer threads) -> start rpc
- * (socket, contexts, listeners) -> wait for SIGINT or SIGTERM.
+ * and migrate it -> decide on a legacy import (legacy_startup.c) -> start
+ * the lanes (reader and writer threads) -> start rpc (socket, contexts,
+ * listeners) -> start the legacy import, if any -> wait for SIGINT or SIGTERM.
  * Stop: drain (new calls get UNAVAILABLE, calls in flight finish, for at most
- * --drain-timeout) -> stop the lanes (answering what is still queued) ->
- * close the socket -> the writer checkpoints and closes the database -> exit 0.
+ * --drain-timeout) -> wait for the legacy import -> stop the lanes
+ * (answering what is still queued) -> close the socket -> the writer
+ * checkpoints and closes the database -> exit 0.
  */
 #include "clock.h"
 #include "dispatch.h"
 #include "lanes.h"
+#include "legacy_startup.h"
 #include "log.h"
 #include "rpc.h"
 #include "status.h"
@@ -65,6 +68,10 @@ static const char usage[] =
     "      --tls-key PEM         its private key\n"
     "      --tls-ca PEM          require client certificates signed by this CA\n"
     "      --log-level LEVEL     debug, info (default), warn or error\n"
+    "      --import-legacy PATH  import a legacy store (as jobsctl import PATH) at start-up\n"
+    "      --no-legacy-migration do not migrate $HOME/.zyra-video-agent into an empty\n"
+    "                            database at start-up (done once, by default;\n"
+    "                            --legacy-migration: do, the last one given wins)\n"
     "  -h, --help                this text\n"
     "  -V, --version             the version\n";
 
@@ -82,6 +89,8 @@ struct config {
 	const char *restore_from;
 	const char *token_file;
 	const char *tls_cert, *tls_key, *tls_ca;
+	const char *import_legacy;
+	bool no_legacy_migration;
 };
 
 static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
@@ -167,7 +176,10 @@ parse_flags(int argc, char **argv, struct config *cfg)
 		OPT_TLS_KEY,
 		OPT_TLS_CA,
 		OPT_DEDUP,
-		OPT_RESTORE
+		OPT_RESTORE,
+		OPT_IMPORT,
+		OPT_NO_MIGRATION,
+		OPT_MIGRATION
 	};
 
 	static const struct option options[] = {
@@ -183,6 +195,9 @@ parse_flags(int argc, char **argv, struct config *cfg)
 	    {"token-file", required_argument, NULL, OPT_TOKEN},
 	    {"dedup-window", required_argument, NULL, OPT_DEDUP},
 	    {"restore", required_argument, NULL, OPT_RESTORE},
+	    {"import-legacy", required_argument, NULL, OPT_IMPORT},
+	    {"no-legacy-migration", no_argument, NULL, OPT_NO_MIGRATION},
+	    {"legacy-migration", no_argument, NULL, OPT_MIGRATION},
 	    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
 	    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
 	    {"tls-ca", required_argument, NULL, OPT_TLS_CA},
@@ -202,7 +217,7 @@ parse_flags(int argc, char **argv, struct config *cfg)
 	cfg->sync = STORE_SYNC_FULL;
 	cfg->drain_timeout_ms = 10000;
 	cfg->dedup_window_s = 900;
-	cfg->urls = calloc((size_t)argc + 1, sizeof *cfg->urls);
+	cfg->urls = calloc((size_t)argc + 2, sizeof *cfg->urls); /* + default, + inproc */
 	if (cfg->urls == NULL)
 		usage_error("out of memory");
 
@@ -260,6 +275,13 @@ parse_flags(int argc, char **argv, struct config *cfg)
 			break;
 		case OPT_RESTORE:
 			cfg->restore_from = optarg;
+			break;
+		case OPT_IMPORT:
+			cfg->import_legacy = optarg;
+			break;
+		case OPT_NO_MIGRATION:
+		case OPT_MIGRATION: /* the last one given wins */
+			cfg->no_legacy_migration = c == OPT_NO_MIGRATION;
 			break;
 		case OPT_DEDUP:
 			cfg->dedup_window_s =
@@ -369,6 +391,7 @@ main(int argc, char **argv)
 	struct rpc_options ropt = {0};
 	lanes *ln = NULL;
 	rpc *net = NULL;
+	legacy_startup *legacy = NULL;
 	store *writer = NULL;
 	char err[512];
 	sigset_t sigs;
@@ -424,6 +447,14 @@ main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
+	if (legacy_startup_plan(writer, cfg.import_legacy, !cfg.no_legacy_migration, cfg.token_file,
+	                        &legacy) != 0) {
+		store_close(writer);
+		status = 1;
+		goto out;
+	}
+	if (legacy != NULL)
+		cfg.urls[cfg.n_urls++] = legacy_startup_url(legacy);
 	info.started_us = clock_now_us();
 	info.max_message_bytes = (uint32_t)cfg.max_message_bytes;
 	lopt.db_path = cfg.db_path;
@@ -433,9 +464,11 @@ main(int argc, char **argv)
 	lopt.dedup_window_us = (int64_t)cfg.dedup_window_s * 1000000;
 	if (lanes_start(&ln, writer, &lopt, err, sizeof err) != 0) {
 		log_error("%s", err);
+		legacy_startup_finish(legacy);
 		status = 1;
 		goto out;
 	}
+
 	ropt.urls = cfg.urls;
 	ropt.n_urls = cfg.n_urls;
 	ropt.max_message_bytes = cfg.max_message_bytes;
@@ -448,9 +481,12 @@ main(int argc, char **argv)
 	if (rpc_start(&net, &ropt, err, sizeof err) != 0) {
 		log_error("%s", err);
 		lanes_stop(ln);
+		legacy_startup_finish(legacy);
 		status = 1;
 		goto out;
 	}
+	if (legacy != NULL && legacy_startup_run(legacy) != 0)
+		log_error("the legacy import did not start");
 	log_info("jobsd %s serving %s (schema %d, %d readers, sync %s%s)", JOBS_VERSION,
 	         cfg.db_path, STORE_SCHEMA_VERSION, cfg.workers,
 	         cfg.sync == STORE_SYNC_FULL     ? "full"
@@ -465,7 +501,7 @@ main(int argc, char **argv)
 		log_warn("%d calls still in flight after the drain timeout; stopping them", left);
 		atomic_store(&info.stopping, true);
 	}
-
+	legacy_startup_finish(legacy); /* its calls are answered UNAVAILABLE now */
 	lanes_stop(ln);
 	rpc_stop(net);
 	close(lock_fd);

@@ -13,7 +13,9 @@
  *             and extra hold JSON text or NULL when the job has none.
  *   jobs_by_created  (created_at, id): the default listing order, newest first,
  *             and its keyset position.
- *   meta      key/value: 'last_version' is the highest version handed out.
+ *   meta      key/value: 'last_version' is the highest version handed out;
+ *             'legacy_migrated' (when present) says when and from where jobsd
+ *             migrated a legacy store at start-up, so that it does so once.
  *   requests  the answers to recent writes, by request_id (AIP-155): a
  *             retried write gets the first answer instead of running twice.
  *             Kept for the --dedup-window, pruned by the writer.
@@ -133,6 +135,11 @@ enum stmt_id {
 	S_REQUEST_PUT,
 	S_REQUEST_PRUNE,
 	S_COUNT,
+	S_OVERWRITE,
+	S_JSON_REMOVE,
+	S_ANY_JOB,
+	S_META_GET,
+	S_META_PUT,
 	N_STMTS
 };
 
@@ -171,6 +178,17 @@ static const struct {
                                "LIMIT ?2)"},
     [S_JSON_RESERVED] = {false, "SELECT key FROM json_each(?1) "
                                 "WHERE key IN (SELECT value FROM json_each(?2)) LIMIT 1"},
+    /* Every column but id, created_at included: a batch's replace_existing. */
+    [S_OVERWRITE] = {true, "UPDATE jobs SET (job_name, product, persona, setting, emotion, hook, "
+                           "elevenlabs_voice_id, language, brand_name, enabled, created_at, "
+                           "updated_at, version, enhanced_settings, extra) = (?2, ?3, ?4, ?5, ?6, "
+                           "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) WHERE id = ?1"},
+    /* ?2 is a plain key (a Job field name), so '$.' || key is its path. */
+    [S_JSON_REMOVE] = {false, "SELECT json_remove(?1, '$.' || ?2)"},
+    [S_ANY_JOB] = {false, "SELECT EXISTS (SELECT 1 FROM jobs)"},
+    [S_META_GET] = {false, "SELECT value FROM meta WHERE key = ?1"},
+    [S_META_PUT] = {true, "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value"},
 };
 
 struct store {
@@ -624,6 +642,12 @@ store_job_replace(store *st, Jobs__V1__Job *job, arena *a)
 }
 
 int
+store_job_overwrite(store *st, Jobs__V1__Job *job, arena *a)
+{
+	return write_job(st, S_OVERWRITE, job, a);
+}
+
+int
 store_job_delete(store *st, const char *id, int64_t expected_version)
 {
 	sqlite3_stmt *s = st->stmt[S_DELETE];
@@ -717,6 +741,68 @@ store_json_check(store *st, const char *text, bool want_object, const char *rese
 	}
 	sqlite3_reset(s);
 	return rv;
+}
+
+int
+store_json_remove_key(store *st, const char *text, const char *key, arena *a, char **out)
+{
+	sqlite3_stmt *s = st->stmt[S_JSON_REMOVE];
+	int rc, rv = 0;
+
+	sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*out = column_text(s, 0, a);
+		if (*out == NULL)
+			rv = ST(RESOURCE_EXHAUSTED);
+	} else {
+		rv = fail(st, rc);
+	}
+	sqlite3_reset(s);
+	return rv;
+}
+
+int
+store_has_jobs(store *st, bool *any)
+{
+	sqlite3_stmt *s = st->stmt[S_ANY_JOB];
+	int rc = sqlite3_step(s), rv = 0;
+
+	if (rc == SQLITE_ROW)
+		*any = sqlite3_column_int(s, 0) != 0;
+	else
+		rv = fail(st, rc);
+	sqlite3_reset(s);
+	return rv;
+}
+
+int
+store_meta_get(store *st, const char *key, char *buf, size_t size)
+{
+	sqlite3_stmt *s = st->stmt[S_META_GET];
+	int rc, rv = 0;
+
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		snprintf(buf, size, "%s", (const char *)sqlite3_column_text(s, 0));
+	else if (rc == SQLITE_DONE)
+		rv = ST(NOT_FOUND);
+	else
+		rv = fail(st, rc);
+	sqlite3_reset(s);
+	return rv;
+}
+
+int
+store_meta_put(store *st, const char *key, const char *value)
+{
+	sqlite3_stmt *s = st->stmt[S_META_PUT];
+
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+	return run(st, S_META_PUT);
 }
 
 /* ---- remembered answers -------------------------------------------------- */

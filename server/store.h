@@ -101,6 +101,13 @@ int store_job_insert(store *st, Jobs__V1__Job *job, arena *a);
  */
 int store_job_replace(store *st, Jobs__V1__Job *job, arena *a);
 
+/*
+ * Overwrites the stored job with the same id with `job`, every column but
+ * the id, created_at included (a batch's replace_existing). Sets job->etag.
+ * NOT_FOUND if there is none.
+ */
+int store_job_overwrite(store *st, Jobs__V1__Job *job, arena *a);
+
 /* Deletes by id. NOT_FOUND if there is none; ABORTED, deleting nothing, if
  * expected_version > 0 and differs from the stored version. */
 int store_job_delete(store *st, const char *id, int64_t expected_version);
@@ -181,5 +188,18 @@ int store_request_prune(store *st, int64_t before_us, int limit, int *n);
  */
 int store_json_check(store *st, const char *text, bool want_object, const char *reserved, char *why,
                      size_t whylen);
+
+/* `text` (a JSON object) without its key `key` (a plain name such as a Job
+ * field's), in *out from the arena. */
+int store_json_remove_key(store *st, const char *text, const char *key, arena *a, char **out);
+
+/* Whether the database holds any job. */
+int store_has_jobs(store *st, bool *any);
+
+/* The meta table's value for `key`, as text into buf (cut to size);
+ * NOT_FOUND when there is none. store_meta_put (writer only) sets it, in a
+ * transaction of its own unless one is open. */
+int store_meta_get(store *st, const char *key, char *buf, size_t size);
+int store_meta_put(store *st, const char *key, const char *value);
 
 #endif

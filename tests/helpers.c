@@ -75,6 +75,7 @@ jobsd_start(struct jobsd *d, const char *dir, const char *const *extra)
 	argv[n++] = d->db;
 	argv[n++] = "--listen";
 	argv[n++] = d->url;
+	argv[n++] = "--no-legacy-migration"; /* never the developer's real ~/.zyra-video-agent */
 	for (int i = 0; extra != NULL && extra[i] != NULL && n < 62; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;

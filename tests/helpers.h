@@ -27,7 +27,9 @@ struct jobsd {
 
 /*
  * Starts jobsd with a database and ipc socket in a fresh temporary directory
- * (or in `dir` when not NULL, to reuse a database), plus `extra` arguments
+ * (or in `dir` when not NULL, to reuse a database), with
+ * --no-legacy-migration (a developer's ~/.zyra-video-agent stays out of the
+ * tests; test_import.c starts its own jobsd to test that), plus `extra` arguments
  * (NULL-terminated, may be NULL), and waits until it answers Health. Returns
  * false (and prints its log) if it did not come up within 10 s.
  */

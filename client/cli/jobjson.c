@@ -95,8 +95,10 @@ job_to_json(const jobs_job *job, bool with_etag, char *err, size_t errlen)
 				return NULL;
 			}
 			if (strcmp(f->name, "extra") == 0) {
-				/* extra's keys go to the top level, where legacy jobs had them. */
-				if (json_object_update_missing(o, v) != 0) {
+				/* extra's keys go to the top level, where legacy jobs had
+				 * them, in place of the fields they are named after: the
+				 * legacy value those could not hold. etag comes later. */
+				if (json_object_update(o, v) != 0) {
 					json_decref(v);
 					goto nomem;
 				}
@@ -213,6 +215,103 @@ job_from_json(const json_t *obj, enum job_json_use use, jobs_job *out, char *err
 		    (f->bit & (JOBS_FIELD_ID | JOBS_FIELD_CREATED_AT | JOBS_FIELD_UPDATED_AT)))
 			continue;
 		if ((rv = set_field(out, f, v, err, errlen)) != 0)
+			break;
+	}
+	if (rv == 0 && json_object_size(extra) > 0)
+		rv = set_field(out, job_field_by_name("extra"), extra, err, errlen);
+	json_decref(extra);
+	return rv;
+}
+
+/* ---- legacy jobs --------------------------------------------------------- */
+
+/* Whether `s` is a time the created_at/updated_at fields hold exactly. */
+static bool
+legacy_time(const char *s, int64_t *us)
+{
+	const char *dot = strchr(s, '.');
+	size_t frac = dot != NULL ? strspn(dot + 1, "0123456789") : 0;
+
+	return frac <= 6 && jobs_time_parse(s, false, us) == JOBS_OK;
+}
+
+int
+job_from_legacy(const json_t *obj, jobs_job *out, enum legacy_id *id, char *err, size_t errlen)
+{
+	json_t *extra = json_object(), *v;
+	const char *key;
+	int64_t us;
+	int rv = 0;
+
+	*id = LEGACY_ID_NONE;
+	if (extra == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (!json_is_object(obj)) {
+		snprintf(err, errlen, "a job must be a mapping, not a %s",
+		         json_is_array(obj) ? "list" : "scalar");
+		json_decref(extra);
+		return -1;
+	}
+	json_object_foreach((json_t *)obj, key, v)
+	{
+		const struct job_field *f = job_field_by_name(key);
+		bool fits = false, keep = false;
+
+		if (f == NULL || f->output_only || strcmp(key, "extra") == 0) {
+			keep = true;
+		} else if (f->bit == JOBS_FIELD_ID) {
+			if (json_is_string(v) && *json_string_value(v) != '\0') {
+				fits = true;
+			} else if (json_is_integer(v)) {
+				char text[32];
+				json_t *s;
+
+				snprintf(text, sizeof text, "%" JSON_INTEGER_FORMAT,
+				         json_integer_value(v));
+				if ((s = json_string(text)) == NULL) {
+					rv = -1;
+					break;
+				}
+				rv = set_field(out, f, s, err, errlen);
+				json_decref(s);
+				*id = LEGACY_ID_OK;
+				keep = true;
+			} else if (!json_is_null(v) && !json_is_string(v)) {
+				*id = LEGACY_ID_INVALID;
+			}
+		} else {
+			switch (f->kind) {
+			case JF_TEXT:
+				fits = json_is_string(v);
+				break;
+			case JF_BOOL:
+				fits = json_is_boolean(v);
+				break;
+			case JF_TIME:
+				fits = json_is_string(v) && legacy_time(json_string_value(v), &us);
+				if (!fits && f->bit == JOBS_FIELD_CREATED_AT) {
+					out->created_at = LEGACY_UNKNOWN_TIME;
+					out->fields |= f->bit;
+				}
+				break;
+			case JF_JSON:
+				fits = true;
+				break;
+			}
+			keep = !fits;
+		}
+		if (rv == 0 && fits) {
+			rv = set_field(out, f, v, err, errlen);
+			if (f->bit == JOBS_FIELD_ID)
+				*id = LEGACY_ID_OK;
+		}
+		if (rv == 0 && keep && json_object_set(extra, key, v) != 0) {
+			snprintf(err, errlen, "out of memory");
+			rv = -1;
+		}
+		if (rv != 0)
 			break;
 	}
 	if (rv == 0 && json_object_size(extra) > 0)

@@ -13,6 +13,7 @@
  */
 #include "internal.h"
 #include "jobjson.h"
+#include "legacy.h"
 #include "yamljson.h"
 
 #include "jobs/client.h"
@@ -228,7 +229,12 @@ enum {
 	OPT_FILE,
 	OPT_IF_ETAG,
 	OPT_PAGE_SIZE,
-	OPT_PAGE_TOKEN
+	OPT_PAGE_TOKEN,
+	OPT_FORMAT,
+	OPT_DRY_RUN,
+	OPT_ASSIGN_IDS,
+	OPT_REPLACE,
+	OPT_BATCH
 };
 
 static const char field_flags_help[] =
@@ -616,6 +622,78 @@ cmd_backup(struct ctl *ctl, int argc, char **argv)
 }
 
 static int
+cmd_import(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"format", required_argument, NULL, OPT_FORMAT},
+	    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	    {"assign-ids", no_argument, NULL, OPT_ASSIGN_IDS},
+	    {"replace", no_argument, NULL, OPT_REPLACE},
+	    {"batch-size", required_argument, NULL, OPT_BATCH},
+	    {NULL, 0, NULL, 0},
+	};
+	struct legacy_import_options o = {.progress = true};
+	struct legacy_sink sink;
+	jobs_call call = new_call(ctl);
+	json_t *report = NULL;
+	char err[1024], *end;
+	int c, rv, f;
+	long n;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_FORMAT:
+			if ((f = legacy_format_parse(optarg)) < 0)
+				return fail(EXIT_INVALID, "--format wants yaml, yaml-dir or json");
+			o.format = (enum legacy_format)f;
+			break;
+		case OPT_DRY_RUN:
+			o.dry_run = true;
+			break;
+		case OPT_ASSIGN_IDS:
+			o.assign_ids = true;
+			break;
+		case OPT_REPLACE:
+			o.replace = true;
+			break;
+		case OPT_BATCH:
+			n = strtol(optarg, &end, 10);
+			if (*end != '\0' || n < 1 || n > JOBS_BATCH_MAX_JOBS)
+				return fail(EXIT_INVALID, "--batch-size wants 1 to %d",
+				            JOBS_BATCH_MAX_JOBS);
+			o.batch_jobs = (size_t)n;
+			break;
+		default:
+			return usage_of(argv[0]);
+		}
+	}
+	if (optind != argc - 1)
+		return usage_of(argv[0]);
+	o.path = argv[optind];
+	o.backup_time = getenv("JOBSCTL_BACKUP_TIME"); /* tests: a known backup name */
+	if ((rv = connect_server(ctl)) != EXIT_OK)
+		return rv;
+	if (legacy_client_sink(ctl->client, &call, &sink) != JOBS_OK)
+		return call_failed("import", &call);
+	rv = legacy_import(&o, &sink, &report, err, sizeof err);
+	if (report != NULL) {
+		if (ctl->json)
+			print_json(report);
+		else
+			legacy_report_print(stdout, report);
+	}
+	if (rv != JOBS_OK) {
+		fail(exit_for(rv), "import: %s (%s)", err, jobs_code_name(rv));
+		json_decref(report);
+		return exit_for(rv);
+	}
+	rv = legacy_report_severity(report);
+	json_decref(report);
+	return rv;
+}
+
+static int
 cmd_check(struct ctl *ctl, int argc, char **argv)
 {
 	jobs_call call = new_call(ctl);
@@ -648,6 +726,44 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 	return rv;
 }
 
+static int
+cmd_export(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"format", required_argument, NULL, OPT_FORMAT},
+	    {NULL, 0, NULL, 0},
+	};
+	struct legacy_export_options o = {.format = LEGACY_AUTO, .progress = true};
+	char err[1024];
+	size_t count;
+	int c, rv, f;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != OPT_FORMAT)
+			return usage_of(argv[0]);
+		if ((f = legacy_format_parse(optarg)) < 0)
+			return fail(EXIT_INVALID, "--format wants yaml, yaml-dir or json");
+		o.format = (enum legacy_format)f;
+	}
+	if (optind != argc - 1 || o.format == LEGACY_AUTO)
+		return usage_of(argv[0]);
+	o.path = argv[optind];
+	if ((rv = connect_server(ctl)) != EXIT_OK)
+		return rv;
+	if ((rv = legacy_export(ctl->client, &o, &count, err, sizeof err)) != JOBS_OK)
+		return fail(exit_for(rv), "export: %s (%s)", err, jobs_code_name(rv));
+	if (ctl->json) {
+		json_t *out = json_pack("{sIssss}", "exported", (json_int_t)count, "path", o.path,
+		                        "format", legacy_format_name(o.format));
+		rv = print_json(out);
+		json_decref(out);
+		return rv;
+	}
+	printf("exported %zu jobs to %s (%s)\n", count, o.path, legacy_format_name(o.format));
+	return EXIT_OK;
+}
+
 static int cmd_help(struct ctl *ctl, int argc, char **argv);
 static int cmd_commands(struct ctl *ctl, int argc, char **argv);
 
@@ -664,7 +780,13 @@ static const struct command commands[] = {
      cmd_backup},
     {"check", "", "run the database's integrity check; exit 1 if it finds damage", "Check",
      cmd_check},
-
+    {"import",
+     "[--format yaml|yaml-dir|json] [--dry-run] [--assign-ids] [--replace] "
+     "[--batch-size N] PATH",
+     "import a legacy store (campaigns.yaml, or a folder of jobs/ID.yaml)",
+     "Health BatchCreateJobs", cmd_import},
+    {"export", "--format yaml|yaml-dir|json PATH", "write every job in a legacy layout", "ListJobs",
+     cmd_export},
     {"commands", "", "the commands and the calls each makes, for scripts", "", cmd_commands},
     {"help", "[COMMAND]", "this text, or a command's", "", cmd_help},
 };
@@ -699,6 +821,34 @@ static const char global_help[] =
     "\n"
     "commands:\n";
 
+static const char import_help[] =
+    "\n"
+    "PATH is a single file (a mapping whose jobs: is a list: campaigns.yaml), a\n"
+    "folder holding jobs/ID.yaml files and jobs_manifest.yaml, a folder of job\n"
+    "files, or a JSON Lines file (.json, .jsonl); --format yaml|yaml-dir|json says\n"
+    "which. The source is never modified: it is first copied beside itself\n"
+    "(PATH.backup-YYYYMMDDTHHMMSSZ) and the copy is what is read.\n"
+    "\n"
+    "  --dry-run     check everything and report; write nothing, make no backup\n"
+    "  --assign-ids  give jobs without an id a new one (else they are skipped)\n"
+    "  --replace     overwrite jobs whose id is already in the database\n"
+    "  --batch-size N  jobs per BatchCreateJobs call, 1 to 1000; default 1000\n"
+    "\n"
+    "The report names every job skipped and why: no_id, duplicate_id (the first\n"
+    "in the source wins), exists (already in the database), invalid (jobsd\n"
+    "refused it), broken_file, missing_file (in the manifest only), not_a_job.\n"
+    "A single file that is not valid YAML writes nothing.\n"
+    "Exit status: 0 all imported; 4 some skipped as duplicates or existing;\n"
+    "2 some skipped as unreadable, without id or refused, or the file is broken.\n";
+
+static const char export_help[] =
+    "\n"
+    "  yaml      PATH is one file, {jobs: [...]}, as PyYAML's safe_dump writes it\n"
+    "  yaml-dir  PATH is a folder: jobs/ID.yaml and jobs_manifest.yaml\n"
+    "  json      PATH is JSON Lines, one job per line\n"
+    "Jobs come newest first (created_at, then id), keys sorted: the same jobs\n"
+    "always give the same bytes. PATH is replaced atomically.\n";
+
 static int
 cmd_help(struct ctl *ctl, int argc, char **argv)
 {
@@ -709,6 +859,10 @@ cmd_help(struct ctl *ctl, int argc, char **argv)
 		printf("usage: jobsctl %s %s\n\n%s.\n", cmd->name, cmd->usage, cmd->help);
 		if (strcmp(cmd->name, "create") == 0 || strcmp(cmd->name, "update") == 0)
 			printf("\nfield flags:\n%s", field_flags_help);
+		if (strcmp(cmd->name, "import") == 0)
+			fputs(import_help, stdout);
+		if (strcmp(cmd->name, "export") == 0)
+			fputs(export_help, stdout);
 		return EXIT_OK;
 	}
 	if (argc > 1)

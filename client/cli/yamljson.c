@@ -629,6 +629,26 @@ match_timestamp(const char *s, bool loose_date, char *norm, int *second)
 	return true;
 }
 
+bool
+yaml_plain_is_string(const char *s)
+{
+	char *norm;
+	int second;
+	bool ts;
+
+	if (match_null(s) || match_bool(s) >= 0 || match_float(s) != FLOAT_NONE ||
+	    match_int(s) != INT_NONE || strcmp(s, "<<") == 0 || strcmp(s, "=") == 0)
+		return false;
+	if (!is_digit(s[0]))
+		return true;
+	/* PyYAML's resolver asks only for the shape, not for a real date. */
+	if ((norm = malloc(strlen(s) + 1)) == NULL)
+		return false; /* quoting is always safe */
+	ts = match_timestamp(s, false, norm, &second);
+	free(norm);
+	return !ts;
+}
+
 /* ---- building values --------------------------------------------------- */
 
 static int

@@ -21,6 +21,7 @@
 #define JOBSCTL_YAMLJSON_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -69,5 +70,14 @@ int yaml_parse(FILE *f, const char *items_key, yaml_item_fn fn, void *ud, json_t
 /* yaml_parse() without items_key, of a file by path. The same contract; a
  * file that will not open is -1 with strerror's words in err. */
 int yaml_load_file(const char *path, json_t **doc, struct yaml_error *err);
+
+/*
+ * Whether the text `s`, written as a plain (unquoted) scalar, reads back as
+ * the same string under the rules above: false when PyYAML would resolve it
+ * as null, a bool, an int, a float, a timestamp, or its merge (`<<`) or
+ * value (`=`) tags. A YAML writer quotes exactly the strings for which this
+ * is false, as PyYAML's safe_dump does (yamlout.c).
+ */
+bool yaml_plain_is_string(const char *s);
 
 #endif

@@ -283,6 +283,56 @@ JOBS_API void jobs_check_info_free(jobs_check_info *c);
 /* Runs SQLite's integrity check on jobsd's database. On JOBS_OK (the check
  * ran; see (*out)->ok for its verdict) *out is filled (jobs_check_info_free). */
 JOBS_API int jobs_check(jobs_client *c, jobs_call *call, jobs_check_info **out);
+/* ---- batches ------------------------------------------------------------ */
+
+/* What one BatchCreateJobs call may carry (jobs.proto): at most this many
+ * jobs, this many bytes of job text, and a request no larger than the
+ * server's max_message_bytes (jobs_health). */
+#define JOBS_BATCH_MAX_JOBS  1000
+#define JOBS_BATCH_MAX_BYTES (8u << 20)
+
+/* jobs_batch_create_jobs() flags. */
+enum jobs_batch_flag {
+	JOBS_BATCH_REPLACE = 1u << 0,       /* overwrite jobs whose id is taken */
+	JOBS_BATCH_VALIDATE_ONLY = 1u << 1, /* check and report, write nothing */
+};
+
+/* What became of one job of a batch. */
+typedef struct jobs_batch_outcome {
+	size_t index;  /* in the batch given */
+	char *id;      /* as stored: a new UUID for a job given without one */
+	int code;      /* JOBS_OK, or JOBS_ALREADY_EXISTS: skipped, nothing written */
+	char *message; /* why, for people; "" on JOBS_OK */
+	bool replaced; /* JOBS_BATCH_REPLACE overwrote a stored job */
+	char *etag;    /* of the stored job; "" when nothing was written */
+} jobs_batch_outcome;
+
+typedef struct jobs_batch_result {
+	jobs_batch_outcome *outcomes; /* n_outcomes, in batch order */
+	size_t n_outcomes;
+} jobs_batch_result;
+
+/* Frees the result and its strings. NULL is a no-op. */
+JOBS_API void jobs_batch_result_free(jobs_batch_result *r);
+
+/*
+ * Creates jobs[0..n) in one call, each as jobs_create_job() would (fields as
+ * its `fields` says, the same defaults and checks). Atomic: on any failure
+ * but a taken id nothing is written, the call returns that code, and its
+ * message starts "jobs[INDEX]: ". A taken id skips that job only (outcome
+ * JOBS_ALREADY_EXISTS), unless flags has JOBS_BATCH_REPLACE. With
+ * JOBS_BATCH_VALIDATE_ONLY, nothing is written whatever the outcomes say.
+ * On JOBS_OK and out != NULL, *out has one outcome per job
+ * (jobs_batch_result_free). More than JOBS_BATCH_MAX_JOBS jobs is
+ * JOBS_INVALID_ARGUMENT; a request larger than the client's
+ * max_message_bytes is JOBS_RESOURCE_EXHAUSTED before anything is sent.
+ */
+JOBS_API int jobs_batch_create_jobs(jobs_client *c, jobs_call *call, const jobs_job *const *jobs,
+                                    size_t n, unsigned flags, jobs_batch_result **out);
+
+/* The bytes `job` adds to a BatchCreateJobs request, for splitting a load
+ * into batches that fit (jobs_health's max_message_bytes). */
+JOBS_API size_t jobs_job_wire_size(const jobs_job *job);
 
 /* ---- time -------------------------------------------------------------- */
 

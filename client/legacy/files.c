@@ -1,0 +1,165 @@
+/*
+ * files.c: the file chores of import and export (legacy.h): backups beside a
+ * source, and the progress line.
+ */
+#include "legacy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- files ------------------------------------------------------------- */
+
+int
+file_copy(const char *from, const char *to)
+{
+	char buf[1 << 16];
+	struct stat st;
+	int in, out, e = 0;
+	ssize_t n;
+
+	if ((in = open(from, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno;
+	if (fstat(in, &st) != 0 ||
+	    (out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 0777)) < 0) {
+		e = errno;
+		close(in);
+		return e;
+	}
+	while ((n = read(in, buf, sizeof buf)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			e = errno;
+			break;
+		}
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(out, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0) {
+				e = errno;
+				break;
+			}
+			off += w;
+		}
+		if (e != 0)
+			break;
+	}
+	if (e == 0 && fsync(out) != 0)
+		e = errno;
+	if (close(out) != 0 && e == 0)
+		e = errno;
+	close(in);
+	if (e != 0)
+		unlink(to);
+	return e;
+}
+
+char *
+backup_name(const char *path, const char *stamp)
+{
+	char now[32], *name = NULL;
+	struct stat st;
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (stamp == NULL) {
+		gmtime_r(&t, &tm);
+		strftime(now, sizeof now, "%Y%m%dT%H%M%SZ", &tm);
+		stamp = now;
+	}
+	for (int i = 1; i < 1000; i++) {
+		free(name);
+		if ((i == 1 ? asprintf(&name, "%s.backup-%s", path, stamp)
+		            : asprintf(&name, "%s.backup-%s-%d", path, stamp, i)) < 0)
+			return NULL;
+		if (lstat(name, &st) != 0 && errno == ENOENT)
+			return name;
+	}
+	free(name);
+	return NULL;
+}
+
+void
+fsync_parent(const char *path)
+{
+	char copy[PATH_MAX];
+	int fd;
+
+	snprintf(copy, sizeof copy, "%s", path);
+	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+/* ---- progress ---------------------------------------------------------- */
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+progress_begin(struct progress *p, bool enabled, const char *label, const char *unit, double total)
+{
+	p->on = enabled && isatty(STDERR_FILENO);
+	p->label = label;
+	p->unit = unit;
+	p->start = now_s();
+	p->last = 0;
+	p->total = total;
+}
+
+/* Draws the line: `done` of the unit (jobs, MB, files) and `jobs` so far. */
+static void
+draw(struct progress *p, double done, size_t jobs, double t)
+{
+	double elapsed = t - p->start, rate = elapsed > 0 ? (double)jobs / elapsed : 0;
+	char eta[48] = "";
+
+	if (p->total > 0 && done > 0 && done < p->total)
+		snprintf(eta, sizeof eta, ", ETA %.0f s", (p->total - done) * elapsed / done);
+	if (p->total > 0)
+		fprintf(stderr, "\r%s: %.0f%% (%.1f of %.1f %s), %zu jobs, %.0f jobs/s%s\033[K",
+		        p->label, 100.0 * done / p->total, done, p->total, p->unit, jobs, rate,
+		        eta);
+	else
+		fprintf(stderr, "\r%s: %zu jobs, %.0f jobs/s\033[K", p->label, jobs, rate);
+	fflush(stderr);
+}
+
+void
+progress_update(struct progress *p, double done, size_t jobs)
+{
+	double t;
+
+	if (!p->on)
+		return;
+	t = now_s();
+	if (t - p->last < 0.2)
+		return;
+	p->last = t;
+	draw(p, done, jobs, t);
+}
+
+void
+progress_end(struct progress *p)
+{
+	if (!p->on)
+		return;
+	fputs("\r\033[K", stderr);
+	fflush(stderr);
+}
