@@ -83,9 +83,11 @@ extern const size_t n_call_kinds;
 int call_kind_find(const char *name, size_t len);
 
 /*
- * Creates seeded jobs first .. first+n-1 (ids seed_id()). The one place that
- * decides how seeding talks to jobsd. A job that exists already counts as
- * done. Returns JOBS_OK or the first other code, with `call` saying why.
+ * Creates seeded jobs first .. first+n-1 (ids seed_id()) through
+ * BatchCreateJobs, in calls as large as jobsd takes. A job that exists
+ * already counts as done. Returns JOBS_OK or the first other code, with
+ * `call` saying why.
+
  */
 int seed_batch(struct gen *g, jobs_client *c, jobs_call *call, uint64_t first, uint64_t n);
 

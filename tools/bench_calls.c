@@ -531,28 +531,116 @@ run_health(struct gen *g, jobs_client *c, jobs_call *call, struct wire_size *siz
 
 /* ---- seeding ----------------------------------------------------------- */
 
+/* Jobs per BatchCreateJobs call stay under this many bytes, well inside
+ * jobsd's default 1 MiB limit on a request. */
+#define SEED_BATCH_BYTES (900 * 1024)
+
+/* A copy of the strings gen_job() points into g's buffers; 0 or -1. */
+static int
+job_copy(jobs_job *dst, const jobs_job *src)
+{
+	char **d[] = {&dst->id,
+	              &dst->job_name,
+	              &dst->product,
+	              &dst->persona,
+	              &dst->setting,
+	              &dst->emotion,
+	              &dst->hook,
+	              &dst->elevenlabs_voice_id,
+	              &dst->language,
+	              &dst->brand_name,
+	              &dst->enhanced_settings,
+	              &dst->extra};
+	char *const *s[] = {&src->id,
+	                    &src->job_name,
+	                    &src->product,
+	                    &src->persona,
+	                    &src->setting,
+	                    &src->emotion,
+	                    &src->hook,
+	                    &src->elevenlabs_voice_id,
+	                    &src->language,
+	                    &src->brand_name,
+	                    &src->enhanced_settings,
+	                    &src->extra};
+
+	*dst = *src;
+	for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
+		*d[i] = NULL;
+	for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
+		if (*s[i] != NULL && (*d[i] = strdup(*s[i])) == NULL)
+			return -1;
+	return 0;
+}
+
+static void
+job_copy_free(jobs_job *j)
+{
+	char **d[] = {&j->id,
+	              &j->job_name,
+	              &j->product,
+	              &j->persona,
+	              &j->setting,
+	              &j->emotion,
+	              &j->hook,
+	              &j->elevenlabs_voice_id,
+	              &j->language,
+	              &j->brand_name,
+	              &j->enhanced_settings,
+	              &j->extra};
+
+	for (size_t i = 0; i < sizeof d / sizeof d[0]; i++) {
+		free(*d[i]);
+		*d[i] = NULL;
+	}
+}
+
 int
 seed_batch(struct gen *g, jobs_client *c, jobs_call *call, uint64_t first, uint64_t n)
 {
-	/*
-	 * THE place to switch to BatchCreateJobs: once libjobsclient has
-	 * jobs_batch_create_jobs, build the n jobs here and send them in one
-	 * call (ALREADY_EXISTS for a job still counting as done). Until then,
-	 * one CreateJob each; jobsbench runs this from many threads at once,
-	 * so jobsd still groups the commits.
-	 */
-	for (uint64_t i = first; i < first + n; i++) {
-		char id[32];
-		jobs_job job;
-		int rv;
+	jobs_job *jobs = calloc(JOBS_BATCH_MAX_JOBS, sizeof *jobs);
+	const jobs_job **ptrs = calloc(JOBS_BATCH_MAX_JOBS, sizeof *ptrs);
+	size_t k = 0, bytes = 0;
+	int rv = JOBS_OK;
 
-		g->rng = mix64(i) | 1; /* job i is the same job on every run */
-		gen_job(g, &job, seed_id(id, i));
-		rv = jobs_create_job(c, call, &job, NULL);
-		if (rv != JOBS_OK && rv != JOBS_ALREADY_EXISTS)
-			return rv;
+	if (jobs == NULL || ptrs == NULL) {
+		free(jobs);
+		free(ptrs);
+		return JOBS_RESOURCE_EXHAUSTED;
 	}
-	return JOBS_OK;
+	for (uint64_t i = first; i <= first + n && rv == JOBS_OK; i++) {
+		size_t w = 0;
+		jobs_job job;
+		char id[32];
+
+		if (i < first + n) {
+			g->rng = mix64(i) | 1; /* job i is the same job on every run */
+			gen_job(g, &job, seed_id(id, i));
+			w = jobs_job_wire_size(&job);
+		}
+		/* Send what is pending when the next job would not fit, or at the end. */
+		if (k > 0 &&
+		    (i == first + n || k == JOBS_BATCH_MAX_JOBS || bytes + w > SEED_BATCH_BYTES)) {
+			rv = jobs_batch_create_jobs(c, call, ptrs, k, 0, NULL);
+			for (size_t x = 0; x < k; x++)
+				job_copy_free(&jobs[x]);
+			k = bytes = 0;
+		}
+		if (i < first + n && rv == JOBS_OK) {
+			if (job_copy(&jobs[k], &job) != 0) {
+				rv = JOBS_RESOURCE_EXHAUSTED;
+				break;
+			}
+			ptrs[k] = &jobs[k];
+			k++;
+			bytes += w;
+		}
+	}
+	for (size_t x = 0; x < k; x++)
+		job_copy_free(&jobs[x]);
+	free(jobs);
+	free(ptrs);
+	return rv;
 }
 
 /* ---- the table ----------------------------------------------------------- */
