@@ -2,8 +2,11 @@
  * client.c: the client handle and the one transport path every call takes:
  *
  *   encode (Request envelope around the call's message, once)
- *   -> attempt: send and receive on a fresh nng req context (so threads
- *      never wait on each other's calls), with this attempt's deadline
+ *   -> attempt: send and receive on an nng req context of its own (so
+ *      threads never wait on each other's calls), with this attempt's
+ *      deadline. Contexts are kept in a free list and reused. The send's
+ *      completion callback posts the receive, on nng's thread, so the
+ *      calling thread sleeps once, for the answer, not once per step.
  *   -> retry, with the same request_id, after UNAVAILABLE, an overloaded
  *      server or a timeout, pausing with jittered exponential backoff
  *   -> decode (Response) -> status (the server's code and message, or a
@@ -20,6 +23,8 @@
 #include <nng/supplemental/util/platform.h>
 
 #include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +40,22 @@
 #define MAX_RESPONSE_BYTES  (64u << 20)
 #define MAX_TOKEN_BYTES     4096
 
+/* A context, its two aios and a place to wait: what one call in flight
+ * needs. */
+struct slot {
+	struct slot *next; /* in the free list */
+	nng_ctx ctx;
+	nng_aio *send, *recv;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done; /* under mu: the call is over, rv says how */
+	int rv;
+};
+
+static void slot_free(struct slot *s);
+
 struct jobs_client {
+
 	nng_socket sock;
 	char *url;
 	char *token; /* NULL: none */
@@ -43,6 +63,12 @@ struct jobs_client {
 	int max_attempts;
 	size_t max_request;
 	atomic_int pipes; /* connections up now */
+	pthread_mutex_t mu;
+	struct slot *free_slots; /* under mu */
+	/* Request ids are this client's random prefix and a counter: unique
+	 * without a system call per call. */
+	char id_prefix[17];
+	atomic_uint_fast64_t next_id;
 };
 
 int
@@ -212,6 +238,13 @@ jobs_client_open(jobs_client **out, const char *url, const jobs_client_options *
 	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
 	c->max_attempts = o->max_attempts > 0 ? o->max_attempts : DEFAULT_ATTEMPTS;
 	c->max_request = o->max_message_bytes > 0 ? o->max_message_bytes : DEFAULT_MAX_REQUEST;
+	pthread_mutex_init(&c->mu, NULL);
+	{
+		uuid_t u;
+		uuid_generate_random(u);
+		for (int i = 0; i < 8; i++)
+			snprintf(c->id_prefix + 2 * i, 3, "%02x", u[i]);
+	}
 	if ((rv = load_token(c, o, call)) != JOBS_OK) {
 		free(c->token);
 		free(c->url);
@@ -257,8 +290,16 @@ failed:
 void
 jobs_client_close(jobs_client *c)
 {
+	struct slot *s, *next;
+
 	if (c == NULL)
 		return;
+	for (s = c->free_slots; s != NULL; s = next) {
+		next = s->next;
+		nng_ctx_close(s->ctx);
+		slot_free(s);
+	}
+	pthread_mutex_destroy(&c->mu);
 	nng_close(c->sock);
 	if (c->token != NULL)
 		memset(c->token, 0, strlen(c->token));
@@ -295,37 +336,112 @@ transport_failed(jobs_client *c, jobs_call *call, int rv, int timeout_ms)
 	}
 }
 
-/* Sends `msg` (consumed) on a new context and waits for the answer. */
+/* The call on slot `s` is over, with nng result rv: wake its caller. */
+static void
+slot_finish(struct slot *s, int rv)
+{
+	pthread_mutex_lock(&s->mu);
+	s->rv = rv;
+	s->done = true;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* The request is on its way (or failed): wait for the answer. nng 1.5.2's
+ * req contexts want the receive posted only after the send completed. */
+static void
+send_done(void *arg)
+{
+	struct slot *s = arg;
+	int rv = nng_aio_result(s->send);
+
+	if (rv != 0) {
+		nng_msg_free(nng_aio_get_msg(s->send)); /* not sent: still ours */
+		nng_aio_set_msg(s->send, NULL);
+		slot_finish(s, rv);
+		return;
+	}
+	nng_ctx_recv(s->ctx, s->recv);
+}
+
+static void
+recv_done(void *arg)
+{
+	struct slot *s = arg;
+
+	slot_finish(s, nng_aio_result(s->recv));
+}
+
+static void
+slot_free(struct slot *s)
+{
+	nng_aio_free(s->send); /* stops it first: no callback runs after */
+	nng_aio_free(s->recv);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}
+
+/* A free slot, or a new one; NULL when out of memory (rv says why). */
+static struct slot *
+slot_get(jobs_client *c, int *rv)
+{
+	struct slot *s;
+
+	pthread_mutex_lock(&c->mu);
+	if ((s = c->free_slots) != NULL)
+		c->free_slots = s->next;
+	pthread_mutex_unlock(&c->mu);
+	if (s != NULL)
+		return s;
+	if ((s = calloc(1, sizeof *s)) == NULL) {
+		*rv = NNG_ENOMEM;
+		return NULL;
+	}
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	if ((*rv = nng_aio_alloc(&s->send, send_done, s)) != 0 ||
+	    (*rv = nng_aio_alloc(&s->recv, recv_done, s)) != 0 ||
+	    (*rv = nng_ctx_open(&s->ctx, c->sock)) != 0) {
+		slot_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void
+slot_put(jobs_client *c, struct slot *s)
+{
+	pthread_mutex_lock(&c->mu);
+	s->next = c->free_slots;
+	c->free_slots = s;
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* Sends `msg` (consumed) and waits for the answer: one sleep per call. */
 static int
 round_trip(jobs_client *c, jobs_call *call, nng_msg *msg, int timeout_ms, nng_msg **reply)
 {
-	nng_ctx ctx;
-	nng_aio *aio;
+	struct slot *s;
 	int rv;
 
-	if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0) {
+	if ((s = slot_get(c, &rv)) == NULL) {
 		nng_msg_free(msg);
 		return transport_failed(c, call, rv, timeout_ms);
 	}
-	if ((rv = nng_ctx_open(&ctx, c->sock)) != 0) {
-		nng_msg_free(msg);
-		nng_aio_free(aio);
-		return transport_failed(c, call, rv, timeout_ms);
-	}
-	nng_aio_set_timeout(aio, timeout_ms);
-	nng_aio_set_msg(aio, msg);
-	nng_ctx_send(ctx, aio);
-	nng_aio_wait(aio);
-	if ((rv = nng_aio_result(aio)) != 0) {
-		nng_msg_free(nng_aio_get_msg(aio));
-	} else {
-		nng_ctx_recv(ctx, aio);
-		nng_aio_wait(aio);
-		if ((rv = nng_aio_result(aio)) == 0)
-			*reply = nng_aio_get_msg(aio);
-	}
-	nng_ctx_close(ctx);
-	nng_aio_free(aio);
+	s->done = false;
+	nng_aio_set_timeout(s->send, timeout_ms);
+	nng_aio_set_timeout(s->recv, timeout_ms);
+	nng_aio_set_msg(s->send, msg);
+	nng_ctx_send(s->ctx, s->send);
+	pthread_mutex_lock(&s->mu);
+	while (!s->done)
+		pthread_cond_wait(&s->cv, &s->mu);
+	rv = s->rv;
+	pthread_mutex_unlock(&s->mu);
+	if (rv == 0)
+		*reply = nng_aio_get_msg(s->recv);
+	slot_put(c, s);
 	return rv == 0 ? JOBS_OK : transport_failed(c, call, rv, timeout_ms);
 }
 
@@ -397,7 +513,7 @@ client_rpc(jobs_client *c, jobs_call *call, unsigned call_field, const ProtobufC
 	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
 	Jobs__V1__Response *r = NULL;
 	jobs_call scratch = {0};
-	char rid[37];
+	char rid[48];
 	size_t size;
 	int rv = JOBS_UNAVAILABLE;
 
@@ -408,9 +524,8 @@ client_rpc(jobs_client *c, jobs_call *call, unsigned call_field, const ProtobufC
 	if (call->request_id != NULL) {
 		req.request_id = (char *)call->request_id;
 	} else {
-		uuid_t u;
-		uuid_generate_random(u);
-		uuid_unparse_lower(u, rid);
+		snprintf(rid, sizeof rid, "%s-%" PRIxFAST64, c->id_prefix,
+		         atomic_fetch_add(&c->next_id, 1));
 		req.request_id = rid;
 	}
 	if (c->token != NULL)

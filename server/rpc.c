@@ -13,6 +13,21 @@
  * The pool has max_inflight + SPARE contexts: the spare ones are what lets us
  * answer RESOURCE_EXHAUSTED at once rather than leave callers queued in
  * sockets. The response reuses the request's nng_msg.
+ *
+ * THE LISTENER WATCHDOG. nng 1.5.2 has a listener stop accepting for good
+ * when a peer goes away in the middle of the connection handshake in a way
+ * that makes the first write fail with EPIPE, which any process that
+ * connects to an ipc socket and closes at once can do (or a client killed
+ * while it connects): the transport reports NNG_ECLOSED to the accept loop,
+ * which takes it for "the socket was closed". Nothing is logged and the
+ * listener is dead. (Over TCP a peer's reset arrives as ECONNRESET, which
+ * nng survives.) watch_main() reads each ipc listener's "other" error
+ * counter four times a second; when it grew, it dials the listener from a
+ * probe socket of its own, and if the listener's "accept" counter has not
+ * moved within PROBE_MS, closes it and listens again on the same path. A
+ * client that connected in between (nng's transport still completes
+ * handshakes) loses that connection when the dead listener closes;
+ * libjobsclient retries the call.
  */
 #include "rpc.h"
 #include "clock.h"
@@ -21,11 +36,13 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
 #include <nng/supplemental/tls/tls.h>
 #include <nng/supplemental/util/platform.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -36,6 +53,8 @@
 
 #define SPARE            32
 #define ARENA_FIRST_SIZE (16 * 1024)
+#define WATCH_MS         250
+#define PROBE_MS         500
 
 struct work {
 	enum { W_RECV, W_BUSY, W_SEND } state;
@@ -59,6 +78,22 @@ struct rpc {
 	int *lock_fds; /* one per ipc:// URL */
 	size_t n_locks;
 	nng_tls_config *tls; /* for tls+tcp:// listeners; NULL if none */
+	struct listening {
+		nng_listener l;
+		bool up;         /* l is listening */
+		char url[320];   /* where, with the real port once bound */
+		uint64_t errors; /* its "other" error count when last looked at */
+		bool probing;    /* is it alive? a probe has dialed it */
+		nng_dialer probe;
+		uint64_t accepts; /* its "accept" count when the probe dialed */
+		int64_t probe_us; /* when */
+	} * listeners;
+	size_t n_listeners;
+	pthread_t watch;
+	bool watching;
+	nng_socket probe_sock; /* the watchdog's, for dialing ipc listeners */
+	bool probe_open;
+	bool renewed; /* a dead listener was replaced: see rpc_stop() */
 };
 
 /* ---- a call's life ------------------------------------------------------ */
@@ -263,14 +298,20 @@ done:
 	return rv;
 }
 
+/*
+ * Opens a listener on li->url. The first time (not a restart) it also takes
+ * the ipc lock, and records the real address (the bound port of a URL that
+ * asked for port 0), so that a restart listens where clients already are.
+ */
 static int
-listen_on(rpc *r, const char *url, char *err, size_t errlen)
+listen_on(rpc *r, struct listening *li, bool restart, char *err, size_t errlen)
 {
+	const char *url = li->url;
 	nng_listener l;
 	int rv, port;
 	bool ipc = strncmp(url, "ipc://", 6) == 0, tls = strncmp(url, "tls+tcp://", 10) == 0;
 
-	if (ipc && (rv = lock_ipc_path(r, url, err, errlen)) != 0)
+	if (ipc && !restart && (rv = lock_ipc_path(r, url, err, errlen)) != 0)
 		return rv;
 	if (tls && r->tls == NULL && (rv = tls_setup(r, err, errlen)) != 0)
 		return rv;
@@ -280,24 +321,125 @@ listen_on(rpc *r, const char *url, char *err, size_t errlen)
 	}
 	if (ipc && (rv = nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, 0600)) != 0) {
 		snprintf(err, errlen, "cannot set permissions on %s: %s", url, nng_strerror(rv));
+		nng_listener_close(l);
 		return ST(INTERNAL);
 	}
 	if (tls && (rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, r->tls)) != 0) {
 		snprintf(err, errlen, "cannot use TLS on %s: %s", url, nng_strerror(rv));
+		nng_listener_close(l);
 		return ST(INTERNAL);
 	}
 	if ((rv = nng_listener_start(l, 0)) != 0) {
 		snprintf(err, errlen, "cannot listen on %s: %s", url, nng_strerror(rv));
+		nng_listener_close(l);
 		return ST(UNAVAILABLE);
 	}
 	/* Say where we really are: port 0 means "any free port". */
-	if (nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port) == 0) {
+	if (!restart && nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port) == 0) {
+		char bound[sizeof li->url];
 		const char *colon = strrchr(url, ':');
-		log_info("listening on %.*s:%d", (int)(colon - url), url, port);
-	} else {
-		log_info("listening on %s", url);
+
+		snprintf(bound, sizeof bound, "%.*s:%d", (int)(colon - url), url, port);
+		snprintf(li->url, sizeof li->url, "%s", bound);
 	}
+	if (!restart)
+		log_info("listening on %s", li->url);
+	li->l = l;
+	li->up = true;
+	li->errors = 0;
 	return 0;
+}
+
+/* The value of the statistic `name` directly under scope `scope`, or 0. */
+static uint64_t
+child_value(nng_stat *scope, const char *name)
+{
+	for (nng_stat *s = nng_stat_child(scope); s != NULL; s = nng_stat_next(s))
+		if (strcmp(nng_stat_name(s), name) == 0)
+			return nng_stat_value(s);
+	return 0;
+}
+
+/*
+ * A listener's statistic `name` ("other": errors not otherwise counted,
+ * "accept": connections accepted); 0 if nng keeps no count of it. The
+ * "listener" scopes are matched by their "id" by hand: with two listeners,
+ * nng 1.5.2's nng_stat_find_listener() answers the first one's scope.
+ */
+static uint64_t
+listener_stat(nng_stat *all, nng_listener l, const char *name)
+{
+	int id = nng_listener_id(l);
+
+	for (nng_stat *s = nng_stat_child(all); s != NULL; s = nng_stat_next(s))
+		if (nng_stat_type(s) == NNG_STAT_SCOPE &&
+		    strcmp(nng_stat_name(s), "listener") == 0 &&
+		    child_value(s, "id") == (uint64_t)id)
+			return child_value(s, name);
+	return 0;
+}
+
+/* One look at an ipc listener: start a probe, judge one, or renew it. */
+static void
+watch_listener(rpc *r, struct listening *li, nng_stat *all)
+{
+	int64_t now = clock_now_us();
+	char err[256];
+
+	if (!li->up) { /* a renewal failed: try again */
+		if (listen_on(r, li, true, err, sizeof err) != 0)
+			log_error("%s (trying again)", err);
+		return;
+	}
+	if (li->probing) {
+		uint64_t accepts = listener_stat(all, li->l, "accept");
+
+		if (accepts == li->accepts && now - li->probe_us < PROBE_MS * 1000)
+			return; /* not yet */
+		nng_dialer_close(li->probe);
+		li->probing = false;
+		if (accepts > li->accepts)
+			return; /* it accepts: the error was one nng survives */
+		log_warn("the listener on %s stopped accepting after a peer hung up mid-handshake "
+		         "(an nng 1.5.2 bug); listening again",
+		         li->url);
+		nng_listener_close(li->l);
+		li->up = false;
+		r->renewed = true;
+		if (listen_on(r, li, true, err, sizeof err) != 0)
+			log_error("%s (trying again)", err);
+		return;
+	}
+	if (listener_stat(all, li->l, "other") > li->errors) {
+		li->errors = listener_stat(all, li->l, "other");
+		li->accepts = listener_stat(all, li->l, "accept");
+		li->probe_us = now;
+		if (nng_dialer_create(&li->probe, r->probe_sock, li->url) == 0 &&
+		    nng_dialer_start(li->probe, NNG_FLAG_NONBLOCK) == 0)
+			li->probing = true;
+	}
+}
+
+static void *
+watch_main(void *arg)
+{
+	rpc *r = arg;
+
+	while (!atomic_load(&r->closing)) {
+		nng_stat *all;
+
+		nng_msleep(WATCH_MS);
+		if (atomic_load(&r->closing) || nng_stats_get(&all) != 0)
+			continue;
+		for (size_t i = 0; i < r->n_listeners; i++)
+			if (strncmp(r->listeners[i].url, "ipc://", 6) == 0)
+				watch_listener(r, &r->listeners[i], all);
+		nng_stats_free(all);
+	}
+	for (size_t i = 0; i < r->n_listeners; i++)
+		if (r->listeners[i].probing)
+			nng_dialer_close(r->listeners[i].probe);
+	return NULL;
 }
 
 /* ---- start and stop ----------------------------------------------------- */
@@ -315,7 +457,8 @@ rpc_start(rpc **out, const struct rpc_options *opt, char *err, size_t errlen)
 	r->n_works = opt->max_inflight + SPARE;
 	r->works = calloc((size_t)r->n_works, sizeof *r->works);
 	r->lock_fds = calloc(opt->n_urls + 1, sizeof *r->lock_fds);
-	if (r->works == NULL || r->lock_fds == NULL)
+	r->listeners = calloc(opt->n_urls + 1, sizeof *r->listeners);
+	if (r->works == NULL || r->lock_fds == NULL || r->listeners == NULL)
 		goto nomem;
 	if ((rv = nng_rep0_open(&r->sock)) != 0) {
 		snprintf(err, errlen, "cannot open a rep0 socket: %s", nng_strerror(rv));
@@ -339,11 +482,26 @@ rpc_start(rpc **out, const struct rpc_options *opt, char *err, size_t errlen)
 		}
 	}
 	for (size_t i = 0; i < opt->n_urls; i++) {
-		if ((rv = listen_on(r, opt->urls[i], err, errlen)) != 0) {
+		struct listening *li = &r->listeners[r->n_listeners++];
+
+		snprintf(li->url, sizeof li->url, "%s", opt->urls[i]);
+		if ((rv = listen_on(r, li, false, err, errlen)) != 0) {
 			rpc_stop(r);
 			return rv;
 		}
 	}
+	if ((rv = nng_req0_open(&r->probe_sock)) != 0) {
+		snprintf(err, errlen, "cannot open the watchdog's socket: %s", nng_strerror(rv));
+		rpc_stop(r);
+		return ST(INTERNAL);
+	}
+	r->probe_open = true;
+	if (pthread_create(&r->watch, NULL, watch_main, r) != 0) {
+		snprintf(err, errlen, "cannot start the listener watchdog");
+		rpc_stop(r);
+		return ST(RESOURCE_EXHAUSTED);
+	}
+	r->watching = true;
 	for (int i = 0; i < r->n_works; i++) {
 		r->works[i].state = W_RECV;
 		nng_ctx_recv(r->works[i].ctx, r->works[i].aio);
@@ -374,6 +532,10 @@ rpc_stop(rpc *r)
 	if (r == NULL)
 		return;
 	atomic_store(&r->closing, true);
+	if (r->watching)
+		pthread_join(r->watch, NULL);
+	if (r->probe_open)
+		nng_close(r->probe_sock);
 	if (r->sock_open)
 		nng_close(r->sock);
 	for (int i = 0; r->works != NULL && i < r->n_works; i++) {
@@ -392,6 +554,7 @@ rpc_stop(rpc *r)
 	if (r->tls != NULL)
 		nng_tls_config_free(r->tls);
 	free(r->lock_fds);
+	free(r->listeners);
 	free(r->works);
 	free(r);
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -81,6 +82,9 @@ jobsd_start(struct jobsd *d, const char *dir, const char *const *extra)
 	argv[n] = NULL;
 
 	if ((d->pid = fork()) == 0) {
+		/* Die with the test: a test that crashes or times out must not
+		 * leave its jobsd running. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		dup2(fd, STDERR_FILENO);
 		dup2(fd, STDOUT_FILENO);

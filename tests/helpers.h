@@ -29,9 +29,11 @@ struct jobsd {
  * Starts jobsd with a database and ipc socket in a fresh temporary directory
  * (or in `dir` when not NULL, to reuse a database), with
  * --no-legacy-migration (a developer's ~/.zyra-video-agent stays out of the
- * tests; test_import.c starts its own jobsd to test that), plus `extra` arguments
- * (NULL-terminated, may be NULL), and waits until it answers Health. Returns
- * false (and prints its log) if it did not come up within 10 s.
+ * tests; test_import.c starts its own jobsd to test that), plus `extra`
+ * arguments (NULL-terminated, may be NULL), and waits until it answers
+ * Health. Returns false (and prints its log) if it did not come up within
+ * 10 s. The jobsd is killed when the thread that started it ends
+ * (PR_SET_PDEATHSIG), so that a crashed or timed-out test leaves none behind.
  */
 bool jobsd_start(struct jobsd *d, const char *dir, const char *const *extra);
 
