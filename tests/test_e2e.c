@@ -360,7 +360,7 @@ Test(e2e, health_reports_the_server)
 	assert_ok(jobs_health(c, &call, &h), call);
 	cr_assert_str_eq(h->status, "SERVING");
 	cr_assert_str_eq(h->version, JOBS_VERSION);
-	cr_assert_eq(h->schema_version, 1);
+	cr_assert_eq(h->schema_version, 2);
 	cr_assert_eq(h->max_message_bytes, 1u << 20);
 	jobs_health_info_free(h);
 }

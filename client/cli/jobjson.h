@@ -20,7 +20,8 @@
 
 /*
  * The JSON object of `job` (a new reference; json_decref it). With
- * with_etag, the etag is included. NULL with a reason in err when the job's
+ * with_etag, the etag is included. When job->fields is not 0, only the
+ * fields it names are (a summary view). NULL with a reason in err when the job's
  * JSON fields cannot be read back (the server only stores valid JSON, so
  * this means jansson cannot hold a value, e.g. an integer beyond 64 bits).
  */
