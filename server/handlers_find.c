@@ -401,6 +401,7 @@ handle_search_jobs(call *c, const void *in_, void *out_)
 			return rv;
 		q.after = true;
 		q.block_top = t->block_top;
+		q.block_bottom = t->block_bottom;
 		q.in_block = t->in_block;
 		q.after_rank = t->after_rank;
 		q.after_seq = t->after_seq;
@@ -436,6 +437,7 @@ handle_search_jobs(call *c, const void *in_, void *out_)
 
 		next.query_hash = hash;
 		next.block_top = hits.block_top;
+		next.block_bottom = hits.block_bottom;
 		next.in_block = hits.in_block;
 		next.after_rank = hits.rank;
 		next.after_seq = hits.seq;

@@ -140,6 +140,10 @@ typedef struct store_page {
  * exact matches and half-open time ranges (see JobFilter in the proto). */
 int store_job_list(store *st, const store_list *q, arena *a, store_page *out);
 
+/* SQLite's EXPLAIN QUERY PLAN of listing `q`, its rows' details joined by
+ * "; ", in out[0..outlen): for the tests and for people tuning indexes. */
+int store_list_plan(store *st, const store_list *q, char *out, size_t outlen);
+
 /* One word or phrase of a word search: its text as typed (the store quotes
  * it for FTS5, so any text is safe), and whether its last word is a prefix. */
 typedef struct store_term {
@@ -161,8 +165,9 @@ typedef struct store_search {
 	bool snippets;
 	/* Resume after a position a previous page returned (store_hits). */
 	bool after;
-	int64_t block_top; /* word search: the block's highest seq */
-	bool in_block;     /* after_rank/after_seq are set */
+	int64_t block_top;    /* word search: the block's highest seq */
+	int64_t block_bottom; /* ... and lowest (INT64_MIN: the last block) */
+	bool in_block;        /* after_rank/after_seq are set */
 	double after_rank;
 	int64_t after_seq; /* both modes: the last result's seq */
 } store_search;
@@ -172,7 +177,7 @@ typedef struct store_hits {
 	double *scores;  /* n_jobs: relevance, higher is better (0 for substrings) */
 	char **snippets; /* n_jobs, when asked for; else NULL */
 	/* Where the next page starts, when page.more. */
-	int64_t block_top;
+	int64_t block_top, block_bottom;
 	bool in_block;
 	double rank;
 	int64_t seq;

@@ -25,14 +25,14 @@
  * page. INDEXED BY pins the choice, so SQLite's planner, which knows no
  * counts, cannot make another.
  *
- * SEARCH. Words go to jobs_fts ranked by bm25, in blocks: the newest
+ * SEARCH. Words go to jobs_fts ranked by bm25, in blocks: the latest
  * STORE_SEARCH_BLOCK matches (after the filter) are one block, ranked
  * together; when a block runs out the next older block follows. bm25 costs
  * about 1 us per ranked row plus a pass over each term's whole posting list
  * (to count the documents holding it), so ranking every match of a word
  * found in most of a million jobs takes most of a second; ranking a block
  * costs at most 2000 rankings. A query with at most 2000 matches is one
- * block: ranked exactly. Substrings go to jobs_tri, newest first (bm25 over
+ * block: ranked exactly. Substrings go to jobs_tri, latest first (bm25 over
  * trigrams ranks nothing a person would recognise).
  */
 #include "status.h"
@@ -154,14 +154,6 @@ bind_text(sqlite3_stmt *s, const char *name, const char *v)
 	int i = sqlite3_bind_parameter_index(s, name);
 	if (i > 0)
 		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-}
-
-static void
-bind_double(sqlite3_stmt *s, const char *name, double v)
-{
-	int i = sqlite3_bind_parameter_index(s, name);
-	if (i > 0)
-		sqlite3_bind_double(s, i, v);
 }
 
 static void
@@ -360,8 +352,9 @@ page_add(store_page *p, sqlite3_stmt *s, bool summary, arena *a, size_t *bytes)
 	return 0;
 }
 
-int
-store_job_list(store *st, const store_list *q, arena *a, store_page *out)
+/* The SQL of listing `q` in *b (see the top of this file). */
+static int
+list_sql(store *st, const store_list *q, struct sql *b)
 {
 	static const char *const key[] = {
 	    [STORE_BY_CREATED] = "created_at",
@@ -374,26 +367,33 @@ store_job_list(store *st, const store_list *q, arena *a, store_page *out)
 	    [STORE_BY_NAME] = "jobs_by_name",
 	};
 	const char *dir = q->ascending ? "ASC" : "DESC";
+	int drive, rv;
+
+	if ((rv = driver(st, q, &drive)) != 0)
+		return rv;
+	sql_add(b, "SELECT %s FROM jobs INDEXED BY %s WHERE 1",
+	        q->summary ? SUMMARY_COLUMNS : STORE_JOB_COLUMNS,
+	        drive >= 0 ? eq[drive].index : key_index[q->order]);
+	filter_sql(b, q->filter);
+	if (q->after)
+		sql_add(b, " AND (jobs.%s, jobs.id) %s (:key, :id)", key[q->order],
+		        q->ascending ? ">" : "<");
+	sql_add(b, " ORDER BY jobs.%s %s, jobs.id %s LIMIT :limit", key[q->order], dir, dir);
+	return 0;
+}
+
+int
+store_job_list(store *st, const store_list *q, arena *a, store_page *out)
+{
 	struct sql b = {.n = 0};
 	size_t bytes = 0;
 	sqlite3_stmt *s;
-	int drive, rc, rv;
+	int rc, rv;
 
 	if ((rv = page_init(out, q->limit, a)) != 0)
 		return rv;
-	if ((rv = driver(st, q, &drive)) != 0)
+	if ((rv = list_sql(st, q, &b)) != 0 || (rv = prepare_built(st, &b, &s)) != 0)
 		return rv;
-	sql_add(&b, "SELECT %s FROM jobs INDEXED BY %s WHERE 1",
-	        q->summary ? SUMMARY_COLUMNS : STORE_JOB_COLUMNS,
-	        drive >= 0 ? eq[drive].index : key_index[q->order]);
-	filter_sql(&b, q->filter);
-	if (q->after)
-		sql_add(&b, " AND (jobs.%s, jobs.id) %s (:key, :id)", key[q->order],
-		        q->ascending ? ">" : "<");
-	sql_add(&b, " ORDER BY jobs.%s %s, jobs.id %s LIMIT :limit", key[q->order], dir, dir);
-	if ((rv = prepare_built(st, &b, &s)) != 0)
-		return rv;
-
 	filter_bind(s, q->filter);
 	if (q->after) {
 		if (q->order == STORE_BY_NAME)
@@ -416,6 +416,35 @@ store_job_list(store *st, const store_list *q, arena *a, store_page *out)
 		rv = store_fail(st, rc);
 	done_with(s);
 	return rv;
+}
+
+int
+store_list_plan(store *st, const store_list *q, char *out, size_t outlen)
+{
+	struct sql b = {.n = 0};
+	sqlite3_stmt *s;
+	size_t n = 0;
+	int rc, rv;
+
+	sql_add(&b, "EXPLAIN QUERY PLAN ");
+	if ((rv = list_sql(st, q, &b)) != 0)
+		return rv;
+	if (b.overflow)
+		return store_failf(st, ST(INTERNAL), "query text too long");
+	rc = sqlite3_prepare_v2(store_sqlite(st), b.text, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail(st, rc);
+	*out = '\0';
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *detail = (const char *)sqlite3_column_text(s, 3);
+		int k = snprintf(out + n, outlen - n, "%s%s", n > 0 ? "; " : "",
+		                 detail != NULL ? detail : "");
+		if (k < 0 || (size_t)k >= outlen - n)
+			break;
+		n += (size_t)k;
+	}
+	sqlite3_finalize(s);
+	return 0;
 }
 
 /* ---- search ---------------------------------------------------------------- */
@@ -594,58 +623,108 @@ block_bottom(store *st, const store_search *q, const char *match, int64_t top, i
 	return rv;
 }
 
-/* Word search: blocks of matches, each ranked by bm25 (see the top). */
+/* A match of a block: its row and bm25 rank (lower is better). */
+struct ranked {
+	int64_t seq;
+	double rank;
+};
+
+/* Every match in block [lo, top], best first (rank, then newest), into
+ * *rows (from the arena; at most STORE_SEARCH_BLOCK). */
+static int
+rank_block(store *st, const store_search *q, const char *match, int64_t lo, int64_t top, arena *a,
+           struct ranked **rows, size_t *n)
+{
+	struct sql b = {.n = 0};
+	sqlite3_stmt *s;
+	int rc, rv;
+
+	*n = 0;
+	if ((*rows = arena_alloc(a, sizeof **rows * STORE_SEARCH_BLOCK)) == NULL)
+		return ST(RESOURCE_EXHAUSTED);
+	sql_add(&b, "SELECT jobs_fts.rowid, jobs_fts.rank FROM jobs_fts%s",
+	        q->filter != NULL ? " JOIN jobs ON jobs.seq = jobs_fts.rowid" : "");
+	sql_add(&b, " WHERE jobs_fts MATCH :q AND jobs_fts.rowid BETWEEN :lo AND :top");
+	filter_sql(&b, q->filter);
+	sql_add(&b, " ORDER BY jobs_fts.rank, jobs_fts.rowid DESC LIMIT :limit");
+	if ((rv = prepare_built(st, &b, &s)) != 0)
+		return rv;
+	bind_text(s, ":q", match);
+	bind_i64(s, ":lo", lo);
+	bind_i64(s, ":top", top);
+	filter_bind(s, q->filter);
+	bind_i64(s, ":limit", STORE_SEARCH_BLOCK);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		(*rows)[*n].seq = sqlite3_column_int64(s, 0);
+		(*rows)[*n].rank = sqlite3_column_double(s, 1);
+		(*n)++;
+	}
+	rv = rc == SQLITE_DONE ? 0 : match_failed(st, rc);
+	done_with(s);
+	return rv;
+}
+
+/*
+ * Word search: blocks of matches, each ranked by bm25 (see the top). A
+ * block is [lo, top] in seq; both ends are fixed when the search enters it
+ * and travel in the page token, so writes between pages neither grow nor
+ * shift a block (new jobs have higher seqs than any block).
+ *
+ * Within a block the position is "after job S". bm25 scores drift with
+ * every write (they depend on the number of jobs, their mean length, how
+ * many hold each word), so the rank S had on the last page is no position
+ * to compare today's ranks with. The block is ranked again and the page
+ * starts after S in today's order. Only when S is gone (deleted, or no
+ * longer matching) does the old rank serve, as the nearest position.
+ */
 static int
 search_words(store *st, const store_search *q, const char *match, arena *a, store_hits *out)
 {
-	struct {
-		int64_t seq;
-		double rank;
-	} rows[102];
-	int64_t top = q->after ? q->block_top : INT64_MAX, lo;
-	bool in_block = q->after && q->in_block;
-	double r = q->after_rank;
-	int64_t last = q->after_seq;
+	int64_t top, lo = 0;
+	bool have_lo = false, resume = q->after && q->in_block;
 	size_t bytes = 0;
-	int rv = 0;
+	sqlite3_stmt *s;
+	int rc, rv = 0;
 
-	if (q->limit > 100)
-		return store_failf(st, ST(INVALID_ARGUMENT), "page too large");
-	for (;;) {
-		struct sql b = {.n = 0};
-		size_t n = 0, need = (size_t)q->limit - out->page.n_jobs;
-		sqlite3_stmt *s;
-		int rc;
-
-		if ((rv = block_bottom(st, q, match, top, &lo)) != 0)
+	if (q->after) {
+		top = q->block_top;
+		lo = q->block_bottom;
+		have_lo = true;
+	} else {
+		/* The first block starts at the newest job now: jobs written
+		 * later are not in this search's pages. */
+		if ((rv = stmt_for(st, "SELECT max(seq) FROM jobs", &s)) != 0)
 			return rv;
-		sql_add(&b, "SELECT jobs_fts.rowid, jobs_fts.rank FROM jobs_fts%s",
-		        q->filter != NULL ? " JOIN jobs ON jobs.seq = jobs_fts.rowid" : "");
-		sql_add(&b, " WHERE jobs_fts MATCH :q AND jobs_fts.rowid BETWEEN :lo AND :top");
-		filter_sql(&b, q->filter);
-		if (in_block)
-			sql_add(&b, " AND (jobs_fts.rank > :r OR (jobs_fts.rank = :r AND "
-			            "jobs_fts.rowid < :s))");
-		sql_add(&b, " ORDER BY jobs_fts.rank, jobs_fts.rowid DESC LIMIT :limit");
-		if ((rv = prepare_built(st, &b, &s)) != 0)
-			return rv;
-		bind_text(s, ":q", match);
-		bind_i64(s, ":lo", lo);
-		bind_i64(s, ":top", top);
-		filter_bind(s, q->filter);
-		bind_double(s, ":r", r);
-		bind_i64(s, ":s", last);
-		bind_i64(s, ":limit", (int64_t)need + 1);
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < sizeof rows / sizeof rows[0]) {
-			rows[n].seq = sqlite3_column_int64(s, 0);
-			rows[n].rank = sqlite3_column_double(s, 1);
-			n++;
-		}
-		rv = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : match_failed(st, rc);
+		rc = sqlite3_step(s);
+		top = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+		rv = rc == SQLITE_ROW ? 0 : store_fail(st, rc);
 		done_with(s);
 		if (rv != 0)
 			return rv;
-		for (size_t i = 0; i < n; i++) {
+	}
+	for (;;) {
+		struct ranked *rows;
+		size_t n, start = 0;
+
+		if (!have_lo && (rv = block_bottom(st, q, match, top, &lo)) != 0)
+			return rv;
+		if ((rv = rank_block(st, q, match, lo, top, a, &rows, &n)) != 0)
+			return rv;
+		if (resume) {
+			while (start < n && rows[start].seq != q->after_seq)
+				start++;
+			if (start < n) {
+				start++; /* after S */
+			} else {
+				start = 0;
+				while (start < n && (rows[start].rank < q->after_rank ||
+				                     (rows[start].rank == q->after_rank &&
+				                      rows[start].seq >= q->after_seq)))
+					start++;
+			}
+			resume = false;
+		}
+		for (size_t i = start; i < n; i++) {
 			if (out->page.n_jobs == (size_t)q->limit || bytes >= q->max_bytes) {
 				out->page.more = true;
 				return 0;
@@ -655,6 +734,7 @@ search_words(store *st, const store_search *q, const char *match, arena *a, stor
 				return rv;
 			/* The position after this hit, for the next page. */
 			out->block_top = top;
+			out->block_bottom = lo;
 			out->in_block = true;
 			out->rank = rows[i].rank;
 			out->seq = rows[i].seq;
@@ -662,7 +742,7 @@ search_words(store *st, const store_search *q, const char *match, arena *a, stor
 		if (lo == INT64_MIN)
 			return 0; /* the last block is done: no more */
 		top = lo - 1;
-		in_block = false;
+		have_lo = false;
 		if (out->page.n_jobs == (size_t)q->limit) {
 			/* Full as the block ended: more only if an older match
 			 * exists. The position stays at the last hit: its block

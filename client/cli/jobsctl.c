@@ -568,14 +568,14 @@ static const char search_help[] =
     "\n"
     "  --substring          TEXT as a substring of 3 or more characters instead\n"
     "                       (ntern finds Solar Lantern); any case, but accents\n"
-    "                       must match; newest first\n"
+    "                       must match; most recently added first\n"
     "  --snippets           show the best matching extract of each job, matches\n"
     "                       in [ ]\n"
     "  --limit N            jobs per page (default 20, at most 100)\n"
     "  --page-token TOKEN   the next page, from the previous one\n"
     "\n"
-    "Results are ranked by relevance in blocks of the 2000 newest matches:\n"
-    "a search with fewer matches is ranked exactly.\n";
+    "Results are ranked by relevance in blocks of the 2000 most recently added\n"
+    "matches; a search with fewer matches than that is ranked exactly.\n";
 
 struct find_opts {
 	jobs_filter filter;

@@ -269,7 +269,7 @@ typedef enum jobs_search_mode {
 	 * Ranked by relevance (bm25; a name match outranks a hook match). */
 	JOBS_SEARCH_WORDS = 0,
 	/* The text as a substring of 3 or more characters, any case (accents
-	 * must match): `ntern` finds "Solar Lantern". Newest first. */
+	 * must match): `ntern` finds "Solar Lantern". Most recently added first. */
 	JOBS_SEARCH_SUBSTRING = 1,
 } jobs_search_mode;
 
