@@ -596,10 +596,12 @@ search_substring(store *st, const store_search *q, const char *match, arena *a, 
 	return rv;
 }
 
-/* The seq of the STORE_SEARCH_BLOCK-th match at or below `top`, newest
- * first, in *lo; INT64_MIN when there are fewer (the last block). */
+/* The seq of the (skip + 1)-th match at or below `top`, latest first, in
+ * *seq; INT64_MIN when there are fewer. With skip = STORE_SEARCH_BLOCK - 1,
+ * the bottom of the block that starts at `top`. */
 static int
-block_bottom(store *st, const store_search *q, const char *match, int64_t top, int64_t *lo)
+nth_match(store *st, const store_search *q, const char *match, int64_t top, int64_t skip,
+          int64_t *seq)
 {
 	struct sql b = {.n = 0};
 	sqlite3_stmt *s;
@@ -615,9 +617,9 @@ block_bottom(store *st, const store_search *q, const char *match, int64_t top, i
 	bind_text(s, ":q", match);
 	bind_i64(s, ":top", top);
 	filter_bind(s, q->filter);
-	bind_i64(s, ":skip", STORE_SEARCH_BLOCK - 1);
+	bind_i64(s, ":skip", skip);
 	rc = sqlite3_step(s);
-	*lo = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : INT64_MIN;
+	*seq = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : INT64_MIN;
 	rv = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : match_failed(st, rc);
 	done_with(s);
 	return rv;
@@ -706,7 +708,8 @@ search_words(store *st, const store_search *q, const char *match, arena *a, stor
 		struct ranked *rows;
 		size_t n, start = 0;
 
-		if (!have_lo && (rv = block_bottom(st, q, match, top, &lo)) != 0)
+		if (!have_lo &&
+		    (rv = nth_match(st, q, match, top, STORE_SEARCH_BLOCK - 1, &lo)) != 0)
 			return rv;
 		if ((rv = rank_block(st, q, match, lo, top, a, &rows, &n)) != 0)
 			return rv;
@@ -747,23 +750,11 @@ search_words(store *st, const store_search *q, const char *match, arena *a, stor
 			/* Full as the block ended: more only if an older match
 			 * exists. The position stays at the last hit: its block
 			 * yields nothing more, then the next one follows. */
-			struct sql c = {.n = 0};
-			sql_add(&c,
-			        "SELECT 1 FROM jobs_fts%s WHERE jobs_fts MATCH :q AND "
-			        "jobs_fts.rowid <= :top",
-			        q->filter != NULL ? " JOIN jobs ON jobs.seq = jobs_fts.rowid" : "");
-			filter_sql(&c, q->filter);
-			sql_add(&c, " LIMIT 1");
-			if ((rv = prepare_built(st, &c, &s)) != 0)
+			int64_t next;
+			if ((rv = nth_match(st, q, match, top, 0, &next)) != 0)
 				return rv;
-			bind_text(s, ":q", match);
-			bind_i64(s, ":top", top);
-			filter_bind(s, q->filter);
-			rc = sqlite3_step(s);
-			out->page.more = rc == SQLITE_ROW;
-			rv = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : match_failed(st, rc);
-			done_with(s);
-			return rv;
+			out->page.more = next != INT64_MIN;
+			return 0;
 		}
 	}
 }

@@ -621,7 +621,7 @@ parse_count(const char *flag, const char *text, int max, int *out)
 static int
 parse_find_flags(int argc, char **argv, bool search, struct find_opts *o)
 {
-	static const struct option list_opts[] = {
+	static const struct option filter_opts[] = {
 	    {"enabled", no_argument, NULL, OPT_ENABLED},
 	    {"disabled", no_argument, NULL, OPT_DISABLED},
 	    {"product", required_argument, NULL, OPT_PRODUCT},
@@ -634,37 +634,30 @@ parse_find_flags(int argc, char **argv, bool search, struct find_opts *o)
 	    {"updated-until", required_argument, NULL, OPT_UPDATED_UNTIL},
 	    {"view", required_argument, NULL, OPT_VIEW},
 	    {"page-token", required_argument, NULL, OPT_PAGE_TOKEN},
-	    /* list only */
+	};
+	static const struct option list_opts[] = {
 	    {"order-by", required_argument, NULL, OPT_ORDER_BY},
 	    {"page-size", required_argument, NULL, OPT_PAGE_SIZE},
 	    {"all", no_argument, NULL, OPT_ALL},
-	    {NULL, 0, NULL, 0},
 	};
 	static const struct option search_opts[] = {
-	    {"enabled", no_argument, NULL, OPT_ENABLED},
-	    {"disabled", no_argument, NULL, OPT_DISABLED},
-	    {"product", required_argument, NULL, OPT_PRODUCT},
-	    {"persona", required_argument, NULL, OPT_PERSONA},
-	    {"language", required_argument, NULL, OPT_LANGUAGE},
-	    {"brand", required_argument, NULL, OPT_BRAND},
-	    {"since", required_argument, NULL, OPT_SINCE},
-	    {"until", required_argument, NULL, OPT_UNTIL},
-	    {"updated-since", required_argument, NULL, OPT_UPDATED_SINCE},
-	    {"updated-until", required_argument, NULL, OPT_UPDATED_UNTIL},
-	    {"view", required_argument, NULL, OPT_VIEW},
-	    {"page-token", required_argument, NULL, OPT_PAGE_TOKEN},
-	    /* search only */
 	    {"limit", required_argument, NULL, OPT_LIMIT},
 	    {"snippets", no_argument, NULL, OPT_SNIPPETS},
 	    {"substring", no_argument, NULL, OPT_SUBSTRING},
-	    {NULL, 0, NULL, 0},
 	};
+	struct option opts[sizeof filter_opts / sizeof filter_opts[0] + 4];
+	size_t n = sizeof filter_opts / sizeof filter_opts[0];
+
+	/* The filters, then the command's own flags (3 each), then the end. */
+	memcpy(opts, filter_opts, sizeof filter_opts);
+	memcpy(opts + n, search ? search_opts : list_opts, sizeof list_opts);
+	opts[n + 3] = (struct option){NULL, 0, NULL, 0};
+	_Static_assert(sizeof list_opts == sizeof search_opts, "3 flags each");
 	jobs_filter *f = &o->filter;
 	int c, rv = EXIT_OK;
 
 	optind = 0;
-	while (rv == EXIT_OK &&
-	       (c = getopt_long(argc, argv, "", search ? search_opts : list_opts, NULL)) != -1) {
+	while (rv == EXIT_OK && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_ENABLED:
 			f->enabled = JOBS_ENABLED_ONLY;
