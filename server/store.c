@@ -489,6 +489,12 @@ store_open(store **out, const char *path, const store_options *opt, char *err, s
 	if (st->reader) {
 		if ((rv = exec(st, "PRAGMA query_only = 1")) != 0)
 			goto sqlfailed;
+		if (opt->mmap_mib >= 0) {
+			snprintf(sql, sizeof sql, "PRAGMA mmap_size = %lld",
+			         (long long)(opt->mmap_mib > 0 ? opt->mmap_mib : 2047) << 20);
+			if ((rv = exec(st, sql)) != 0)
+				goto sqlfailed;
+		}
 	} else {
 		if ((rv = pragma_int(st, "PRAGMA journal_mode = WAL", &v)) != 0)
 			goto sqlfailed;

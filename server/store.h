@@ -35,7 +35,12 @@ typedef struct store_options {
 	bool reader;          /* a read-only connection: no schema work, no writes */
 	enum store_sync sync; /* writer only */
 	int cache_kib;        /* page cache of this connection; 0: 8 MiB */
-	int busy_timeout_ms;  /* how long to wait for a lock; 0: 5000 */
+	/* Readers map the database into memory (PRAGMA mmap_size) up to this
+	 * many MiB; 0: 2047 MiB, SQLite's build limit here; -1: not at all.
+	 * Search reads scattered FTS pages: mapped, each read is a memory access
+	 * instead of a pread() and a copy into the page cache. */
+	int mmap_mib;
+	int busy_timeout_ms; /* how long to wait for a lock; 0: 5000 */
 } store_options;
 
 /* The schema version this code writes (PRAGMA user_version). */
@@ -152,7 +157,7 @@ typedef struct store_term {
 } store_term;
 
 /* How many matches of a word search are ranked together (see SearchJobs). */
-#define STORE_SEARCH_BLOCK 2000
+#define STORE_SEARCH_BLOCK 1000
 
 typedef struct store_search {
 	const store_term *terms; /* word search: all must match */

@@ -28,10 +28,11 @@
  * SEARCH. Words go to jobs_fts ranked by bm25, in blocks: the latest
  * STORE_SEARCH_BLOCK matches (after the filter) are one block, ranked
  * together; when a block runs out the next older block follows. bm25 costs
- * about 1 us per ranked row plus a pass over each term's whole posting list
- * (to count the documents holding it), so ranking every match of a word
- * found in most of a million jobs takes most of a second; ranking a block
- * costs at most 2000 rankings. A query with at most 2000 matches is one
+ * 2 to 4 us per ranked row at a million jobs (it reads each row's column
+ * sizes from %_docsize) plus a pass over each term's whole posting list (to
+ * count the documents holding it, about 20 ns a document), so ranking every
+ * match of a word found in most of a million jobs takes most of a second;
+ * ranking a block costs at most 1000 rankings. A query with at most 1000 matches is one
  * block: ranked exactly. Substrings go to jobs_tri, latest first (bm25 over
  * trigrams ranks nothing a person would recognise).
  */
@@ -68,6 +69,7 @@ struct cache_entry {
 struct find_state {
 	struct cache_entry e[CACHE_SIZE];
 	uint64_t clock;
+	int64_t evicted_fullscan; /* full-scan steps of statements no longer cached */
 };
 
 void
@@ -89,7 +91,7 @@ int64_t
 store_find_fullscan_steps(const store *st)
 {
 	struct find_state *fs = *store_find_slot((store *)st);
-	int64_t n = 0;
+	int64_t n = fs != NULL ? fs->evicted_fullscan : 0;
 
 	for (int i = 0; fs != NULL && i < CACHE_SIZE; i++)
 		if (fs->e[i].stmt != NULL)
@@ -129,6 +131,9 @@ stmt_for(store *st, const char *sql, sqlite3_stmt **out)
 		sqlite3_finalize(s);
 		return store_failf(st, ST(RESOURCE_EXHAUSTED), "out of memory");
 	}
+	if (victim->stmt != NULL)
+		fs->evicted_fullscan +=
+		    sqlite3_stmt_status(victim->stmt, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0);
 	sqlite3_finalize(victim->stmt);
 	free(victim->sql);
 	victim->sql = copy;

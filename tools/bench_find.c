@@ -21,6 +21,8 @@
  *   search prefix        top 20 of lant*, kett*, hamm* ...
  *   search substring     top 20 of ntern, ettl, ammo ... (trigram)
  *   stats                GetStats, defaults
+ *   create               CreateJob of a generated job: the write cost of
+ *                        the indexes, both FTS tables and the counters
  *
  * and prints the median and the 99th percentile in milliseconds. The
  * figures, the command and the machine go in tools/README.md. Latency is
@@ -519,6 +521,32 @@ op_search_substring(struct bench *b, int round)
 	return search(b, substrings[round % NWORDS(substrings)], JOBS_SEARCH_SUBSTRING);
 }
 
+/* A write, for the cost of the indexes, FTS tables and counters a job
+ * keeps: CreateJob of a generated job (ids unique to this run). */
+static int
+op_create(struct bench *b, int round)
+{
+	struct job_bufs jb;
+	Jobs__V1__Job pb;
+	jobs_job j = {0};
+	static int made;
+	char id[48];
+	int rv;
+
+	make_job(&pb, &jb, (size_t)round, b->n_jobs);
+	snprintf(id, sizeof id, "bench-%d-%d", (int)getpid(), made++);
+	j.id = id;
+	j.job_name = pb.job_name;
+	j.product = pb.product;
+	j.persona = pb.persona;
+	j.hook = pb.hook;
+	j.language = pb.language;
+	j.brand_name = pb.brand_name;
+	j.enhanced_settings = pb.enhanced_settings;
+	rv = jobs_create_job(b->c, NULL, &j, NULL);
+	return rv;
+}
+
 static int
 op_stats(struct bench *b, int round)
 {
@@ -682,6 +710,7 @@ main(int argc, char **argv)
 		report("search prefix", op_search_prefix, &b, rounds);
 		report("search substring", op_search_substring, &b, rounds);
 		report("stats", op_stats, &b, rounds);
+		report("create", op_create, &b, rounds);
 		printf("  (list page size %d)\n", b.page);
 		jobs_client_close(b.c);
 		free(b.p1000_token);

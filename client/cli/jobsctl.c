@@ -574,7 +574,7 @@ static const char search_help[] =
     "  --limit N            jobs per page (default 20, at most 100)\n"
     "  --page-token TOKEN   the next page, from the previous one\n"
     "\n"
-    "Results are ranked by relevance in blocks of the 2000 most recently added\n"
+    "Results are ranked by relevance in blocks of the 1000 most recently added\n"
     "matches; a search with fewer matches than that is ranked exactly.\n";
 
 struct find_opts {
