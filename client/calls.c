@@ -5,6 +5,7 @@
  */
 #include "internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,13 +107,47 @@ jobs_delete_job(jobs_client *c, jobs_call *call, const char *id, const char *exp
 	return JOBS_OK;
 }
 
+/* Fills `pb` (initialised) from `f`; strings are borrowed. */
+static void
+filter_to_proto(const jobs_filter *f, Jobs__V1__JobFilter *pb)
+{
+	pb->enabled = (Jobs__V1__EnabledFilter)f->enabled;
+	if (f->product != NULL)
+		pb->product = (char *)f->product;
+	if (f->persona != NULL)
+		pb->persona = (char *)f->persona;
+	if (f->language != NULL)
+		pb->language = (char *)f->language;
+	if (f->brand_name != NULL)
+		pb->brand_name = (char *)f->brand_name;
+	pb->created_after = f->created_after;
+	pb->created_before = f->created_before;
+	pb->updated_after = f->updated_after;
+	pb->updated_before = f->updated_before;
+}
+
+/* A job of a response in the view asked for: a summary keeps only the bits
+ * of the fields the server sent. */
+static jobs_job *
+job_in_view(const Jobs__V1__Job *pb, jobs_view view)
+{
+	jobs_job *j = job_from_proto(pb);
+
+	if (j != NULL && view == JOBS_VIEW_SUMMARY)
+		j->fields = JOBS_FIELD_ID | JOBS_FIELD_JOB_NAME | JOBS_FIELD_PRODUCT |
+		            JOBS_FIELD_ENABLED | JOBS_FIELD_CREATED_AT;
+	return j;
+}
+
 int
 jobs_list_jobs(jobs_client *c, jobs_call *call, const jobs_list_query *q, jobs_job_page **out)
 {
 	Jobs__V1__ListJobsRequest in = JOBS__V1__LIST_JOBS_REQUEST__INIT;
+	Jobs__V1__JobFilter filter = JOBS__V1__JOB_FILTER__INIT;
 	Jobs__V1__ListJobsResponse *res;
 	Jobs__V1__Response *r;
 	jobs_job_page *page;
+	jobs_view view = JOBS_VIEW_FULL;
 	int rv;
 
 	*out = NULL;
@@ -120,6 +155,12 @@ jobs_list_jobs(jobs_client *c, jobs_call *call, const jobs_list_query *q, jobs_j
 		in.page_size = q->page_size;
 		if (q->page_token != NULL)
 			in.page_token = (char *)q->page_token;
+		filter_to_proto(&q->filter, &filter);
+		in.filter = &filter;
+		in.order_by = (Jobs__V1__JobOrder)q->order_by;
+		in.direction = (Jobs__V1__SortDirection)q->direction;
+		in.view = (Jobs__V1__JobView)q->view;
+		view = q->view;
 	}
 	if ((rv = client_rpc(c, call, JOBS__V1__REQUEST__CALL_LIST_JOBS, &in.base, &r)) != JOBS_OK)
 		return rv;
@@ -129,13 +170,147 @@ jobs_list_jobs(jobs_client *c, jobs_call *call, const jobs_list_query *q, jobs_j
 	    (page->next_page_token = client_strdup(res->next_page_token)) == NULL)
 		goto nomem;
 	for (; page->n_jobs < res->n_jobs; page->n_jobs++)
-		if ((page->jobs[page->n_jobs] = job_from_proto(res->jobs[page->n_jobs])) == NULL)
+		if ((page->jobs[page->n_jobs] = job_in_view(res->jobs[page->n_jobs], view)) == NULL)
 			goto nomem;
 	jobs__v1__response__free_unpacked(r, NULL);
 	*out = page;
 	return JOBS_OK;
 nomem:
 	jobs_job_page_free(page);
+	jobs__v1__response__free_unpacked(r, NULL);
+	return call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+}
+
+int
+jobs_search_jobs(jobs_client *c, jobs_call *call, const jobs_search_query *q,
+                 jobs_search_page **out)
+{
+	Jobs__V1__SearchJobsRequest in = JOBS__V1__SEARCH_JOBS_REQUEST__INIT;
+	Jobs__V1__JobFilter filter = JOBS__V1__JOB_FILTER__INIT;
+	Jobs__V1__SearchJobsResponse *res;
+	Jobs__V1__Response *r;
+	jobs_search_page *page;
+	size_t n;
+	int rv;
+
+	*out = NULL;
+	if (q == NULL || q->text == NULL)
+		return call_status(call, JOBS_INVALID_ARGUMENT, "no search text given");
+	in.query = (char *)q->text;
+	in.mode = (Jobs__V1__SearchMode)q->mode;
+	filter_to_proto(&q->filter, &filter);
+	in.filter = &filter;
+	in.page_size = q->page_size;
+	if (q->page_token != NULL)
+		in.page_token = (char *)q->page_token;
+	in.snippets = q->snippets;
+	in.view = (Jobs__V1__JobView)q->view;
+	if ((rv = client_rpc(c, call, JOBS__V1__REQUEST__CALL_SEARCH_JOBS, &in.base, &r)) !=
+	    JOBS_OK)
+		return rv;
+	res = RESULT(r, search_jobs);
+	n = res->n_results;
+	if ((page = calloc(1, sizeof *page)) == NULL ||
+	    (page->jobs = calloc(n + 1, sizeof *page->jobs)) == NULL ||
+	    (page->snippets = calloc(n + 1, sizeof *page->snippets)) == NULL ||
+	    (page->scores = calloc(n + 1, sizeof *page->scores)) == NULL ||
+	    (page->next_page_token = client_strdup(res->next_page_token)) == NULL)
+		goto nomem;
+	for (; page->n_jobs < n; page->n_jobs++) {
+		const Jobs__V1__SearchResult *hit = res->results[page->n_jobs];
+
+		if (hit->job == NULL) {
+			jobs_search_page_free(page);
+			jobs__v1__response__free_unpacked(r, NULL);
+			return call_status(call, JOBS_INTERNAL, "the server's answer holds no job");
+		}
+		page->scores[page->n_jobs] = hit->score;
+		if ((page->snippets[page->n_jobs] = client_strdup(hit->snippet)) == NULL ||
+		    (page->jobs[page->n_jobs] = job_in_view(hit->job, q->view)) == NULL) {
+			page->n_jobs++; /* so that the free covers this slot */
+			goto nomem;
+		}
+	}
+	jobs__v1__response__free_unpacked(r, NULL);
+	*out = page;
+	return JOBS_OK;
+nomem:
+	jobs_search_page_free(page);
+	jobs__v1__response__free_unpacked(r, NULL);
+	return call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+}
+
+/* Copies n ValueCounts out of a response; NULL when out of memory. */
+static jobs_value_count *
+value_counts(Jobs__V1__ValueCount *const *in, size_t n)
+{
+	jobs_value_count *v = calloc(n + 1, sizeof *v);
+
+	for (size_t i = 0; v != NULL && i < n; i++) {
+		v[i].count = in[i]->count;
+		if ((v[i].value = client_strdup(in[i]->value)) == NULL) {
+			for (size_t k = 0; k < i; k++)
+				free(v[k].value);
+			free(v);
+			return NULL;
+		}
+	}
+	return v;
+}
+
+int
+jobs_get_stats(jobs_client *c, jobs_call *call, const jobs_stats_query *q, jobs_stats **out)
+{
+	Jobs__V1__GetStatsRequest in = JOBS__V1__GET_STATS_REQUEST__INIT;
+	Jobs__V1__GetStatsResponse *res;
+	Jobs__V1__Response *r;
+	jobs_stats *s;
+	int rv;
+
+	*out = NULL;
+	if (q != NULL) {
+		in.top = q->top;
+		in.created_after = q->created_after;
+		in.created_before = q->created_before;
+	}
+	if ((rv = client_rpc(c, call, JOBS__V1__REQUEST__CALL_GET_STATS, &in.base, &r)) != JOBS_OK)
+		return rv;
+	res = RESULT(r, get_stats);
+	if ((s = calloc(1, sizeof *s)) == NULL)
+		goto nomem;
+	s->total_jobs = res->total_jobs;
+	s->enabled_jobs = res->enabled_jobs;
+	s->disabled_jobs = res->disabled_jobs;
+	s->unique_products = res->unique_products;
+	s->unique_personas = res->unique_personas;
+	s->unique_languages = res->unique_languages;
+	s->unique_brands = res->unique_brands;
+	if ((s->by_product = value_counts(res->by_product, res->n_by_product)) == NULL)
+		goto nomem;
+	s->n_by_product = res->n_by_product;
+	if ((s->by_language = value_counts(res->by_language, res->n_by_language)) == NULL)
+		goto nomem;
+	s->n_by_language = res->n_by_language;
+	if ((s->by_persona = value_counts(res->by_persona, res->n_by_persona)) == NULL)
+		goto nomem;
+	s->n_by_persona = res->n_by_persona;
+	if ((s->by_brand = value_counts(res->by_brand, res->n_by_brand)) == NULL)
+		goto nomem;
+	s->n_by_brand = res->n_by_brand;
+	if ((s->created_per_day = calloc(res->n_created_per_day + 1, sizeof *s->created_per_day)) ==
+	    NULL)
+		goto nomem;
+	s->n_created_per_day = res->n_created_per_day;
+	for (size_t i = 0; i < res->n_created_per_day; i++) {
+		snprintf(s->created_per_day[i].date, sizeof s->created_per_day[i].date, "%s",
+		         res->created_per_day[i]->date);
+		s->created_per_day[i].count = res->created_per_day[i]->count;
+	}
+	jobs__v1__response__free_unpacked(r, NULL);
+	*out = s;
+	return JOBS_OK;
+nomem:
+	jobs_stats_free(s);
 	jobs__v1__response__free_unpacked(r, NULL);
 	return call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
 }

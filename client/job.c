@@ -162,6 +162,44 @@ jobs_job_page_free(jobs_job_page *page)
 }
 
 void
+jobs_search_page_free(jobs_search_page *page)
+{
+	if (page == NULL)
+		return;
+	for (size_t i = 0; i < page->n_jobs; i++) {
+		jobs_job_free(page->jobs[i]);
+		if (page->snippets != NULL)
+			free(page->snippets[i]);
+	}
+	free(page->jobs);
+	free(page->snippets);
+	free(page->scores);
+	free(page->next_page_token);
+	free(page);
+}
+
+static void
+value_counts_free(jobs_value_count *v, size_t n)
+{
+	for (size_t i = 0; v != NULL && i < n; i++)
+		free(v[i].value);
+	free(v);
+}
+
+void
+jobs_stats_free(jobs_stats *s)
+{
+	if (s == NULL)
+		return;
+	value_counts_free(s->by_product, s->n_by_product);
+	value_counts_free(s->by_language, s->n_by_language);
+	value_counts_free(s->by_persona, s->n_by_persona);
+	value_counts_free(s->by_brand, s->n_by_brand);
+	free(s->created_per_day);
+	free(s);
+}
+
+void
 jobs_health_info_free(jobs_health_info *h)
 {
 	if (h == NULL)

@@ -39,6 +39,8 @@ static struct method methods[] = {
     METHOD("DeleteJob", handle_delete_job, LANE_WRITE, 0),
     METHOD("ListJobs", handle_list_jobs, LANE_READ, 0),
     METHOD("Health", handle_health, LANE_INLINE, METHOD_PROBE),
+    METHOD("SearchJobs", handle_search_jobs, LANE_READ, 0),
+    METHOD("GetStats", handle_get_stats, LANE_READ, 0),
     METHOD("BatchCreateJobs", handle_batch_create_jobs, LANE_WRITE, 0),
     METHOD("Backup", handle_backup, LANE_READ, 0),
     METHOD("Check", handle_check, LANE_READ, 0),

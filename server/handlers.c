@@ -6,10 +6,7 @@
  * Create, the stored job for Update). It works from the Job descriptor, so a
  * field added to the proto is maskable without touching this file.
  *
- * Page tokens. A ListJobs token is a PageToken message (proto) in base64:
- * the keyset position (created_at, id) of the last job returned, and a hash
- * of the request's other fields, so that a token used with another query is
- * refused rather than silently misapplied.
+ * ListJobs, SearchJobs and GetStats are in handlers_find.c.
  */
 #include "handlers.h"
 #include "clock.h"
@@ -19,7 +16,6 @@
 #include "status.h"
 #include "validate.h"
 
-#include <mbedtls/base64.h>
 #include <uuid/uuid.h>
 
 #include <inttypes.h>
@@ -56,9 +52,8 @@ job_field_limit(const char *name)
 	return 0;
 }
 
-/* Timestamps accepted from callers: years 0001 to 9999. */
-#define MIN_TIME_US (-62135596800LL * 1000000)
-#define MAX_TIME_US (253402300799LL * 1000000 + 999999)
+#define MIN_TIME_US JOB_MIN_TIME_US
+#define MAX_TIME_US JOB_MAX_TIME_US
 
 enum mask_use { FOR_CREATE, FOR_UPDATE };
 
@@ -546,101 +541,6 @@ handle_batch_create_jobs(call *c, const void *in_, void *out_)
 			rv = store_failed(c, undo, "validate");
 	}
 	return rv;
-}
-
-/* ---- ListJobs ---------------------------------------------------------- */
-
-/* A hash of the request minus its paging fields: what a token is tied to. */
-static uint64_t
-query_hash(call *c, const Jobs__V1__ListJobsRequest *in)
-{
-	Jobs__V1__ListJobsRequest q = *in;
-	uint8_t *buf;
-	size_t n;
-
-	q.page_size = 0;
-	q.page_token = (char *)"";
-	n = jobs__v1__list_jobs_request__get_packed_size(&q);
-	if ((buf = arena_alloc(c->arena, n)) == NULL)
-		return 0;
-	jobs__v1__list_jobs_request__pack(&q, buf);
-	return hash_bytes(buf, n);
-}
-
-static char *
-token_encode(call *c, uint64_t hash, const Jobs__V1__Job *last)
-{
-	Jobs__V1__PageToken t = JOBS__V1__PAGE_TOKEN__INIT;
-	size_t n, olen;
-	uint8_t *raw;
-	unsigned char *text;
-
-	t.query_hash = hash;
-	t.after_created_at = last->created_at;
-	t.after_id = last->id;
-	n = jobs__v1__page_token__get_packed_size(&t);
-	if ((raw = arena_alloc(c->arena, n)) == NULL)
-		return NULL;
-	jobs__v1__page_token__pack(&t, raw);
-	mbedtls_base64_encode(NULL, 0, &olen, raw, n); /* olen: size needed, NUL included */
-	if ((text = arena_alloc(c->arena, olen)) == NULL ||
-	    mbedtls_base64_encode(text, olen, &olen, raw, n) != 0)
-		return NULL;
-	return (char *)text;
-}
-
-static int
-token_decode(call *c, const char *text, uint64_t hash, store_list *q)
-{
-	size_t len = strlen(text), olen;
-	unsigned char *raw;
-	Jobs__V1__PageToken *t;
-
-	if (len > 1024 || mbedtls_base64_decode(NULL, 0, &olen, (const unsigned char *)text, len) ==
-	                      MBEDTLS_ERR_BASE64_INVALID_CHARACTER)
-		goto bad;
-	if ((raw = arena_alloc(c->arena, olen + 1)) == NULL ||
-	    mbedtls_base64_decode(raw, olen + 1, &olen, (const unsigned char *)text, len) != 0)
-		goto bad;
-	t = jobs__v1__page_token__unpack(arena_allocator(c->arena), olen, raw);
-	if (t == NULL || validate_id(t->after_id) != NULL)
-		goto bad;
-	if (t->query_hash != hash)
-		return call_fail(c, ST(INVALID_ARGUMENT),
-		                 "page_token belongs to a listing with other filters or order");
-	q->after = true;
-	q->after_created = t->after_created_at;
-	q->after_id = t->after_id;
-	return 0;
-bad:
-	return call_fail(c, ST(INVALID_ARGUMENT), "page_token is not one this server issued");
-}
-
-int
-handle_list_jobs(call *c, const void *in_, void *out_)
-{
-	const Jobs__V1__ListJobsRequest *in = in_;
-	Jobs__V1__ListJobsResponse *out = out_;
-	store_list q = {.max_bytes = LIST_MAX_PAGE_BYTES};
-	uint64_t hash = query_hash(c, in);
-	store_page page;
-	int rv;
-
-	if (in->page_size < 0)
-		return call_fail(c, ST(INVALID_ARGUMENT), "page_size must not be negative");
-	q.limit = in->page_size == 0                   ? LIST_DEFAULT_PAGE_SIZE
-	          : in->page_size > LIST_MAX_PAGE_SIZE ? LIST_MAX_PAGE_SIZE
-	                                               : in->page_size;
-	if (*in->page_token != '\0' && (rv = token_decode(c, in->page_token, hash, &q)) != 0)
-		return rv;
-	if ((rv = store_job_list(c->db, &q, c->arena, &page)) != 0)
-		return store_failed(c, rv, "list");
-	out->jobs = page.jobs;
-	out->n_jobs = page.n_jobs;
-	if (page.more && page.n_jobs > 0 &&
-	    (out->next_page_token = token_encode(c, hash, page.jobs[page.n_jobs - 1])) == NULL)
-		return call_fail(c, ST(RESOURCE_EXHAUSTED), "out of memory");
-	return 0;
 }
 
 /* ---- Health ------------------------------------------------------------ */

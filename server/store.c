@@ -20,24 +20,66 @@
  *             retried write gets the first answer instead of running twice.
  *             Kept for the --dedup-window, pruned by the writer.
  *
+ *   Finding jobs (version 3; the queries are in store_find.c):
+ *   jobs_by_updated (updated_at, id), jobs_by_name (job_name, id): the other
+ *             two listing orders. A keyset page is a SEARCH on one of these
+ *             (or jobs_by_created) from the previous page's (key, id): page
+ *             1,000 costs what page 1 costs.
+ *   jobs_by_enabled, jobs_by_product, jobs_by_persona, jobs_by_language,
+ *   jobs_by_brand  (column, created_at, id): one per equality filter, so
+ *             that a filtered listing in the default order is also a SEARCH
+ *             that reads only the rows it returns. For the other orders
+ *             with a filter, store_find.c picks per request, from the
+ *             counts in stat_values: a value held by few jobs (<= 4000) is
+ *             read through its index and sorted; a common one walks the
+ *             order's index and skips the other jobs (at most
+ *             page / share rows per page).
+ *             Write cost: 7 more index entries per job written (9 in all),
+ *             about 15 B + the key each; persona's index repeats the persona.
+ *   jobs_fts  FTS5 external-content table over job_name, product,
+ *             brand_name, hook, persona (rowid = jobs.seq), tokenizer
+ *             unicode61 remove_diacritics 2 (case- and accent-insensitive),
+ *             prefix indexes of 2 and 3 characters (so that `lan*` reads one
+ *             index entry, not every term that starts so), and a stored
+ *             rank of bm25(10, 4, 4, 1, 2): name > product = brand > persona
+ *             > hook.
+ *   jobs_tri  the same columns with the trigram tokenizer: substring search
+ *             (3+ characters; case-insensitive, accents not folded in
+ *             SQLite 3.40). The largest structure on disk: about one index
+ *             entry per character of text.
+ *             Both are kept in sync by triggers on jobs (jobs_fts_*): FTS5
+ *             external content needs the OLD values to delete a row, which
+ *             only a trigger still has. An update re-indexes only when one
+ *             of the five columns changed.
+ *   stat_values (dim, value, n): how many jobs have each product, language,
+ *             persona and brand ('product', 'Lamp', 42); rows at 0 are
+ *             deleted. stat_values_by_n (dim, n) gives the top N.
+ *   stat_totals (key, n): 'total', 'enabled', and 'unique:<dim>' (distinct
+ *             values of each dim).
+ *   stat_days (day, n): jobs created per UTC day (day = days since 1970).
+ *             All three are kept by triggers (jobs_stats_*) in the
+ *             transaction of the write that changes them, so GetStats reads
+ *             a few rows instead of scanning jobs.
+ *
  * VERSION HISTORY (each step is one entry of migrations[], run in order in
  * one transaction that also sets user_version):
  *   1  jobs, jobs_by_created, meta.
  *   2  requests, requests_by_time.
+ *   3  the listing indexes, jobs_fts, jobs_tri, stat_values, stat_totals,
+ *      stat_days, and their triggers; fills them from existing jobs.
  *
  * Journal: WAL. Readers never block the writer or each other; there is one
  * writer connection per database (jobsd holds a lock file to make sure).
  */
-#include "store.h"
 #include "status.h"
-
-#include <sqlite3.h>
+#include "store_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +88,101 @@
 #include <unistd.h>
 
 /* ---- schema ------------------------------------------------------------ */
+
+/* Migration 2's repeated parts. DAY(x): floor(x / one day in us), also for
+ * times before 1970. */
+#define DAY(x)     "((" x " - ((" x " % 86400000000) + 86400000000) % 86400000000) / 86400000000)"
+#define FTS_COLS   "job_name, product, brand_name, hook, persona"
+#define FTS_OLD    "old.job_name, old.product, old.brand_name, old.hook, old.persona"
+#define FTS_NEW    "new.job_name, new.product, new.brand_name, new.hook, new.persona"
+#define FTS_ADD(t) "INSERT INTO " t " (rowid, " FTS_COLS ") VALUES (new.seq, " FTS_NEW ");"
+#define FTS_DEL(t)                                                                                 \
+	"INSERT INTO " t " (" t ", rowid, " FTS_COLS ") VALUES ('delete', old.seq, " FTS_OLD ");"
+/* Counting a value of dimension `dim` (column `col`) in and out. */
+#define STAT_ADD(dim, col)                                                                         \
+	"UPDATE stat_totals SET n = n + 1 WHERE key = 'unique:" dim "' AND NOT EXISTS "            \
+	"(SELECT 1 FROM stat_values WHERE dim = '" dim "' AND value = new." col ");"               \
+	"INSERT INTO stat_values VALUES ('" dim "', new." col ", 1) "                              \
+	"ON CONFLICT DO UPDATE SET n = n + 1;"
+#define STAT_DEL(dim, col)                                                                         \
+	"UPDATE stat_values SET n = n - 1 WHERE dim = '" dim "' AND value = old." col ";"          \
+	"UPDATE stat_totals SET n = n - 1 WHERE key = 'unique:" dim "' AND EXISTS "                \
+	"(SELECT 1 FROM stat_values WHERE dim = '" dim "' AND value = old." col " AND n = 0);"     \
+	"DELETE FROM stat_values WHERE dim = '" dim "' AND value = old." col " AND n = 0;"
+#define STAT_UPDATE(dim, col)                                                                      \
+	"CREATE TRIGGER jobs_stats_au_" dim " AFTER UPDATE OF " col " ON jobs "                    \
+	"WHEN old." col " IS NOT new." col " BEGIN " STAT_DEL(dim, col) STAT_ADD(dim, col) " END;"
+#define STAT_FILL(dim, col)                                                                        \
+	"INSERT INTO stat_values SELECT '" dim "', " col ", count(*) FROM jobs GROUP BY " col ";"  \
+	"INSERT INTO stat_totals SELECT 'unique:" dim "', count(*) FROM stat_values "              \
+	"WHERE dim = '" dim "';"
+
+/* Migration 3 (see the top of this file), one SQL text. */
+// clang-format off
+#define MIGRATION_3 \
+    "CREATE INDEX jobs_by_updated ON jobs (updated_at, id);" \
+    "CREATE INDEX jobs_by_name ON jobs (job_name, id);" \
+    "CREATE INDEX jobs_by_enabled ON jobs (enabled, created_at, id);" \
+    "CREATE INDEX jobs_by_product ON jobs (product, created_at, id);" \
+    "CREATE INDEX jobs_by_persona ON jobs (persona, created_at, id);" \
+    "CREATE INDEX jobs_by_language ON jobs (language, created_at, id);" \
+    "CREATE INDEX jobs_by_brand ON jobs (brand_name, created_at, id);" \
+    "CREATE VIRTUAL TABLE jobs_fts USING fts5(" FTS_COLS ", content='jobs'," \
+    "  content_rowid='seq', tokenize='unicode61 remove_diacritics 2', prefix='2 3');" \
+    "INSERT INTO jobs_fts (jobs_fts, rank) VALUES ('rank', 'bm25(10.0, 4.0, 4.0, 1.0, 2.0)');" \
+    "CREATE VIRTUAL TABLE jobs_tri USING fts5(" FTS_COLS ", content='jobs'," \
+    "  content_rowid='seq', tokenize='trigram');" \
+    "CREATE TRIGGER jobs_fts_ai AFTER INSERT ON jobs BEGIN " \
+    FTS_ADD("jobs_fts") FTS_ADD("jobs_tri") " END;" \
+    "CREATE TRIGGER jobs_fts_ad AFTER DELETE ON jobs BEGIN " \
+    FTS_DEL("jobs_fts") FTS_DEL("jobs_tri") " END;" \
+    "CREATE TRIGGER jobs_fts_au AFTER UPDATE OF " FTS_COLS " ON jobs WHEN" \
+    "  old.job_name IS NOT new.job_name OR old.product IS NOT new.product OR" \
+    "  old.brand_name IS NOT new.brand_name OR old.hook IS NOT new.hook OR" \
+    "  old.persona IS NOT new.persona BEGIN " \
+    FTS_DEL("jobs_fts") FTS_DEL("jobs_tri") FTS_ADD("jobs_fts") FTS_ADD("jobs_tri") " END;" \
+    "INSERT INTO jobs_fts (jobs_fts) VALUES ('rebuild');" \
+    "INSERT INTO jobs_tri (jobs_tri) VALUES ('rebuild');" \
+    "CREATE TABLE stat_values (dim TEXT NOT NULL, value TEXT NOT NULL, n INTEGER NOT NULL," \
+    "  PRIMARY KEY (dim, value)) WITHOUT ROWID;" \
+    "CREATE INDEX stat_values_by_n ON stat_values (dim, n);" \
+    "CREATE TABLE stat_totals (key TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;" \
+    "CREATE TABLE stat_days (day INTEGER PRIMARY KEY, n INTEGER NOT NULL);" \
+    STAT_FILL("product", "product") STAT_FILL("language", "language") \
+    STAT_FILL("persona", "persona") STAT_FILL("brand", "brand_name") \
+    "INSERT INTO stat_totals SELECT 'total', count(*) FROM jobs;" \
+    "INSERT INTO stat_totals SELECT 'enabled', count(*) FROM jobs WHERE enabled;" \
+    "INSERT INTO stat_days SELECT " DAY("created_at") ", count(*) FROM jobs GROUP BY 1;" \
+    "CREATE TRIGGER jobs_stats_ai AFTER INSERT ON jobs BEGIN " \
+    STAT_ADD("product", "product") STAT_ADD("language", "language") \
+    STAT_ADD("persona", "persona") STAT_ADD("brand", "brand_name") \
+    "  UPDATE stat_totals SET n = n + 1 WHERE key = 'total';" \
+    "  UPDATE stat_totals SET n = n + new.enabled WHERE key = 'enabled';" \
+    "  INSERT INTO stat_days VALUES (" DAY("new.created_at") ", 1)" \
+    "    ON CONFLICT DO UPDATE SET n = n + 1;" \
+    " END;" \
+    "CREATE TRIGGER jobs_stats_ad AFTER DELETE ON jobs BEGIN " \
+    STAT_DEL("product", "product") STAT_DEL("language", "language") \
+    STAT_DEL("persona", "persona") STAT_DEL("brand", "brand_name") \
+    "  UPDATE stat_totals SET n = n - 1 WHERE key = 'total';" \
+    "  UPDATE stat_totals SET n = n - old.enabled WHERE key = 'enabled';" \
+    "  UPDATE stat_days SET n = n - 1 WHERE day = " DAY("old.created_at") ";" \
+    "  DELETE FROM stat_days WHERE day = " DAY("old.created_at") " AND n = 0;" \
+    " END;" \
+    STAT_UPDATE("product", "product") STAT_UPDATE("language", "language") \
+    STAT_UPDATE("persona", "persona") STAT_UPDATE("brand", "brand_name") \
+    "CREATE TRIGGER jobs_stats_au_enabled AFTER UPDATE OF enabled ON jobs" \
+    "  WHEN old.enabled IS NOT new.enabled BEGIN" \
+    "  UPDATE stat_totals SET n = n + new.enabled - old.enabled WHERE key = 'enabled';" \
+    " END;" \
+    "CREATE TRIGGER jobs_stats_au_created AFTER UPDATE OF created_at ON jobs" \
+    "  WHEN old.created_at IS NOT new.created_at BEGIN" \
+    "  UPDATE stat_days SET n = n - 1 WHERE day = " DAY("old.created_at") ";" \
+    "  DELETE FROM stat_days WHERE day = " DAY("old.created_at") " AND n = 0;" \
+    "  INSERT INTO stat_days VALUES (" DAY("new.created_at") ", 1)" \
+    "    ON CONFLICT DO UPDATE SET n = n + 1;" \
+    " END;"
+// clang-format on
 
 static const char *const migrations[] = {
     /* 1 */
@@ -82,6 +219,9 @@ static const char *const migrations[] = {
     "  created_at INTEGER NOT NULL"
     ") WITHOUT ROWID;"
     "CREATE INDEX requests_by_time ON requests (created_at);",
+
+    /* 3 */
+    MIGRATION_3,
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -91,9 +231,7 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
 
 /* Columns of a job, in the order row_to_job() reads them and bind_job() binds
  * them (?1..?16). */
-#define JOB_COLUMNS                                                                                \
-	"id, job_name, product, persona, setting, emotion, hook, elevenlabs_voice_id, language, "  \
-	"brand_name, enabled, created_at, updated_at, version, enhanced_settings, extra"
+#define JOB_COLUMNS STORE_JOB_COLUMNS
 enum {
 	C_ID,
 	C_JOB_NAME,
@@ -127,8 +265,6 @@ enum stmt_id {
 	S_DELETE,
 	S_VERSION_OF,
 	S_GET,
-	S_LIST_FIRST,
-	S_LIST_AFTER,
 	S_JSON_TYPE,
 	S_JSON_RESERVED,
 	S_REQUEST_GET,
@@ -164,10 +300,6 @@ static const struct {
     [S_DELETE] = {true, "DELETE FROM jobs WHERE id = ?1 AND (?2 = 0 OR version = ?2)"},
     [S_VERSION_OF] = {false, "SELECT version FROM jobs WHERE id = ?1"},
     [S_GET] = {false, "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1"},
-    [S_LIST_FIRST] = {false, "SELECT " JOB_COLUMNS " FROM jobs "
-                             "ORDER BY created_at DESC, id DESC LIMIT ?1"},
-    [S_LIST_AFTER] = {false, "SELECT " JOB_COLUMNS " FROM jobs WHERE (created_at, id) < (?2, ?3) "
-                             "ORDER BY created_at DESC, id DESC LIMIT ?1"},
     [S_JSON_TYPE] = {false, "SELECT CASE WHEN json_valid(?1) THEN json_type(?1) END"},
     [S_REQUEST_GET] = {true, "SELECT call, fingerprint, response FROM requests "
                              "WHERE request_id = ?1"},
@@ -198,6 +330,7 @@ struct store {
 	int64_t last_version; /* writer: highest version handed out */
 	bool version_dirty;   /* writer: last_version not yet in meta */
 	sqlite3_stmt *stmt[N_STMTS];
+	void *find; /* store_find.c's statement cache */
 	char errmsg[256];
 };
 
@@ -231,6 +364,35 @@ fail(store *st, int rc)
 	}
 }
 
+int
+store_fail(store *st, int rc)
+{
+	return fail(st, rc);
+}
+
+int
+store_failf(store *st, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(st->errmsg, sizeof st->errmsg, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+sqlite3 *
+store_sqlite(store *st)
+{
+	return st->db;
+}
+
+void **
+store_find_slot(store *st)
+{
+	return &st->find;
+}
+
 const char *
 store_errmsg(const store *st)
 {
@@ -251,7 +413,7 @@ store_fullscan_steps(const store *st)
 	for (int i = 0; i < N_STMTS; i++)
 		if (st->stmt[i] != NULL)
 			n += sqlite3_stmt_status(st->stmt[i], SQLITE_STMTSTATUS_FULLSCAN_STEP, 0);
-	return n;
+	return n + store_find_fullscan_steps(st);
 }
 
 /* Runs a statement that returns no rows and resets it. */
@@ -373,6 +535,12 @@ store_open(store **out, const char *path, const store_options *opt, char *err, s
 	if (st->reader) {
 		if ((rv = exec(st, "PRAGMA query_only = 1")) != 0)
 			goto sqlfailed;
+		if (opt->mmap_mib >= 0) {
+			snprintf(sql, sizeof sql, "PRAGMA mmap_size = %lld",
+			         (long long)(opt->mmap_mib > 0 ? opt->mmap_mib : 2047) << 20);
+			if ((rv = exec(st, sql)) != 0)
+				goto sqlfailed;
+		}
 	} else {
 		if ((rv = pragma_int(st, "PRAGMA journal_mode = WAL", &v)) != 0)
 			goto sqlfailed;
@@ -419,6 +587,7 @@ store_close(store *st)
 {
 	if (st == NULL)
 		return;
+	store_find_close(st);
 	for (int i = 0; i < N_STMTS; i++)
 		sqlite3_finalize(st->stmt[i]);
 	if (!st->reader && st->db != NULL)
@@ -513,8 +682,8 @@ column_text(sqlite3_stmt *s, int col, arena *a)
 }
 
 /* The job in the current row of `s` (whose columns are JOB_COLUMNS). */
-static int
-row_to_job(sqlite3_stmt *s, arena *a, Jobs__V1__Job **out, size_t *bytes)
+int
+store_row_to_job(sqlite3_stmt *s, arena *a, Jobs__V1__Job **out, size_t *bytes)
 {
 	Jobs__V1__Job *j = arena_alloc(a, sizeof *j);
 	char **text[] = {
@@ -597,7 +766,7 @@ store_job_get(store *st, const char *id, arena *a, Jobs__V1__Job **out)
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
-		rv = row_to_job(s, a, out, NULL);
+		rv = store_row_to_job(s, a, out, NULL);
 	else if (rc == SQLITE_DONE)
 		rv = ST(NOT_FOUND);
 	else
@@ -669,37 +838,6 @@ store_job_delete(store *st, const char *id, int64_t expected_version)
 	if (rc == SQLITE_ROW)
 		return ST(ABORTED);
 	return rc == SQLITE_DONE ? ST(NOT_FOUND) : fail(st, rc);
-}
-
-int
-store_job_list(store *st, const store_list *q, arena *a, store_page *out)
-{
-	sqlite3_stmt *s = st->stmt[q->after ? S_LIST_AFTER : S_LIST_FIRST];
-	size_t bytes = 0;
-	int rc, rv = 0;
-
-	memset(out, 0, sizeof *out);
-	if ((out->jobs = arena_alloc(a, sizeof *out->jobs * (size_t)q->limit)) == NULL)
-		return ST(RESOURCE_EXHAUSTED);
-	/* One row more than the page: it tells whether another page follows. */
-	sqlite3_bind_int(s, 1, q->limit + 1);
-	if (q->after) {
-		sqlite3_bind_int64(s, 2, q->after_created);
-		sqlite3_bind_text(s, 3, q->after_id, -1, SQLITE_STATIC);
-	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (out->n_jobs == (size_t)q->limit || bytes >= q->max_bytes) {
-			out->more = true;
-			break;
-		}
-		if ((rv = row_to_job(s, a, &out->jobs[out->n_jobs], &bytes)) != 0)
-			break;
-		out->n_jobs++;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		rv = fail(st, rc);
-	sqlite3_reset(s);
-	return rv;
 }
 
 int

@@ -37,11 +37,16 @@ typedef struct store_options {
 	bool reader;          /* a read-only connection: no schema work, no writes */
 	enum store_sync sync; /* writer only */
 	int cache_kib;        /* page cache of this connection; 0: 8 MiB */
-	int busy_timeout_ms;  /* how long to wait for a lock; 0: 5000 */
+	/* Readers map the database into memory (PRAGMA mmap_size) up to this
+	 * many MiB; 0: 2047 MiB, SQLite's build limit here; -1: not at all.
+	 * Search reads scattered FTS pages: mapped, each read is a memory access
+	 * instead of a pread() and a copy into the page cache. */
+	int mmap_mib;
+	int busy_timeout_ms; /* how long to wait for a lock; 0: 5000 */
 } store_options;
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /*
  * Opens the database at `path`. The writer creates it (mode 0600) and its
@@ -112,12 +117,30 @@ int store_job_overwrite(store *st, Jobs__V1__Job *job, arena *a);
  * expected_version > 0 and differs from the stored version. */
 int store_job_delete(store *st, const char *id, int64_t expected_version);
 
-/* A page of a listing, newest first: created_at, then id, descending. */
+/* ---- finding jobs (store_find.c) ---------------------------------------- */
+
+/* The key of a listing's order; the job id breaks ties in the same direction. */
+enum store_order {
+	STORE_BY_CREATED, /* created_at */
+	STORE_BY_UPDATED, /* updated_at */
+	STORE_BY_NAME,    /* job_name (BINARY: bytes of the UTF-8) */
+};
+
+/* A page of a listing. Zero-initialised plus limit and max_bytes: the first
+ * page of every job, newest first. */
 typedef struct store_list {
 	int limit;        /* most jobs to return, >= 1 */
 	size_t max_bytes; /* stop early once the jobs' text passes this; >= 1 job always */
-	bool after;       /* resume strictly after (after_created, after_id) */
+	const Jobs__V1__JobFilter *filter; /* NULL: no filter; its strings borrowed */
+	enum store_order order;
+	bool ascending;
+	bool summary; /* read only id, job_name, product, enabled, created_at */
+	/* Resume strictly after this position (in the listing's direction):
+	 * the sort key (after_created for the time orders, whichever time it
+	 * is; after_text for STORE_BY_NAME) and the id of the last job seen. */
+	bool after;
 	int64_t after_created;
+	const char *after_text;
 	const char *after_id;
 } store_list;
 
@@ -127,7 +150,63 @@ typedef struct store_page {
 	bool more; /* another job follows the last one returned */
 } store_page;
 
+/* A page of jobs in the order and from the position `q` gives. Filters are
+ * exact matches and half-open time ranges (see JobFilter in the proto). */
 int store_job_list(store *st, const store_list *q, arena *a, store_page *out);
+
+/* SQLite's EXPLAIN QUERY PLAN of listing `q`, its rows' details joined by
+ * "; ", in out[0..outlen): for the tests and for people tuning indexes. */
+int store_list_plan(store *st, const store_list *q, char *out, size_t outlen);
+
+/* One word or phrase of a word search: its text as typed (the store quotes
+ * it for FTS5, so any text is safe), and whether its last word is a prefix. */
+typedef struct store_term {
+	const char *text;
+	bool prefix;
+} store_term;
+
+/* How many matches of a word search are ranked together (see SearchJobs). */
+#define STORE_SEARCH_BLOCK 1000
+
+typedef struct store_search {
+	const store_term *terms; /* word search: all must match */
+	size_t n_terms;
+	const char *substring; /* substring search instead, when not NULL (3+ characters) */
+	const Jobs__V1__JobFilter *filter;
+	int limit;
+	size_t max_bytes;
+	bool summary;
+	bool snippets;
+	/* Resume after a position a previous page returned (store_hits). */
+	bool after;
+	int64_t block_top;    /* word search: the block's highest seq */
+	int64_t block_bottom; /* ... and lowest (INT64_MIN: the last block) */
+	bool in_block;        /* after_rank/after_seq are set */
+	double after_rank;
+	int64_t after_seq; /* both modes: the last result's seq */
+} store_search;
+
+typedef struct store_hits {
+	store_page page;
+	double *scores;  /* n_jobs: relevance, higher is better (0 for substrings) */
+	char **snippets; /* n_jobs, when asked for; else NULL */
+	/* Where the next page starts, when page.more. */
+	int64_t block_top, block_bottom;
+	bool in_block;
+	double rank;
+	int64_t seq;
+} store_hits;
+
+/* A page of search results. INVALID_ARGUMENT if FTS5 refuses the query
+ * (it should not: the terms are quoted). */
+int store_job_search(store *st, const store_search *q, arena *a, store_hits *out);
+
+/* Statistics, from the counters kept by the write triggers: totals, the
+ * top `top` values of each dimension, and jobs created on days
+ * [day_from, day_to] (days since 1970-01-01 UTC). Fills `out` (initialised
+ * by the caller) from `a`. */
+int store_stats(store *st, int top, int64_t day_from, int64_t day_to, arena *a,
+                Jobs__V1__GetStatsResponse *out);
 
 /*
  * Copies the database as this (reader) connection sees it, all of it from one

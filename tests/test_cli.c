@@ -372,3 +372,289 @@ Test(cli, help)
 	cr_assert(strstr(r.out, "--voice-id") != NULL, "%s", r.out);
 	run_free(&r);
 }
+
+/* ---- list, search, stats -------------------------------------------------- */
+
+static void
+create_catalogue(void)
+{
+	static const char *const jobs[][12] = {
+	    {"--id", "f1", "--name", "Solar Lantern Sale", "--product", "Lamp", "--brand", "Acme",
+	     "--language", "English", "--hook", "Light up"},
+	    {"--id", "f2", "--name", "Alpha Kettle", "--product", "Kettle", "--brand", "Globex",
+	     "--language", "Deutsch", "--hook", "A lantern of tea"},
+	    {"--id", "f3", "--name", "Zulu Lamp", "--product", "Lamp", "--brand", "Acme",
+	     "--language", "English", "--hook", "Night"},
+	    {"--id", "f4", "--name", "Beta Tent", "--product", "Tent", "--brand", "", "--language",
+	     "Français", "--hook", "Camp"},
+	};
+
+	for (size_t i = 0; i < sizeof jobs / sizeof jobs[0]; i++) {
+		struct run r =
+		    ctl("create", jobs[i][0], jobs[i][1], jobs[i][2], jobs[i][3], jobs[i][4],
+		        jobs[i][5], jobs[i][6], jobs[i][7], jobs[i][8], jobs[i][9], jobs[i][10],
+		        jobs[i][11], i == 3 ? "--disabled" : NULL, NULL);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		run_free(&r);
+	}
+}
+
+/* The "id"s of the "jobs" array of a JSON document, "a,b,c" (static). */
+static const char *
+json_ids(json_t *doc)
+{
+	static char out[1024];
+	json_t *jobs = json_object_get(doc, "jobs"), *j;
+	size_t i;
+
+	cr_assert(json_is_array(jobs));
+	out[0] = '\0';
+	json_array_foreach(jobs, i, j)
+	{
+		if (i > 0)
+			strcat(out, ",");
+		strcat(out, str(j, "id"));
+	}
+	return out;
+}
+
+Test(cli, list_filters_order_view_and_all)
+{
+	struct run r;
+	json_t *o, *j, *v;
+	const char *key;
+	size_t i;
+
+	create_catalogue();
+	r = ctl("--json", "list", "--product", "Lamp", "--order-by", "job_name:desc", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	o = json_of(&r);
+	cr_assert_str_eq(json_ids(o), "f3,f1");
+	cr_assert_str_eq(str(o, "next_page_token"), "");
+	json_decref(o);
+	run_free(&r);
+
+	r = ctl("--json", "list", "--order-by", "job_name", "--enabled", "--brand", "Acme", NULL);
+	o = json_of(&r);
+	cr_assert_str_eq(json_ids(o), "f1,f3");
+	json_decref(o);
+	run_free(&r);
+	r = ctl("--json", "list", "--disabled", NULL);
+	o = json_of(&r);
+	cr_assert_str_eq(json_ids(o), "f4");
+	json_decref(o);
+	run_free(&r);
+	r = ctl("--json", "list", "--language", "Deutsch", "--since", "2000-01-01", "--until",
+	        "2999-01-01T00:00:00Z", NULL);
+	o = json_of(&r);
+	cr_assert_str_eq(json_ids(o), "f2");
+	json_decref(o);
+	run_free(&r);
+	r = ctl("--json", "list", "--since", "2999-01-01", NULL);
+	o = json_of(&r);
+	cr_assert_str_eq(json_ids(o), "");
+	json_decref(o);
+	run_free(&r);
+
+	/* Summary: exactly the manifest's fields. */
+	r = ctl("--json", "list", "--view", "summary", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	o = json_of(&r);
+	json_array_foreach(json_object_get(o, "jobs"), i, j)
+	{
+		cr_assert_eq(json_object_size(j), 5, "%s", r.out);
+		json_object_foreach(j, key, v)
+		{
+			cr_assert(strcmp(key, "id") == 0 || strcmp(key, "job_name") == 0 ||
+			              strcmp(key, "product") == 0 || strcmp(key, "enabled") == 0 ||
+			              strcmp(key, "created_at") == 0,
+			          "%s", key);
+		}
+	}
+	json_decref(o);
+	run_free(&r);
+
+	/* --all follows every page into one document. */
+	r = ctl("--json", "list", "--all", "--page-size", "1", "--order-by", "updated_at:asc",
+	        NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	o = json_of(&r);
+	cr_assert_str_eq(json_ids(o), "f1,f2,f3,f4");
+	cr_assert_str_eq(str(o, "next_page_token"), "");
+	json_decref(o);
+	run_free(&r);
+	r = ctl("list", "--all", "--page-size", "1", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(strncmp(r.out, "ID ", 3), 0, "one header: %s", r.out);
+	cr_assert_null(strstr(r.out + 3, "ID "), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "f1 "));
+	cr_assert_not_null(strstr(r.out, "f4 "));
+	run_free(&r);
+
+	r = ctl("list", "--order-by", "colour", NULL);
+	cr_assert_eq(r.status, 2);
+	assert_one_line_error(&r);
+	run_free(&r);
+	r = ctl("list", "--order-by", "job_name:up", NULL);
+	cr_assert_eq(r.status, 2);
+	run_free(&r);
+	r = ctl("list", "--view", "tiny", NULL);
+	cr_assert_eq(r.status, 2);
+	run_free(&r);
+	r = ctl("list", "--since", "yesterday", NULL);
+	cr_assert_eq(r.status, 2);
+	assert_one_line_error(&r);
+	run_free(&r);
+}
+
+Test(cli, search_json_shape_snippets_and_hostile_text)
+{
+	struct run r;
+	json_t *o, *sn;
+
+	create_catalogue();
+	r = ctl("--json", "search", "lantern", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	o = json_of(&r);
+	cr_assert_str_eq(json_ids(o), "f1,f2", "the name match first");
+	cr_assert_str_eq(str(o, "next_page_token"), "");
+	cr_assert_null(json_object_get(o, "snippets"));
+	cr_assert_not_null(json_object_get(json_array_get(json_object_get(o, "jobs"), 0), "hook"),
+	                   "full jobs");
+	json_decref(o);
+	run_free(&r);
+
+	r = ctl("--json", "search", "--snippets", "--limit", "1", "lantern", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	o = json_of(&r);
+	cr_assert_str_eq(json_ids(o), "f1");
+	cr_assert_str_neq(str(o, "next_page_token"), "");
+	sn = json_array_get(json_object_get(o, "snippets"), 0);
+	cr_assert_str_eq(str(sn, "id"), "f1");
+	cr_assert_not_null(strstr(str(sn, "snippet"), "[Lantern]"), "%s", str(sn, "snippet"));
+	char token[256];
+	snprintf(token, sizeof token, "%s", str(o, "next_page_token"));
+	json_decref(o);
+	run_free(&r);
+	r = ctl("--json", "search", "--snippets", "--limit", "1", "--page-token", token, "lantern",
+	        NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	o = json_of(&r);
+	cr_assert_str_eq(json_ids(o), "f2");
+	json_decref(o);
+	run_free(&r);
+
+	r = ctl("search", "--snippets", "lantern", "of", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_not_null(strstr(r.out, "    A [lantern] [of] tea\n"), "%s", r.out);
+	run_free(&r);
+	r = ctl("--json", "search", "--substring", "ntern", "--product", "Lamp", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	o = json_of(&r);
+	cr_assert_str_eq(json_ids(o), "f1");
+	json_decref(o);
+	run_free(&r);
+	r = ctl("--json", "search", "--view", "summary", "--disabled", "camp", NULL);
+	o = json_of(&r);
+	cr_assert_str_eq(json_ids(o), "f4");
+	cr_assert_null(json_object_get(json_array_get(json_object_get(o, "jobs"), 0), "hook"));
+	json_decref(o);
+	run_free(&r);
+
+	r = ctl("search", "'; DROP TABLE jobs; --", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	r = ctl("search", "NEAR(", "\"", "OR", "^lamp", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	r = ctl("search", "(", ")", NULL);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	assert_one_line_error(&r);
+	run_free(&r);
+	r = ctl("search", "--substring", "ab", NULL);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "at least 3 characters"), "%s", r.err);
+	run_free(&r);
+	r = ctl("search", NULL);
+	cr_assert_eq(r.status, 2);
+	run_free(&r);
+	r = ctl("--json", "list", NULL);
+	o = json_of(&r);
+	cr_assert_eq(json_array_size(json_object_get(o, "jobs")), 4, "nothing was harmed");
+	json_decref(o);
+	run_free(&r);
+}
+
+Test(cli, stats_json_shape_and_groups)
+{
+	struct run r;
+	json_t *o, *a;
+
+	create_catalogue();
+	r = ctl("--json", "stats", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	o = json_of(&r);
+	cr_assert_eq(json_integer_value(json_object_get(o, "total_jobs")), 4);
+	cr_assert_eq(json_integer_value(json_object_get(o, "enabled_jobs")), 3);
+	cr_assert_eq(json_integer_value(json_object_get(o, "disabled_jobs")), 1);
+	cr_assert_eq(json_integer_value(json_object_get(o, "unique_products")), 3);
+	cr_assert_eq(json_integer_value(json_object_get(o, "unique_personas")), 1);
+	a = json_object_get(o, "by_product");
+	cr_assert_eq(json_array_size(a), 3);
+	cr_assert_str_eq(str(json_array_get(a, 0), "product"), "Lamp");
+	cr_assert_eq(json_integer_value(json_object_get(json_array_get(a, 0), "count")), 2);
+	cr_assert_eq(json_object_size(json_array_get(a, 0)), 2, "product and count only");
+	cr_assert_str_eq(str(json_array_get(json_object_get(o, "by_language"), 0), "language"),
+	                 "English");
+	cr_assert_str_eq(str(json_array_get(json_object_get(o, "by_persona"), 0), "persona"), "");
+	cr_assert_str_eq(str(json_array_get(json_object_get(o, "by_brand"), 0), "brand"), "Acme");
+	a = json_object_get(o, "created_per_day");
+	cr_assert_eq(json_array_size(a), 30);
+	cr_assert_eq(json_integer_value(json_object_get(json_array_get(a, 29), "count")), 4,
+	             "created today");
+	json_decref(o);
+	run_free(&r);
+
+	r = ctl("--json", "stats", "--by", "product", "--top", "1", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	o = json_of(&r);
+	cr_assert_eq(json_array_size(json_object_get(o, "by_product")), 1);
+	cr_assert_null(json_object_get(o, "by_language"));
+	cr_assert_null(json_object_get(o, "by_brand"));
+	cr_assert_eq(json_integer_value(json_object_get(o, "total_jobs")), 4);
+	json_decref(o);
+	run_free(&r);
+
+	r = ctl("stats", "--by", "brand", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_eq(strncmp(r.out, "4 jobs: 3 enabled, 1 disabled\n", 30), 0, "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "\nBRAND "), "%s", r.out);
+	cr_assert_null(strstr(r.out, "\nPRODUCT "), "%s", r.out);
+	run_free(&r);
+	r = ctl("stats", "--by", "colour", NULL);
+	cr_assert_eq(r.status, 2);
+	assert_one_line_error(&r);
+	run_free(&r);
+	r = ctl("stats", "--top", "0", NULL);
+	cr_assert_eq(r.status, 2);
+	run_free(&r);
+}
+
+Test(cli, help_documents_search_and_the_find_flags)
+{
+	const char *search[] = {JOBSCTL_PATH, "help", "search", NULL};
+	const char *list[] = {JOBSCTL_PATH, "help", "list", NULL};
+	struct run r = run_cmd(search, NULL, NULL);
+
+	cr_assert_eq(r.status, 0);
+	cr_assert_not_null(strstr(r.out, "lant*"), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "\"solar lantern\""), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "--substring"), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "never as operators"), "%s", r.out);
+	run_free(&r);
+	r = run_cmd(list, NULL, NULL);
+	cr_assert_eq(r.status, 0);
+	cr_assert_not_null(strstr(r.out, "--order-by"), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "--view summary|full"), "%s", r.out);
+	run_free(&r);
+}

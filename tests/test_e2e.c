@@ -368,6 +368,79 @@ Test(e2e, health_reports_the_server)
 	jobs_health_info_free(h);
 }
 
+Test(e2e, find_calls_through_the_library)
+{
+	jobs_job a = {.id = "lamp-1",
+	              .job_name = "Solar Lantern",
+	              .product = "Lamp",
+	              .hook = "Bright nights",
+	              .brand_name = "Acme"},
+	         b = {.id = "kettle-1",
+	              .job_name = "Kettle",
+	              .product = "Kettle",
+	              .hook = "A lantern of tea",
+	              .enabled = false,
+	              .fields = JOBS_FIELD_ID | JOBS_FIELD_JOB_NAME | JOBS_FIELD_PRODUCT |
+	                        JOBS_FIELD_HOOK | JOBS_FIELD_ENABLED};
+	jobs_call call = {0};
+	jobs_job_page *page;
+	jobs_search_page *hits;
+	jobs_stats *st;
+
+	assert_ok(jobs_create_job(c, &call, &a, NULL), call);
+	assert_ok(jobs_create_job(c, &call, &b, NULL), call);
+
+	jobs_list_query lq = {.filter = {.product = "Lamp"}, .view = JOBS_VIEW_SUMMARY};
+	assert_ok(jobs_list_jobs(c, &call, &lq, &page), call);
+	cr_assert_eq(page->n_jobs, 1);
+	cr_assert_str_eq(page->jobs[0]->job_name, "Solar Lantern");
+	cr_assert_str_eq(page->jobs[0]->hook, "", "the summary leaves the hook out");
+	cr_assert_eq(page->jobs[0]->fields, JOBS_FIELD_ID | JOBS_FIELD_JOB_NAME |
+	                                        JOBS_FIELD_PRODUCT | JOBS_FIELD_ENABLED |
+	                                        JOBS_FIELD_CREATED_AT);
+	jobs_job_page_free(page);
+	lq = (jobs_list_query){.order_by = JOBS_ORDER_JOB_NAME,
+	                       .direction = JOBS_DESCENDING,
+	                       .filter = {.enabled = JOBS_DISABLED_ONLY}};
+	assert_ok(jobs_list_jobs(c, &call, &lq, &page), call);
+	cr_assert_eq(page->n_jobs, 1);
+	cr_assert_str_eq(page->jobs[0]->id, "kettle-1");
+	cr_assert_eq(page->jobs[0]->fields & JOBS_FIELD_HOOK, JOBS_FIELD_HOOK, "a full job");
+	jobs_job_page_free(page);
+
+	jobs_search_query sq = {.text = "lantern", .snippets = true, .page_size = 1};
+	assert_ok(jobs_search_jobs(c, &call, &sq, &hits), call);
+	cr_assert_eq(hits->n_jobs, 1);
+	cr_assert_str_eq(hits->jobs[0]->id, "lamp-1", "the name match first");
+	cr_assert_str_eq(hits->snippets[0], "Solar [Lantern]");
+	cr_assert_gt(hits->scores[0], 0);
+	cr_assert_str_neq(hits->next_page_token, "");
+	sq.page_token = hits->next_page_token;
+	jobs_search_page *more;
+	assert_ok(jobs_search_jobs(c, &call, &sq, &more), call);
+	cr_assert_str_eq(more->jobs[0]->id, "kettle-1");
+	cr_assert_str_eq(more->next_page_token, "");
+	jobs_search_page_free(more);
+	jobs_search_page_free(hits);
+	sq = (jobs_search_query){.text = "an", .mode = JOBS_SEARCH_SUBSTRING};
+	cr_assert_eq(jobs_search_jobs(c, &call, &sq, &hits), JOBS_INVALID_ARGUMENT);
+	cr_assert_null(hits);
+	cr_assert_eq(jobs_search_jobs(c, &call, NULL, &hits), JOBS_INVALID_ARGUMENT);
+
+	assert_ok(jobs_get_stats(c, &call, NULL, &st), call);
+	cr_assert_eq(st->total_jobs, 2);
+	cr_assert_eq(st->enabled_jobs, 1);
+	cr_assert_eq(st->disabled_jobs, 1);
+	cr_assert_eq(st->n_by_product, 2);
+	cr_assert_str_eq(st->by_product[0].value, "Kettle");
+	cr_assert_eq(st->by_product[0].count, 1);
+	cr_assert_str_eq(st->by_brand[0].value, "");
+	cr_assert_eq(st->n_created_per_day, 30);
+	cr_assert_eq(st->created_per_day[29].count, 2);
+	cr_assert_eq(strlen(st->created_per_day[0].date), 10);
+	jobs_stats_free(st);
+}
+
 /* No test suite fixture: these start their own jobsd. */
 
 Test(jobsd, default_database_under_xdg_data_home)

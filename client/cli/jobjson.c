@@ -70,6 +70,9 @@ job_to_json(const jobs_job *job, bool with_etag, char *err, size_t errlen)
 		const struct job_field *f = &job_fields[i];
 		const char *s = NULL;
 
+		/* A partial job (a summary) shows only the fields it has. */
+		if (job->fields != 0 && !(job->fields & f->bit))
+			continue;
 		switch (f->kind) {
 		case JF_TEXT:
 			if (f->output_only && !with_etag)

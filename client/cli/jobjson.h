@@ -24,9 +24,11 @@
 
 /*
  * The JSON object of `job` (a new reference; json_decref it). With
- * with_etag, the etag is included (and wins over an "etag" key of extra). NULL with a reason in err
- * when the job's JSON fields cannot be read back (the server only stores valid JSON, so this means
- * jansson cannot hold a value, e.g. an integer beyond 64 bits).
+ * with_etag, the etag is included (and wins over an "etag" key of extra).
+ * When job->fields is not 0, only the fields it names are (a summary view).
+ * NULL with a reason in err when the job's JSON fields cannot be read back
+ * (the server only stores valid JSON, so this means jansson cannot hold a
+ * value, e.g. an integer beyond 64 bits).
  */
 json_t *job_to_json(const jobs_job *job, bool with_etag, char *err, size_t errlen);
 

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -477,15 +478,22 @@ print_cell(const char *s, int width)
 	printf("%*s", width - cols + 2, "");
 }
 
+/* The table of a listing or search: one line a job; with snippets, the
+ * extract under each. */
 static void
-print_table(const jobs_job_page *page)
+print_table_header(void)
+{
+	printf("%-36s  %-7s  %-20s  %-30s  %s\n", "ID", "ENABLED", "CREATED (UTC)", "NAME",
+	       "PRODUCT");
+}
+
+static void
+print_table_rows(jobs_job *const *jobs, size_t n, char *const *snippets)
 {
 	char t[JOBS_TIME_BUFSIZE];
 
-	printf("%-36s  %-7s  %-20s  %-30s  %s\n", "ID", "ENABLED", "CREATED (UTC)", "NAME",
-	       "PRODUCT");
-	for (size_t i = 0; i < page->n_jobs; i++) {
-		const jobs_job *j = page->jobs[i];
+	for (size_t i = 0; i < n; i++) {
+		const jobs_job *j = jobs[i];
 
 		jobs_time_format(j->created_at / 1000000 * 1000000, t);
 		t[10] = ' ';
@@ -496,64 +504,514 @@ print_table(const jobs_job_page *page)
 		print_cell(j->job_name, 30);
 		print_cell(j->product, 30);
 		putchar('\n');
+		if (snippets != NULL && *snippets[i] != '\0') {
+			fputs("    ", stdout);
+			for (const char *p = snippets[i]; *p != '\0'; p++)
+				putchar(*p == '\n' ? ' ' : *p);
+			putchar('\n');
+		}
 	}
+}
+
+/* Appends the JSON of jobs[0..n) to `array`. */
+static int
+jobs_to_json_array(json_t *array, jobs_job *const *jobs, size_t n)
+{
+	char err[256];
+
+	for (size_t i = 0; i < n; i++) {
+		json_t *j = job_to_json(jobs[i], true, err, sizeof err);
+		if (j == NULL)
+			return fail(EXIT_ERROR, "%s", err);
+		json_array_append_new(array, j);
+	}
+	return EXIT_OK;
+}
+
+/* ---- list and search: filters and order ---------------------------------- */
+
+enum {
+	OPT_PRODUCT = 3000,
+	OPT_PERSONA,
+	OPT_LANGUAGE,
+	OPT_BRAND,
+	OPT_SINCE,
+	OPT_UNTIL,
+	OPT_UPDATED_SINCE,
+	OPT_UPDATED_UNTIL,
+	OPT_ORDER_BY,
+	OPT_VIEW,
+	OPT_ALL,
+	OPT_LIMIT,
+	OPT_SNIPPETS,
+	OPT_SUBSTRING,
+	OPT_BY,
+	OPT_TOP,
+};
+
+static const char filter_flags_help[] =
+    "  --enabled, --disabled     only enabled, or only disabled, jobs\n"
+    "  --product TEXT, --persona TEXT, --language TEXT, --brand TEXT\n"
+    "                            only jobs with exactly this value\n"
+    "  --since TIME, --until TIME  created at or after TIME, before TIME\n"
+    "  --updated-since TIME, --updated-until TIME  likewise for updated_at\n"
+    "                            TIME: RFC 3339 (2026-11-24T10:00:00Z) or a date\n"
+    "                            (2026-11-24, midnight UTC)\n"
+    "  --view summary|full       summary: id, job_name, product, enabled,\n"
+    "                            created_at only (smaller, faster); default full\n";
+
+static const char search_help[] =
+    "\n"
+    "search language (what TEXT may be):\n"
+    "  solar lantern        jobs with both words, in any field, in any order\n"
+    "  \"solar lantern\"      the phrase: the words together, in this order\n"
+    "  lant*                words starting with lant (2 or more letters before *)\n"
+    "  everything else is text: ( ) ^ : - + AND OR NOT NEAR, SQL and an unbalanced\n"
+    "  \" are searched for as words, never as operators. Case and accents do\n"
+    "  not matter (Ete finds Été). A word with punctuation inside is its parts\n"
+    "  as a phrase: e-bike finds \"e bike\". Fields: job_name, product,\n"
+    "  brand_name, hook, persona; a match in the name ranks above one in the hook.\n"
+    "\n"
+    "  --substring          TEXT as a substring of 3 or more characters instead\n"
+    "                       (ntern finds Solar Lantern); any case, but accents\n"
+    "                       must match; most recently added first\n"
+    "  --snippets           show the best matching extract of each job, matches\n"
+    "                       in [ ]\n"
+    "  --limit N            jobs per page (default 20, at most 100)\n"
+    "  --page-token TOKEN   the next page, from the previous one\n"
+    "\n"
+    "Results are ranked by relevance in blocks of the 1000 most recently added\n"
+    "matches; a search with fewer matches than that is ranked exactly.\n";
+
+struct find_opts {
+	jobs_filter filter;
+	jobs_view view;
+	/* list */
+	jobs_order order;
+	jobs_direction direction;
+	int page_size;
+	const char *page_token;
+	bool all;
+	/* search */
+	bool snippets, substring;
+};
+
+static int
+parse_time_flag(const char *flag, const char *text, int64_t *us)
+{
+	if (jobs_time_parse(text, false, us) != JOBS_OK)
+		return fail(EXIT_INVALID,
+		            "--%s wants a time such as 2026-11-24T10:00:00Z or 2026-11-24", flag);
+	if (*us == 0)
+		*us = -1; /* 0 means "no bound" on the wire; -1 us changes nothing here */
+	return EXIT_OK;
+}
+
+static int
+parse_count(const char *flag, const char *text, int max, int *out)
+{
+	char *end;
+	long n = strtol(text, &end, 10);
+
+	if (*text == '\0' || *end != '\0' || n < 1 || n > max)
+		return fail(EXIT_INVALID, "--%s wants a number from 1 to %d", flag, max);
+	*out = (int)n;
+	return EXIT_OK;
+}
+
+/*
+ * Parses the flags of list (search == false) or search into `o`. Positional
+ * arguments stay at argv[optind..]. Returns EXIT_OK or an exit status after
+ * printing why.
+ */
+static int
+parse_find_flags(int argc, char **argv, bool search, struct find_opts *o)
+{
+	static const struct option filter_opts[] = {
+	    {"enabled", no_argument, NULL, OPT_ENABLED},
+	    {"disabled", no_argument, NULL, OPT_DISABLED},
+	    {"product", required_argument, NULL, OPT_PRODUCT},
+	    {"persona", required_argument, NULL, OPT_PERSONA},
+	    {"language", required_argument, NULL, OPT_LANGUAGE},
+	    {"brand", required_argument, NULL, OPT_BRAND},
+	    {"since", required_argument, NULL, OPT_SINCE},
+	    {"until", required_argument, NULL, OPT_UNTIL},
+	    {"updated-since", required_argument, NULL, OPT_UPDATED_SINCE},
+	    {"updated-until", required_argument, NULL, OPT_UPDATED_UNTIL},
+	    {"view", required_argument, NULL, OPT_VIEW},
+	    {"page-token", required_argument, NULL, OPT_PAGE_TOKEN},
+	};
+	static const struct option list_opts[] = {
+	    {"order-by", required_argument, NULL, OPT_ORDER_BY},
+	    {"page-size", required_argument, NULL, OPT_PAGE_SIZE},
+	    {"all", no_argument, NULL, OPT_ALL},
+	};
+	static const struct option search_opts[] = {
+	    {"limit", required_argument, NULL, OPT_LIMIT},
+	    {"snippets", no_argument, NULL, OPT_SNIPPETS},
+	    {"substring", no_argument, NULL, OPT_SUBSTRING},
+	};
+	struct option opts[sizeof filter_opts / sizeof filter_opts[0] + 4];
+	size_t n = sizeof filter_opts / sizeof filter_opts[0];
+
+	/* The filters, then the command's own flags (3 each), then the end. */
+	memcpy(opts, filter_opts, sizeof filter_opts);
+	memcpy(opts + n, search ? search_opts : list_opts, sizeof list_opts);
+	opts[n + 3] = (struct option){NULL, 0, NULL, 0};
+	_Static_assert(sizeof list_opts == sizeof search_opts, "3 flags each");
+	jobs_filter *f = &o->filter;
+	int c, rv = EXIT_OK;
+
+	optind = 0;
+	while (rv == EXIT_OK && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_ENABLED:
+			f->enabled = JOBS_ENABLED_ONLY;
+			break;
+		case OPT_DISABLED:
+			f->enabled = JOBS_DISABLED_ONLY;
+			break;
+		case OPT_PRODUCT:
+			f->product = optarg;
+			break;
+		case OPT_PERSONA:
+			f->persona = optarg;
+			break;
+		case OPT_LANGUAGE:
+			f->language = optarg;
+			break;
+		case OPT_BRAND:
+			f->brand_name = optarg;
+			break;
+		case OPT_SINCE:
+			rv = parse_time_flag("since", optarg, &f->created_after);
+			break;
+		case OPT_UNTIL:
+			rv = parse_time_flag("until", optarg, &f->created_before);
+			break;
+		case OPT_UPDATED_SINCE:
+			rv = parse_time_flag("updated-since", optarg, &f->updated_after);
+			break;
+		case OPT_UPDATED_UNTIL:
+			rv = parse_time_flag("updated-until", optarg, &f->updated_before);
+			break;
+		case OPT_VIEW:
+			if (strcmp(optarg, "summary") == 0)
+				o->view = JOBS_VIEW_SUMMARY;
+			else if (strcmp(optarg, "full") == 0)
+				o->view = JOBS_VIEW_FULL;
+			else
+				rv = fail(EXIT_INVALID, "--view is summary or full, not '%s'",
+				          optarg);
+			break;
+		case OPT_PAGE_TOKEN:
+			o->page_token = optarg;
+			break;
+		case OPT_ORDER_BY: {
+			char *colon = strchr(optarg, ':');
+			size_t len = colon != NULL ? (size_t)(colon - optarg) : strlen(optarg);
+
+			if (len == 10 && strncmp(optarg, "created_at", len) == 0)
+				o->order = JOBS_ORDER_CREATED_AT;
+			else if (len == 10 && strncmp(optarg, "updated_at", len) == 0)
+				o->order = JOBS_ORDER_UPDATED_AT;
+			else if (len == 8 && strncmp(optarg, "job_name", len) == 0)
+				o->order = JOBS_ORDER_JOB_NAME;
+			else
+				rv = fail(EXIT_INVALID,
+				          "--order-by is created_at, updated_at or job_name, with "
+				          ":asc or :desc, not '%s'",
+				          optarg);
+			if (rv == EXIT_OK && colon != NULL) {
+				if (strcmp(colon, ":asc") == 0)
+					o->direction = JOBS_ASCENDING;
+				else if (strcmp(colon, ":desc") == 0)
+					o->direction = JOBS_DESCENDING;
+				else
+					rv = fail(EXIT_INVALID,
+					          "--order-by: the direction is :asc or :desc, not "
+					          "'%s'",
+					          colon);
+			}
+			break;
+		}
+		case OPT_PAGE_SIZE:
+			rv = parse_count("page-size", optarg, INT_MAX, &o->page_size);
+			break;
+		case OPT_LIMIT:
+			rv = parse_count("limit", optarg, INT_MAX, &o->page_size);
+			break;
+		case OPT_ALL:
+			o->all = true;
+			break;
+		case OPT_SNIPPETS:
+			o->snippets = true;
+			break;
+		case OPT_SUBSTRING:
+			o->substring = true;
+			break;
+		default:
+			rv = usage_of(argv[0]);
+		}
+	}
+	if (rv == EXIT_OK && o->all && o->page_token != NULL)
+		rv = fail(EXIT_INVALID, "--all starts at the first page; leave out --page-token");
+	return rv;
 }
 
 static int
 cmd_list(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"page-size", required_argument, NULL, OPT_PAGE_SIZE},
-	    {"page-token", required_argument, NULL, OPT_PAGE_TOKEN},
-	    {NULL, 0, NULL, 0},
-	};
+	struct find_opts o = {0};
 	jobs_list_query q = {0};
 	jobs_call call = new_call(ctl);
 	jobs_job_page *page = NULL;
-	char *end, err[256];
-	int c, rv;
+	json_t *doc = NULL, *jobs = NULL;
+	char *token = NULL;
+	size_t pages = 0;
+	int rv;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == OPT_PAGE_SIZE) {
-			long n = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || n < 1 || n > INT_MAX)
-				return fail(EXIT_INVALID, "--page-size wants a positive number");
-			q.page_size = (int)n;
-		} else if (c == OPT_PAGE_TOKEN) {
-			q.page_token = optarg;
-		} else {
-			return usage_of(argv[0]);
-		}
-	}
+	if ((rv = parse_find_flags(argc, argv, false, &o)) != EXIT_OK)
+		return rv;
 	if (optind != argc)
 		return usage_of(argv[0]);
 	if ((rv = connect_server(ctl)) != EXIT_OK)
 		return rv;
-	if (jobs_list_jobs(ctl->client, &call, &q, &page) != JOBS_OK)
-		return call_failed("list", &call);
-	if (ctl->json) {
-		json_t *o = json_object(), *jobs = json_array();
-
-		json_object_set_new(o, "jobs", jobs);
-		json_object_set_new(o, "next_page_token", json_string(page->next_page_token));
-		for (size_t i = 0; i < page->n_jobs; i++) {
-			json_t *j = job_to_json(page->jobs[i], true, err, sizeof err);
-			if (j == NULL) {
-				json_decref(o);
-				jobs_job_page_free(page);
-				return fail(EXIT_ERROR, "%s", err);
-			}
-			json_array_append_new(jobs, j);
+	q.page_size = o.page_size;
+	q.page_token = o.page_token;
+	q.filter = o.filter;
+	q.order_by = o.order;
+	q.direction = o.direction;
+	q.view = o.view;
+	if (ctl->json && ((doc = json_object()) == NULL || (jobs = json_array()) == NULL ||
+	                  json_object_set_new(doc, "jobs", jobs) != 0))
+		return fail(EXIT_ERROR, "out of memory");
+	do {
+		if (jobs_list_jobs(ctl->client, &call, &q, &page) != JOBS_OK) {
+			rv = call_failed("list", &call);
+			break;
 		}
+		if (ctl->json)
+			rv = jobs_to_json_array(jobs, page->jobs, page->n_jobs);
+		else {
+			if (pages == 0)
+				print_table_header();
+			print_table_rows(page->jobs, page->n_jobs, NULL);
+		}
+		pages++;
+		free(token);
+		token = strdup(page->next_page_token);
+		q.page_token = token;
+		jobs_job_page_free(page);
+		page = NULL;
+	} while (rv == EXIT_OK && o.all && token != NULL && *token != '\0');
+	if (rv == EXIT_OK && token == NULL)
+		rv = fail(EXIT_ERROR, "out of memory");
+	if (rv == EXIT_OK && ctl->json) {
+		json_object_set_new(doc, "next_page_token", json_string(token));
+		rv = print_json(doc);
+	} else if (rv == EXIT_OK && *token != '\0') {
+		printf("\nmore: jobsctl list --page-token '%s' (same flags)\n", token);
+	}
+	json_decref(doc);
+	free(token);
+	return rv;
+}
+
+static int
+cmd_search(struct ctl *ctl, int argc, char **argv)
+{
+	struct find_opts o = {0};
+	jobs_search_query q = {0};
+	jobs_call call = new_call(ctl);
+	jobs_search_page *page = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	int rv;
+
+	if ((rv = parse_find_flags(argc, argv, true, &o)) != EXIT_OK)
+		return rv;
+	if (optind >= argc)
+		return usage_of(argv[0]);
+	/* The words after the flags are the text, as one query. */
+	for (int i = optind; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	if ((text = calloc(1, len + 1)) == NULL)
+		return fail(EXIT_ERROR, "out of memory");
+	for (int i = optind; i < argc; i++) {
+		if (i > optind)
+			strcat(text, " ");
+		strcat(text, argv[i]);
+	}
+	if ((rv = connect_server(ctl)) != EXIT_OK)
+		goto done;
+	q.text = text;
+	q.mode = o.substring ? JOBS_SEARCH_SUBSTRING : JOBS_SEARCH_WORDS;
+	q.filter = o.filter;
+	q.page_size = o.page_size;
+	q.page_token = o.page_token;
+	q.snippets = o.snippets;
+	q.view = o.view;
+	if (jobs_search_jobs(ctl->client, &call, &q, &page) != JOBS_OK) {
+		rv = call_failed("search", &call);
+		goto done;
+	}
+	if (ctl->json) {
+		json_t *doc = json_object(), *jobs = json_array();
+
+		json_object_set_new(doc, "jobs", jobs);
+		json_object_set_new(doc, "next_page_token", json_string(page->next_page_token));
+		if ((rv = jobs_to_json_array(jobs, page->jobs, page->n_jobs)) == EXIT_OK &&
+		    o.snippets) {
+			json_t *sn = json_array();
+			json_object_set_new(doc, "snippets", sn);
+			for (size_t i = 0; i < page->n_jobs; i++)
+				json_array_append_new(sn,
+				                      json_pack("{ss ss}", "id", page->jobs[i]->id,
+				                                "snippet", page->snippets[i]));
+		}
+		if (rv == EXIT_OK)
+			rv = print_json(doc);
+		json_decref(doc);
+	} else {
+		print_table_header();
+		print_table_rows(page->jobs, page->n_jobs, o.snippets ? page->snippets : NULL);
+		if (*page->next_page_token != '\0')
+			printf("\nmore: jobsctl search --page-token '%s' (same text and flags)\n",
+			       page->next_page_token);
+	}
+done:
+	jobs_search_page_free(page);
+	free(text);
+	return rv;
+}
+
+/* ---- stats ------------------------------------------------------------------- */
+
+static const struct {
+	const char *name; /* --by NAME, and the key in by_NAME's objects */
+	size_t list, count;
+} stat_groups[] = {
+    {"product", offsetof(jobs_stats, by_product), offsetof(jobs_stats, n_by_product)},
+    {"language", offsetof(jobs_stats, by_language), offsetof(jobs_stats, n_by_language)},
+    {"persona", offsetof(jobs_stats, by_persona), offsetof(jobs_stats, n_by_persona)},
+    {"brand", offsetof(jobs_stats, by_brand), offsetof(jobs_stats, n_by_brand)},
+};
+#define N_STAT_GROUPS (sizeof stat_groups / sizeof stat_groups[0])
+
+static int
+cmd_stats(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"by", required_argument, NULL, OPT_BY},
+	    {"top", required_argument, NULL, OPT_TOP},
+	    {"since", required_argument, NULL, OPT_SINCE},
+	    {"until", required_argument, NULL, OPT_UNTIL},
+	    {NULL, 0, NULL, 0},
+	};
+	jobs_stats_query q = {0};
+	jobs_call call = new_call(ctl);
+	jobs_stats *st = NULL;
+	unsigned groups = 0; /* bit i: stat_groups[i]; 0: all */
+	int c, rv = EXIT_OK;
+
+	optind = 0;
+	while (rv == EXIT_OK && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == OPT_BY) {
+			size_t i;
+			for (i = 0; i < N_STAT_GROUPS; i++)
+				if (strcmp(optarg, stat_groups[i].name) == 0)
+					break;
+			if (i == N_STAT_GROUPS)
+				rv = fail(EXIT_INVALID,
+				          "--by is product, language, persona or brand, not '%s'",
+				          optarg);
+			else
+				groups |= 1u << i;
+		} else if (c == OPT_TOP) {
+			rv = parse_count("top", optarg, 1000, &q.top);
+		} else if (c == OPT_SINCE) {
+			rv = parse_time_flag("since", optarg, &q.created_after);
+		} else if (c == OPT_UNTIL) {
+			rv = parse_time_flag("until", optarg, &q.created_before);
+		} else {
+			rv = usage_of(argv[0]);
+		}
+	}
+	if (rv != EXIT_OK)
+		return rv;
+	if (optind != argc)
+		return usage_of(argv[0]);
+	if (groups == 0)
+		groups = (1u << N_STAT_GROUPS) - 1;
+	if ((rv = connect_server(ctl)) != EXIT_OK)
+		return rv;
+	if (jobs_get_stats(ctl->client, &call, &q, &st) != JOBS_OK)
+		return call_failed("stats", &call);
+	if (ctl->json) {
+		json_t *o =
+		    json_pack("{sI sI sI sI sI sI sI}", "total_jobs", (json_int_t)st->total_jobs,
+		              "enabled_jobs", (json_int_t)st->enabled_jobs, "disabled_jobs",
+		              (json_int_t)st->disabled_jobs, "unique_products",
+		              (json_int_t)st->unique_products, "unique_personas",
+		              (json_int_t)st->unique_personas, "unique_languages",
+		              (json_int_t)st->unique_languages, "unique_brands",
+		              (json_int_t)st->unique_brands);
+		json_t *days = json_array();
+		char key[32];
+
+		for (size_t g = 0; g < N_STAT_GROUPS; g++) {
+			const jobs_value_count *v =
+			    *(jobs_value_count *const *)((const char *)st + stat_groups[g].list);
+			size_t n = *(const size_t *)((const char *)st + stat_groups[g].count);
+			json_t *a;
+
+			if (!(groups & (1u << g)))
+				continue;
+			a = json_array();
+			for (size_t i = 0; i < n; i++)
+				json_array_append_new(a, json_pack("{ss sI}", stat_groups[g].name,
+				                                   v[i].value, "count",
+				                                   (json_int_t)v[i].count));
+			snprintf(key, sizeof key, "by_%s", stat_groups[g].name);
+			json_object_set_new(o, key, a);
+		}
+		for (size_t i = 0; i < st->n_created_per_day; i++)
+			json_array_append_new(
+			    days, json_pack("{ss sI}", "date", st->created_per_day[i].date, "count",
+			                    (json_int_t)st->created_per_day[i].count));
+		json_object_set_new(o, "created_per_day", days);
 		rv = print_json(o);
 		json_decref(o);
 	} else {
-		print_table(page);
-		if (*page->next_page_token != '\0')
-			printf("\nmore: jobsctl list --page-token '%s'\n", page->next_page_token);
+		printf("%lld jobs: %lld enabled, %lld disabled\n", (long long)st->total_jobs,
+		       (long long)st->enabled_jobs, (long long)st->disabled_jobs);
+		printf("%lld products, %lld personas, %lld languages, %lld brands\n",
+		       (long long)st->unique_products, (long long)st->unique_personas,
+		       (long long)st->unique_languages, (long long)st->unique_brands);
+		for (size_t g = 0; g < N_STAT_GROUPS; g++) {
+			const jobs_value_count *v =
+			    *(jobs_value_count *const *)((const char *)st + stat_groups[g].list);
+			size_t n = *(const size_t *)((const char *)st + stat_groups[g].count);
+			char title[16];
+
+			if (!(groups & (1u << g)))
+				continue;
+			snprintf(title, sizeof title, "%s", stat_groups[g].name);
+			for (char *p = title; *p != '\0'; p++)
+				*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+			printf("\n%-50s  %s\n", title, "JOBS");
+			for (size_t i = 0; i < n; i++) {
+				print_cell(*v[i].value != '\0' ? v[i].value : "(none)", 50);
+				printf("%lld\n", (long long)v[i].count);
+			}
+		}
+		printf("\n%-12s  %s\n", "CREATED ON", "JOBS");
+		for (size_t i = 0; i < st->n_created_per_day; i++)
+			printf("%-12s  %lld\n", st->created_per_day[i].date,
+			       (long long)st->created_per_day[i].count);
 	}
-	jobs_job_page_free(page);
+	jobs_stats_free(st);
 	return rv;
 }
 
@@ -773,8 +1231,13 @@ static const struct command commands[] = {
     {"update", "ID [FIELD FLAGS] [--file JOB] [--if-etag ETAG]",
      "change the fields given, and only those", "UpdateJob", cmd_update},
     {"delete", "ID [--if-etag ETAG]", "delete a job", "DeleteJob", cmd_delete},
-    {"list", "[--page-size N] [--page-token TOKEN]", "list jobs, newest first", "ListJobs",
-     cmd_list},
+    {"list", "[FILTERS] [--order-by FIELD[:asc|desc]] [--page-size N] [--page-token TOKEN | --all]",
+     "list jobs, newest first, or as --order-by says (created_at, updated_at, job_name)",
+     "ListJobs", cmd_list},
+    {"search", "[FILTERS] [--substring] [--snippets] [--limit N] [--page-token TOKEN] TEXT...",
+     "find jobs by the words in them, best match first", "SearchJobs", cmd_search},
+    {"stats", "[--by product|language|persona|brand] [--top N] [--since DAY] [--until DAY]",
+     "count jobs: totals, the most common values, jobs created per day", "GetStats", cmd_stats},
     {"health", "", "is jobsd up?", "Health", cmd_health},
     {"backup", "PATH", "copy the database to PATH (on jobsd's machine) while it serves", "Backup",
      cmd_backup},
@@ -863,6 +1326,28 @@ cmd_help(struct ctl *ctl, int argc, char **argv)
 			fputs(import_help, stdout);
 		if (strcmp(cmd->name, "export") == 0)
 			fputs(export_help, stdout);
+		if (strcmp(cmd->name, "list") == 0 || strcmp(cmd->name, "search") == 0)
+			printf("\nfilters (combinable):\n%s", filter_flags_help);
+		if (strcmp(cmd->name, "list") == 0)
+			printf(
+			    "\n  --order-by FIELD[:asc|desc]  created_at (default, newest first),\n"
+			    "                            updated_at or job_name (default A to Z);\n"
+			    "                            ties broken by id\n"
+			    "  --all                     follow every page\n"
+			    "\nWith --json: {\"jobs\": [...], \"next_page_token\": \"...\"}.\n");
+		if (strcmp(cmd->name, "search") == 0)
+			fputs(search_help, stdout);
+		if (strcmp(cmd->name, "stats") == 0)
+			printf(
+			    "\n  --by GROUP     show only this group's top values (repeatable)\n"
+			    "  --top N        values per group (default 10, at most 1000)\n"
+			    "  --since DAY, --until DAY  the days counted per day (default:\n"
+			    "                 the last 30); --until is exclusive\n"
+			    "\nWith --json: total_jobs, enabled_jobs, disabled_jobs,\n"
+			    "unique_products, unique_personas, unique_languages, unique_brands,\n"
+			    "by_product: [{\"product\": P, \"count\": N}, ...] (likewise\n"
+			    "by_language, by_persona, by_brand) and created_per_day:\n"
+			    "[{\"date\": \"2026-11-24\", \"count\": N}, ...].\n");
 		return EXIT_OK;
 	}
 	if (argc > 1)

@@ -217,10 +217,54 @@ JOBS_API int jobs_update_job(jobs_client *c, jobs_call *call, const jobs_job *ch
 JOBS_API int jobs_delete_job(jobs_client *c, jobs_call *call, const char *id,
                              const char *expected_etag);
 
-/* What to list; zero-initialise for the first page of 50. */
+/* Which jobs a listing or search covers: every field that is set narrows
+ * it. Zero-initialised: every job. Strings: NULL or "" for no filter, else an
+ * exact match. Times: microseconds since the epoch, 0 for no bound; the
+ * ranges are half-open, [after, before). */
+typedef enum jobs_enabled_filter {
+	JOBS_ENABLED_ANY = 0,
+	JOBS_ENABLED_ONLY = 1,
+	JOBS_DISABLED_ONLY = 2,
+} jobs_enabled_filter;
+
+typedef struct jobs_filter {
+	jobs_enabled_filter enabled;
+	const char *product;
+	const char *persona;
+	const char *language;
+	const char *brand_name;
+	int64_t created_after, created_before;
+	int64_t updated_after, updated_before;
+} jobs_filter;
+
+/* The key of a listing; the job id breaks ties. */
+typedef enum jobs_order {
+	JOBS_ORDER_CREATED_AT = 0, /* the default */
+	JOBS_ORDER_UPDATED_AT = 1,
+	JOBS_ORDER_JOB_NAME = 2, /* by the bytes of the UTF-8: "Z" before "a" */
+} jobs_order;
+
+typedef enum jobs_direction {
+	JOBS_DIRECTION_DEFAULT = 0, /* newest first for the times, A to Z for job_name */
+	JOBS_ASCENDING = 1,
+	JOBS_DESCENDING = 2,
+} jobs_direction;
+
+typedef enum jobs_view {
+	JOBS_VIEW_FULL = 0,
+	/* id, job_name, product, enabled and created_at only; the jobs handed
+	 * out have only those bits in their `fields`, and "" or 0 elsewhere. */
+	JOBS_VIEW_SUMMARY = 1,
+} jobs_view;
+
+/* What to list; zero-initialise for the first page of 50, newest first. */
 typedef struct jobs_list_query {
 	int page_size;          /* 0: 50; more than 1000 is taken as 1000 */
 	const char *page_token; /* NULL or "": the first page */
+	jobs_filter filter;
+	jobs_order order_by;
+	jobs_direction direction;
+	jobs_view view;
 } jobs_list_query;
 
 /* One page of jobs. */
@@ -233,11 +277,88 @@ typedef struct jobs_job_page {
 /* Frees the page, its jobs and its token. */
 JOBS_API void jobs_job_page_free(jobs_job_page *page);
 
-/* Lists jobs newest first. On JOBS_OK *out is a page (jobs_job_page_free). A
- * page can hold fewer jobs than asked even when more follow: only an empty
- * next_page_token ends the listing. */
+/* Lists the jobs that pass q->filter in q's order. On JOBS_OK *out is a
+ * page (jobs_job_page_free). A page can hold fewer jobs than asked even when
+ * more follow: only an empty next_page_token ends the listing. Pass the
+ * token back with the same filter, order and view (else
+ * JOBS_INVALID_ARGUMENT): jobs created or deleted between pages are neither
+ * skipped nor repeated among the rest. */
 JOBS_API int jobs_list_jobs(jobs_client *c, jobs_call *call, const jobs_list_query *q,
                             jobs_job_page **out);
+
+typedef enum jobs_search_mode {
+	/* Words, any case or accents: `solar lantern` (both words), `"solar
+	 * lantern"` (the phrase), `lant*` (a prefix). Anything else is text.
+	 * Ranked by relevance (bm25; a name match outranks a hook match). */
+	JOBS_SEARCH_WORDS = 0,
+	/* The text as a substring of 3 or more characters, any case (accents
+	 * must match): `ntern` finds "Solar Lantern". Most recently added first. */
+	JOBS_SEARCH_SUBSTRING = 1,
+} jobs_search_mode;
+
+/* What to search for. text is required; the rest zero-initialised means
+ * words, every job, the first page of 20, full jobs, no snippets. */
+typedef struct jobs_search_query {
+	const char *text;
+	jobs_search_mode mode;
+	jobs_filter filter;
+	int page_size;          /* 0: 20; more than 100 is taken as 100 */
+	const char *page_token; /* NULL or "": the first page */
+	bool snippets;          /* with each job, the best matching extract */
+	jobs_view view;
+} jobs_search_query;
+
+typedef struct jobs_search_page {
+	jobs_job **jobs; /* n_jobs jobs, best first */
+	size_t n_jobs;
+	char **snippets;       /* n_jobs extracts, matches in [ ]; "" when not asked for */
+	double *scores;        /* n_jobs relevance scores, higher is better; 0 for substrings */
+	char *next_page_token; /* "" on the last page */
+} jobs_search_page;
+
+JOBS_API void jobs_search_page_free(jobs_search_page *page);
+
+/* Searches the jobs' job_name, product, brand_name, hook and persona. On
+ * JOBS_OK *out is a page (jobs_search_page_free). JOBS_INVALID_ARGUMENT when
+ * the text has nothing to search for (no letter or digit; a substring of
+ * fewer than 3 characters). */
+JOBS_API int jobs_search_jobs(jobs_client *c, jobs_call *call, const jobs_search_query *q,
+                              jobs_search_page **out);
+
+/* What to count; zero-initialise for the top 10 and the last 30 days. */
+typedef struct jobs_stats_query {
+	int top;                /* values per group: 0: 10; at most 1000 */
+	int64_t created_after;  /* first day counted per day (microseconds; 0: 29 days before the
+	                           last) */
+	int64_t created_before; /* the range ends before this (0: today, included) */
+} jobs_stats_query;
+
+typedef struct jobs_value_count {
+	char *value;
+	int64_t count;
+} jobs_value_count;
+
+typedef struct jobs_day_count {
+	char date[11]; /* YYYY-MM-DD, UTC */
+	int64_t count;
+} jobs_day_count;
+
+typedef struct jobs_stats {
+	int64_t total_jobs, enabled_jobs, disabled_jobs;
+	int64_t unique_products, unique_personas, unique_languages, unique_brands;
+	/* The top values of each, most jobs first. */
+	jobs_value_count *by_product, *by_language, *by_persona, *by_brand;
+	size_t n_by_product, n_by_language, n_by_persona, n_by_brand;
+	jobs_day_count *created_per_day; /* every day of the range, oldest first */
+	size_t n_created_per_day;
+} jobs_stats;
+
+JOBS_API void jobs_stats_free(jobs_stats *s);
+
+/* Counts of jobs, kept by the server as jobs are written: as fast at a
+ * million jobs as at ten. On JOBS_OK *out is filled (jobs_stats_free). */
+JOBS_API int jobs_get_stats(jobs_client *c, jobs_call *call, const jobs_stats_query *q,
+                            jobs_stats **out);
 
 typedef struct jobs_health_info {
 	char *status;  /* "SERVING" or "DRAINING" */

@@ -1,0 +1,1081 @@
+/*
+ * test_find.c: finding jobs. ListJobs filters, orders, views and pages,
+ * SearchJobs (the query language, hostile text, ranking, snippets, pages
+ * across candidate blocks) and GetStats, through the in-process request
+ * path (bytes -> call_decode -> lanes_serve_sync -> response) as
+ * test_handlers.c does; and the store's side: the plans of listings, the
+ * full-scan counter, the counters the triggers keep, and the migration of a
+ * version 1 database that holds jobs.
+ */
+#include "clock.h"
+#include "dispatch.h"
+#include "handlers.h"
+#include "helpers.h"
+#include "lanes.h"
+#include "status.h"
+#include "store.h"
+
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *dir;
+static char path[512];
+static store *db;
+static arena ar, bulk;
+static struct server_info info = {.version = "test", .max_message_bytes = 1 << 20};
+static call cl;
+
+static void
+setup(void)
+{
+	store_options o = {.sync = STORE_SYNC_OFF};
+	char err[256];
+
+	dir = tmpdir_make();
+	snprintf(path, sizeof path, "%s/jobs.db", dir);
+	cr_assert_eq(dispatch_init(err, sizeof err), 0, "%s", err);
+	cr_assert_eq(store_open(&db, path, &o, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(arena_init(&ar, 4096, 64 << 20), 0);
+	cr_assert_eq(arena_init(&bulk, 4096, 0), 0);
+}
+
+static void
+teardown(void)
+{
+	store_close(db);
+	arena_fini(&ar);
+	arena_fini(&bulk);
+	tmpdir_remove(dir);
+}
+
+TestSuite(find, .init = setup, .fini = teardown);
+
+#define assert_code(resp, want)                                                                    \
+	cr_assert_eq((resp)->code, ST(want), "code %s, message: %s", status_name((resp)->code),    \
+	             (resp)->message)
+
+/* Serves a Request built by the test; the response lives in `cl` until the
+ * next call. */
+static Jobs__V1__Response *
+serve(Jobs__V1__Request *req)
+{
+	static uint8_t buf[1 << 16];
+	size_t n = jobs__v1__request__get_packed_size(req);
+
+	cr_assert_leq(n, sizeof buf);
+	jobs__v1__request__pack(req, buf);
+	arena_reset(&ar);
+	if (call_decode(&cl, &ar, &info, buf, n, clock_now_us()) != LANE_NONE)
+		lanes_serve_sync(db, &cl);
+	return &cl.resp;
+}
+
+/* A job to add: the fields the finding calls look at. */
+struct spec {
+	const char *id, *name, *product, *persona, *language, *brand, *hook;
+	bool disabled;
+	int64_t created, updated;
+};
+
+static void
+add(const struct spec *s)
+{
+	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+	Jobs__V1__CreateJobRequest in = JOBS__V1__CREATE_JOB_REQUEST__INIT;
+	Jobs__V1__Job j = JOBS__V1__JOB__INIT;
+	char *mask[] = {"id",         "job_name", "product", "persona",    "language",
+	                "brand_name", "hook",     "enabled", "created_at", "updated_at"};
+
+	j.id = (char *)s->id;
+	j.job_name = (char *)(s->name ? s->name : "");
+	j.product = (char *)(s->product ? s->product : "");
+	j.persona = (char *)(s->persona ? s->persona : "");
+	j.language = (char *)(s->language ? s->language : "English");
+	j.brand_name = (char *)(s->brand ? s->brand : "");
+	j.hook = (char *)(s->hook ? s->hook : "");
+	j.enabled = !s->disabled;
+	j.created_at = s->created ? s->created : 1000;
+	j.updated_at = s->updated ? s->updated : j.created_at;
+	j.enhanced_settings = "{\"voice\":{\"stability\":0.5}}";
+	in.job = &j;
+	in.field_mask = mask;
+	in.n_field_mask = sizeof mask / sizeof mask[0];
+	req.call_case = JOBS__V1__REQUEST__CALL_CREATE_JOB;
+	req.create_job = &in;
+	assert_code(serve(&req), OK);
+}
+
+static Jobs__V1__Response *
+del(const char *id)
+{
+	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+	Jobs__V1__DeleteJobRequest in = JOBS__V1__DELETE_JOB_REQUEST__INIT;
+
+	in.id = (char *)id;
+	req.call_case = JOBS__V1__REQUEST__CALL_DELETE_JOB;
+	req.delete_job = &in;
+	return serve(&req);
+}
+
+static Jobs__V1__Response *
+update(const char *id, const char *field, const char *text, bool enabled)
+{
+	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+	Jobs__V1__UpdateJobRequest in = JOBS__V1__UPDATE_JOB_REQUEST__INIT;
+	Jobs__V1__Job j = JOBS__V1__JOB__INIT;
+	char *mask[] = {(char *)field};
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field_by_name(&jobs__v1__job__descriptor, field);
+
+	j.id = (char *)id;
+	if (f->type == PROTOBUF_C_TYPE_STRING)
+		*(const char **)((char *)&j + f->offset) = text;
+	else
+		j.enabled = enabled;
+	in.job = &j;
+	in.update_mask = mask;
+	in.n_update_mask = 1;
+	req.call_case = JOBS__V1__REQUEST__CALL_UPDATE_JOB;
+	req.update_job = &in;
+	return serve(&req);
+}
+
+static Jobs__V1__Response *
+list(Jobs__V1__ListJobsRequest *in)
+{
+	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+
+	req.call_case = JOBS__V1__REQUEST__CALL_LIST_JOBS;
+	req.list_jobs = in;
+	return serve(&req);
+}
+
+static Jobs__V1__Response *
+search(Jobs__V1__SearchJobsRequest *in)
+{
+	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+
+	req.call_case = JOBS__V1__REQUEST__CALL_SEARCH_JOBS;
+	req.search_jobs = in;
+	return serve(&req);
+}
+
+static Jobs__V1__Response *
+search_text(const char *text)
+{
+	Jobs__V1__SearchJobsRequest in = JOBS__V1__SEARCH_JOBS_REQUEST__INIT;
+
+	in.query = (char *)text;
+	return search(&in);
+}
+
+static Jobs__V1__Response *
+stats(Jobs__V1__GetStatsRequest *in)
+{
+	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+
+	req.call_case = JOBS__V1__REQUEST__CALL_GET_STATS;
+	req.get_stats = in;
+	return serve(&req);
+}
+
+/* The ids of a list or search response, "a,b,c" (static storage). */
+static const char *
+ids(const Jobs__V1__Response *r)
+{
+	static char out[4096];
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (r->result_case == JOBS__V1__RESPONSE__RESULT_LIST_JOBS)
+		for (size_t i = 0; i < r->list_jobs->n_jobs; i++)
+			n += (size_t)snprintf(out + n, sizeof out - n, "%s%s", i ? "," : "",
+			                      r->list_jobs->jobs[i]->id);
+	else if (r->result_case == JOBS__V1__RESPONSE__RESULT_SEARCH_JOBS)
+		for (size_t i = 0; i < r->search_jobs->n_results; i++)
+			n += (size_t)snprintf(out + n, sizeof out - n, "%s%s", i ? "," : "",
+			                      r->search_jobs->results[i]->job->id);
+	return out;
+}
+
+/* Every page of listing `in` (page_size as set), ids joined by ','. */
+static char *
+list_all(Jobs__V1__ListJobsRequest *in)
+{
+	static char all[8192];
+	char token[512] = "";
+
+	all[0] = '\0';
+	do {
+		in->page_token = token;
+		Jobs__V1__Response *r = list(in);
+		assert_code(r, OK);
+		if (*all != '\0' && r->list_jobs->n_jobs > 0)
+			strcat(all, ",");
+		strcat(all, ids(r));
+		snprintf(token, sizeof token, "%s", r->list_jobs->next_page_token);
+	} while (*token != '\0');
+	in->page_token = "";
+	return all;
+}
+
+/* ---- ListJobs: filters, orders, views ------------------------------------ */
+
+/* Eight jobs with distinct values; created t=100..800, updated in reverse. */
+static void
+add_catalogue(void)
+{
+	static const struct spec jobs[] = {
+	    {"j1", "Bravo", "Lamp", "parent", "English", "Acme", "", false, 100, 800},
+	    {"j2", "alpha", "Lamp", "student", "Deutsch", "Acme", "", true, 200, 700},
+	    {"j3", "Charlie", "Kettle", "parent", "English", "Globex", "", false, 300, 600},
+	    {"j4", "Delta", "Lamp", "parent", "English", "", "", false, 400, 500},
+	    {"j5", "Echo", "Tent", "hiker", "Français", "Globex", "", true, 500, 400},
+	    {"j6", "Alpha", "Kettle", "student", "English", "Acme", "", false, 600, 300},
+	    {"j7", "Foxtrot", "Lamp", "hiker", "Deutsch", "Initech", "", false, 700, 200},
+	    {"j8", "Golf", "Tent", "parent", "English", "Acme", "", false, 800, 100},
+	};
+	for (size_t i = 0; i < sizeof jobs / sizeof jobs[0]; i++)
+		add(&jobs[i]);
+}
+
+Test(find, list_each_filter_and_combinations)
+{
+	Jobs__V1__ListJobsRequest in = JOBS__V1__LIST_JOBS_REQUEST__INIT;
+	Jobs__V1__JobFilter f = JOBS__V1__JOB_FILTER__INIT;
+
+	add_catalogue();
+	in.filter = &f;
+	cr_assert_str_eq(list_all(&in), "j8,j7,j6,j5,j4,j3,j2,j1", "no filter: newest first");
+	f.enabled = JOBS__V1__ENABLED_FILTER__DISABLED_ONLY;
+	cr_assert_str_eq(list_all(&in), "j5,j2");
+	f.enabled = JOBS__V1__ENABLED_FILTER__ENABLED_ONLY;
+	cr_assert_str_eq(list_all(&in), "j8,j7,j6,j4,j3,j1");
+	f.enabled = 0;
+	f.product = "Lamp";
+	cr_assert_str_eq(list_all(&in), "j7,j4,j2,j1");
+	f.product = "lamp";
+	cr_assert_str_eq(list_all(&in), "", "exact: case matters");
+	f.product = "";
+	f.persona = "parent";
+	cr_assert_str_eq(list_all(&in), "j8,j4,j3,j1");
+	f.persona = "";
+	f.language = "Deutsch";
+	cr_assert_str_eq(list_all(&in), "j7,j2");
+	f.language = "";
+	f.brand_name = "Acme";
+	cr_assert_str_eq(list_all(&in), "j8,j6,j2,j1");
+	f.brand_name = "";
+	f.created_after = 300;
+	f.created_before = 600;
+	cr_assert_str_eq(list_all(&in), "j5,j4,j3", "created_at in [300, 600)");
+	f.created_after = f.created_before = 0;
+	f.updated_after = 400;
+	cr_assert_str_eq(list_all(&in), "j5,j4,j3,j2,j1", "updated_at >= 400");
+	f.updated_after = 0;
+	f.updated_before = 300;
+	cr_assert_str_eq(list_all(&in), "j8,j7", "updated_at < 300");
+	f.updated_before = 0;
+
+	/* Combined: all must hold. */
+	f.product = "Lamp";
+	f.enabled = JOBS__V1__ENABLED_FILTER__ENABLED_ONLY;
+	cr_assert_str_eq(list_all(&in), "j7,j4,j1");
+	f.persona = "parent";
+	f.brand_name = "Acme";
+	cr_assert_str_eq(list_all(&in), "j1");
+	f.language = "Deutsch";
+	cr_assert_str_eq(list_all(&in), "");
+	f.language = "";
+	f.created_after = 50;
+	f.created_before = 150;
+	f.updated_after = 800;
+	f.updated_before = 801;
+	cr_assert_str_eq(list_all(&in), "j1");
+}
+
+Test(find, list_orders_directions_and_id_tiebreak)
+{
+	Jobs__V1__ListJobsRequest in = JOBS__V1__LIST_JOBS_REQUEST__INIT;
+
+	add_catalogue();
+	/* Ties: same created_at, same name, same updated_at. */
+	add(&(struct spec){"k1", "Delta", "Lamp", .created = 400, .updated = 500});
+	add(&(struct spec){"k0", "Delta", "Lamp", .created = 400, .updated = 500});
+
+	for (int size = 1; size <= 11; size += 3) {
+		in.page_size = size;
+		in.order_by = JOBS__V1__JOB_ORDER__ORDER_CREATED_AT;
+		in.direction = 0;
+		cr_assert_str_eq(list_all(&in), "j8,j7,j6,j5,k1,k0,j4,j3,j2,j1", "size %d", size);
+		in.direction = JOBS__V1__SORT_DIRECTION__ASCENDING;
+		cr_assert_str_eq(list_all(&in), "j1,j2,j3,j4,k0,k1,j5,j6,j7,j8", "size %d", size);
+		in.order_by = JOBS__V1__JOB_ORDER__ORDER_UPDATED_AT;
+		in.direction = 0;
+		cr_assert_str_eq(list_all(&in), "j1,j2,j3,k1,k0,j4,j5,j6,j7,j8", "size %d", size);
+		in.direction = JOBS__V1__SORT_DIRECTION__ASCENDING;
+		cr_assert_str_eq(list_all(&in), "j8,j7,j6,j5,j4,k0,k1,j3,j2,j1", "size %d", size);
+		in.order_by = JOBS__V1__JOB_ORDER__ORDER_JOB_NAME;
+		in.direction = 0; /* A to Z by bytes: upper case first */
+		cr_assert_str_eq(list_all(&in), "j6,j1,j3,j4,k0,k1,j5,j7,j8,j2", "size %d", size);
+		in.direction = JOBS__V1__SORT_DIRECTION__DESCENDING;
+		cr_assert_str_eq(list_all(&in), "j2,j8,j7,j5,k1,k0,j4,j3,j1,j6", "size %d", size);
+	}
+}
+
+Test(find, list_summary_view_leaves_heavy_fields_out)
+{
+	Jobs__V1__ListJobsRequest in = JOBS__V1__LIST_JOBS_REQUEST__INIT;
+	Jobs__V1__Job *j;
+
+	add(&(struct spec){"s1", "Name", "Lamp", "parent", "Deutsch", "Acme", "A long hook",
+	                   .created = 5});
+	in.view = JOBS__V1__JOB_VIEW__JOB_VIEW_SUMMARY;
+	assert_code(list(&in), OK);
+	j = cl.resp.list_jobs->jobs[0];
+	cr_assert_str_eq(j->id, "s1");
+	cr_assert_str_eq(j->job_name, "Name");
+	cr_assert_str_eq(j->product, "Lamp");
+	cr_assert(j->enabled);
+	cr_assert_eq(j->created_at, 5);
+	cr_assert_str_eq(j->hook, "");
+	cr_assert_str_eq(j->enhanced_settings, "");
+	cr_assert_str_eq(j->persona, "");
+	cr_assert_str_eq(j->etag, "");
+	cr_assert_eq(j->updated_at, 0);
+	cr_assert_lt(jobs__v1__response__get_packed_size(&cl.resp), 60, "small: %zu bytes",
+	             jobs__v1__response__get_packed_size(&cl.resp));
+}
+
+Test(find, list_pages_survive_writes_between_them_in_every_order)
+{
+	for (int order = 0; order < 3; order++) {
+		Jobs__V1__ListJobsRequest in = JOBS__V1__LIST_JOBS_REQUEST__INIT;
+		Jobs__V1__JobFilter f = JOBS__V1__JOB_FILTER__INIT;
+		char id[32], name[32], product[8], token[512], seen_ids[4096] = ",";
+		int seen = 0;
+
+		snprintf(product, sizeof product, "P%d", order);
+		for (int i = 0; i < 10; i++) {
+			snprintf(id, sizeof id, "o%d-%02d", order, i);
+			snprintf(name, sizeof name, "N%02d", i);
+			add(&(struct spec){id, name, product, .created = 10 + i,
+			                   .updated = 100 + i});
+		}
+		f.product = product;
+		in.filter = &f;
+		in.order_by = order;
+		in.page_size = 4;
+		assert_code(list(&in), OK);
+		cr_assert_eq(cl.resp.list_jobs->n_jobs, 4);
+		strcat(seen_ids, ids(&cl.resp));
+		strcat(seen_ids, ",");
+		snprintf(token, sizeof token, "%s", cl.resp.list_jobs->next_page_token);
+		/* Times and names 0..9: the default direction puts 9..6 first
+		 * for the times and 0..3 for names. Between pages: one job before
+		 * the position (never to be seen), one after (to be seen), and a
+		 * job not yet seen goes away. */
+		bool ascending = order == JOBS__V1__JOB_ORDER__ORDER_JOB_NAME;
+		snprintf(id, sizeof id, "o%d-before", order);
+		add(&(struct spec){id, ascending ? "N00a" : "N99", product, .created = 99,
+		                   .updated = 199});
+		snprintf(id, sizeof id, "o%d-after", order);
+		add(&(struct spec){id, ascending ? "N08a" : "N02a", product,
+		                   .created = ascending ? 99 : 12,
+		                   .updated = ascending ? 199 : 102});
+		snprintf(id, sizeof id, "o%d-%02d", order, ascending ? 7 : 2);
+		assert_code(del(id), OK);
+		while (*token != '\0') {
+			in.page_token = token;
+			assert_code(list(&in), OK);
+			for (size_t i = 0; i < cl.resp.list_jobs->n_jobs; i++) {
+				snprintf(id, sizeof id, ",%s,", cl.resp.list_jobs->jobs[i]->id);
+				cr_assert_null(strstr(seen_ids, id), "order %d: %s twice", order,
+				               id);
+				strcat(seen_ids, id + 1);
+				seen++;
+			}
+			snprintf(token, sizeof token, "%s", cl.resp.list_jobs->next_page_token);
+		}
+		snprintf(id, sizeof id, ",o%d-before,", order);
+		cr_assert_null(strstr(seen_ids, id), "order %d: %s", order, seen_ids);
+		snprintf(id, sizeof id, ",o%d-after,", order);
+		cr_assert_not_null(strstr(seen_ids, id), "order %d: %s", order, seen_ids);
+		cr_assert_eq(seen, 6, "order %d: 10 - 4 seen - 1 deleted + 1 after: %s", order,
+		             seen_ids);
+	}
+}
+
+Test(find, a_token_is_tied_to_its_filter_order_and_view)
+{
+	Jobs__V1__ListJobsRequest in = JOBS__V1__LIST_JOBS_REQUEST__INIT;
+	Jobs__V1__JobFilter f = JOBS__V1__JOB_FILTER__INIT;
+	char token[512];
+
+	add_catalogue();
+	in.page_size = 2;
+	assert_code(list(&in), OK);
+	snprintf(token, sizeof token, "%s", cl.resp.list_jobs->next_page_token);
+	in.page_token = token;
+	in.page_size = 3;
+	assert_code(list(&in), OK); /* another page size is fine */
+	in.order_by = JOBS__V1__JOB_ORDER__ORDER_JOB_NAME;
+	Jobs__V1__Response *r = list(&in);
+	assert_code(r, INVALID_ARGUMENT);
+	cr_assert(strstr(r->message, "other filters, order or query") != NULL, "%s", r->message);
+	in.order_by = 0;
+	in.direction = JOBS__V1__SORT_DIRECTION__ASCENDING;
+	assert_code(list(&in), INVALID_ARGUMENT);
+	in.direction = 0;
+	in.view = JOBS__V1__JOB_VIEW__JOB_VIEW_SUMMARY;
+	assert_code(list(&in), INVALID_ARGUMENT);
+	in.view = 0;
+	f.product = "Lamp";
+	in.filter = &f;
+	assert_code(list(&in), INVALID_ARGUMENT);
+
+	/* A search token is no listing token, and the other way round. */
+	Jobs__V1__SearchJobsRequest s = JOBS__V1__SEARCH_JOBS_REQUEST__INIT;
+	s.query = "x";
+	s.page_token = token;
+	assert_code(search(&s), INVALID_ARGUMENT);
+}
+
+Test(find, list_refuses_bad_enums_and_ranges)
+{
+	Jobs__V1__ListJobsRequest in = JOBS__V1__LIST_JOBS_REQUEST__INIT;
+	Jobs__V1__JobFilter f = JOBS__V1__JOB_FILTER__INIT;
+	static char long_product[1100];
+
+	in.order_by = 7;
+	assert_code(list(&in), INVALID_ARGUMENT);
+	in.order_by = 0;
+	in.direction = 9;
+	assert_code(list(&in), INVALID_ARGUMENT);
+	in.direction = 0;
+	in.view = 3;
+	assert_code(list(&in), INVALID_ARGUMENT);
+	in.view = 0;
+	in.filter = &f;
+	f.enabled = 5;
+	assert_code(list(&in), INVALID_ARGUMENT);
+	f.enabled = 0;
+	f.created_after = 10;
+	f.created_before = 10;
+	Jobs__V1__Response *r = list(&in);
+	assert_code(r, INVALID_ARGUMENT);
+	cr_assert(strstr(r->message, "created_after must be before") != NULL, "%s", r->message);
+	f.created_after = f.created_before = 0;
+	f.updated_before = 300000000000000000LL;
+	assert_code(list(&in), INVALID_ARGUMENT);
+	f.updated_before = 0;
+	memset(long_product, 'p', sizeof long_product - 1);
+	f.product = long_product;
+	assert_code(list(&in), INVALID_ARGUMENT);
+}
+
+/* ---- SearchJobs ------------------------------------------------------------- */
+
+static void
+add_searchable(void)
+{
+	add(&(struct spec){"hook-match", "Evening promo", "Torch",
+	                   .hook = "A lantern for the night", .created = 300});
+	add(&(struct spec){"name-match", "Solar Lantern Sale", "Solar Lantern", .brand = "Acme",
+	                   .hook = "Tired of dark evenings?", .created = 100});
+	add(&(struct spec){"accent", "Été à la plage", "Parasol", .language = "Français",
+	                   .hook = "Crème solaire incluse", .created = 200});
+	add(&(struct spec){"hostile", "Rock and roll", "Guitar",
+	                   .hook = "'; DROP TABLE jobs; -- (not really) NEAR the ^top: OR bottom*",
+	                   .disabled = true, .created = 400});
+}
+
+Test(find, search_ranks_a_name_match_above_a_hook_match)
+{
+	add_searchable();
+	Jobs__V1__Response *r = search_text("lantern");
+	assert_code(r, OK);
+	cr_assert_str_eq(ids(r), "name-match,hook-match");
+	cr_assert_gt(r->search_jobs->results[0]->score, r->search_jobs->results[1]->score);
+	cr_assert_gt(r->search_jobs->results[1]->score, 0);
+}
+
+Test(find, search_language_words_phrases_prefixes_case_and_accents)
+{
+	static const struct {
+		const char *query, *want;
+	} cases[] = {
+	    {"solar lantern", "name-match"},      /* both words */
+	    {"lantern solar", "name-match"},      /* in any order */
+	    {"\"solar lantern\"", "name-match"},  /* a phrase */
+	    {"\"lantern solar\"", ""},            /* in this order only */
+	    {"lant*", "name-match,hook-match"},   /* a prefix */
+	    {"\"solar lant\"*", "name-match"},    /* a phrase's last word as prefix */
+	    {"LANTERN", "name-match,hook-match"}, /* any case */
+	    {"ete", "accent"},                    /* accents folded */
+	    {"ÉTÉ PLAGE", "accent"},              /* both */
+	    {"creme", "accent"},                  /* in the hook */
+	    {"acme", "name-match"},               /* the brand */
+	    {"parasol", "accent"},                /* the product */
+	    {"lantern torch", "hook-match"},      /* across fields */
+	    {"l*", ""},                           /* one letter is no prefix: the word "l" */
+	    {"lantern nowhere", ""},              /* all words must match */
+	};
+
+	add_searchable();
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		Jobs__V1__Response *r = search_text(cases[i].query);
+		assert_code(r, OK);
+		cr_assert_str_eq(ids(r), cases[i].want, "%s", cases[i].query);
+	}
+}
+
+Test(find, any_text_a_person_types_is_searched_as_text)
+{
+	/* Each is FTS5 or SQL syntax somewhere. OK with these ids, or
+	 * INVALID_ARGUMENT (want == NULL) when there is no word at all. */
+	static const struct {
+		const char *query, *want;
+	} cases[] = {
+	    {"\"", NULL},
+	    {"\"\"", NULL},
+	    {"(", NULL},
+	    {")", NULL},
+	    {"*", NULL},
+	    {"***", NULL},
+	    {"^", NULL},
+	    {":", NULL},
+	    {"-", NULL},
+	    {"+", NULL},
+	    {"( ) ^ : * \" -", NULL},
+	    {"and", "hostile"},
+	    {"AND", "hostile"},
+	    {"OR", "hostile"},
+	    {"NOT", "hostile"},
+	    {"NEAR", "hostile"},
+	    {"NEAR(rock roll)", ""}, /* "NEAR(rock" is one word: the phrase "near rock" */
+	    {"rock AND roll", "hostile"},
+	    {"rock OR nothing", ""},
+	    {"rock NOT roll", "hostile"},
+	    {"'; DROP TABLE jobs; --", "hostile"},
+	    {"\"; DROP TABLE jobs; --", "hostile"},
+	    {"job_name:rock", ""},
+	    {"{job_name}: rock", ""}, /* the phrase "job name" */
+	    {"^top", "hostile"},
+	    {"bottom*", "hostile"},
+	    {"*bottom", "hostile"},
+	    {"\"unbalanced rock", ""},
+	    {"rock\"", "hostile"},
+	    {"ro\"ck", ""},
+	    {"(rock)", "hostile"},
+	    {"rock -roll", "hostile"},
+	    {"rock + roll", "hostile"},
+	    {"NEAR/2", ""},
+	    {"%", NULL},
+	    {"_", NULL},
+	    {"\\", NULL},
+	    {"☀", ""},
+	    {"rock\trock\nrock", "hostile"},
+	    {"a b c d e f g h i j k l m n o p q", NULL}, /* 17 words: too many */
+	};
+
+	add_searchable();
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		Jobs__V1__Response *r = search_text(cases[i].query);
+		if (cases[i].want == NULL) {
+			assert_code(r, INVALID_ARGUMENT);
+			cr_assert_neq(*r->message, '\0');
+			continue;
+		}
+		cr_assert_eq(r->code, ST(OK), "'%s': %s %s", cases[i].query, status_name(r->code),
+		             r->message);
+		cr_assert_str_eq(ids(r), cases[i].want, "'%s'", cases[i].query);
+	}
+	/* And nothing was harmed. */
+	Jobs__V1__ListJobsRequest in = JOBS__V1__LIST_JOBS_REQUEST__INIT;
+	assert_code(list(&in), OK);
+	cr_assert_eq(cl.resp.list_jobs->n_jobs, 4);
+	Jobs__V1__SearchJobsRequest s = JOBS__V1__SEARCH_JOBS_REQUEST__INIT;
+	static char long_query[600];
+	memset(long_query, 'x', sizeof long_query - 1);
+	s.query = long_query;
+	assert_code(search(&s), INVALID_ARGUMENT);
+}
+
+Test(find, substring_search)
+{
+	Jobs__V1__SearchJobsRequest in = JOBS__V1__SEARCH_JOBS_REQUEST__INIT;
+	Jobs__V1__Response *r;
+
+	add_searchable();
+	in.mode = JOBS__V1__SEARCH_MODE__SEARCH_SUBSTRING;
+	in.query = "ntern";
+	assert_code(search(&in), OK);
+	cr_assert_str_eq(ids(&cl.resp), "name-match,hook-match", "most recently added first");
+	cr_assert_eq(cl.resp.search_jobs->results[0]->score, 0);
+	in.query = "NTERN";
+	assert_code(search(&in), OK);
+	cr_assert_str_eq(ids(&cl.resp), "name-match,hook-match", "any case");
+	in.query = "lar Lan";
+	assert_code(search(&in), OK);
+	cr_assert_str_eq(ids(&cl.resp), "name-match", "spaces are part of it");
+	in.query = "'; DROP";
+	assert_code(search(&in), OK);
+	cr_assert_str_eq(ids(&cl.resp), "hostile");
+	in.query = "\"\"\"";
+	assert_code(search(&in), OK);
+	cr_assert_str_eq(ids(&cl.resp), "");
+	in.query = "Été";
+	assert_code(search(&in), OK);
+	cr_assert_str_eq(ids(&cl.resp), "accent");
+	in.query = "ab";
+	r = search(&in);
+	assert_code(r, INVALID_ARGUMENT);
+	cr_assert(strstr(r->message, "at least 3 characters") != NULL, "%s", r->message);
+	in.query = "  é  ";
+	assert_code(search(&in), INVALID_ARGUMENT);
+	in.mode = 9;
+	assert_code(search(&in), INVALID_ARGUMENT);
+}
+
+Test(find, snippets_highlight_the_match)
+{
+	Jobs__V1__SearchJobsRequest in = JOBS__V1__SEARCH_JOBS_REQUEST__INIT;
+
+	add_searchable();
+	in.query = "lantern";
+	assert_code(search(&in), OK);
+	cr_assert_str_eq(cl.resp.search_jobs->results[0]->snippet, "", "only when asked");
+	in.snippets = true;
+	assert_code(search(&in), OK);
+	cr_assert(strstr(cl.resp.search_jobs->results[0]->snippet, "Solar [Lantern]") != NULL, "%s",
+	          cl.resp.search_jobs->results[0]->snippet);
+	cr_assert_str_eq(cl.resp.search_jobs->results[1]->snippet, "A [lantern] for the night");
+	in.query = "crème";
+	assert_code(search(&in), OK);
+	cr_assert_str_eq(cl.resp.search_jobs->results[0]->snippet, "[Crème] solaire incluse");
+	in.mode = JOBS__V1__SEARCH_MODE__SEARCH_SUBSTRING;
+	in.query = "olair";
+	assert_code(search(&in), OK);
+	cr_assert(strstr(cl.resp.search_jobs->results[0]->snippet, "[") != NULL, "%s",
+	          cl.resp.search_jobs->results[0]->snippet);
+}
+
+Test(find, search_combines_with_filters_and_views)
+{
+	Jobs__V1__SearchJobsRequest in = JOBS__V1__SEARCH_JOBS_REQUEST__INIT;
+	Jobs__V1__JobFilter f = JOBS__V1__JOB_FILTER__INIT;
+
+	add_searchable();
+	in.query = "lantern";
+	in.filter = &f;
+	f.brand_name = "Acme";
+	assert_code(search(&in), OK);
+	cr_assert_str_eq(ids(&cl.resp), "name-match");
+	f.brand_name = "";
+	f.created_after = 200;
+	assert_code(search(&in), OK);
+	cr_assert_str_eq(ids(&cl.resp), "hook-match");
+	f.created_after = 0;
+	f.enabled = JOBS__V1__ENABLED_FILTER__DISABLED_ONLY;
+	in.query = "rock";
+	assert_code(search(&in), OK);
+	cr_assert_str_eq(ids(&cl.resp), "hostile");
+	in.mode = JOBS__V1__SEARCH_MODE__SEARCH_SUBSTRING;
+	in.query = "ock";
+	assert_code(search(&in), OK);
+	cr_assert_str_eq(ids(&cl.resp), "hostile");
+	f.enabled = JOBS__V1__ENABLED_FILTER__ENABLED_ONLY;
+	assert_code(search(&in), OK);
+	cr_assert_str_eq(ids(&cl.resp), "");
+	f.enabled = 0;
+	in.view = JOBS__V1__JOB_VIEW__JOB_VIEW_SUMMARY;
+	in.mode = 0;
+	in.query = "plage";
+	assert_code(search(&in), OK);
+	cr_assert_str_eq(cl.resp.search_jobs->results[0]->job->job_name, "Été à la plage");
+	cr_assert_str_eq(cl.resp.search_jobs->results[0]->job->hook, "");
+}
+
+/* Writes n jobs straight through the store, in one transaction: job
+ * "<prefix>-<i>", hook "<word> ...", created at base + i. */
+static void
+bulk_add(const char *prefix, int n, const char *hook, const char *product, int64_t base)
+{
+	cr_assert_eq(store_begin(db), 0);
+	for (int i = 0; i < n; i++) {
+		Jobs__V1__Job *j = arena_alloc(&bulk, sizeof *j);
+
+		jobs__v1__job__init(j);
+		j->id = arena_printf(&bulk, "%s-%05d", prefix, i);
+		j->job_name = arena_printf(&bulk, "Job %d", i);
+		j->product = (char *)product;
+		j->hook = (char *)hook;
+		j->language = "English";
+		j->enabled = true;
+		j->created_at = j->updated_at = base + i;
+		cr_assert_eq(store_job_insert(db, j, &bulk), 0, "%s", store_errmsg(db));
+		arena_reset(&bulk);
+	}
+	cr_assert_eq(store_commit(db), 0);
+}
+
+Test(find, search_pages_cover_every_match_once_across_blocks)
+{
+	Jobs__V1__SearchJobsRequest in = JOBS__V1__SEARCH_JOBS_REQUEST__INIT;
+	const int n = STORE_SEARCH_BLOCK + 450;
+	char *seen = calloc((size_t)n, 1), token[512] = "";
+	int total = 0, pages = 0;
+
+	/* Some hooks repeat the word, so ranks differ within a block. */
+	bulk_add("m", n, "common words here", "P", 1000);
+	bulk_add("r", 40, "common common common words", "P", 100000);
+	bulk_add("x", 30, "other words", "P", 200000);
+	in.query = "common";
+	in.page_size = 100;
+	do {
+		in.page_token = token;
+		assert_code(search(&in), OK);
+		for (size_t i = 0; i < cl.resp.search_jobs->n_results; i++) {
+			const char *id = cl.resp.search_jobs->results[i]->job->id;
+			int k = atoi(id + 2);
+			if (id[0] == 'r')
+				continue;
+			cr_assert_eq(id[0], 'm', "%s", id);
+			cr_assert_eq(seen[k], 0, "%s twice", id);
+			seen[k] = 1;
+			total++;
+		}
+		if (pages == 0) {
+			/* The repeated word ranks first; then a new job arrives. */
+			cr_assert_eq(cl.resp.search_jobs->results[0]->job->id[0], 'r');
+			bulk_add("new", 1, "common", "P", 300000);
+		}
+		pages++;
+		snprintf(token, sizeof token, "%s", cl.resp.search_jobs->next_page_token);
+	} while (*token != '\0');
+	cr_assert_eq(total, n, "every match once: %d of %d in %d pages", total, n, pages);
+	free(seen);
+	cr_assert_eq(pages, (n + 40 + 99) / 100);
+}
+
+Test(find, a_search_token_is_tied_to_its_query)
+{
+	Jobs__V1__SearchJobsRequest in = JOBS__V1__SEARCH_JOBS_REQUEST__INIT;
+	char token[512];
+
+	bulk_add("t", 30, "lamp light", "P", 1);
+	in.query = "lamp";
+	in.page_size = 10;
+	assert_code(search(&in), OK);
+	snprintf(token, sizeof token, "%s", cl.resp.search_jobs->next_page_token);
+	cr_assert_str_neq(token, "");
+	in.page_token = token;
+	assert_code(search(&in), OK);
+	cr_assert_eq(cl.resp.search_jobs->n_results, 10);
+	in.query = "light";
+	assert_code(search(&in), INVALID_ARGUMENT);
+	in.query = "lamp";
+	in.snippets = true;
+	assert_code(search(&in), INVALID_ARGUMENT);
+	in.snippets = false;
+	in.page_token = "garbage!";
+	assert_code(search(&in), INVALID_ARGUMENT);
+	in.page_token = "";
+	in.page_size = -1;
+	assert_code(search(&in), INVALID_ARGUMENT);
+	in.page_size = 5000;
+	assert_code(search(&in), OK);
+	cr_assert_eq(cl.resp.search_jobs->n_results, 30, "large sizes are coerced");
+}
+
+/* ---- GetStats ------------------------------------------------------------------ */
+
+#define DAY_US 86400000000LL
+
+static const Jobs__V1__ValueCount *
+value(Jobs__V1__ValueCount **v, size_t n, size_t i)
+{
+	cr_assert_lt(i, n);
+	return v[i];
+}
+
+Test(find, stats_on_known_data_follow_every_write)
+{
+	Jobs__V1__GetStatsRequest in = JOBS__V1__GET_STATS_REQUEST__INIT;
+	Jobs__V1__GetStatsResponse *s;
+
+	add_catalogue(); /* created at 100..800 us: all on 1970-01-01 */
+	in.created_after = 1;
+	in.created_before = 3 * DAY_US;
+	assert_code(stats(&in), OK);
+	s = cl.resp.get_stats;
+	cr_assert_eq(s->total_jobs, 8);
+	cr_assert_eq(s->enabled_jobs, 6);
+	cr_assert_eq(s->disabled_jobs, 2);
+	cr_assert_eq(s->unique_products, 3);
+	cr_assert_eq(s->unique_personas, 3);
+	cr_assert_eq(s->unique_languages, 3);
+	cr_assert_eq(s->unique_brands, 4, "\"\" counts as a value");
+	cr_assert_eq(s->n_by_product, 3);
+	cr_assert_str_eq(value(s->by_product, s->n_by_product, 0)->value, "Lamp");
+	cr_assert_eq(value(s->by_product, s->n_by_product, 0)->count, 4);
+	cr_assert_str_eq(s->by_product[1]->value, "Kettle", "ties by value");
+	cr_assert_eq(s->by_product[1]->count, 2);
+	cr_assert_str_eq(s->by_product[2]->value, "Tent");
+	cr_assert_str_eq(value(s->by_language, s->n_by_language, 0)->value, "English");
+	cr_assert_eq(s->by_language[0]->count, 5);
+	cr_assert_str_eq(value(s->by_persona, s->n_by_persona, 0)->value, "parent");
+	cr_assert_eq(s->by_persona[0]->count, 4);
+	cr_assert_str_eq(value(s->by_brand, s->n_by_brand, 0)->value, "Acme");
+	cr_assert_eq(s->by_brand[0]->count, 4);
+	cr_assert_eq(s->n_created_per_day, 3);
+	cr_assert_str_eq(s->created_per_day[0]->date, "1970-01-01");
+	cr_assert_eq(s->created_per_day[0]->count, 8);
+	cr_assert_str_eq(s->created_per_day[2]->date, "1970-01-03");
+	cr_assert_eq(s->created_per_day[2]->count, 0);
+
+	/* Writes move the counts: update, disable, delete, add on another day. */
+	assert_code(update("j1", "product", "Tent", false), OK);
+	assert_code(update("j3", "product", "Brand New", false), OK);
+	assert_code(update("j6", "enabled", NULL, false), OK);
+	assert_code(update("j7", "persona", "parent", false), OK);
+	assert_code(del("j5"), OK);
+	add(&(struct spec){"late", "Late", "Lamp", .created = 2 * DAY_US + 5});
+	in.top = 2;
+	assert_code(stats(&in), OK);
+	s = cl.resp.get_stats;
+	cr_assert_eq(s->total_jobs, 8);
+	cr_assert_eq(s->enabled_jobs, 6);
+	cr_assert_eq(s->disabled_jobs, 2);
+	cr_assert_eq(s->unique_products, 4, "Lamp, Tent, Kettle, Brand New");
+	cr_assert_eq(s->n_by_product, 2, "top 2");
+	cr_assert_str_eq(s->by_product[0]->value, "Lamp");
+	cr_assert_eq(s->by_product[0]->count, 4);
+	cr_assert_str_eq(s->by_product[1]->value, "Tent");
+	cr_assert_eq(s->by_product[1]->count, 2);
+	cr_assert_eq(s->unique_personas, 3);
+	cr_assert_str_eq(s->by_persona[0]->value, "parent");
+	cr_assert_eq(s->by_persona[0]->count, 5);
+	cr_assert_eq(s->created_per_day[0]->count, 7);
+	cr_assert_eq(s->created_per_day[2]->count, 1);
+
+	/* The counters equal a scan of the table. */
+	sqlite3 *raw;
+	sqlite3_stmt *q;
+	cr_assert_eq(sqlite3_open_v2(path, &raw, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(raw,
+	                                "SELECT (SELECT count(*) FROM (SELECT product, count(*) n "
+	                                "FROM jobs GROUP BY product EXCEPT SELECT value, n FROM "
+	                                "stat_values WHERE dim = 'product')), (SELECT count(*) "
+	                                "FROM (SELECT value, n FROM stat_values WHERE dim = "
+	                                "'persona' EXCEPT SELECT persona, count(*) FROM jobs GROUP "
+	                                "BY persona))",
+	                                -1, &q, NULL),
+	             SQLITE_OK, "%s", sqlite3_errmsg(raw));
+	cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+	cr_assert_eq(sqlite3_column_int(q, 0), 0);
+	cr_assert_eq(sqlite3_column_int(q, 1), 0);
+	sqlite3_finalize(q);
+	sqlite3_close(raw);
+}
+
+Test(find, stats_defaults_and_bad_ranges)
+{
+	Jobs__V1__GetStatsRequest in = JOBS__V1__GET_STATS_REQUEST__INIT;
+
+	assert_code(stats(&in), OK);
+	cr_assert_eq(cl.resp.get_stats->total_jobs, 0);
+	cr_assert_eq(cl.resp.get_stats->n_created_per_day, 30, "the last 30 days");
+	in.top = -1;
+	assert_code(stats(&in), INVALID_ARGUMENT);
+	in.top = 0;
+	in.created_after = 5 * DAY_US;
+	in.created_before = 2 * DAY_US;
+	assert_code(stats(&in), INVALID_ARGUMENT);
+	in.created_after = 1;
+	in.created_before = 4000 * DAY_US;
+	Jobs__V1__Response *r = stats(&in);
+	assert_code(r, INVALID_ARGUMENT);
+	cr_assert(strstr(r->message, "limit is 3660") != NULL, "%s", r->message);
+	in.created_after = -5 * DAY_US; /* before 1970 works too */
+	in.created_before = -2 * DAY_US;
+	assert_code(stats(&in), OK);
+	cr_assert_eq(cl.resp.get_stats->n_created_per_day, 3);
+	cr_assert_str_eq(cl.resp.get_stats->created_per_day[0]->date, "1969-12-27");
+}
+
+/* ---- the store: plans, scans, migration ---------------------------------------- */
+
+static void
+assert_plan(const store_list *q, const char *want, const char *refuse)
+{
+	char plan[1024];
+
+	cr_assert_eq(store_list_plan(db, q, plan, sizeof plan), 0, "%s", store_errmsg(db));
+	cr_assert(strstr(plan, want) != NULL, "want '%s' in: %s", want, plan);
+	if (refuse != NULL)
+		cr_assert(strstr(plan, refuse) == NULL, "'%s' in: %s", refuse, plan);
+}
+
+Test(find, every_order_and_single_filter_reads_an_index_in_order)
+{
+	Jobs__V1__JobFilter f = JOBS__V1__JOB_FILTER__INIT;
+	store_list q = {.limit = 50, .max_bytes = 1 << 20};
+	static const char *const order_index[] = {"jobs_by_created", "jobs_by_updated",
+	                                          "jobs_by_name"};
+
+	bulk_add("c", 4001, "x", "Common", 1); /* more than the sort limit */
+	bulk_add("r", 10, "x", "Rare", 10000);
+	for (int o = 0; o < 3; o++) {
+		q.order = o;
+		q.filter = NULL;
+		q.after = false;
+		assert_plan(&q, order_index[o], "TEMP B-TREE");
+		q.after = true;
+		q.after_id = "c-00001";
+		q.after_text = "Job 1";
+		assert_plan(&q, "SEARCH jobs USING INDEX", "TEMP B-TREE");
+		q.after = false;
+		/* A common value walks the order's index; in the default order its
+		 * own index has the order too. */
+		q.filter = &f;
+		f.product = "Common";
+		assert_plan(&q, o == 0 ? "jobs_by_product (product=?)" : order_index[o],
+		            "TEMP B-TREE");
+		/* A rare value reads its own index; other orders sort its few rows. */
+		f.product = "Rare";
+		assert_plan(&q, "jobs_by_product (product=?)", o == 0 ? "TEMP B-TREE" : NULL);
+		f.product = "";
+	}
+	/* Each equality filter in the default order: a SEARCH on its index. */
+	q.order = STORE_BY_CREATED;
+	q.filter = &f;
+	f.enabled = JOBS__V1__ENABLED_FILTER__DISABLED_ONLY;
+	assert_plan(&q, "jobs_by_enabled (enabled=?)", "TEMP B-TREE");
+	f.enabled = 0;
+	f.persona = "p";
+	assert_plan(&q, "jobs_by_persona (persona=?)", "TEMP B-TREE");
+	f.persona = "";
+	f.language = "English";
+	assert_plan(&q, "jobs_by_language (language=?)", "TEMP B-TREE");
+	f.language = "";
+	f.brand_name = "b";
+	assert_plan(&q, "jobs_by_brand (brand_name=?)", "TEMP B-TREE");
+	/* Two filters: the rarer drives. */
+	f.language = "English";
+	assert_plan(&q, "jobs_by_brand", NULL);
+}
+
+Test(find, a_page_reads_what_it_returns_at_any_depth)
+{
+	Jobs__V1__JobFilter f = JOBS__V1__JOB_FILTER__INIT;
+	store_list q = {.limit = 20, .max_bytes = 1 << 30};
+	store_page p;
+
+	bulk_add("a", 1500, "x", "A", 1);
+	bulk_add("b", 500, "x", "B", 100000);
+	for (int o = 0; o < 3; o++) {
+		for (int filtered = 0; filtered < 2; filtered++) {
+			q.order = o;
+			q.filter = filtered ? &f : NULL;
+			f.product = "A";
+			q.after = false;
+			for (int page = 0; page < 30; page++) {
+				int64_t before = store_fullscan_steps(db);
+				cr_assert_eq(store_job_list(db, &q, &bulk, &p), 0);
+				cr_assert_eq(p.n_jobs, 20);
+				int64_t steps = store_fullscan_steps(db) - before;
+				/* Unfiltered: the index walk reads page + 1 rows; with
+				 * product A (75% of jobs) at most about page / 0.75. */
+				cr_assert_leq(steps, filtered ? 2 * (q.limit + 1) : q.limit + 1,
+				              "order %d filtered %d page %d read %lld rows", o,
+				              filtered, page, (long long)steps);
+				if (filtered && o == 0)
+					cr_assert_eq(steps, 0, "a SEARCH, no scan");
+				Jobs__V1__Job *last = p.jobs[p.n_jobs - 1];
+				q.after = true;
+				q.after_id = last->id;
+				q.after_created = o == 1 ? last->updated_at : last->created_at;
+				q.after_text = last->job_name;
+			}
+			arena_reset(&bulk);
+		}
+	}
+}
+
+Test(find, a_version_1_database_with_jobs_is_migrated)
+{
+	static const char *const v1 =
+	    "CREATE TABLE jobs (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, job_name TEXT "
+	    "NOT NULL, product TEXT NOT NULL, persona TEXT NOT NULL, setting TEXT NOT NULL, "
+	    "emotion "
+	    "TEXT NOT NULL, hook TEXT NOT NULL, elevenlabs_voice_id TEXT NOT NULL, language TEXT "
+	    "NOT "
+	    "NULL, brand_name TEXT NOT NULL, enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)), "
+	    "created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, version INTEGER NOT NULL, "
+	    "enhanced_settings TEXT, extra TEXT);"
+	    "CREATE INDEX jobs_by_created ON jobs (created_at, id);"
+	    "CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+	    "INSERT INTO meta VALUES ('last_version', 3);"
+	    "INSERT INTO jobs VALUES (1, 'old-1', 'Solar Lantern', 'Lamp', 'parent', '', '', "
+	    "'Tired of the dark?', '', 'English', 'Acme', 1, 10, 10, 1, NULL, NULL);"
+	    "INSERT INTO jobs VALUES (2, 'old-2', 'Café', 'Espresso', 'student', '', '', 'Wake "
+	    "up', '', 'Français', '', 0, 20, 20, 2, '{\"a\":1}', NULL);"
+	    "INSERT INTO jobs VALUES (3, 'old-3', 'Lamp two', 'Lamp', 'parent', '', '', '', '', "
+	    "'English', 'Acme', 1, 30, 30, 3, NULL, NULL);"
+	    "PRAGMA user_version = 1;";
+	store_options o = {.sync = STORE_SYNC_OFF};
+	char old[600], err[256];
+	sqlite3 *raw;
+	store *mine = db;
+
+	snprintf(old, sizeof old, "%s/v1.db", dir);
+	cr_assert_eq(sqlite3_open(old, &raw), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(raw, v1, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(raw));
+	sqlite3_close(raw);
+	cr_assert_eq(store_open(&db, old, &o, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(store_schema_version(db), STORE_SCHEMA_VERSION);
+
+	Jobs__V1__Response *r = search_text("lantern");
+	assert_code(r, OK);
+	cr_assert_str_eq(ids(r), "old-1");
+	cr_assert_str_eq(ids(search_text("cafe")), "old-2");
+	Jobs__V1__SearchJobsRequest sub = JOBS__V1__SEARCH_JOBS_REQUEST__INIT;
+	sub.mode = JOBS__V1__SEARCH_MODE__SEARCH_SUBSTRING;
+	sub.query = "spress";
+	assert_code(search(&sub), OK);
+	cr_assert_str_eq(ids(&cl.resp), "old-2");
+
+	Jobs__V1__GetStatsRequest in = JOBS__V1__GET_STATS_REQUEST__INIT;
+	in.created_after = 1;
+	in.created_before = 2;
+	assert_code(stats(&in), OK);
+	cr_assert_eq(cl.resp.get_stats->total_jobs, 3);
+	cr_assert_eq(cl.resp.get_stats->enabled_jobs, 2);
+	cr_assert_eq(cl.resp.get_stats->unique_products, 2);
+	cr_assert_str_eq(cl.resp.get_stats->by_product[0]->value, "Lamp");
+	cr_assert_eq(cl.resp.get_stats->by_product[0]->count, 2);
+	cr_assert_eq(cl.resp.get_stats->created_per_day[0]->count, 3);
+
+	Jobs__V1__ListJobsRequest l = JOBS__V1__LIST_JOBS_REQUEST__INIT;
+	Jobs__V1__JobFilter f = JOBS__V1__JOB_FILTER__INIT;
+	f.product = "Lamp";
+	l.filter = &f;
+	assert_code(list(&l), OK);
+	cr_assert_str_eq(ids(&cl.resp), "old-3,old-1");
+
+	/* Written after the migration: kept in step like the rest. */
+	assert_code(update("old-1", "job_name", "Moon Lantern", false), OK);
+	assert_code(del("old-3"), OK);
+	cr_assert_str_eq(ids(search_text("moon lantern")), "old-1");
+	cr_assert_str_eq(ids(search_text("solar")), "");
+	assert_code(stats(&in), OK);
+	cr_assert_eq(cl.resp.get_stats->total_jobs, 2);
+	cr_assert_eq(cl.resp.get_stats->by_product[0]->count, 1);
+	store_close(db);
+	db = mine;
+}

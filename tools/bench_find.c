@@ -1,0 +1,723 @@
+/*
+ * bench_find.c: how fast jobsd finds jobs at 10k, 100k and 1M jobs.
+ *
+ *   bench_find [--dir DIR] [--sizes N,N,...] [--rounds R] [--rebuild]
+ *
+ * For each size it builds (or reuses) DIR/find-N.db with N realistic jobs,
+ * written straight through the store (store_job_insert in transactions of
+ * 20,000: the same schema and triggers as jobsd's writes, without the round
+ * trips), starts the real jobsd binary on it (a child process, ipc://
+ * socket, --sync off), and measures through libjobsclient, one call at a
+ * time, R rounds of each operation after a warm-up:
+ *
+ *   get                  GetJob of a random id
+ *   list p1 / p1000      ListJobs, default order, first page / page 1,000
+ *                        (page size 50; 10 at 10k jobs, which has only 200 pages of 50)
+ *   list name p1000      ORDER_JOB_NAME, page 1,000
+ *   list product p1      filter on the most common product, first page
+ *   list rare+name p1    filter on a rare product, ORDER_JOB_NAME
+ *   search rare word     top 20 of a word found in < 1% of jobs (cycles through several)
+ *   search common word   top 20 of a word found in ~70% of jobs
+ *   search prefix        top 20 of lant*, kett*, hamm* ...
+ *   search substring     top 20 of ntern, ettl, ammo ... (trigram)
+ *   stats                GetStats, defaults
+ *   create               CreateJob of a generated job: the write cost of
+ *                        the indexes, both FTS tables and the counters
+ *
+ * and prints the median and the 99th percentile in milliseconds. The
+ * figures, the command and the machine go in tools/README.md. Latency is
+ * what a client sees: request encoding, the ipc round trip and decoding
+ * included.
+ *
+ * The job generator is deterministic (a fixed-seed xorshift): products,
+ * personas, brands and languages are drawn with a Zipf-like skew (the top
+ * product is in about 15% of jobs, the 100th in about 0.15%), names and
+ * hooks from word lists with some non-ASCII text, hooks of 150 to 400
+ * bytes, nested enhanced_settings.
+ */
+#include "jobs/client.h"
+#include "store.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- the generator -------------------------------------------------------- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t
+rng(void)
+{
+	uint64_t x = rng_state;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return rng_state = x;
+}
+
+static double
+uniform(void)
+{
+	return (double)(rng() >> 11) / 9007199254740992.0;
+}
+
+/* An index in [0, n) with P(i) ~ 1 / (i + 1)^s. cdf is built per list. */
+struct zipf {
+	size_t n;
+	double *cdf;
+};
+
+static void
+zipf_init(struct zipf *z, size_t n, double s)
+{
+	double sum = 0;
+
+	z->n = n;
+	z->cdf = malloc(sizeof *z->cdf * n);
+	for (size_t i = 0; i < n; i++)
+		z->cdf[i] = (sum += 1.0 / pow((double)(i + 1), s));
+	for (size_t i = 0; i < n; i++)
+		z->cdf[i] /= sum;
+}
+
+static size_t
+zipf_draw(const struct zipf *z)
+{
+	double u = uniform();
+	size_t lo = 0, hi = z->n - 1;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (z->cdf[mid] < u)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+#define N_PRODUCTS 400
+static const char *const product_nouns[] = {
+    "Lantern",  "Kettle",    "Hammock",  "Backpack", "Blender",   "Toaster", "Headphones",
+    "Sneakers", "Umbrella",  "Notebook", "Drone",    "Tent",      "Grill",   "Camera",
+    "Mattress", "Sunscreen", "Bicycle",  "Jacket",   "Espresso",  "Speaker", "Watch",
+    "Scooter",  "Desk",      "Pillow",   "Mixer",    "Vacuum",    "Router",  "Kayak",
+    "Perfume",  "Candle",    "Skillet",  "Blanket",  "Thermos",   "Charger", "Lamp",
+    "Stroller", "Yoga Mat",  "Juicer",   "Cooler",   "Sunglasses"};
+static const char *const product_adjs[] = {
+    "Solar",   "Smart", "Eco",   "Ultra", "Pro",   "Mini",      "Classic", "Café",
+    "Nordic",  "Turbo", "Cozy",  "Urban", "Wild",  "Zen",       "Arctic",  "Über",
+    "Premium", "Pure",  "Swift", "Lunar", "Coral", "Evergreen", "Nova",    "Sahara"};
+static char products[N_PRODUCTS][48];
+
+static const char *const personas[] = {"busy parent",
+                                       "college student",
+                                       "weekend hiker",
+                                       "remote worker",
+                                       "retired teacher",
+                                       "fitness enthusiast",
+                                       "first-time homeowner",
+                                       "small business owner",
+                                       "gamer",
+                                       "new mom",
+                                       "coffee lover",
+                                       "urban commuter",
+                                       "pet owner",
+                                       "gardener",
+                                       "traveler",
+                                       "night-shift nurse",
+                                       "home chef",
+                                       "tech early adopter",
+                                       "budget shopper",
+                                       "eco-conscious shopper",
+                                       "marathon runner",
+                                       "photographer",
+                                       "DIY enthusiast",
+                                       "grandparent",
+                                       "teen skateboarder",
+                                       "yoga teacher",
+                                       "festival goer",
+                                       "camper",
+                                       "music producer",
+                                       "bookworm"};
+#define N_BRANDS 300
+static const char *const brand_parts[] = {
+    "Acme",    "Globex",    "Initech",  "Umbrella", "Stark",    "Wayne",    "Tyrell",
+    "Soylent", "Hooli",     "Vandelay", "Pied",     "Aperture", "Nakatomi", "Zorg",
+    "Oscorp",  "Cyberdyne", "Kōbe",     "Müller",   "Señor",    "Øresund"};
+static char brands[N_BRANDS][40];
+static const char *const languages[] = {"English",   "Spanish",  "Français", "Deutsch",
+                                        "Português", "Italiano", "日本語",   "Nederlands",
+                                        "Polski",    "Svenska",  "Türkçe",   "한국어"};
+static const char *const seasons[] = {"Summer",  "Winter",         "Spring",       "Autumn",
+                                      "Holiday", "Back to School", "Black Friday", "Launch",
+                                      "Flash",   "Evergreen"};
+static const char *const campaign_words[] = {"Sale",   "Promo",    "Launch", "Teaser",   "Story",
+                                             "Review", "Unboxing", "Demo",   "Giveaway", "Ad"};
+static const char *const emotions[] = {"excited",   "calm",      "hopeful", "curious",
+                                       "nostalgic", "confident", "playful", "urgent"};
+/* Hook vocabulary; "your" is put in about 70% of hooks on purpose: the
+ * common word of the benchmark. */
+static const char *const hook_words[] = {
+    "tired",   "dark",     "evenings", "meet",    "the",     "new",       "best",    "way",
+    "to",      "start",    "day",      "feel",    "light",   "power",     "every",   "moment",
+    "save",    "time",     "money",    "home",    "outdoor", "adventure", "simple",  "comfort",
+    "quality", "design",   "fresh",    "morning", "night",   "city",      "trail",   "beach",
+    "family",  "friends",  "weekend",  "work",    "travel",  "cozy",      "bright",  "quiet",
+    "fast",    "easy",     "clean",    "strong",  "light",   "warm",      "cool",    "smart",
+    "natural", "premium",  "joy",      "café",    "naïve",   "crème",     "fiancée", "résumé",
+    "über",    "jalapeño", "sunrise",  "sunset",  "rain",    "snow",      "wind",    "sparkle",
+    "upgrade", "discover", "imagine",  "create",  "share",   "enjoy",     "love",    "trust"};
+
+#define NWORDS(a) (sizeof(a) / sizeof((a)[0]))
+
+static struct zipf z_product, z_persona, z_brand, z_language, z_hook;
+
+static void
+generator_init(void)
+{
+	/* "Solar Lantern K10": the model (letter and rank) is a word of its
+	 * own, found only in that product's jobs. */
+	for (size_t i = 0; i < N_PRODUCTS; i++)
+		snprintf(products[i], sizeof products[i], "%s %s %c%zu",
+		         product_adjs[(i * 7 + i / 40) % NWORDS(product_adjs)],
+		         product_nouns[i % NWORDS(product_nouns)], 'A' + (int)(i % 26), i);
+	for (size_t i = 0; i < N_BRANDS; i++)
+		snprintf(brands[i], sizeof brands[i], "%s %s", brand_parts[i % NWORDS(brand_parts)],
+		         (const char *[]){"Labs", "Co", "Goods", "Works", "Studio", "GmbH", "Inc",
+		                          "& Sons", "Outfitters", "Supply", "Collective", "Brands",
+		                          "Group", "Design",
+		                          "Direct"}[i / NWORDS(brand_parts) % 15]);
+	zipf_init(&z_product, N_PRODUCTS, 1.0);
+	zipf_init(&z_persona, NWORDS(personas), 0.9);
+	zipf_init(&z_brand, N_BRANDS, 1.0);
+	zipf_init(&z_language, NWORDS(languages), 1.6);
+	zipf_init(&z_hook, NWORDS(hook_words), 0.7);
+}
+
+#define PICK(a) ((a)[rng() % NWORDS(a)])
+
+/* Fills `j` (strings in bufs) with job number i of n. */
+struct job_bufs {
+	char id[32], name[160], hook[640], settings[512];
+};
+
+static void
+make_job(Jobs__V1__Job *j, struct job_bufs *b, size_t i, size_t n)
+{
+	const int64_t start = 1700000000000000LL; /* 2023-11-14 */
+	const int64_t span = 2LL * 365 * 86400 * 1000000;
+	const char *product = products[zipf_draw(&z_product)];
+	size_t len;
+
+	jobs__v1__job__init(j);
+	snprintf(b->id, sizeof b->id, "job-%07zu", i);
+	snprintf(b->name, sizeof b->name, "%s %s %s %zu", PICK(seasons), product,
+	         PICK(campaign_words), i % 997);
+	len = (size_t)snprintf(b->hook, sizeof b->hook, "%s %s? ",
+	                       (const char *[]){"Tired of", "Looking for", "Ready for",
+	                                        "Dreaming of", "Need"}[rng() % 5],
+	                       hook_words[zipf_draw(&z_hook)]);
+	if (rng() % 10 < 7)
+		len += (size_t)snprintf(b->hook + len, sizeof b->hook - len, "Meet your %s. ",
+		                        product);
+	else
+		len +=
+		    (size_t)snprintf(b->hook + len, sizeof b->hook - len, "Meet the %s. ", product);
+	for (int w = 0, words = 20 + (int)(rng() % 40); w < words && len < 400; w++)
+		len += (size_t)snprintf(b->hook + len, sizeof b->hook - len, "%s%s",
+		                        hook_words[zipf_draw(&z_hook)],
+		                        w % 9 == 8 ? ". " : (w % 13 == 12 ? " ☀ " : " "));
+	snprintf(
+	    b->settings, sizeof b->settings,
+	    "{\"voice\":{\"stability\":0.%02d,\"similarity\":0.%02d,\"style\":{\"emotion\":\"%s\","
+	    "\"pace\":%d}},\"camera\":{\"angle\":\"%s\",\"moves\":[\"pan\",\"zoom\",\"%s\"]},"
+	    "\"music\":{\"track\":\"track-%d\",\"volume\":0.%d},\"seed\":%" PRIu64 "}",
+	    (int)(rng() % 100), (int)(rng() % 100), PICK(emotions), (int)(rng() % 5),
+	    (const char *[]){"low", "high", "eye-level", "overhead"}[rng() % 4],
+	    (const char *[]){"dolly", "tilt", "orbit"}[rng() % 3], (int)(rng() % 50),
+	    (int)(rng() % 10), rng() % 1000000);
+	j->id = b->id;
+	j->job_name = b->name;
+	j->product = (char *)product;
+	j->persona = (char *)personas[zipf_draw(&z_persona)];
+	j->setting =
+	    (char *)(const char *[]){"backyard at dusk", "city street", "mountain trail",
+	                             "kitchen",          "office",      "beach"}[rng() % 6];
+	j->emotion = (char *)PICK(emotions);
+	j->hook = b->hook;
+	j->elevenlabs_voice_id = (char *)(const char *[]){
+	    "21m00Tcm4TlvDq8ikWAM", "AZnzlk1XvdvUeBnXmlld", "EXAVITQu4vr4xnSDxMaL"}[rng() % 3];
+	j->language = (char *)languages[zipf_draw(&z_language)];
+	j->brand_name = (char *)brands[zipf_draw(&z_brand)];
+	j->enabled = rng() % 100 < 85;
+	j->created_at =
+	    start + (int64_t)((double)span * (double)i / (double)n) + (int64_t)(rng() % 60000000);
+	j->updated_at = j->created_at + (int64_t)(rng() % (30LL * 86400 * 1000000));
+	j->enhanced_settings = b->settings;
+	j->extra = (char *)"";
+}
+
+static int
+build_db(const char *path, size_t n)
+{
+	store_options o = {.sync = STORE_SYNC_OFF, .cache_kib = 256 * 1024};
+	struct job_bufs b;
+	Jobs__V1__Job j;
+	char err[256];
+	store *st;
+	arena a;
+	struct timespec t0, t1;
+	int rv;
+
+	unlink(path);
+	rng_state = 0x9e3779b97f4a7c15ULL;
+	if ((rv = store_open(&st, path, &o, err, sizeof err)) != 0) {
+		fprintf(stderr, "bench_find: %s\n", err);
+		return -1;
+	}
+	arena_init(&a, 1 << 16, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (size_t i = 0; i < n; i++) {
+		if (i % 20000 == 0 && (rv = store_begin(st)) != 0)
+			break;
+		make_job(&j, &b, i, n);
+		if ((rv = store_job_insert(st, &j, &a)) != 0)
+			break;
+		arena_reset(&a);
+		if ((i % 20000 == 19999 || i == n - 1) && (rv = store_commit(st)) != 0)
+			break;
+		if (i % 100000 == 99999) {
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			fprintf(stderr, "  %zu jobs written, %.0f s\n", i + 1,
+			        (double)(t1.tv_sec - t0.tv_sec));
+		}
+	}
+	if (rv != 0)
+		fprintf(stderr, "bench_find: writing jobs failed: %s\n", store_errmsg(st));
+	arena_fini(&a);
+	store_close(st);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fprintf(stderr, "  built %s: %zu jobs in %.1f s\n", path, n,
+	        (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return rv == 0 ? 0 : -1;
+}
+
+/* ---- the server --------------------------------------------------------------- */
+
+static pid_t
+start_jobsd(const char *db, const char *url, const char *log)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (freopen(log, "w", stderr) == NULL)
+			_exit(127);
+		execl(JOBSD_PATH, JOBSD_PATH, "--db", db, "--listen", url, "--sync", "off",
+		      (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static jobs_client *
+connect_when_up(const char *url)
+{
+	jobs_client_options opts = {.timeout_ms = 60000};
+	struct timespec pause = {0, 50 * 1000 * 1000};
+
+	/* A first start migrates nothing (the store built the schema). */
+	for (int i = 0; i < 1200; i++) {
+		jobs_client *c;
+		jobs_health_info *h;
+
+		if (jobs_client_open(&c, url, &opts, NULL) == JOBS_OK) {
+			if (jobs_health(c, NULL, &h) == JOBS_OK) {
+				jobs_health_info_free(h);
+				return c;
+			}
+			jobs_client_close(c);
+		}
+		nanosleep(&pause, NULL);
+	}
+	return NULL;
+}
+
+/* ---- measuring ------------------------------------------------------------------ */
+
+static double
+now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+struct bench {
+	jobs_client *c;
+	size_t n_jobs;
+	int page;          /* list page size */
+	char *p1000_token; /* ListJobs default order, start of page 1,000 */
+	char *name_token;  /* ORDER_JOB_NAME, start of page 1,000 */
+	const char *common_product, *rare_product;
+};
+
+typedef int (*op_fn)(struct bench *b, int round);
+
+static void
+report(const char *name, op_fn fn, struct bench *b, int rounds)
+{
+	double *t = malloc(sizeof *t * (size_t)rounds);
+	int failures = 0;
+
+	for (int i = 0; i < 20; i++) /* warm up */
+		fn(b, i);
+	for (int i = 0; i < rounds; i++) {
+		double t0 = now_ms();
+		if (fn(b, i) != 0)
+			failures++;
+		t[i] = now_ms() - t0;
+	}
+	qsort(t, (size_t)rounds, sizeof *t, cmp_double);
+	printf("  %-22s %9.3f %9.3f%s\n", name, t[rounds / 2], t[(rounds * 99) / 100],
+	       failures ? "  (FAILURES)" : "");
+	fflush(stdout);
+	free(t);
+}
+
+static int
+op_get(struct bench *b, int round)
+{
+	char id[32];
+	jobs_job *j;
+	int rv;
+
+	(void)round;
+	snprintf(id, sizeof id, "job-%07zu", (size_t)(rng() % b->n_jobs));
+	rv = jobs_get_job(b->c, NULL, id, &j);
+	jobs_job_free(j);
+	return rv;
+}
+
+static int
+list(struct bench *b, jobs_list_query *q)
+{
+	jobs_job_page *p;
+	jobs_call call = {0};
+	int rv = jobs_list_jobs(b->c, &call, q, &p);
+
+	if (rv != JOBS_OK)
+		fprintf(stderr, "list: %s\n", call.message);
+	else if (p->n_jobs == 0)
+		rv = -1;
+	jobs_job_page_free(p);
+	return rv;
+}
+
+static int
+op_list_p1(struct bench *b, int round)
+{
+	jobs_list_query q = {.page_size = b->page};
+	(void)round;
+	return list(b, &q);
+}
+
+static int
+op_list_p1000(struct bench *b, int round)
+{
+	jobs_list_query q = {.page_size = b->page, .page_token = b->p1000_token};
+	(void)round;
+	return list(b, &q);
+}
+
+static int
+op_list_name_p1000(struct bench *b, int round)
+{
+	jobs_list_query q = {
+	    .page_size = b->page, .page_token = b->name_token, .order_by = JOBS_ORDER_JOB_NAME};
+	(void)round;
+	return list(b, &q);
+}
+
+static int
+op_list_product(struct bench *b, int round)
+{
+	jobs_list_query q = {.page_size = b->page, .filter.product = b->common_product};
+	(void)round;
+	return list(b, &q);
+}
+
+static int
+op_list_rare_by_name(struct bench *b, int round)
+{
+	jobs_list_query q = {.page_size = b->page,
+	                     .filter.product = b->rare_product,
+	                     .order_by = JOBS_ORDER_JOB_NAME};
+	(void)round;
+	return list(b, &q);
+}
+
+static int
+search(struct bench *b, const char *text, jobs_search_mode mode)
+{
+	jobs_search_query q = {.text = text, .mode = mode, .page_size = 20};
+	jobs_search_page *p;
+	jobs_call call = {0};
+	int rv = jobs_search_jobs(b->c, &call, &q, &p);
+
+	if (rv != JOBS_OK)
+		fprintf(stderr, "search %s: %s\n", text, call.message);
+	else if (p->n_jobs == 0)
+		rv = -1;
+	jobs_search_page_free(p);
+	return rv;
+}
+
+/* Models of products ranked 24th to 390th: each in under 1% of jobs
+ * (measured and printed by count_words()). */
+static const char *const rare_words[] = {"y24", "k36", "o40", "c80", "s200", "i320", "a390"};
+static const char *const prefixes[] = {"lant*", "kett*", "hamm*", "backp*", "sunsc*", "espr*"};
+static const char *const substrings[] = {"ntern", "ettl", "ammoc", "ackpac", "unscree", "spress"};
+
+static int
+op_search_rare(struct bench *b, int round)
+{
+	return search(b, rare_words[round % NWORDS(rare_words)], JOBS_SEARCH_WORDS);
+}
+
+static int
+op_search_common(struct bench *b, int round)
+{
+	(void)round;
+	return search(b, "your", JOBS_SEARCH_WORDS);
+}
+
+static int
+op_search_prefix(struct bench *b, int round)
+{
+	return search(b, prefixes[round % NWORDS(prefixes)], JOBS_SEARCH_WORDS);
+}
+
+static int
+op_search_substring(struct bench *b, int round)
+{
+	return search(b, substrings[round % NWORDS(substrings)], JOBS_SEARCH_SUBSTRING);
+}
+
+/* A write, for the cost of the indexes, FTS tables and counters a job
+ * keeps: CreateJob of a generated job (ids unique to this run). */
+static int
+op_create(struct bench *b, int round)
+{
+	struct job_bufs jb;
+	Jobs__V1__Job pb;
+	jobs_job j = {0};
+	static int made;
+	char id[48];
+	int rv;
+
+	make_job(&pb, &jb, (size_t)round, b->n_jobs);
+	snprintf(id, sizeof id, "bench-%d-%d", (int)getpid(), made++);
+	j.id = id;
+	j.job_name = pb.job_name;
+	j.product = pb.product;
+	j.persona = pb.persona;
+	j.hook = pb.hook;
+	j.language = pb.language;
+	j.brand_name = pb.brand_name;
+	j.enhanced_settings = pb.enhanced_settings;
+	rv = jobs_create_job(b->c, NULL, &j, NULL);
+	return rv;
+}
+
+static int
+op_stats(struct bench *b, int round)
+{
+	jobs_stats *s;
+	int rv;
+
+	(void)round;
+	rv = jobs_get_stats(b->c, NULL, NULL, &s);
+	jobs_stats_free(s);
+	return rv;
+}
+
+/* The token of page `page` (1-based) of listing q, by walking to it. */
+static char *
+token_of_page(struct bench *b, jobs_list_query q, int page)
+{
+	char *token = strdup("");
+
+	for (int i = 1; i < page; i++) {
+		jobs_job_page *p;
+		jobs_call call = {0};
+
+		q.page_token = token;
+		if (jobs_list_jobs(b->c, &call, &q, &p) != JOBS_OK) {
+			fprintf(stderr, "bench_find: walking to page %d: %s\n", page, call.message);
+			exit(1);
+		}
+		free(token);
+		token = strdup(p->next_page_token);
+		jobs_job_page_free(p);
+	}
+	return token;
+}
+
+/* Prints what share of jobs each benchmark word is in, by generating the
+ * jobs again (the generator is deterministic) and looking for the word in
+ * the five searched fields: so that "rare" and "common" are measured, not
+ * assumed. */
+static void
+count_words(struct bench *b)
+{
+	const char *words[NWORDS(rare_words) + 1];
+	size_t hits[NWORDS(rare_words) + 1] = {0}, nw = 0;
+	uint64_t saved = rng_state;
+	struct job_bufs jb;
+	Jobs__V1__Job j;
+	char text[2048], pat[64];
+
+	for (size_t i = 0; i < NWORDS(rare_words); i++)
+		words[nw++] = rare_words[i];
+	words[nw++] = "your";
+	rng_state = 0x9e3779b97f4a7c15ULL;
+	for (size_t i = 0; i < b->n_jobs; i++) {
+		make_job(&j, &jb, i, b->n_jobs);
+		snprintf(text, sizeof text, " %s %s %s %s %s ", j.job_name, j.product, j.brand_name,
+		         j.hook, j.persona);
+		for (char *p = text; *p != '\0'; p++)
+			if (*p == '.' || *p == '?' || *p == ',')
+				*p = ' ';
+		for (size_t w = 0; w < nw; w++) {
+			snprintf(pat, sizeof pat, " %s ", words[w]);
+			hits[w] += strcasestr(text, pat) != NULL;
+		}
+	}
+	rng_state = saved;
+	printf("  share of jobs holding each word:");
+	for (size_t w = 0; w < nw; w++)
+		printf(" %s %.2f%%", words[w], 100.0 * (double)hits[w] / (double)b->n_jobs);
+	printf("\n");
+}
+
+/* ---- main -------------------------------------------------------------------------- */
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"dir", required_argument, NULL, 'd'},    {"sizes", required_argument, NULL, 's'},
+	    {"rounds", required_argument, NULL, 'r'}, {"rebuild", no_argument, NULL, 'b'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	};
+	const char *dir = "/tmp/jobsd-bench", *sizes = "10000,100000,1000000";
+	int rounds = 300, c;
+	bool rebuild = false;
+	char *list, *tok, *save;
+
+	while ((c = getopt_long(argc, argv, "d:s:r:bh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 's':
+			sizes = optarg;
+			break;
+		case 'r':
+			rounds = atoi(optarg);
+			break;
+		case 'b':
+			rebuild = true;
+			break;
+		default:
+			fprintf(stderr, "usage: bench_find [--dir DIR] [--sizes N,N,...] "
+			                "[--rounds R] [--rebuild]\n");
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	if (rounds < 100) {
+		fprintf(stderr, "bench_find: --rounds must be at least 100 (for a p99)\n");
+		return 2;
+	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		perror(dir);
+		return 1;
+	}
+	generator_init();
+	signal(SIGPIPE, SIG_IGN);
+	list = strdup(sizes);
+	for (tok = strtok_r(list, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		struct bench b = {.n_jobs = strtoul(tok, NULL, 10)};
+		char db[512], url[600], log[600];
+		struct stat sb;
+		pid_t pid;
+		int status;
+
+		if (b.n_jobs < 1000) {
+			fprintf(stderr, "bench_find: sizes start at 1000\n");
+			return 2;
+		}
+		snprintf(db, sizeof db, "%s/find-%zu.db", dir, b.n_jobs);
+		snprintf(url, sizeof url, "ipc://%s/find-%zu.sock", dir, b.n_jobs);
+		snprintf(log, sizeof log, "%s/find-%zu.log", dir, b.n_jobs);
+		if (rebuild || stat(db, &sb) != 0) {
+			fprintf(stderr, "building %zu jobs...\n", b.n_jobs);
+			if (build_db(db, b.n_jobs) != 0)
+				return 1;
+		}
+		stat(db, &sb);
+		if ((pid = start_jobsd(db, url, log)) < 0 || (b.c = connect_when_up(url)) == NULL) {
+			fprintf(stderr, "bench_find: jobsd did not come up; see %s\n", log);
+			return 1;
+		}
+		b.page = b.n_jobs >= 50000 ? 50 : (int)(b.n_jobs / 1000);
+		b.common_product = products[0];
+		b.rare_product = products[N_PRODUCTS - 1];
+		printf("\n%zu jobs (%s, %.0f MiB), %d rounds; times in ms\n", b.n_jobs, db,
+		       (double)sb.st_size / 1048576.0, rounds);
+		count_words(&b);
+		printf("  %-22s %9s %9s\n", "operation", "median", "p99");
+		b.p1000_token = token_of_page(&b, (jobs_list_query){.page_size = b.page}, 1000);
+		b.name_token = token_of_page(
+		    &b, (jobs_list_query){.page_size = b.page, .order_by = JOBS_ORDER_JOB_NAME},
+		    1000);
+		report("get", op_get, &b, rounds);
+		report("list p1", op_list_p1, &b, rounds);
+		report("list p1000", op_list_p1000, &b, rounds);
+		report("list name p1000", op_list_name_p1000, &b, rounds);
+		report("list product p1", op_list_product, &b, rounds);
+		report("list rare+name p1", op_list_rare_by_name, &b, rounds);
+		report("search rare word", op_search_rare, &b, rounds);
+		report("search common word", op_search_common, &b, rounds);
+		report("search prefix", op_search_prefix, &b, rounds);
+		report("search substring", op_search_substring, &b, rounds);
+		report("stats", op_stats, &b, rounds);
+		report("create", op_create, &b, rounds);
+		printf("  (list page size %d)\n", b.page);
+		jobs_client_close(b.c);
+		free(b.p1000_token);
+		free(b.name_token);
+		kill(pid, SIGTERM);
+		waitpid(pid, &status, 0);
+	}
+	free(list);
+	return 0;
+}
