@@ -88,9 +88,9 @@ Test(jobsbench, a_mix_reports_json_with_every_key_and_no_errors)
 {
 	struct run r = bench("--duration", "1s", "--warmup", "200ms", "--concurrency", "4",
 	                     "--connections", "2", "--seed", "300", "--mix",
-	                     "get=80,update=10,create=5,list=3,health=2", "--format", "json", NULL);
+	                     "get=80,update=10,create=5,list=3,search=2", "--format", "json", NULL);
 	json_t *o, *by;
-	const char *kinds[] = {"get", "update", "create", "list", "health"};
+	const char *kinds[] = {"get", "update", "create", "list", "search"};
 	json_int_t sum = 0;
 
 	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
@@ -258,12 +258,6 @@ Test(jobsbench_usage, bad_flags_are_refused_with_a_reason)
 	assert_usage("tcp:// or ipc://", "--server", "ws://127.0.0.1:1/x", "--baseline", "echo",
 	             NULL);
 	assert_usage("unknown option", "--frobnicate", NULL);
-}
-
-Test(jobsbench_usage, search_waits_for_the_client_call)
-{
-	assert_usage("no SearchJobs yet", "--mix", "get=80,update=10,create=5,list=3,search=2",
-	             NULL);
 }
 
 Test(jobsbench_usage, against_a_jobsd_that_needs_a_token, .timeout = 120)

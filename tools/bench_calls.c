@@ -461,6 +461,30 @@ run_update(struct gen *g, jobs_client *c, jobs_call *call, struct wire_size *siz
 
 /* The first page of 50, newest first, then up to three pages after it, as
  * a person paging through a list does. */
+/*
+ * Proto copies of jobs[0..n) for measuring a reply's size: *pbs and *ptrs
+ * are malloc'd (free both), their strings borrowed from the jobs. Returns
+ * how many could be made (0 when out of memory).
+ */
+static size_t
+jobs_to_pb(jobs_job *const *jobs, size_t n, Jobs__V1__Job **pbs, Jobs__V1__Job ***ptrs)
+{
+	char *mask[JOB_FIELDS_MAX];
+	size_t n_mask;
+
+	*pbs = NULL;
+	*ptrs = NULL;
+	if (n == 0 || (*pbs = calloc(n, sizeof **pbs)) == NULL ||
+	    (*ptrs = calloc(n, sizeof **ptrs)) == NULL)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		(*pbs)[i] = (Jobs__V1__Job)JOBS__V1__JOB__INIT;
+		job_to_proto(jobs[i], &(*pbs)[i], mask, &n_mask);
+		(*ptrs)[i] = &(*pbs)[i];
+	}
+	return n;
+}
+
 static int
 run_list(struct gen *g, jobs_client *c, jobs_call *call, struct wire_size *size)
 {
@@ -471,23 +495,14 @@ run_list(struct gen *g, jobs_client *c, jobs_call *call, struct wire_size *size)
 	if (size != NULL) {
 		Jobs__V1__ListJobsRequest in = JOBS__V1__LIST_JOBS_REQUEST__INIT;
 		Jobs__V1__ListJobsResponse out = JOBS__V1__LIST_JOBS_RESPONSE__INIT;
-		Jobs__V1__Job *pbs = NULL, **ptrs = NULL;
-		char *mask[JOB_FIELDS_MAX];
-		size_t n_mask, n = page != NULL ? page->n_jobs : 0;
+		Jobs__V1__Job *pbs, **ptrs;
 
 		in.page_size = q.page_size;
 		in.page_token = g->token;
 		size->request = request_size(g, JOBS__V1__REQUEST__CALL_LIST_JOBS, &in.base);
-		if (n > 0 && ((pbs = calloc(n, sizeof *pbs)) == NULL ||
-		              (ptrs = calloc(n, sizeof *ptrs)) == NULL))
-			n = 0;
-		for (size_t i = 0; i < n; i++) {
-			pbs[i] = (Jobs__V1__Job)JOBS__V1__JOB__INIT;
-			job_to_proto(page->jobs[i], &pbs[i], mask, &n_mask);
-			ptrs[i] = &pbs[i];
-		}
+		out.n_jobs = jobs_to_pb(page != NULL ? page->jobs : NULL,
+		                        page != NULL ? page->n_jobs : 0, &pbs, &ptrs);
 		out.jobs = ptrs;
-		out.n_jobs = n;
 		if (page != NULL)
 			out.next_page_token = page->next_page_token;
 		size->response = response_size(JOBS__V1__RESPONSE__RESULT_LIST_JOBS, &out.base);
@@ -502,6 +517,64 @@ run_list(struct gen *g, jobs_client *c, jobs_call *call, struct wire_size *size)
 		g->list_depth = 0;
 	}
 	jobs_job_page_free(page);
+	return rv;
+}
+
+/* What people search for: words of the generated jobs' text, some as
+ * prefixes, some as substrings (which the trigram index answers). */
+static const struct {
+	const char *text;
+	jobs_search_mode mode;
+} searches[] = {
+    {"lantern", JOBS_SEARCH_WORDS},     {"yoga", JOBS_SEARCH_WORDS},
+    {"speaker", JOBS_SEARCH_WORDS},     {"chair", JOBS_SEARCH_WORDS},
+    {"kaffeemühle", JOBS_SEARCH_WORDS}, {"summer sale", JOBS_SEARCH_WORDS},
+    {"umbrella", JOBS_SEARCH_WORDS},    {"\"smart plug\"", JOBS_SEARCH_WORDS},
+    {"sol*", JOBS_SEARCH_WORDS},        {"therm*", JOBS_SEARCH_WORDS},
+    {"ntern", JOBS_SEARCH_SUBSTRING},   {"rgonom", JOBS_SEARCH_SUBSTRING},
+};
+
+static int
+run_search(struct gen *g, jobs_client *c, jobs_call *call, struct wire_size *size)
+{
+	size_t k = below(g, sizeof searches / sizeof searches[0]);
+	jobs_search_query q = {.text = searches[k].text, .mode = searches[k].mode, .page_size = 20};
+	jobs_search_page *page = NULL;
+	int rv = jobs_search_jobs(c, call, &q, &page);
+
+	if (size != NULL) {
+		Jobs__V1__SearchJobsRequest in = JOBS__V1__SEARCH_JOBS_REQUEST__INIT;
+		Jobs__V1__SearchJobsResponse out = JOBS__V1__SEARCH_JOBS_RESPONSE__INIT;
+		Jobs__V1__SearchResult *rs = NULL, **rp = NULL;
+		Jobs__V1__Job *pbs, **ptrs;
+		size_t n;
+
+		in.query = (char *)q.text;
+		in.mode = (Jobs__V1__SearchMode)q.mode;
+		in.page_size = q.page_size;
+		size->request = request_size(g, JOBS__V1__REQUEST__CALL_SEARCH_JOBS, &in.base);
+		n = jobs_to_pb(page != NULL ? page->jobs : NULL, page != NULL ? page->n_jobs : 0,
+		               &pbs, &ptrs);
+		if (n > 0 &&
+		    ((rs = calloc(n, sizeof *rs)) == NULL || (rp = calloc(n, sizeof *rp)) == NULL))
+			n = 0;
+		for (size_t i = 0; i < n; i++) {
+			rs[i] = (Jobs__V1__SearchResult)JOBS__V1__SEARCH_RESULT__INIT;
+			rs[i].job = ptrs[i];
+			rs[i].score = page->scores[i];
+			rp[i] = &rs[i];
+		}
+		out.results = rp;
+		out.n_results = n;
+		if (page != NULL)
+			out.next_page_token = page->next_page_token;
+		size->response = response_size(JOBS__V1__RESPONSE__RESULT_SEARCH_JOBS, &out.base);
+		free(rs);
+		free(rp);
+		free(pbs);
+		free(ptrs);
+	}
+	jobs_search_page_free(page);
 	return rv;
 }
 
@@ -650,11 +723,7 @@ const struct call_kind call_kinds[] = {
     {"update", "UpdateJob", true, NULL, run_update},
     {"create", "CreateJob", false, NULL, run_create},
     {"list", "ListJobs", false, NULL, run_list},
-    /* SearchJobs: when jobs_search_jobs is in libjobsclient, write run_search
-     * (a realistic query: a word of a seeded job's text) and put it here in
-     * place of the message. */
-    {"search", "SearchJobs", false,
-     "this jobsd/client has no SearchJobs yet (libjobsclient lacks jobs_search_jobs)", NULL},
+    {"search", "SearchJobs", false, NULL, run_search},
     {"health", "Health", false, NULL, run_health},
 };
 const size_t n_call_kinds = sizeof call_kinds / sizeof call_kinds[0];
