@@ -18,7 +18,10 @@
  *             migrated a legacy store at start-up, so that it does so once.
  *   requests  the answers to recent writes, by request_id (AIP-155): a
  *             retried write gets the first answer instead of running twice.
- *             Kept for the --dedup-window, pruned by the writer.
+ *             Kept for the --dedup-window, pruned by the writer, oldest
+ *             rowid first. A rowid table, not WITHOUT ROWID: an answer is
+ *             KiBs and a WITHOUT ROWID row keeps only about 1 KiB in its
+ *             b-tree page, so each answer spilled over ~4 pages.
  *
  *   Finding jobs (version 3; the queries are in store_find.c):
  *   jobs_by_updated (updated_at, id), jobs_by_name (job_name, id): the other
@@ -43,10 +46,13 @@
  *             index entry, not every term that starts so), and a stored
  *             rank of bm25(10, 4, 4, 1, 2): name > product = brand > persona
  *             > hook.
- *   jobs_tri  the same columns with the trigram tokenizer: substring search
- *             (3+ characters; case-insensitive, accents not folded in
- *             SQLite 3.40). The largest structure on disk: about one index
- *             entry per character of text.
+ *   jobs_tri  job_name, product, brand_name and persona with the trigram
+ *             tokenizer: substring search (3+ characters; case-insensitive,
+ *             accents not folded in SQLite 3.40). About one index entry per
+ *             character of text, so the hook, which is prose and often
+ *             KiBs long, is left out: it was the largest structure on disk
+ *             and half the cost of writing a job; hooks are found by words
+ *             and prefixes (jobs_fts).
  *             Both are kept in sync by triggers on jobs (jobs_fts_*): FTS5
  *             external content needs the OLD values to delete a row, which
  *             only a trigger still has. An update re-indexes only when one
@@ -64,9 +70,11 @@
  * VERSION HISTORY (each step is one entry of migrations[], run in order in
  * one transaction that also sets user_version):
  *   1  jobs, jobs_by_created, meta.
- *   2  requests, requests_by_time.
+ *   2  requests (WITHOUT ROWID), requests_by_time.
  *   3  the listing indexes, jobs_fts, jobs_tri, stat_values, stat_totals,
  *      stat_days, and their triggers; fills them from existing jobs.
+ *   4  requests rebuilt as a rowid table; jobs_tri rebuilt without the
+ *      hook, with its triggers.
  *
  * Journal: WAL. Readers never block the writer or each other; there is one
  * writer connection per database (jobsd holds a lock file to make sure).
@@ -98,6 +106,14 @@
 #define FTS_ADD(t) "INSERT INTO " t " (rowid, " FTS_COLS ") VALUES (new.seq, " FTS_NEW ");"
 #define FTS_DEL(t)                                                                                 \
 	"INSERT INTO " t " (" t ", rowid, " FTS_COLS ") VALUES ('delete', old.seq, " FTS_OLD ");"
+/* The trigram index leaves out the hook: see jobs_tri at the top. */
+#define TRI_COLS "job_name, product, brand_name, persona"
+#define TRI_ADD                                                                                    \
+	"INSERT INTO jobs_tri (rowid, " TRI_COLS ") VALUES (new.seq, new.job_name, new.product, "  \
+	"new.brand_name, new.persona);"
+#define TRI_DEL                                                                                    \
+	"INSERT INTO jobs_tri (jobs_tri, rowid, " TRI_COLS ") VALUES ('delete', old.seq, "         \
+	"old.job_name, old.product, old.brand_name, old.persona);"
 /* Counting a value of dimension `dim` (column `col`) in and out. */
 #define STAT_ADD(dim, col)                                                                         \
 	"UPDATE stat_totals SET n = n + 1 WHERE key = 'unique:" dim "' AND NOT EXISTS "            \
@@ -184,6 +200,44 @@
     " END;"
 // clang-format on
 
+/* Migration 4: the requests table as a rowid table, and jobs_tri without the
+ * hook (see the top of this file). The triggers that wrote jobs_tri go with
+ * it and come back in their new form. */
+// clang-format off
+#define MIGRATION_4 \
+    "CREATE TABLE requests_4 (" \
+    "  request_id TEXT NOT NULL UNIQUE," \
+    "  call INTEGER NOT NULL," \
+    "  fingerprint INTEGER NOT NULL," \
+    "  response BLOB NOT NULL," \
+    "  created_at INTEGER NOT NULL" \
+    ");" \
+    "INSERT INTO requests_4 SELECT request_id, call, fingerprint, response, created_at" \
+    "  FROM requests ORDER BY created_at;" \
+    "DROP TABLE requests;" \
+    "ALTER TABLE requests_4 RENAME TO requests;" \
+    "DROP TRIGGER jobs_fts_ai;" \
+    "DROP TRIGGER jobs_fts_ad;" \
+    "DROP TRIGGER jobs_fts_au;" \
+    "DROP TABLE jobs_tri;" \
+    "CREATE VIRTUAL TABLE jobs_tri USING fts5(" TRI_COLS ", content='jobs'," \
+    "  content_rowid='seq', tokenize='trigram');" \
+    "CREATE TRIGGER jobs_fts_ai AFTER INSERT ON jobs BEGIN " \
+    FTS_ADD("jobs_fts") TRI_ADD " END;" \
+    "CREATE TRIGGER jobs_fts_ad AFTER DELETE ON jobs BEGIN " \
+    FTS_DEL("jobs_fts") TRI_DEL " END;" \
+    "CREATE TRIGGER jobs_fts_au AFTER UPDATE OF " FTS_COLS " ON jobs WHEN" \
+    "  old.job_name IS NOT new.job_name OR old.product IS NOT new.product OR" \
+    "  old.brand_name IS NOT new.brand_name OR old.hook IS NOT new.hook OR" \
+    "  old.persona IS NOT new.persona BEGIN " \
+    FTS_DEL("jobs_fts") FTS_ADD("jobs_fts") " END;" \
+    "CREATE TRIGGER jobs_tri_au AFTER UPDATE OF " TRI_COLS " ON jobs WHEN" \
+    "  old.job_name IS NOT new.job_name OR old.product IS NOT new.product OR" \
+    "  old.brand_name IS NOT new.brand_name OR old.persona IS NOT new.persona BEGIN " \
+    TRI_DEL TRI_ADD " END;" \
+    "INSERT INTO jobs_tri (jobs_tri) VALUES ('rebuild');"
+// clang-format on
+
 static const char *const migrations[] = {
     /* 1 */
     "CREATE TABLE jobs ("
@@ -222,6 +276,8 @@ static const char *const migrations[] = {
 
     /* 3 */
     MIGRATION_3,
+    /* 4 */
+    MIGRATION_4,
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -305,9 +361,10 @@ static const struct {
                              "WHERE request_id = ?1"},
     [S_COUNT] = {false, "SELECT count(*) FROM jobs"},
     [S_REQUEST_PUT] = {true, "INSERT INTO requests VALUES (?1, ?2, ?3, ?4, ?5)"},
-    [S_REQUEST_PRUNE] = {true, "DELETE FROM requests WHERE request_id IN (SELECT request_id "
-                               "FROM requests WHERE created_at < ?1 ORDER BY created_at "
-                               "LIMIT ?2)"},
+    /* Rows go in in time order, so the oldest ?2 rowids are the candidates;
+     * this reads at most ?2 rows whatever the table's size. */
+    [S_REQUEST_PRUNE] = {true, "DELETE FROM requests WHERE rowid IN (SELECT rowid FROM requests "
+                               "ORDER BY rowid LIMIT ?2) AND created_at < ?1"},
     [S_JSON_RESERVED] = {false, "SELECT key FROM json_each(?1) "
                                 "WHERE key IN (SELECT value FROM json_each(?2)) LIMIT 1"},
     /* Every column but id, created_at included: a batch's replace_existing. */

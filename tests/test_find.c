@@ -614,17 +614,28 @@ Test(find, substring_search)
 	in.mode = JOBS__V1__SEARCH_MODE__SEARCH_SUBSTRING;
 	in.query = "ntern";
 	assert_code(search(&in), OK);
-	cr_assert_str_eq(ids(&cl.resp), "name-match,hook-match", "most recently added first");
+	cr_assert_str_eq(ids(&cl.resp), "name-match", "hooks are found by words, not substrings");
 	cr_assert_eq(cl.resp.search_jobs->results[0]->score, 0);
 	in.query = "NTERN";
 	assert_code(search(&in), OK);
-	cr_assert_str_eq(ids(&cl.resp), "name-match,hook-match", "any case");
+	cr_assert_str_eq(ids(&cl.resp), "name-match", "any case");
+	in.query = "ro";
+	assert_code(search(&in), INVALID_ARGUMENT);
+	in.query = "ck and r";
+	assert_code(search(&in), OK);
+	cr_assert_str_eq(ids(&cl.resp), "hostile", "inside a name, spaces and all");
+	in.query = "ar";
+	assert_code(search(&in), INVALID_ARGUMENT);
+	in.query = "sol";
+	assert_code(search(&in), OK);
+	cr_assert_str_eq(ids(&cl.resp), "accent,name-match",
+	                 "newest first: product Parasol, then Solar");
 	in.query = "lar Lan";
 	assert_code(search(&in), OK);
 	cr_assert_str_eq(ids(&cl.resp), "name-match", "spaces are part of it");
 	in.query = "'; DROP";
-	assert_code(search(&in), OK);
-	cr_assert_str_eq(ids(&cl.resp), "hostile");
+	assert_code(search(&in), OK); /* searched as text, safely; it is in a hook only */
+	cr_assert_str_eq(ids(&cl.resp), "");
 	in.query = "\"\"\"";
 	assert_code(search(&in), OK);
 	cr_assert_str_eq(ids(&cl.resp), "");
@@ -658,7 +669,7 @@ Test(find, snippets_highlight_the_match)
 	assert_code(search(&in), OK);
 	cr_assert_str_eq(cl.resp.search_jobs->results[0]->snippet, "[Crème] solaire incluse");
 	in.mode = JOBS__V1__SEARCH_MODE__SEARCH_SUBSTRING;
-	in.query = "olair";
+	in.query = "arasol";
 	assert_code(search(&in), OK);
 	cr_assert(strstr(cl.resp.search_jobs->results[0]->snippet, "[") != NULL, "%s",
 	          cl.resp.search_jobs->results[0]->snippet);
@@ -1049,6 +1060,10 @@ Test(find, a_version_1_database_with_jobs_is_migrated)
 	sub.query = "spress";
 	assert_code(search(&sub), OK);
 	cr_assert_str_eq(ids(&cl.resp), "old-2");
+	sub.query = "Tired";
+	assert_code(search(&sub), OK);
+	cr_assert_str_eq(ids(&cl.resp), "", "migration 4 took the hooks out of jobs_tri");
+	cr_assert_str_eq(ids(search_text("tired")), "old-1", "words of hooks are still found");
 
 	Jobs__V1__GetStatsRequest in = JOBS__V1__GET_STATS_REQUEST__INIT;
 	in.created_after = 1;

@@ -375,6 +375,46 @@ Test(store, reader_reads_and_cannot_write)
 	store_close(r);
 }
 
+Test(store, version_3_remembered_answers_survive_migration_4)
+{
+	static const char v3_requests[] =
+	    "DROP TABLE requests;"
+	    "CREATE TABLE requests (request_id TEXT PRIMARY KEY, call INTEGER NOT NULL,"
+	    "  fingerprint INTEGER NOT NULL, response BLOB NOT NULL, created_at INTEGER NOT NULL"
+	    ") WITHOUT ROWID;"
+	    "CREATE INDEX requests_by_time ON requests (created_at);"
+	    "INSERT INTO requests VALUES ('late', 12, 7, x'78797a', 9000);"
+	    "INSERT INTO requests VALUES ('early', 10, 42, x'616263', 1000);"
+	    "DROP TRIGGER jobs_tri_au;"
+	    "PRAGMA user_version = 3;";
+	store_options o = {.sync = STORE_SYNC_NORMAL};
+	struct store_request got;
+	sqlite3 *raw;
+	char err[256];
+	int n;
+
+	store_close(st);
+	cr_assert_eq(sqlite3_open(path, &raw), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(raw, v3_requests, NULL, NULL, NULL), SQLITE_OK, "%s",
+	             sqlite3_errmsg(raw));
+	sqlite3_close(raw);
+	cr_assert_eq(store_open(&st, path, &o, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(store_schema_version(st), STORE_SCHEMA_VERSION);
+	cr_assert_eq(store_request_get(st, "early", &ar, &got), 0);
+	cr_assert_eq(got.call, 10);
+	cr_assert_eq(got.fingerprint, 42);
+	cr_assert_eq(got.len, 3);
+	cr_assert_eq(memcmp(got.response, "abc", 3), 0);
+
+	/* Oldest first, in time order, though they went in the other way. */
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(store_request_prune(st, 5000, 1, &n), 0);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(store_request_get(st, "early", &ar, &got), ST(NOT_FOUND));
+	cr_assert_eq(store_request_get(st, "late", &ar, &got), 0);
+}
+
 Test(store, refuses_a_newer_schema)
 {
 	store_options o = {0};
