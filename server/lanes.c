@@ -6,6 +6,10 @@
  *   writer thread    the writer store; pops up to max_batch calls at a time.
  *   inline callers   borrow a reader store from `pool` (a stack, grown on
  *                    demand: at most one per thread that ever runs inline).
+ *   checkpointer     a reader store; copies the WAL into the database file
+ *                    when the writer's commits have grown it past
+ *                    CHECKPOINT_PAGES (or every second), so that this I/O is
+ *                    never on the path of a commit the callers wait for.
  * Queues are FIFO lists under one mutex each, with a condition variable.
  */
 #include "lanes.h"
@@ -27,6 +31,12 @@ struct queue {
 struct lanes {
 	struct lanes_options opt;
 	store *writer;
+	store *checkpoint_db;
+	pthread_t checkpoint_thread;
+	bool checkpoint_started;
+	pthread_mutex_t ck_mu;
+	pthread_cond_t ck_cv;
+	bool ck_stop; /* under ck_mu */
 	struct queue rq, wq;
 	pthread_t *reader_threads;
 	store **reader_stores;
@@ -206,6 +216,45 @@ prune_requests(lanes *l, int64_t *last_us)
 	store_rollback(l->writer);
 }
 
+/* The checkpointer copies the WAL into the database file once it holds this
+ * many pages (2 MiB); the writer steps in itself only far beyond (store.c,
+ * WAL_PAGES_MAX). */
+#define CHECKPOINT_PAGES 500
+
+static void *
+checkpoint_main(void *arg)
+{
+	lanes *l = arg;
+
+	pthread_mutex_lock(&l->ck_mu);
+	while (!l->ck_stop) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		pthread_cond_timedwait(&l->ck_cv, &l->ck_mu, &until);
+		if (l->ck_stop || store_wal_pages(l->writer) == 0)
+			continue;
+		pthread_mutex_unlock(&l->ck_mu);
+		if (store_checkpoint(l->checkpoint_db) != 0)
+			log_warn("checkpoint: %s", store_errmsg(l->checkpoint_db));
+		pthread_mutex_lock(&l->ck_mu);
+	}
+	pthread_mutex_unlock(&l->ck_mu);
+	return NULL;
+}
+
+/* After a commit: wake the checkpointer if the WAL has grown enough. */
+static void
+maybe_checkpoint(lanes *l)
+{
+	if (store_wal_pages(l->writer) < CHECKPOINT_PAGES)
+		return;
+	pthread_mutex_lock(&l->ck_mu);
+	pthread_cond_signal(&l->ck_cv);
+	pthread_mutex_unlock(&l->ck_mu);
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -235,6 +284,7 @@ writer_main(void *arg)
 		lanes_write_group(l->writer, calls, n);
 		for (size_t i = 0; i < n; i++)
 			items[i]->done(items[i]);
+		maybe_checkpoint(l);
 		prune_requests(l, &last_prune_us);
 	}
 	queue_flush(&l->wq);
@@ -344,6 +394,8 @@ lanes_start(lanes **out, store *writer, const struct lanes_options *opt, char *e
 	queue_init(&l->rq);
 	queue_init(&l->wq);
 	pthread_mutex_init(&l->pool_mu, NULL);
+	pthread_mutex_init(&l->ck_mu, NULL);
+	pthread_cond_init(&l->ck_cv, NULL);
 	l->reader_threads = calloc((size_t)opt->readers, sizeof *l->reader_threads);
 	l->reader_stores = calloc((size_t)opt->readers, sizeof *l->reader_stores);
 	if (l->reader_threads == NULL || l->reader_stores == NULL) {
@@ -376,6 +428,14 @@ lanes_start(lanes **out, store *writer, const struct lanes_options *opt, char *e
 		/* The thread owns ra; db is closed here after the join. */
 		l->reader_stores[l->n_readers++] = db;
 	}
+	if ((rv = store_open(&l->checkpoint_db, opt->db_path, &opt->reader, err, errlen)) != 0)
+		goto failed;
+	if (pthread_create(&l->checkpoint_thread, NULL, checkpoint_main, l) != 0) {
+		snprintf(err, errlen, "cannot start the checkpoint thread");
+		rv = ST(RESOURCE_EXHAUSTED);
+		goto failed;
+	}
+	l->checkpoint_started = true;
 	if (pthread_create(&l->writer_thread, NULL, writer_main, l) != 0) {
 		snprintf(err, errlen, "cannot start the writer thread");
 		rv = ST(RESOURCE_EXHAUSTED);
@@ -400,6 +460,14 @@ lanes_stop(lanes *l)
 		pthread_join(l->reader_threads[i], NULL);
 	if (l->writer_started)
 		pthread_join(l->writer_thread, NULL);
+	if (l->checkpoint_started) {
+		pthread_mutex_lock(&l->ck_mu);
+		l->ck_stop = true;
+		pthread_cond_signal(&l->ck_cv);
+		pthread_mutex_unlock(&l->ck_mu);
+		pthread_join(l->checkpoint_thread, NULL);
+	}
+	store_close(l->checkpoint_db);
 	for (int i = 0; i < l->n_readers; i++)
 		store_close(l->reader_stores[i]);
 	for (int i = 0; i < l->pool_len; i++)
@@ -409,6 +477,8 @@ lanes_stop(lanes *l)
 	free(l->reader_threads);
 	free(l->pool);
 	pthread_mutex_destroy(&l->pool_mu);
+	pthread_mutex_destroy(&l->ck_mu);
+	pthread_cond_destroy(&l->ck_cv);
 	queue_fini(&l->rq);
 	queue_fini(&l->wq);
 	free(l);

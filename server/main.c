@@ -442,6 +442,7 @@ main(int argc, char **argv)
 	}
 
 	wopt.sync = cfg.sync;
+	wopt.background_checkpoints = true; /* the lanes' checkpointer does them */
 	if (store_open(&writer, cfg.db_path, &wopt, err, sizeof err) != 0) {
 		log_error("%s", err);
 		status = 1;

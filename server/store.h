@@ -36,7 +36,11 @@ enum store_sync {
 typedef struct store_options {
 	bool reader;          /* a read-only connection: no schema work, no writes */
 	enum store_sync sync; /* writer only */
-	int cache_kib;        /* page cache of this connection; 0: 8 MiB */
+	/* Writer only: its commits do not checkpoint the WAL into the database
+	 * file; a connection of the caller's does, with store_checkpoint(),
+	 * when store_wal_pages() says the WAL has grown. */
+	bool background_checkpoints;
+	int cache_kib; /* page cache of this connection; 0: 8 MiB */
 	/* Readers map the database into memory (PRAGMA mmap_size) up to this
 	 * many MiB; 0: 2047 MiB, SQLite's build limit here; -1: not at all.
 	 * Search reads scattered FTS pages: mapped, each read is a memory access
@@ -65,6 +69,15 @@ const char *store_errmsg(const store *st);
 
 /* PRAGMA user_version of the open database. */
 int store_schema_version(const store *st);
+
+/* Pages in the WAL after the writer's last commit (background_checkpoints
+ * only; safe to read from any thread). */
+int64_t store_wal_pages(const store *st);
+
+/* Copies what it can of the WAL into the database file, without waiting for
+ * or blocking readers and the writer (a PASSIVE checkpoint). Any connection
+ * but the writer; 0 or UNAVAILABLE. */
+int store_checkpoint(store *st);
 
 /* How many rows this connection's statements have stepped through in full
  * table scans since it opened (SQLITE_STMTSTATUS_FULLSCAN_STEP). The tests

@@ -375,6 +375,34 @@ Test(store, reader_reads_and_cannot_write)
 	store_close(r);
 }
 
+Test(store, background_checkpoints_leave_the_wal_to_another_connection)
+{
+	store_options wo = {.sync = STORE_SYNC_NORMAL, .background_checkpoints = true},
+	              ro = {.reader = true};
+	struct stat before, after;
+	store *r;
+	char err[256], id[16];
+
+	store_close(st); /* checkpoints everything: the WAL starts empty */
+	cr_assert_eq(store_open(&st, path, &wo, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(stat(path, &before), 0);
+	cr_assert_eq(store_begin(st), 0);
+	for (int i = 0; i < 300; i++) {
+		snprintf(id, sizeof id, "job-%d", i);
+		cr_assert_eq(store_job_insert(st, make_job(id, i), &ar), 0);
+	}
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_gt(store_wal_pages(st), 10, "the commit's pages stay in the WAL");
+	cr_assert_eq(stat(path, &after), 0);
+	cr_assert_eq(after.st_size, before.st_size, "the writer did not checkpoint");
+
+	cr_assert_eq(store_open(&r, path, &ro, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(store_checkpoint(r), 0, "%s", store_errmsg(r));
+	cr_assert_eq(stat(path, &after), 0);
+	cr_assert_gt(after.st_size, before.st_size, "the reader copied the WAL in");
+	store_close(r);
+}
+
 Test(store, version_3_remembered_answers_survive_migration_4)
 {
 	static const char v3_requests[] =
