@@ -72,7 +72,7 @@ for i in $(seq "$RUNS"); do
 	bench "get1-$i" -s $S -c 1 -d "$DUR" --warmup "$WARM" --seed 100000 --mix get=100 \
 		--baseline echo
 	bench "mix-$i" -s $S -c 16 -d "$DUR" --warmup "$WARM" --seed 100000 \
-		--mix get=80,update=10,create=5,list=3 --baseline echo
+		--mix get=80,update=10,create=5,list=3,search=2 --baseline echo
 done
 
 # ---- CreateJob: group commit against one commit per create -----------------
@@ -123,7 +123,7 @@ show("echo p50 us", [r["baseline"]["latency_us"]["p50"] for r in g], "{:.0f}")
 show("p50 jobsd/echo (target <= 1.2)",
      [r["latency_us"]["p50"] / r["baseline"]["latency_us"]["p50"] for r in g])
 show("ratio of throughput jobsd/echo", [r["ratio"] for r in g])
-print("\nMix get=80,update=10,create=5,list=3 (no search yet), concurrency 16")
+print("\nMix get=80,update=10,create=5,list=3,search=2, concurrency 16")
 g = load("mix")
 show("jobsd throughput (calls/s)", [r["throughput_rps"] for r in g], "{:.0f}")
 show("echo throughput (calls/s)", [r["baseline"]["throughput_rps"] for r in g], "{:.0f}")
