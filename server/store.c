@@ -626,9 +626,9 @@ store_open(store **out, const char *path, const store_options *opt, char *err, s
 	if (st->reader) {
 		if ((rv = exec(st, "PRAGMA query_only = 1")) != 0)
 			goto sqlfailed;
-		if (opt->mmap_mib >= 0) {
+		if (opt->mmap_mib > 0) {
 			snprintf(sql, sizeof sql, "PRAGMA mmap_size = %lld",
-			         (long long)(opt->mmap_mib > 0 ? opt->mmap_mib : 2047) << 20);
+			         (long long)opt->mmap_mib << 20);
 			if ((rv = exec(st, sql)) != 0)
 				goto sqlfailed;
 		}
@@ -636,6 +636,10 @@ store_open(store **out, const char *path, const store_options *opt, char *err, s
 		if ((rv = pragma_int(st, "PRAGMA journal_mode = WAL", &v)) != 0)
 			goto sqlfailed;
 		if ((rv = exec(st, sync_pragma[opt->sync])) != 0)
+			goto sqlfailed;
+		/* A burst of writes can grow the WAL past its usual size; once it
+		 * has been checkpointed and starts over, it shrinks back to this. */
+		if ((rv = exec(st, "PRAGMA journal_size_limit = 67108864")) != 0)
 			goto sqlfailed;
 		/* A wal hook replaces SQLite's automatic checkpoints: the commit
 		 * only reports the WAL's size, and someone else checkpoints. */

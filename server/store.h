@@ -41,10 +41,11 @@ typedef struct store_options {
 	 * when store_wal_pages() says the WAL has grown. */
 	bool background_checkpoints;
 	int cache_kib; /* page cache of this connection; 0: 8 MiB */
-	/* Readers map the database into memory (PRAGMA mmap_size) up to this
-	 * many MiB; 0: 2047 MiB, SQLite's build limit here; -1: not at all.
-	 * Search reads scattered FTS pages: mapped, each read is a memory access
-	 * instead of a pread() and a copy into the page cache. */
+	/* Readers map up to this many MiB of the database into memory (PRAGMA
+	 * mmap_size); 0: not at all. Mapped, a read of a page is a memory access
+	 * instead of a pread() and a copy into the page cache, which makes
+	 * searches of a large database faster; but every page a reader touches
+	 * then counts in the process's resident memory, once per reader. */
 	int mmap_mib;
 	int busy_timeout_ms; /* how long to wait for a lock; 0: 5000 */
 } store_options;

@@ -480,6 +480,7 @@ Test(jobsd, flags)
 	const char *bad[] = {JOBSD_PATH, "--workers", "lots", NULL};
 	const char *unknown[] = {JOBSD_PATH, "--frobnicate", NULL};
 	const char *sync[] = {JOBSD_PATH, "--sync", "sometimes", NULL};
+	const char *mmap[] = {JOBSD_PATH, "--mmap-mib", "4096", NULL};
 	struct run r;
 
 	r = run_cmd(help, NULL, NULL);
@@ -490,8 +491,8 @@ Test(jobsd, flags)
 	cr_assert_eq(r.status, 0);
 	cr_assert_str_eq(r.out, "jobsd " JOBS_VERSION "\n");
 	run_free(&r);
-	const char *const *bads[] = {bad, unknown, sync};
-	for (int i = 0; i < 3; i++) {
+	const char *const *bads[] = {bad, unknown, sync, mmap};
+	for (int i = 0; i < 4; i++) {
 		r = run_cmd(bads[i], NULL, NULL);
 		cr_assert_eq(r.status, 2, "%s", r.err);
 		cr_assert(strstr(r.err, "jobsd") != NULL, "%s", r.err);

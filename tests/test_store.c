@@ -373,6 +373,11 @@ Test(store, reader_reads_and_cannot_write)
 	cr_assert_eq(store_open(&r, path, &ro, err, sizeof err), 0, "%s", err);
 	cr_assert_eq(store_job_get(r, "x", &ar, &out), 0);
 	store_close(r);
+	ro.mmap_mib = 16; /* the same through a mapping */
+	cr_assert_eq(store_open(&r, path, &ro, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(store_job_get(r, "x", &ar, &out), 0);
+	cr_assert_str_eq(out->id, "x");
+	store_close(r);
 }
 
 Test(store, background_checkpoints_leave_the_wal_to_another_connection)

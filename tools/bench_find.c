@@ -2,13 +2,15 @@
  * bench_find.c: how fast jobsd finds jobs at 10k, 100k and 1M jobs.
  *
  *   bench_find [--dir DIR] [--sizes N,N,...] [--rounds R] [--rebuild]
+ *              [--mmap-mib N]
  *
  * For each size it builds (or reuses) DIR/find-N.db with N realistic jobs,
  * written straight through the store (store_job_insert in transactions of
  * 20,000: the same schema and triggers as jobsd's writes, without the round
  * trips), starts the real jobsd binary on it (a child process, ipc://
- * socket, --sync off), and measures through libjobsclient, one call at a
- * time, R rounds of each operation after a warm-up:
+ * socket, --sync off, --mmap-mib N: default 0), and measures through
+ * libjobsclient, one call at a time, R rounds of each operation after a
+ * warm-up:
  *
  *   get                  GetJob of a random id
  *   list p1 / p1000      ListJobs, default order, first page / page 1,000
@@ -315,6 +317,9 @@ build_db(const char *path, size_t n)
 
 /* ---- the server --------------------------------------------------------------- */
 
+/* jobsd's --mmap-mib: how much of the database its readers map. */
+static const char *mmap_mib = "0";
+
 static pid_t
 start_jobsd(const char *db, const char *url, const char *log)
 {
@@ -324,7 +329,7 @@ start_jobsd(const char *db, const char *url, const char *log)
 		if (freopen(log, "w", stderr) == NULL)
 			_exit(127);
 		execl(JOBSD_PATH, JOBSD_PATH, "--db", db, "--listen", url, "--sync", "off",
-		      (char *)NULL);
+		      "--mmap-mib", mmap_mib, (char *)NULL);
 		_exit(127);
 	}
 	return pid;
@@ -624,16 +629,20 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"dir", required_argument, NULL, 'd'},    {"sizes", required_argument, NULL, 's'},
-	    {"rounds", required_argument, NULL, 'r'}, {"rebuild", no_argument, NULL, 'b'},
-	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+	    {"dir", required_argument, NULL, 'd'},
+	    {"sizes", required_argument, NULL, 's'},
+	    {"rounds", required_argument, NULL, 'r'},
+	    {"rebuild", no_argument, NULL, 'b'},
+	    {"mmap-mib", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *dir = "/tmp/jobsd-bench", *sizes = "10000,100000,1000000";
 	int rounds = 300, c;
 	bool rebuild = false;
 	char *list, *tok, *save;
 
-	while ((c = getopt_long(argc, argv, "d:s:r:bh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:s:r:bm:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			dir = optarg;
@@ -647,9 +656,12 @@ main(int argc, char **argv)
 		case 'b':
 			rebuild = true;
 			break;
+		case 'm':
+			mmap_mib = optarg; /* jobsd checks it */
+			break;
 		default:
 			fprintf(stderr, "usage: bench_find [--dir DIR] [--sizes N,N,...] "
-			                "[--rounds R] [--rebuild]\n");
+			                "[--rounds R] [--rebuild] [--mmap-mib N]\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
