@@ -7,6 +7,7 @@
 #include "helpers.h"
 
 #include <criterion/criterion.h>
+#include <jobs/client.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -116,6 +117,42 @@ Test(jobsbench, a_mix_reports_json_with_every_key_and_no_errors)
 	             "weights are followed");
 	json_decref(o);
 	run_free(&r);
+}
+
+Test(jobsbench, the_ack_log_names_every_acknowledged_write)
+{
+	char path[400], id[128], etag[32];
+	jobs_client *c;
+	jobs_call call = {.timeout_ms = 5000};
+	struct run r;
+	int creates = 0, updates = 0;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/acks.txt", d.dir);
+	r = bench("--requests", "200", "--warmup", "0", "--concurrency", "4", "--seed", "20",
+	          "--mix", "create=1,update=1,get=1", "--ack-log", path, "--format", "json", NULL);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	run_free(&r);
+
+	cr_assert_eq(jobs_client_open(&c, d.url, NULL, &call), JOBS_OK, "%s", call.message);
+	cr_assert_not_null(f = fopen(path, "r"));
+	while (fscanf(f, "%127s %31s", id, etag) == 2) {
+		jobs_job *job = NULL;
+
+		cr_assert_eq(jobs_get_job(c, &call, id, &job), JOBS_OK, "%s: %s", id, call.message);
+		cr_assert_geq(atoll(job->etag), atoll(etag), "%s: the write of etag %s is there",
+		              id, etag);
+		if (strncmp(id, "jobsbench-", 10) == 0)
+			updates++;
+		else
+			creates++;
+		jobs_job_free(job);
+	}
+	fclose(f);
+	jobs_client_close(c);
+	cr_assert_gt(creates, 20, "creates are logged");
+	cr_assert_gt(updates, 20, "updates are logged");
+	cr_assert_leq(creates + updates, 200);
 }
 
 Test(jobsbench, baseline_echo_gives_a_ratio)

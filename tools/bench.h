@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Latencies are recorded in microseconds, 0 to an hour, to within 0.79 %. */
 #define BENCH_HIST_PRECISION 8
@@ -37,6 +38,9 @@ struct gen {
 	int list_depth;  /* pages followed since the first */
 	char token[512]; /* of the next ListJobs page, "" for the first */
 	char id[32];
+	/* --ack-log, or NULL: each acknowledged create and update appends a
+	 * line "ID ETAG" (stdio locks the stream; not owned). */
+	FILE *acks;
 	/* Text of the job being built (see gen_job). */
 	char name[256], product[256], persona[512], setting[256], hook[16384];
 	char brand[128], voice[32], settings[8192], extra[2048];

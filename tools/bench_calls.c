@@ -416,6 +416,14 @@ run_get(struct gen *g, jobs_client *c, jobs_call *call, struct wire_size *size)
 	return rv;
 }
 
+/* With --ack-log, records that the write of `out` was acknowledged. */
+static void
+log_ack(struct gen *g, int rv, const jobs_job *out)
+{
+	if (g->acks != NULL && rv == JOBS_OK && out != NULL)
+		fprintf(g->acks, "%s %s\n", out->id, out->etag);
+}
+
 static int
 run_create(struct gen *g, jobs_client *c, jobs_call *call, struct wire_size *size)
 {
@@ -423,7 +431,8 @@ run_create(struct gen *g, jobs_client *c, jobs_call *call, struct wire_size *siz
 	int rv;
 
 	gen_job(g, &job, NULL); /* the server picks the id */
-	rv = jobs_create_job(c, call, &job, size != NULL ? &out : NULL);
+	rv = jobs_create_job(c, call, &job, size != NULL || g->acks != NULL ? &out : NULL);
+	log_ack(g, rv, out);
 	if (size != NULL) {
 		size->request = job_request_size(g, JOBS__V1__REQUEST__CALL_CREATE_JOB, &job);
 		size->response = job_response_size(out);
@@ -450,7 +459,9 @@ run_update(struct gen *g, jobs_client *c, jobs_call *call, struct wire_size *siz
 	    .fields = JOBS_FIELD_HOOK | JOBS_FIELD_EMOTION | JOBS_FIELD_ENABLED |
 	              JOBS_FIELD_ENHANCED_SETTINGS,
 	};
-	rv = jobs_update_job(c, call, &changes, NULL, size != NULL ? &out : NULL);
+	rv =
+	    jobs_update_job(c, call, &changes, NULL, size != NULL || g->acks != NULL ? &out : NULL);
+	log_ack(g, rv, out);
 	if (size != NULL) {
 		size->request = job_request_size(g, JOBS__V1__REQUEST__CALL_UPDATE_JOB, &changes);
 		size->response = job_response_size(out);

@@ -96,6 +96,8 @@ static const char usage_text[] =
     "      --echo-ctx-per-call the echo client opens an nng context per call, as\n"
     "                          libjobsclient does (default: one per slot)\n"
     "      --server-pid PID    report that process's resident memory during the run\n"
+    "      --ack-log FILE      write \"ID ETAG\" to FILE for every acknowledged create\n"
+    "                          and update, to check afterwards that none was lost\n"
     "      --token-file PATH   bearer token to send, for a jobsd with --token-file\n"
     "  -f, --format FMT        human (default), json or csv, on stdout\n"
     "  -h, --help              this text\n"
@@ -118,6 +120,7 @@ struct opts {
 	bool baseline_echo;
 	bool echo_ctx_per_call;
 	long server_pid;
+	FILE *acks; /* --ack-log, opened by parse_flags, closed by main */
 };
 
 static atomic_bool interrupted;
@@ -277,6 +280,7 @@ enum {
 	OPT_BASELINE,
 	OPT_ECHO_CTX,
 	OPT_SERVER_PID,
+	OPT_ACK_LOG,
 };
 
 static void
@@ -297,6 +301,7 @@ parse_flags(int argc, char **argv, struct opts *o)
 	    {"baseline", required_argument, NULL, OPT_BASELINE},
 	    {"echo-ctx-per-call", no_argument, NULL, OPT_ECHO_CTX},
 	    {"server-pid", required_argument, NULL, OPT_SERVER_PID},
+	    {"ack-log", required_argument, NULL, OPT_ACK_LOG},
 	    {"format", required_argument, NULL, 'f'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -372,6 +377,13 @@ parse_flags(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_SERVER_PID:
 			o->server_pid = (long)parse_int("--server-pid", optarg, 1, INT_MAX);
+			break;
+		case OPT_ACK_LOG:
+			if (o->acks != NULL)
+				usage_error("--ack-log given twice");
+			if ((o->acks = fopen(optarg, "w")) == NULL)
+				usage_error("--ack-log: cannot write %s: %s", optarg,
+				            strerror(errno));
 			break;
 		case 'f':
 			if (strcmp(optarg, "human") == 0)
@@ -711,6 +723,8 @@ measure(struct run *r, struct target_result *out)
 		s->index = i;
 		gen_init(&s->gen, 1000003u * (uint64_t)(i + 1) + (r->echo ? 7 : 0), o->seed,
 		         o->timeout_ms);
+		if (!r->echo)
+			s->gen.acks = o->acks;
 		s->call.timeout_ms = o->timeout_ms;
 		for (size_t k = 0; k < n_call_kinds; k++)
 			if (o->weights[k] > 0 && !kind_result_init(&s->kinds[k])) {
@@ -1211,5 +1225,9 @@ out:
 	}
 	kind_result_fini(&jobsd.total);
 	kind_result_fini(&echo.total);
+	if (o.acks != NULL && (ferror(o.acks) | fclose(o.acks)) != 0) {
+		fprintf(stderr, "jobsbench: --ack-log: writing failed: %s\n", strerror(errno));
+		status = EXIT_FAILED;
+	}
 	return status;
 }
