@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -407,6 +408,14 @@ main(int argc, char **argv)
 	int lock_fd = -1, sig, left, status;
 
 	parse_flags(argc, argv, &cfg);
+
+	/* Requests up to --max-message-size (1 MiB) and their answers are
+	 * allocated by whichever nng thread handles them. glibc raises its mmap
+	 * threshold after such a block is freed, and from then on keeps large
+	 * blocks in each thread's arena: a long run of big batches left ~9 MiB
+	 * behind. A fixed threshold maps every block of 128 KiB or more and
+	 * gives it back when freed. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 
 	/* Signals are taken by sigwait() below: block them before any thread
 	 * (ours or nng's) exists, so that every thread inherits the mask. */
