@@ -226,6 +226,7 @@ checkpoint_main(void *arg)
 {
 	lanes *l = arg;
 
+	pthread_setname_np(pthread_self(), "jobsd:ckpt"); /* for top -H and perf */
 	pthread_mutex_lock(&l->ck_mu);
 	while (!l->ck_stop) {
 		struct timespec until;
@@ -264,6 +265,7 @@ writer_main(void *arg)
 	call **calls = calloc(max, sizeof *calls);
 	int64_t last_prune_us = 0;
 
+	pthread_setname_np(pthread_self(), "jobsd:writer");
 	if (items == NULL || calls == NULL) {
 		log_error("writer: out of memory; writes fail");
 		max = 0;
@@ -308,6 +310,7 @@ reader_main(void *arg)
 	lane_item *it;
 
 	free(arg);
+	pthread_setname_np(pthread_self(), "jobsd:reader");
 	while (queue_pop(&l->rq, &it, 1) == 1) {
 		if (!call_expired(it->call, clock_now_us())) {
 			it->call->db = db;
