@@ -108,6 +108,15 @@
 #define FTS_ADD(t) "INSERT INTO " t " (rowid, " FTS_COLS ") VALUES (new.seq, " FTS_NEW ");"
 #define FTS_DEL(t)                                                                                 \
 	"INSERT INTO " t " (" t ", rowid, " FTS_COLS ") VALUES ('delete', old.seq, " FTS_OLD ");"
+/* The triggers that keep both FTS5 tables in sync, around their bodies. */
+#define TRI_CHANGED                                                                                \
+	"old.job_name IS NOT new.job_name OR old.product IS NOT new.product OR "                   \
+	"old.brand_name IS NOT new.brand_name OR old.persona IS NOT new.persona"
+#define FTS_TRIGGERS(on_insert, on_delete, on_update)                                              \
+	"CREATE TRIGGER jobs_fts_ai AFTER INSERT ON jobs BEGIN " on_insert " END;"                 \
+	"CREATE TRIGGER jobs_fts_ad AFTER DELETE ON jobs BEGIN " on_delete " END;"                 \
+	"CREATE TRIGGER jobs_fts_au AFTER UPDATE OF " FTS_COLS " ON jobs WHEN " TRI_CHANGED        \
+	" OR old.hook IS NOT new.hook BEGIN " on_update " END;"
 /* The trigram index leaves out the hook: see jobs_tri at the top. */
 #define TRI_COLS "job_name, product, brand_name, persona"
 #define TRI_ADD                                                                                    \
@@ -150,15 +159,9 @@
     "INSERT INTO jobs_fts (jobs_fts, rank) VALUES ('rank', 'bm25(10.0, 4.0, 4.0, 1.0, 2.0)');" \
     "CREATE VIRTUAL TABLE jobs_tri USING fts5(" FTS_COLS ", content='jobs'," \
     "  content_rowid='seq', tokenize='trigram');" \
-    "CREATE TRIGGER jobs_fts_ai AFTER INSERT ON jobs BEGIN " \
-    FTS_ADD("jobs_fts") FTS_ADD("jobs_tri") " END;" \
-    "CREATE TRIGGER jobs_fts_ad AFTER DELETE ON jobs BEGIN " \
-    FTS_DEL("jobs_fts") FTS_DEL("jobs_tri") " END;" \
-    "CREATE TRIGGER jobs_fts_au AFTER UPDATE OF " FTS_COLS " ON jobs WHEN" \
-    "  old.job_name IS NOT new.job_name OR old.product IS NOT new.product OR" \
-    "  old.brand_name IS NOT new.brand_name OR old.hook IS NOT new.hook OR" \
-    "  old.persona IS NOT new.persona BEGIN " \
-    FTS_DEL("jobs_fts") FTS_DEL("jobs_tri") FTS_ADD("jobs_fts") FTS_ADD("jobs_tri") " END;" \
+    FTS_TRIGGERS(FTS_ADD("jobs_fts") FTS_ADD("jobs_tri"), \
+                 FTS_DEL("jobs_fts") FTS_DEL("jobs_tri"), \
+                 FTS_DEL("jobs_fts") FTS_DEL("jobs_tri") FTS_ADD("jobs_fts") FTS_ADD("jobs_tri")) \
     "INSERT INTO jobs_fts (jobs_fts) VALUES ('rebuild');" \
     "INSERT INTO jobs_tri (jobs_tri) VALUES ('rebuild');" \
     "CREATE TABLE stat_values (dim TEXT NOT NULL, value TEXT NOT NULL, n INTEGER NOT NULL," \
@@ -224,19 +227,11 @@
     "DROP TABLE jobs_tri;" \
     "CREATE VIRTUAL TABLE jobs_tri USING fts5(" TRI_COLS ", content='jobs'," \
     "  content_rowid='seq', tokenize='trigram');" \
-    "CREATE TRIGGER jobs_fts_ai AFTER INSERT ON jobs BEGIN " \
-    FTS_ADD("jobs_fts") TRI_ADD " END;" \
-    "CREATE TRIGGER jobs_fts_ad AFTER DELETE ON jobs BEGIN " \
-    FTS_DEL("jobs_fts") TRI_DEL " END;" \
-    "CREATE TRIGGER jobs_fts_au AFTER UPDATE OF " FTS_COLS " ON jobs WHEN" \
-    "  old.job_name IS NOT new.job_name OR old.product IS NOT new.product OR" \
-    "  old.brand_name IS NOT new.brand_name OR old.hook IS NOT new.hook OR" \
-    "  old.persona IS NOT new.persona BEGIN " \
-    FTS_DEL("jobs_fts") FTS_ADD("jobs_fts") " END;" \
-    "CREATE TRIGGER jobs_tri_au AFTER UPDATE OF " TRI_COLS " ON jobs WHEN" \
-    "  old.job_name IS NOT new.job_name OR old.product IS NOT new.product OR" \
-    "  old.brand_name IS NOT new.brand_name OR old.persona IS NOT new.persona BEGIN " \
-    TRI_DEL TRI_ADD " END;" \
+    FTS_TRIGGERS(FTS_ADD("jobs_fts") TRI_ADD, \
+                 FTS_DEL("jobs_fts") TRI_DEL, \
+                 FTS_DEL("jobs_fts") FTS_ADD("jobs_fts")) \
+    "CREATE TRIGGER jobs_tri_au AFTER UPDATE OF " TRI_COLS " ON jobs WHEN " TRI_CHANGED \
+    " BEGIN " TRI_DEL TRI_ADD " END;" \
     "INSERT INTO jobs_tri (jobs_tri) VALUES ('rebuild');"
 // clang-format on
 

@@ -1088,6 +1088,14 @@ Test(find, a_version_1_database_with_jobs_is_migrated)
 	assert_code(del("old-3"), OK);
 	cr_assert_str_eq(ids(search_text("moon lantern")), "old-1");
 	cr_assert_str_eq(ids(search_text("solar")), "");
+	sub.query = "oon Lan";
+	assert_code(search(&sub), OK);
+	cr_assert_str_eq(ids(&cl.resp), "old-1", "a new name is in jobs_tri");
+	sub.query = "olar Lan";
+	assert_code(search(&sub), OK);
+	cr_assert_str_eq(ids(&cl.resp), "", "the old one is gone from it");
+	assert_code(update("old-2", "hook", "Bright mornings", false), OK);
+	cr_assert_str_eq(ids(search_text("mornings")), "old-2", "a new hook is in jobs_fts");
 	assert_code(stats(&in), OK);
 	cr_assert_eq(cl.resp.get_stats->total_jobs, 2);
 	cr_assert_eq(cl.resp.get_stats->by_product[0]->count, 1);
