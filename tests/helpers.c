@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,6 +230,27 @@ run_cmd(const char *const *argv, const char *input, const char *const *env)
 		;
 	r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	return r;
+}
+
+struct run
+run_tool(const char *path, const char *url, const char *const *env, ...)
+{
+	const char *argv[64];
+	va_list ap;
+	int n = 0;
+
+	argv[n++] = path;
+	if (url != NULL) {
+		argv[n++] = "--server";
+		argv[n++] = url;
+	}
+	va_start(ap, env);
+	for (const char *a = va_arg(ap, const char *); a != NULL && n < 63;
+	     a = va_arg(ap, const char *))
+		argv[n++] = a;
+	va_end(ap);
+	argv[n] = NULL;
+	return run_cmd(argv, NULL, env);
 }
 
 void

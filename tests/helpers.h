@@ -58,6 +58,11 @@ struct run {
 struct run run_cmd(const char *const *argv, const char *input, const char *const *env);
 void run_free(struct run *r);
 
+/* Runs `path --server URL ARGS...` (no --server when url is NULL), ARGS the
+ * arguments after env up to a NULL (at most 60), with env as for run_cmd and
+ * nothing on stdin. */
+struct run run_tool(const char *path, const char *url, const char *const *env, ...);
+
 /* Reads a whole file; malloc'd, NUL-terminated; NULL if it cannot. */
 char *read_file(const char *path, size_t *len);
 

@@ -6,7 +6,6 @@
 
 #include <criterion/criterion.h>
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,23 +27,7 @@ stop(void)
 TestSuite(cli, .init = start, .fini = stop);
 
 /* Runs `jobsctl --server URL ARGS...` (NULL-terminated). */
-static struct run
-ctl(const char *first, ...)
-{
-	const char *argv[64];
-	va_list ap;
-	int n = 0;
-
-	argv[n++] = JOBSCTL_PATH;
-	argv[n++] = "--server";
-	argv[n++] = d.url;
-	va_start(ap, first);
-	for (const char *a = first; a != NULL && n < 63; a = va_arg(ap, const char *))
-		argv[n++] = a;
-	va_end(ap);
-	argv[n] = NULL;
-	return run_cmd(argv, NULL, NULL);
-}
+#define ctl(...) run_tool(JOBSCTL_PATH, d.url, NULL, __VA_ARGS__)
 
 /* Parses a run's stdout as JSON; asserts it is. */
 static json_t *

@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,26 +54,11 @@ run_env(const char *const *argv, const char *const *more_env)
 	return run_cmd(argv, NULL, env);
 }
 
-/* `jobsctl --server URL ARGS...` (NULL-terminated) against `url`. */
-static struct run
-ctl_at(const char *url, const char *first, ...)
-{
-	const char *argv[64];
-	va_list ap;
-	int n = 0;
-
-	argv[n++] = JOBSCTL_PATH;
-	argv[n++] = "--server";
-	argv[n++] = url;
-	va_start(ap, first);
-	for (const char *a = first; a != NULL && n < 63; a = va_arg(ap, const char *))
-		argv[n++] = a;
-	va_end(ap);
-	argv[n] = NULL;
-	return run_env(argv, NULL);
-}
-
-#define ctl(...) ctl_at(d.url, __VA_ARGS__)
+/* `jobsctl --server URL ARGS...` (NULL-terminated) against `url`, with
+ * JOBSCTL_BACKUP_TIME set. */
+static const char *const backup_time[] = {"JOBSCTL_BACKUP_TIME=" STAMP, NULL};
+#define ctl_at(url, ...) run_tool(JOBSCTL_PATH, url, backup_time, __VA_ARGS__)
+#define ctl(...)         ctl_at(d.url, __VA_ARGS__)
 
 /* A path in the fixtures (static storage, four at a time). */
 static const char *

@@ -30,25 +30,7 @@ stop(void)
 
 /* Runs `jobsbench ARGS...` (NULL-terminated) against d, or with no --server
  * when d is not running. */
-static struct run
-bench(const char *first, ...)
-{
-	const char *argv[64];
-	va_list ap;
-	int n = 0;
-
-	argv[n++] = JOBSBENCH_PATH;
-	if (d.pid > 0) {
-		argv[n++] = "--server";
-		argv[n++] = d.url;
-	}
-	va_start(ap, first);
-	for (const char *a = first; a != NULL && n < 63; a = va_arg(ap, const char *))
-		argv[n++] = a;
-	va_end(ap);
-	argv[n] = NULL;
-	return run_cmd(argv, NULL, NULL);
-}
+#define bench(...) run_tool(JOBSBENCH_PATH, d.pid > 0 ? d.url : NULL, NULL, __VA_ARGS__)
 
 static json_t *
 json_of(const struct run *r)
