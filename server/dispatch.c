@@ -23,6 +23,7 @@
 #include <mbedtls/sha256.h>
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -227,7 +228,8 @@ call_expired(call *c, int64_t now_us)
 {
 	int64_t deadline_us;
 
-	if (c->req == NULL || c->req->deadline_ms <= 0)
+	/* A deadline too far off to count in microseconds never comes. */
+	if (c->req == NULL || c->req->deadline_ms <= 0 || c->req->deadline_ms > INT64_MAX / 1000)
 		return false;
 	deadline_us = c->req->deadline_ms * 1000;
 	if (now_us < deadline_us)
