@@ -88,6 +88,7 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -574,9 +575,26 @@ failed:
 	return rv;
 }
 
+/* Each write call runs in a savepoint, and every statement with triggers in a
+ * statement transaction; SQLite keeps the original of each page they change
+ * in a sub-journal, in memory up to a size, then in a temporary file. A
+ * create changes ~35 pages (140 KiB), past SQLite's default of 64 KiB: each
+ * call wrote and rewrote a temporary file, 66 pwrite()s a create, more than
+ * the WAL itself. 8 MiB keeps any ordinary call in memory and spills only a
+ * large batch. The setting is per process and must precede SQLite's
+ * initialisation; if something initialised SQLite first, it is the default. */
+#define STMT_JOURNAL_SPILL (8 << 20)
+
+static void
+configure_sqlite(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STMT_JOURNAL_SPILL);
+}
+
 int
 store_open(store **out, const char *path, const store_options *opt, char *err, size_t errlen)
 {
+	static pthread_once_t configured = PTHREAD_ONCE_INIT;
 	static const char *const sync_pragma[] = {
 	    [STORE_SYNC_OFF] = "PRAGMA synchronous = OFF",
 	    [STORE_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
@@ -589,6 +607,7 @@ store_open(store **out, const char *path, const store_options *opt, char *err, s
 	int rc, rv;
 
 	*out = NULL;
+	pthread_once(&configured, configure_sqlite);
 	if ((st = calloc(1, sizeof *st)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return ST(RESOURCE_EXHAUSTED);
