@@ -4,6 +4,12 @@
  * Threads and what they hold:
  *   reader threads   one reader store each, for life; they pop the read queue.
  *   writer thread    the writer store; pops up to max_batch calls at a time.
+ *   syncer           when the writer store has deferred_sync (jobsd: --sync
+ *                    full with --max-batch > 1): takes the calls of the groups
+ *                    the writer has committed, makes the WAL durable with one
+ *                    fdatasync() for all of them, then answers them. The
+ *                    writer applies the next group meanwhile, so the disk's
+ *                    wait and the writer's work overlap instead of adding up.
  *   inline callers   borrow a reader store from `pool` (a stack, grown on
  *                    demand: at most one per thread that ever runs inline).
  *   checkpointer     a reader store; copies the WAL into the database file
@@ -20,6 +26,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct queue {
 	pthread_mutex_t mu;
@@ -37,7 +44,9 @@ struct lanes {
 	pthread_mutex_t ck_mu;
 	pthread_cond_t ck_cv;
 	bool ck_stop; /* under ck_mu */
-	struct queue rq, wq;
+	struct queue rq, wq, sq; /* reads, writes, committed writes to sync */
+	pthread_t sync_thread;
+	bool sync_started;
 	pthread_t *reader_threads;
 	store **reader_stores;
 	int n_readers; /* threads started */
@@ -95,6 +104,41 @@ queue_pop(struct queue *q, lane_item **out, size_t max)
 	}
 	pthread_mutex_unlock(&q->mu);
 	return n;
+}
+
+/* Appends items[0..n) under one lock. */
+static void
+queue_push_all(struct queue *q, lane_item **items, size_t n)
+{
+	if (n == 0)
+		return;
+	for (size_t i = 0; i + 1 < n; i++)
+		items[i]->next = items[i + 1];
+	items[n - 1]->next = NULL;
+	pthread_mutex_lock(&q->mu);
+	if (q->tail != NULL)
+		q->tail->next = items[0];
+	else
+		q->head = items[0];
+	q->tail = items[n - 1];
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* Waits for work and takes all of it, as a list; unlike queue_pop() it
+ * drains a stopping queue too. NULL once it is stopping and empty. */
+static lane_item *
+queue_take_all(struct queue *q)
+{
+	lane_item *head;
+
+	pthread_mutex_lock(&q->mu);
+	while (q->head == NULL && !q->stopping)
+		pthread_cond_wait(&q->cv, &q->mu);
+	head = q->head;
+	q->head = q->tail = NULL;
+	pthread_mutex_unlock(&q->mu);
+	return head;
 }
 
 /* Answers everything still queued with UNAVAILABLE. */
@@ -284,14 +328,46 @@ writer_main(void *arg)
 		for (size_t i = 0; i < n; i++)
 			calls[i] = items[i]->call;
 		lanes_write_group(l->writer, calls, n);
-		for (size_t i = 0; i < n; i++)
-			items[i]->done(items[i]);
+		if (l->sync_started) {
+			queue_push_all(&l->sq, items, n);
+		} else {
+			for (size_t i = 0; i < n; i++)
+				items[i]->done(items[i]);
+		}
 		maybe_checkpoint(l);
 		prune_requests(l, &last_prune_us);
 	}
 	queue_flush(&l->wq);
 	free(items);
 	free(calls);
+	return NULL;
+}
+
+/* The syncer (see the top). A failed fdatasync() leaves the commit in the WAL,
+ * visible but perhaps not on disk: the caller hears so, and a retry with the
+ * same request_id gets the remembered answer after a sync that works. */
+static void *
+sync_main(void *arg)
+{
+	lanes *l = arg;
+	lane_item *it, *next;
+
+	pthread_setname_np(pthread_self(), "jobsd:sync");
+	while ((it = queue_take_all(&l->sq)) != NULL) {
+		int err = store_wal_sync(l->writer);
+
+		if (err != 0)
+			log_error("fdatasync of the WAL: %s", strerror(err));
+		for (; it != NULL; it = next) {
+			next = it->next;
+			if (err != 0 && it->call->resp.code == ST(OK))
+				call_fail(it->call, ST(UNAVAILABLE),
+				          "the write is committed but could not be made durable "
+				          "(fdatasync: %s); retry with the same request_id",
+				          strerror(err));
+			it->done(it);
+		}
+	}
 	return NULL;
 }
 
@@ -396,6 +472,7 @@ lanes_start(lanes **out, store *writer, const struct lanes_options *opt, char *e
 	l->writer = writer;
 	queue_init(&l->rq);
 	queue_init(&l->wq);
+	queue_init(&l->sq);
 	pthread_mutex_init(&l->pool_mu, NULL);
 	pthread_mutex_init(&l->ck_mu, NULL);
 	pthread_cond_init(&l->ck_cv, NULL);
@@ -439,6 +516,14 @@ lanes_start(lanes **out, store *writer, const struct lanes_options *opt, char *e
 		goto failed;
 	}
 	l->checkpoint_started = true;
+	if (store_sync_deferred(writer)) {
+		if (pthread_create(&l->sync_thread, NULL, sync_main, l) != 0) {
+			snprintf(err, errlen, "cannot start the sync thread");
+			rv = ST(RESOURCE_EXHAUSTED);
+			goto failed;
+		}
+		l->sync_started = true;
+	}
 	if (pthread_create(&l->writer_thread, NULL, writer_main, l) != 0) {
 		snprintf(err, errlen, "cannot start the writer thread");
 		rv = ST(RESOURCE_EXHAUSTED);
@@ -463,6 +548,9 @@ lanes_stop(lanes *l)
 		pthread_join(l->reader_threads[i], NULL);
 	if (l->writer_started)
 		pthread_join(l->writer_thread, NULL);
+	queue_stop(&l->sq); /* after the writer: it answers what was committed */
+	if (l->sync_started)
+		pthread_join(l->sync_thread, NULL);
 	if (l->checkpoint_started) {
 		pthread_mutex_lock(&l->ck_mu);
 		l->ck_stop = true;
@@ -484,5 +572,6 @@ lanes_stop(lanes *l)
 	pthread_cond_destroy(&l->ck_cv);
 	queue_fini(&l->rq);
 	queue_fini(&l->wq);
+	queue_fini(&l->sq);
 	free(l);
 }

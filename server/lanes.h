@@ -7,8 +7,9 @@
  *           that may take longer, so they never hold up nng's threads.
  *   write   on the one writer thread, which applies the queued writes of many
  *           calls in one transaction (group commit), each call under its own
- *           savepoint, and answers them only after COMMIT returned: an
- *           acknowledged write is durable to the --sync level.
+ *           savepoint, and answers them only once the commit is durable to
+ *           the --sync level: after COMMIT returned, or, with a
+ *           deferred_sync writer, after the syncer's fdatasync (lanes.c).
  *
  * A call handed to lanes_submit() is owned by the lanes until they call its
  * item's done(), exactly once, from one of their threads.

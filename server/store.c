@@ -382,6 +382,7 @@ struct store {
 	sqlite3 *db;
 	bool reader;
 	atomic_int_fast64_t wal_pages; /* writer with background checkpoints */
+	int wal_fd;                    /* deferred_sync: the WAL, for fdatasync(); else -1 */
 	int schema_version;
 	int64_t last_version; /* writer: highest version handed out */
 	bool version_dirty;   /* writer: last_version not yet in meta */
@@ -508,6 +509,18 @@ store_wal_pages(const store *st)
 	return atomic_load(&st->wal_pages);
 }
 
+bool
+store_sync_deferred(const store *st)
+{
+	return st->wal_fd >= 0;
+}
+
+int
+store_wal_sync(const store *st)
+{
+	return fdatasync(st->wal_fd) == 0 ? 0 : errno;
+}
+
 int
 store_checkpoint(store *st)
 {
@@ -601,7 +614,7 @@ store_open(store **out, const char *path, const store_options *opt, char *err, s
 	    [STORE_SYNC_FULL] = "PRAGMA synchronous = FULL",
 	};
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
-	char sql[64];
+	char sql[64], wal[PATH_MAX + 8];
 	store *st;
 	int64_t v = 0;
 	int rc, rv;
@@ -613,6 +626,7 @@ store_open(store **out, const char *path, const store_options *opt, char *err, s
 		return ST(RESOURCE_EXHAUSTED);
 	}
 	st->reader = opt->reader;
+	st->wal_fd = -1;
 	if (!st->reader) {
 		/* Create the file ourselves so that it is private (0600); SQLite
 		 * gives its -wal and -shm files the same mode. */
@@ -649,7 +663,9 @@ store_open(store **out, const char *path, const store_options *opt, char *err, s
 	} else {
 		if ((rv = pragma_int(st, "PRAGMA journal_mode = WAL", &v)) != 0)
 			goto sqlfailed;
-		if ((rv = exec(st, sync_pragma[opt->sync])) != 0)
+		if ((rv = exec(st, sync_pragma[opt->sync == STORE_SYNC_FULL && opt->deferred_sync
+		                                      ? STORE_SYNC_NORMAL
+		                                      : opt->sync])) != 0)
 			goto sqlfailed;
 		/* A burst of writes can grow the WAL past its usual size; once it
 		 * has been checkpointed and starts over, it shrinks back to this. */
@@ -685,6 +701,17 @@ store_open(store **out, const char *path, const store_options *opt, char *err, s
 	if (!st->reader && (rv = pragma_int(st, "SELECT value FROM meta WHERE key = 'last_version'",
 	                                    &st->last_version)) != 0)
 		goto sqlfailed;
+	/* The WAL exists once a transaction has run (the line above), and
+	 * SQLite keeps that file, the same inode, as long as this connection
+	 * is open: an fdatasync() of our own descriptor flushes what it wrote. */
+	if (!st->reader && opt->sync == STORE_SYNC_FULL && opt->deferred_sync) {
+		snprintf(wal, sizeof wal, "%s-wal", path);
+		if ((st->wal_fd = open(wal, O_RDONLY | O_CLOEXEC)) < 0) {
+			snprintf(err, errlen, "cannot open %s: %s", wal, strerror(errno));
+			rv = ST(UNAVAILABLE);
+			goto failed;
+		}
+	}
 	*out = st;
 	return 0;
 
@@ -706,6 +733,8 @@ store_close(store *st)
 	if (!st->reader && st->db != NULL)
 		sqlite3_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 	sqlite3_close(st->db);
+	if (st->wal_fd >= 0)
+		close(st->wal_fd);
 	free(st);
 }
 

@@ -40,6 +40,12 @@ typedef struct store_options {
 	 * file; a connection of the caller's does, with store_checkpoint(),
 	 * when store_wal_pages() says the WAL has grown. */
 	bool background_checkpoints;
+	/* Writer with STORE_SYNC_FULL only: COMMIT writes the WAL but does not
+	 * wait for the disk (SQLite's synchronous=NORMAL); the owner makes its
+	 * commits durable with store_wal_sync() before it acknowledges them, on
+	 * another thread, while the writer goes on with the next transaction.
+	 * Other connections may read a commit before it is durable. */
+	bool deferred_sync;
 	int cache_kib; /* page cache of this connection; 0: 8 MiB */
 	/* Readers map up to this many MiB of the database into memory (PRAGMA
 	 * mmap_size); 0: not at all. Mapped, a read of a page is a memory access
@@ -74,6 +80,15 @@ int store_schema_version(const store *st);
 /* Pages in the WAL after the writer's last commit (background_checkpoints
  * only; safe to read from any thread). */
 int64_t store_wal_pages(const store *st);
+
+/* deferred_sync: whether this writer was opened so (then store_wal_sync()
+ * is what makes its commits durable). */
+bool store_sync_deferred(const store *st);
+
+/* deferred_sync: waits until everything written to the WAL so far, every
+ * commit that returned included, is on disk (fdatasync). Safe from any
+ * thread while the writer works. 0 or an errno value. */
+int store_wal_sync(const store *st);
 
 /* Copies what it can of the WAL into the database file, without waiting for
  * or blocking readers and the writer (a PASSIVE checkpoint). Any connection
