@@ -57,7 +57,7 @@ typedef struct store_options {
 } store_options;
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /*
  * Opens the database at `path`. The writer creates it (mode 0600) and its
@@ -102,10 +102,11 @@ int64_t store_fullscan_steps(const store *st);
 
 /*
  * Transactions. store_begin() starts a write transaction (BEGIN IMMEDIATE);
- * store_commit() ends it, store_rollback() abandons it. Savepoints nest
- * inside, so that one failed call in a group commit undoes only its own
- * writes: store_savepoint() marks, store_release() keeps, store_rollback_to()
- * undoes back to the mark and releases it.
+ * store_commit() brings the text indexes up to date with the transaction's
+ * writes (store.c, fts_pending) and ends it; store_rollback() abandons it.
+ * Savepoints nest inside, so that one failed call in a group commit undoes
+ * only its own writes: store_savepoint() marks, store_release() keeps,
+ * store_rollback_to() undoes back to the mark and releases it.
  */
 int store_begin(store *st);
 int store_commit(store *st);

@@ -233,6 +233,113 @@ Test(store, rollback_discards_the_transaction)
 	cr_assert_eq(store_job_get(st, "gone", &ar, &out), ST(NOT_FOUND));
 }
 
+/* The ids of the jobs whose `table` (jobs_fts or jobs_tri) entries match
+ * `q`, in id order, joined by ',' (from `ar`); read through a connection of
+ * the test's own. */
+static const char *
+indexed(sqlite3 *raw, const char *table, const char *q)
+{
+	char sql[256], *out = arena_alloc(&ar, 1024);
+	sqlite3_stmt *s;
+
+	snprintf(sql, sizeof sql,
+	         "SELECT id FROM %s JOIN jobs ON seq = %s.rowid WHERE %s MATCH ?1 ORDER BY id",
+	         table, table, table);
+	cr_assert_eq(sqlite3_prepare_v2(raw, sql, -1, &s, NULL), SQLITE_OK, "%s",
+	             sqlite3_errmsg(raw));
+	sqlite3_bind_text(s, 1, q, -1, SQLITE_STATIC);
+	*out = '\0';
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (*out != '\0')
+			strcat(out, ",");
+		strcat(out, (const char *)sqlite3_column_text(s, 0));
+	}
+	sqlite3_finalize(s);
+	return out;
+}
+
+/* The text indexes are brought up to date at COMMIT, once for all the
+ * transaction's writes (fts_pending): a job written several times, one
+ * created and deleted, one deleted whose rowid a new job takes, a call
+ * undone by its savepoint, all in one group commit. */
+Test(store, text_indexes_follow_many_writes_in_one_transaction)
+{
+	Jobs__V1__Job *j;
+	sqlite3 *raw;
+
+	cr_assert_eq(insert(make_job("a", 1)), 0); /* "Summer Sale", "Tired of ..." */
+	cr_assert_eq(store_begin(st), 0);
+	j = make_job("b", 2);
+	j->job_name = "Walnut Chair";
+	cr_assert_eq(store_job_insert(st, j, &ar), 0);
+	j = make_job("b", 2);
+	j->job_name = "Cedar Bench";
+	cr_assert_eq(store_job_replace(st, j, &ar), 0);
+	j = make_job("c", 3);
+	j->job_name = "Copper Kettle";
+	cr_assert_eq(store_job_insert(st, j, &ar), 0);
+	cr_assert_eq(store_job_delete(st, "c", 0), 0);
+	j = make_job("a", 1);
+	j->hook = "Bright mornings";
+	cr_assert_eq(store_job_replace(st, j, &ar), 0);
+	cr_assert_eq(store_savepoint(st), 0);
+	j = make_job("a", 1);
+	j->job_name = "Ghost Name";
+	cr_assert_eq(store_job_replace(st, j, &ar), 0);
+	cr_assert_eq(store_rollback_to(st), 0);
+	j = make_job("e", 4);
+	j->job_name = "Velvet Pillow";
+	cr_assert_eq(store_job_insert(st, j, &ar), 0);
+	cr_assert_eq(store_job_delete(st, "e", 0), 0);
+	j = make_job("f", 5); /* takes e's rowid, the highest */
+	j->job_name = "Linen Apron";
+	cr_assert_eq(store_job_insert(st, j, &ar), 0);
+	cr_assert_eq(store_commit(st), 0, "%s", store_errmsg(st));
+
+	cr_assert_eq(sqlite3_open(path, &raw), SQLITE_OK);
+	cr_assert_str_eq(indexed(raw, "jobs_fts", "cedar"), "b");
+	cr_assert_str_eq(indexed(raw, "jobs_fts", "walnut OR kettle OR velvet OR ghost"), "");
+	cr_assert_str_eq(indexed(raw, "jobs_fts", "mornings"), "a");
+	cr_assert_str_eq(indexed(raw, "jobs_fts", "tired"), "b,f", "not a: its old hook is gone");
+	cr_assert_str_eq(indexed(raw, "jobs_fts", "summer"), "a", "b was renamed");
+	cr_assert_str_eq(indexed(raw, "jobs_fts", "linen"), "f");
+	cr_assert_str_eq(indexed(raw, "jobs_tri", "edar Ben"), "b");
+	cr_assert_str_eq(indexed(raw, "jobs_tri", "alnut"), "");
+	cr_assert_str_eq(indexed(raw, "jobs_tri", "elvet"), "");
+	cr_assert_eq(sqlite3_exec(raw,
+	                          "INSERT INTO jobs_fts (jobs_fts, rank) VALUES ('integrity-check', 1);"
+	                          "INSERT INTO jobs_tri (jobs_tri, rank) VALUES ('integrity-check', 1);",
+	                          NULL, NULL, NULL),
+	             SQLITE_OK, "%s", sqlite3_errmsg(raw));
+	cr_assert_eq(sqlite3_exec(raw, "SELECT 1 FROM fts_pending", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_stmt *s;
+	cr_assert_eq(sqlite3_prepare_v2(raw, "SELECT count(*) FROM fts_pending", -1, &s, NULL),
+	             SQLITE_OK);
+	cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+	cr_assert_eq(sqlite3_column_int(s, 0), 0, "nothing is left pending after COMMIT");
+	sqlite3_finalize(s);
+	sqlite3_close(raw);
+}
+
+/* deferred_sync: commits go on without waiting for the disk, and
+ * store_wal_sync() is what makes them durable; only with --sync full. */
+Test(store, deferred_sync_is_for_a_full_sync_writer_and_syncs_the_wal)
+{
+	store_options full = {.sync = STORE_SYNC_FULL, .deferred_sync = true};
+	store_options normal = {.sync = STORE_SYNC_NORMAL, .deferred_sync = true};
+	char err[256];
+
+	cr_assert_not(store_sync_deferred(st));
+	store_close(st);
+	cr_assert_eq(store_open(&st, path, &normal, err, sizeof err), 0, "%s", err);
+	cr_assert_not(store_sync_deferred(st), "normal never syncs a commit: nothing to defer");
+	store_close(st);
+	cr_assert_eq(store_open(&st, path, &full, err, sizeof err), 0, "%s", err);
+	cr_assert(store_sync_deferred(st));
+	cr_assert_eq(insert(make_job("d", 1)), 0);
+	cr_assert_eq(store_wal_sync(st), 0);
+}
+
 /* Lists everything page by page; returns the ids in order, joined by ','. */
 static char *
 list_all(int page_size, int *pages)
@@ -418,7 +525,13 @@ Test(store, version_3_remembered_answers_survive_migration_4)
 	    "CREATE INDEX requests_by_time ON requests (created_at);"
 	    "INSERT INTO requests VALUES ('late', 12, 7, x'78797a', 9000);"
 	    "INSERT INTO requests VALUES ('early', 10, 42, x'616263', 1000);"
-	    "DROP TRIGGER jobs_tri_au;"
+	    /* Migration 5's table and triggers out, stand-ins for the ones
+	     * migration 4 drops in: */
+	    "DROP TRIGGER jobs_fts_ai; DROP TRIGGER jobs_fts_ad; DROP TRIGGER jobs_fts_au;"
+	    "DROP TABLE fts_pending;"
+	    "CREATE TRIGGER jobs_fts_ai AFTER INSERT ON jobs BEGIN SELECT 1; END;"
+	    "CREATE TRIGGER jobs_fts_ad AFTER DELETE ON jobs BEGIN SELECT 1; END;"
+	    "CREATE TRIGGER jobs_fts_au AFTER UPDATE ON jobs BEGIN SELECT 1; END;"
 	    "PRAGMA user_version = 3;";
 	store_options o = {.sync = STORE_SYNC_NORMAL};
 	struct store_request got;
