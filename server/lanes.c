@@ -24,6 +24,7 @@
 #include "status.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,8 @@ struct lanes {
 	pthread_mutex_t ck_mu;
 	pthread_cond_t ck_cv;
 	bool ck_stop; /* under ck_mu */
+	/* store_wal_appended() up to which the last checkpoint copied. */
+	atomic_int_fast64_t ck_upto;
 	struct queue rq, wq, sq; /* reads, writes, committed writes to sync */
 	pthread_t sync_thread;
 	bool sync_started;
@@ -260,10 +263,15 @@ prune_requests(lanes *l, int64_t *last_us)
 	store_rollback(l->writer);
 }
 
-/* The checkpointer copies the WAL into the database file once it holds this
- * many pages (2 MiB); the writer steps in itself only far beyond (store.c,
- * WAL_PAGES_MAX). */
-#define CHECKPOINT_PAGES 500
+/* The checkpointer copies the WAL into the database file once the writer has
+ * appended this many pages (8 MiB) since the last checkpoint; the writer
+ * steps in itself only far beyond (store.c, WAL_PAGES_MAX). Counted since
+ * the last checkpoint, not as the WAL's size: under steady writes the WAL
+ * rarely starts over (it can only once a checkpoint has caught up before
+ * the next commit), and a trigger on its size then fired after every
+ * commit, copying the pages every group rewrites (index roots, counters,
+ * the FTS structure) into the database file again and again. */
+#define CHECKPOINT_PAGES 2000
 
 static void *
 checkpoint_main(void *arg)
@@ -281,8 +289,12 @@ checkpoint_main(void *arg)
 		if (l->ck_stop || store_wal_pages(l->writer) == 0)
 			continue;
 		pthread_mutex_unlock(&l->ck_mu);
-		if (store_checkpoint(l->checkpoint_db) != 0)
+		int64_t appended = store_wal_appended(l->writer);
+		int left;
+		if (store_checkpoint(l->checkpoint_db, &left) != 0)
 			log_warn("checkpoint: %s", store_errmsg(l->checkpoint_db));
+		else
+			atomic_store(&l->ck_upto, appended - left);
 		pthread_mutex_lock(&l->ck_mu);
 	}
 	pthread_mutex_unlock(&l->ck_mu);
@@ -293,7 +305,7 @@ checkpoint_main(void *arg)
 static void
 maybe_checkpoint(lanes *l)
 {
-	if (store_wal_pages(l->writer) < CHECKPOINT_PAGES)
+	if (store_wal_appended(l->writer) - atomic_load(&l->ck_upto) < CHECKPOINT_PAGES)
 		return;
 	pthread_mutex_lock(&l->ck_mu);
 	pthread_cond_signal(&l->ck_cv);

@@ -439,7 +439,9 @@ static const struct {
 struct store {
 	sqlite3 *db;
 	bool reader;
-	atomic_int_fast64_t wal_pages; /* writer with background checkpoints */
+	atomic_int_fast64_t wal_pages;    /* writer with background checkpoints */
+	atomic_int_fast64_t wal_appended; /* the same: frames appended since open */
+	int hook_pages;                   /* the same: wal_pages as the hook last saw it */
 	int wal_fd;                    /* deferred_sync: the WAL, for fdatasync(); else -1 */
 	int schema_version;
 	int64_t last_version; /* writer: highest version handed out */
@@ -555,7 +557,13 @@ run(store *st, enum stmt_id id)
 static int
 wal_committed(void *arg, sqlite3 *db, const char *name, int pages)
 {
-	atomic_store(&((store *)arg)->wal_pages, pages);
+	store *st = arg;
+
+	/* Fewer pages than last time: the WAL started over from its beginning. */
+	atomic_fetch_add(&st->wal_appended,
+	                 pages >= st->hook_pages ? pages - st->hook_pages : pages);
+	st->hook_pages = pages;
+	atomic_store(&st->wal_pages, pages);
 	if (pages >= WAL_PAGES_MAX)
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	return SQLITE_OK;
@@ -579,11 +587,20 @@ store_wal_sync(const store *st)
 	return fdatasync(st->wal_fd) == 0 ? 0 : errno;
 }
 
-int
-store_checkpoint(store *st)
+int64_t
+store_wal_appended(const store *st)
 {
-	int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return atomic_load(&st->wal_appended);
+}
 
+int
+store_checkpoint(store *st, int *left)
+{
+	int log = 0, copied = 0;
+	int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+
+	if (left != NULL)
+		*left = rc == SQLITE_OK && log > copied ? log - copied : 0;
 	return rc == SQLITE_OK ? 0 : fail(st, rc);
 }
 

@@ -90,10 +90,16 @@ bool store_sync_deferred(const store *st);
  * thread while the writer works. 0 or an errno value. */
 int store_wal_sync(const store *st);
 
+/* Frames the writer has appended to the WAL since it opened, across the
+ * WAL's restarts: a count that only grows (background_checkpoints only; safe
+ * to read from any thread). */
+int64_t store_wal_appended(const store *st);
+
 /* Copies what it can of the WAL into the database file, without waiting for
  * or blocking readers and the writer (a PASSIVE checkpoint). Any connection
- * but the writer; 0 or UNAVAILABLE. */
-int store_checkpoint(store *st);
+ * but the writer; 0 or UNAVAILABLE. *left (if not NULL): the frames it
+ * could not copy yet (a reader still needed them). */
+int store_checkpoint(store *st, int *left);
 
 /* How many rows this connection's statements have stepped through in full
  * table scans since it opened (SQLITE_STMTSTATUS_FULLSCAN_STEP). The tests
