@@ -727,16 +727,6 @@ store_open(store **out, const char *path, const store_options *opt, char *err, s
 		 * has been checkpointed and starts over, it shrinks back to this. */
 		if ((rv = exec(st, "PRAGMA journal_size_limit = 67108864")) != 0)
 			goto sqlfailed;
-		/* Each write call runs in a savepoint, and each statement with
-		 * triggers in a statement transaction; SQLite journals the
-		 * original of every page they change, in memory only up to 64 KiB
-		 * unless temp_store is MEMORY. A create changes ~35 pages, so
-		 * every call wrote and rewrote a temporary file (strace: more
-		 * pwrite()s to it than to the WAL). In memory it holds what one
-		 * call changed, freed at RELEASE (seeding 50,000 jobs through
-		 * BatchCreateJobs peaked at 77 MiB resident). */
-		if ((rv = exec(st, "PRAGMA temp_store = MEMORY")) != 0)
-			goto sqlfailed;
 		/* A wal hook replaces SQLite's automatic checkpoints: the commit
 		 * only reports the WAL's size, and someone else checkpoints. */
 		if (opt->background_checkpoints)
