@@ -12,7 +12,8 @@
  *    timed), go into a fresh jobsd database's own jobs table (jobsd made the
  *    schema, so the table, its indexes and checks are the same) with one
  *    prepared INSERT in one transaction, WAL, synchronous=FULL as jobsd's
- *    default --sync full.
+ *    default --sync full; the text indexes are filled before COMMIT, as
+ *    jobsd's own commit does.
  * 3. import: a real jobsd (default flags) on another fresh database, and
  *    `jobsctl import campaigns.yaml` timed from start to exit: reading and
  *    converting the YAML, the backup, the spool, the batches, the commits.
@@ -251,7 +252,20 @@ raw_insert(const char *db_path, const struct row *rows, size_t n)
 			die("insert %zu: %s", i, sqlite3_errmsg(db));
 		sqlite3_reset(s);
 	}
-	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+	/* What jobsd's COMMIT adds since schema 5 (store.c, index_pending()):
+	 * the text indexes of the new jobs, noted in fts_pending by the
+	 * triggers. Without it the raw insert would skip the FTS work that
+	 * the import pays. */
+	if (sqlite3_exec(db,
+	                 "INSERT INTO jobs_fts (rowid, job_name, product, brand_name, hook, persona) "
+	                 "SELECT seq, job_name, product, brand_name, hook, persona FROM jobs "
+	                 "WHERE seq IN (SELECT seq FROM fts_pending);"
+	                 "INSERT INTO jobs_tri (rowid, job_name, product, brand_name, persona) "
+	                 "SELECT seq, job_name, product, brand_name, persona FROM jobs "
+	                 "WHERE seq IN (SELECT seq FROM fts_pending);"
+	                 "DELETE FROM fts_pending;"
+	                 "COMMIT",
+	                 NULL, NULL, NULL) != SQLITE_OK)
 		die("commit: %s", sqlite3_errmsg(db));
 	t = now_s() - t0;
 	sqlite3_finalize(s);
