@@ -135,8 +135,7 @@
 /* The trigram index leaves out the hook: see jobs_tri at the top. */
 #define TRI_COLS "job_name, product, brand_name, persona"
 /* The same columns, of jobs in a join with fts_pending. */
-#define FTS_JOBS_COLS                                                                              \
-	"jobs.job_name, jobs.product, jobs.brand_name, jobs.hook, jobs.persona"
+#define FTS_JOBS_COLS "jobs.job_name, jobs.product, jobs.brand_name, jobs.hook, jobs.persona"
 #define TRI_JOBS_COLS "jobs.job_name, jobs.product, jobs.brand_name, jobs.persona"
 #define TRI_ADD                                                                                    \
 	"INSERT INTO jobs_tri (rowid, " TRI_COLS ") VALUES (new.seq, new.job_name, new.product, "  \
@@ -428,10 +427,12 @@ static const struct {
                              "'delete', seq, " FTS_COLS " FROM fts_pending WHERE indexed"},
     [S_TRI_UNINDEX] = {true, "INSERT INTO jobs_tri (jobs_tri, rowid, " TRI_COLS ") SELECT "
                              "'delete', seq, " TRI_COLS " FROM fts_pending WHERE indexed"},
-    [S_FTS_INDEX] = {true, "INSERT INTO jobs_fts (rowid, " FTS_COLS ") SELECT jobs.seq, "
-                           FTS_JOBS_COLS " FROM fts_pending JOIN jobs USING (seq)"},
-    [S_TRI_INDEX] = {true, "INSERT INTO jobs_tri (rowid, " TRI_COLS ") SELECT jobs.seq, "
-                           TRI_JOBS_COLS " FROM fts_pending JOIN jobs USING (seq)"},
+    [S_FTS_INDEX] = {true,
+                     "INSERT INTO jobs_fts (rowid, " FTS_COLS ") SELECT jobs.seq, " FTS_JOBS_COLS
+                     " FROM fts_pending JOIN jobs USING (seq)"},
+    [S_TRI_INDEX] = {true,
+                     "INSERT INTO jobs_tri (rowid, " TRI_COLS ") SELECT jobs.seq, " TRI_JOBS_COLS
+                     " FROM fts_pending JOIN jobs USING (seq)"},
     [S_PENDING_CLEAR] = {true, "DELETE FROM fts_pending"},
 };
 
@@ -441,7 +442,7 @@ struct store {
 	atomic_int_fast64_t wal_pages;    /* writer with background checkpoints */
 	atomic_int_fast64_t wal_appended; /* the same: frames appended since open */
 	int hook_pages;                   /* the same: wal_pages as the hook last saw it */
-	int wal_fd;                    /* deferred_sync: the WAL, for fdatasync(); else -1 */
+	int wal_fd;                       /* deferred_sync: the WAL, for fdatasync(); else -1 */
 	int schema_version;
 	int64_t last_version; /* writer: highest version handed out */
 	bool version_dirty;   /* writer: last_version not yet in meta */
@@ -720,8 +721,8 @@ store_open(store **out, const char *path, const store_options *opt, char *err, s
 		if ((rv = pragma_int(st, "PRAGMA journal_mode = WAL", &v)) != 0)
 			goto sqlfailed;
 		if ((rv = exec(st, sync_pragma[opt->sync == STORE_SYNC_FULL && opt->deferred_sync
-		                                      ? STORE_SYNC_NORMAL
-		                                      : opt->sync])) != 0)
+		                                   ? STORE_SYNC_NORMAL
+		                                   : opt->sync])) != 0)
 			goto sqlfailed;
 		/* A burst of writes can grow the WAL past its usual size; once it
 		 * has been checkpointed and starts over, it shrinks back to this. */
@@ -803,7 +804,7 @@ store_begin(store *st)
 }
 
 /* Brings jobs_fts and jobs_tri up to date with the jobs the transaction
- * changed (fts_pending), in four statements for the whole transaction. */
+ * changed (fts_pending), in five statements for the whole transaction. */
 static int
 index_pending(store *st)
 {

@@ -306,11 +306,12 @@ Test(store, text_indexes_follow_many_writes_in_one_transaction)
 	cr_assert_str_eq(indexed(raw, "jobs_tri", "edar Ben"), "b");
 	cr_assert_str_eq(indexed(raw, "jobs_tri", "alnut"), "");
 	cr_assert_str_eq(indexed(raw, "jobs_tri", "elvet"), "");
-	cr_assert_eq(sqlite3_exec(raw,
-	                          "INSERT INTO jobs_fts (jobs_fts, rank) VALUES ('integrity-check', 1);"
-	                          "INSERT INTO jobs_tri (jobs_tri, rank) VALUES ('integrity-check', 1);",
-	                          NULL, NULL, NULL),
-	             SQLITE_OK, "%s", sqlite3_errmsg(raw));
+	cr_assert_eq(
+	    sqlite3_exec(raw,
+	                 "INSERT INTO jobs_fts (jobs_fts, rank) VALUES ('integrity-check', 1);"
+	                 "INSERT INTO jobs_tri (jobs_tri, rank) VALUES ('integrity-check', 1);",
+	                 NULL, NULL, NULL),
+	    SQLITE_OK, "%s", sqlite3_errmsg(raw));
 	cr_assert_eq(sqlite3_exec(raw, "SELECT 1 FROM fts_pending", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_stmt *s;
 	cr_assert_eq(sqlite3_prepare_v2(raw, "SELECT count(*) FROM fts_pending", -1, &s, NULL),

@@ -256,16 +256,17 @@ raw_insert(const char *db_path, const struct row *rows, size_t n)
 	 * the text indexes of the new jobs, noted in fts_pending by the
 	 * triggers. Without it the raw insert would skip the FTS work that
 	 * the import pays. */
-	if (sqlite3_exec(db,
-	                 "INSERT INTO jobs_fts (rowid, job_name, product, brand_name, hook, persona) "
-	                 "SELECT seq, job_name, product, brand_name, hook, persona FROM jobs "
-	                 "WHERE seq IN (SELECT seq FROM fts_pending);"
-	                 "INSERT INTO jobs_tri (rowid, job_name, product, brand_name, persona) "
-	                 "SELECT seq, job_name, product, brand_name, persona FROM jobs "
-	                 "WHERE seq IN (SELECT seq FROM fts_pending);"
-	                 "DELETE FROM fts_pending;"
-	                 "COMMIT",
-	                 NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(
+	        db,
+	        "INSERT INTO jobs_fts (rowid, job_name, product, brand_name, hook, persona) "
+	        "SELECT seq, job_name, product, brand_name, hook, persona FROM jobs "
+	        "WHERE seq IN (SELECT seq FROM fts_pending);"
+	        "INSERT INTO jobs_tri (rowid, job_name, product, brand_name, persona) "
+	        "SELECT seq, job_name, product, brand_name, persona FROM jobs "
+	        "WHERE seq IN (SELECT seq FROM fts_pending);"
+	        "DELETE FROM fts_pending;"
+	        "COMMIT",
+	        NULL, NULL, NULL) != SQLITE_OK)
 		die("commit: %s", sqlite3_errmsg(db));
 	t = now_s() - t0;
 	sqlite3_finalize(s);
