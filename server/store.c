@@ -1117,17 +1117,28 @@ store_json_remove_key(store *st, const char *text, const char *key, arena *a, ch
 	return rv;
 }
 
-int
-store_has_jobs(store *st, bool *any)
+/* Steps prepared statement `id`, which yields one integer, into *out. */
+static int
+step_int(store *st, enum stmt_id id, int64_t *out)
 {
-	sqlite3_stmt *s = st->stmt[S_ANY_JOB];
+	sqlite3_stmt *s = st->stmt[id];
 	int rc = sqlite3_step(s), rv = 0;
 
 	if (rc == SQLITE_ROW)
-		*any = sqlite3_column_int(s, 0) != 0;
+		*out = sqlite3_column_int64(s, 0);
 	else
 		rv = fail(st, rc);
 	sqlite3_reset(s);
+	return rv;
+}
+
+int
+store_has_jobs(store *st, bool *any)
+{
+	int64_t v = 0;
+	int rv = step_int(st, S_ANY_JOB, &v);
+
+	*any = v != 0;
 	return rv;
 }
 
@@ -1215,20 +1226,6 @@ store_request_prune(store *st, int64_t before_us, int limit, int *n)
 
 /* ---- backup, check, restore ---------------------------------------------- */
 
-static int
-count_jobs(store *st, int64_t *n)
-{
-	sqlite3_stmt *s = st->stmt[S_COUNT];
-	int rc = sqlite3_step(s), rv = 0;
-
-	if (rc == SQLITE_ROW)
-		*n = sqlite3_column_int64(s, 0);
-	else
-		rv = fail(st, rc);
-	sqlite3_reset(s);
-	return rv;
-}
-
 /* fsync of the directory holding `path`, so that a rename in it lasts. */
 static void
 sync_dir_of(const char *path)
@@ -1273,7 +1270,7 @@ store_backup(store *st, const char *path, const atomic_bool *stop, int64_t *byte
 
 	/* One read transaction for the whole copy: one snapshot, however many
 	 * steps, and the writer never waits for us (WAL). */
-	if ((rv = exec(st, "BEGIN")) != 0 || (rv = count_jobs(st, jobs)) != 0) {
+	if ((rv = exec(st, "BEGIN")) != 0 || (rv = step_int(st, S_COUNT, jobs)) != 0) {
 		snprintf(why, whylen, "cannot read the database: %s", st->errmsg);
 		goto done;
 	}
@@ -1371,7 +1368,7 @@ store_check(store *st, arena *a, int max, char ***problems, size_t *n, int64_t *
 		add_problem(st, a, max, problems, n, "the integrity check stopped");
 	else if (rc != SQLITE_OK)
 		return fail(st, rc);
-	if (count_jobs(st, jobs) != 0) {
+	if (step_int(st, S_COUNT, jobs) != 0) {
 		*jobs = -1;
 		add_problem(st, a, max, problems, n, "counting the jobs failed");
 	}
