@@ -12,6 +12,15 @@
 /* The result of a successful rpc, out of the Response oneof. */
 #define RESULT(resp, member) ((resp)->member)
 
+/* Frees the response `r` and fails the call: a copy out of it found no
+ * memory. */
+static int
+out_of_memory(jobs_call *call, Jobs__V1__Response *r)
+{
+	jobs__v1__response__free_unpacked(r, NULL);
+	return call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+}
+
 /* Copies a job out of a response into *out (when out != NULL). */
 static int
 hand_out_job(jobs_call *call, const Jobs__V1__Job *pb, jobs_job **out)
@@ -177,8 +186,7 @@ jobs_list_jobs(jobs_client *c, jobs_call *call, const jobs_list_query *q, jobs_j
 	return JOBS_OK;
 nomem:
 	jobs_job_page_free(page);
-	jobs__v1__response__free_unpacked(r, NULL);
-	return call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+	return out_of_memory(call, r);
 }
 
 int
@@ -236,8 +244,7 @@ jobs_search_jobs(jobs_client *c, jobs_call *call, const jobs_search_query *q,
 	return JOBS_OK;
 nomem:
 	jobs_search_page_free(page);
-	jobs__v1__response__free_unpacked(r, NULL);
-	return call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+	return out_of_memory(call, r);
 }
 
 /* Copies n ValueCounts out of a response; NULL when out of memory. */
@@ -311,8 +318,7 @@ jobs_get_stats(jobs_client *c, jobs_call *call, const jobs_stats_query *q, jobs_
 	return JOBS_OK;
 nomem:
 	jobs_stats_free(s);
-	jobs__v1__response__free_unpacked(r, NULL);
-	return call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+	return out_of_memory(call, r);
 }
 
 int
@@ -332,8 +338,7 @@ jobs_health(jobs_client *c, jobs_call *call, jobs_health_info **out)
 	    (h->status = client_strdup(res->status)) == NULL ||
 	    (h->version = client_strdup(res->version)) == NULL) {
 		jobs_health_info_free(h);
-		jobs__v1__response__free_unpacked(r, NULL);
-		return call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+		return out_of_memory(call, r);
 	}
 	h->schema_version = res->schema_version;
 	h->uptime_ms = res->uptime_ms;
@@ -359,8 +364,7 @@ jobs_backup(jobs_client *c, jobs_call *call, const char *path, jobs_backup_info 
 	res = RESULT(r, backup);
 	if ((b = calloc(1, sizeof *b)) == NULL || (b->path = client_strdup(res->path)) == NULL) {
 		jobs_backup_info_free(b);
-		jobs__v1__response__free_unpacked(r, NULL);
-		return call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+		return out_of_memory(call, r);
 	}
 	b->bytes = res->bytes;
 	b->jobs = res->jobs;
@@ -399,8 +403,7 @@ jobs_check(jobs_client *c, jobs_call *call, jobs_check_info **out)
 	return JOBS_OK;
 nomem:
 	jobs_check_info_free(ci);
-	jobs__v1__response__free_unpacked(r, NULL);
-	return call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+	return out_of_memory(call, r);
 }
 
 void
