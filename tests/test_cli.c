@@ -3,6 +3,7 @@
  * text and in JSON, and the exit status for each kind of failure.
  */
 #include "helpers.h"
+#include "json_helpers.h"
 
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -29,25 +30,6 @@ TestSuite(cli, .init = start, .fini = stop);
 /* Runs `jobsctl --server URL ARGS...` (NULL-terminated). */
 #define ctl(...) run_tool(JOBSCTL_PATH, d.url, NULL, __VA_ARGS__)
 
-/* Parses a run's stdout as JSON; asserts it is. */
-static json_t *
-json_of(const struct run *r)
-{
-	json_error_t je;
-	json_t *v = json_loads(r->out, 0, &je);
-
-	cr_assert_not_null(v, "not JSON (%s): %s", je.text, r->out);
-	return v;
-}
-
-static const char *
-str(json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-	cr_assert(json_is_string(v), "%s is not a string", key);
-	return json_string_value(v);
-}
-
 /* One line on stderr, starting "jobsctl: ". */
 static void
 assert_one_line_error(const struct run *r)
@@ -68,20 +50,20 @@ Test(cli, create_and_get_in_json_with_legacy_names)
 
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	o = json_of(&r);
-	cr_assert_str_eq(str(o, "id"), "c1");
-	cr_assert_str_eq(str(o, "job_name"), "Summer Sale");
-	cr_assert_str_eq(str(o, "elevenlabs_voice_id"), "v-1");
-	cr_assert_str_eq(str(o, "brand_name"), "Acme");
-	cr_assert_str_eq(str(o, "hook"), "Line 1\nLine 2");
+	cr_assert_str_eq(json_str(o, "id"), "c1");
+	cr_assert_str_eq(json_str(o, "job_name"), "Summer Sale");
+	cr_assert_str_eq(json_str(o, "elevenlabs_voice_id"), "v-1");
+	cr_assert_str_eq(json_str(o, "brand_name"), "Acme");
+	cr_assert_str_eq(json_str(o, "hook"), "Line 1\nLine 2");
 	cr_assert(json_is_false(json_object_get(o, "enabled")));
 	cr_assert(json_is_object(json_object_get(o, "enhanced_settings")),
 	          "enhanced_settings is a JSON value, not a string");
 	cr_assert(json_is_array(json_object_get(o, "tags")), "extra keys at the top level");
 	cr_assert_null(json_object_get(o, "extra"));
-	cr_assert_eq(strlen(str(o, "created_at")), 27, "RFC 3339 with microseconds: %s",
-	             str(o, "created_at"));
-	cr_assert(str(o, "created_at")[26] == 'Z');
-	cr_assert_str_neq(str(o, "etag"), "");
+	cr_assert_eq(strlen(json_str(o, "created_at")), 27, "RFC 3339 with microseconds: %s",
+	             json_str(o, "created_at"));
+	cr_assert(json_str(o, "created_at")[26] == 'Z');
+	cr_assert_str_neq(json_str(o, "etag"), "");
 	cr_assert_lt(strstr(r.out, "\"brand_name\""), strstr(r.out, "\"created_at\""),
 	             "keys are sorted");
 	json_decref(o);
@@ -90,7 +72,7 @@ Test(cli, create_and_get_in_json_with_legacy_names)
 	r = ctl("--json", "get", "c1", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	o = json_of(&r);
-	cr_assert_str_eq(str(o, "product"), "Solar Lantern");
+	cr_assert_str_eq(json_str(o, "product"), "Solar Lantern");
 	cr_assert_eq(
 	    json_real_value(json_object_get(
 	        json_object_get(json_object_get(o, "enhanced_settings"), "voice"), "stability")),
@@ -132,10 +114,10 @@ Test(cli, update_changes_only_what_is_given)
 	r = ctl("--json", "update", "u1", "--product", "New", "--disabled", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	o = json_of(&r);
-	cr_assert_str_eq(str(o, "product"), "New");
-	cr_assert_str_eq(str(o, "job_name"), "Keep");
+	cr_assert_str_eq(json_str(o, "product"), "New");
+	cr_assert_str_eq(json_str(o, "job_name"), "Keep");
 	cr_assert(json_is_false(json_object_get(o, "enabled")));
-	snprintf(etag, sizeof etag, "%s", str(o, "etag"));
+	snprintf(etag, sizeof etag, "%s", json_str(o, "etag"));
 	json_decref(o);
 	run_free(&r);
 
@@ -236,9 +218,9 @@ Test(cli, list_json_shape_and_paging)
 	o = json_of(&r);
 	cr_assert(json_is_array(json_object_get(o, "jobs")));
 	cr_assert_eq(json_array_size(json_object_get(o, "jobs")), 2);
-	cr_assert_str_eq(str(json_array_get(json_object_get(o, "jobs"), 0), "id"), "p4",
+	cr_assert_str_eq(json_str(json_array_get(json_object_get(o, "jobs"), 0), "id"), "p4",
 	                 "newest first");
-	snprintf(token, sizeof token, "%s", str(o, "next_page_token"));
+	snprintf(token, sizeof token, "%s", json_str(o, "next_page_token"));
 	cr_assert_str_neq(token, "");
 	json_decref(o);
 	run_free(&r);
@@ -248,7 +230,7 @@ Test(cli, list_json_shape_and_paging)
 		cr_assert_eq(r.status, 0, "%s", r.err);
 		o = json_of(&r);
 		seen += (int)json_array_size(json_object_get(o, "jobs"));
-		snprintf(token, sizeof token, "%s", str(o, "next_page_token"));
+		snprintf(token, sizeof token, "%s", json_str(o, "next_page_token"));
 		json_decref(o);
 		run_free(&r);
 	}
@@ -296,18 +278,19 @@ Test(cli, create_from_yaml_and_json_files)
 	        NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	o = json_of(&r);
-	cr_assert_str_eq(str(o, "job_name"), "Café launch");
-	cr_assert_str_eq(str(o, "product"), "Grinder", "flags win over the file");
+	cr_assert_str_eq(json_str(o, "job_name"), "Café launch");
+	cr_assert_str_eq(json_str(o, "product"), "Grinder", "flags win over the file");
 	cr_assert(json_is_false(json_object_get(o, "enabled")));
-	cr_assert_str_eq(str(o, "created_at"), "2025-10-17T10:34:56.789012Z", "the same instant");
-	cr_assert_str_eq(str(o, "hook"), "First line\nSecond line\n");
+	cr_assert_str_eq(json_str(o, "created_at"), "2025-10-17T10:34:56.789012Z",
+	                 "the same instant");
+	cr_assert_str_eq(json_str(o, "hook"), "First line\nSecond line\n");
 	json_t *es = json_object_get(o, "enhanced_settings");
 	cr_assert_eq(json_integer_value(json_object_get(es, "seed")), 8589934592LL);
 	cr_assert_eq(json_real_value(json_object_get(es, "ratio")), 0.75);
 	cr_assert(json_is_null(json_object_get(es, "note")));
 	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(o, "tags"), 1)),
 	                 "morning");
-	cr_assert_str_eq(str(json_object_get(o, "schedule"), "cron"), "0 9 * * 1");
+	cr_assert_str_eq(json_str(json_object_get(o, "schedule"), "cron"), "0 9 * * 1");
 	json_decref(o);
 	run_free(&r);
 
@@ -323,8 +306,8 @@ Test(cli, create_from_yaml_and_json_files)
 	free(text);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	o = json_of(&r);
-	cr_assert_str_eq(str(o, "created_at"), "2025-10-17T10:34:56.789012Z");
-	cr_assert_str_eq(str(json_object_get(o, "schedule"), "cron"), "0 9 * * 1");
+	cr_assert_str_eq(json_str(o, "created_at"), "2025-10-17T10:34:56.789012Z");
+	cr_assert_str_eq(json_str(json_object_get(o, "schedule"), "cron"), "0 9 * * 1");
 	json_decref(o);
 	run_free(&r);
 
@@ -396,7 +379,7 @@ json_ids(json_t *doc)
 	{
 		if (i > 0)
 			strcat(out, ",");
-		strcat(out, str(j, "id"));
+		strcat(out, json_str(j, "id"));
 	}
 	return out;
 }
@@ -413,7 +396,7 @@ Test(cli, list_filters_order_view_and_all)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	o = json_of(&r);
 	cr_assert_str_eq(json_ids(o), "f3,f1");
-	cr_assert_str_eq(str(o, "next_page_token"), "");
+	cr_assert_str_eq(json_str(o, "next_page_token"), "");
 	json_decref(o);
 	run_free(&r);
 
@@ -463,7 +446,7 @@ Test(cli, list_filters_order_view_and_all)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	o = json_of(&r);
 	cr_assert_str_eq(json_ids(o), "f1,f2,f3,f4");
-	cr_assert_str_eq(str(o, "next_page_token"), "");
+	cr_assert_str_eq(json_str(o, "next_page_token"), "");
 	json_decref(o);
 	run_free(&r);
 	r = ctl("list", "--all", "--page-size", "1", NULL);
@@ -500,7 +483,7 @@ Test(cli, search_json_shape_snippets_and_hostile_text)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	o = json_of(&r);
 	cr_assert_str_eq(json_ids(o), "f1,f2", "the name match first");
-	cr_assert_str_eq(str(o, "next_page_token"), "");
+	cr_assert_str_eq(json_str(o, "next_page_token"), "");
 	cr_assert_null(json_object_get(o, "snippets"));
 	cr_assert_not_null(json_object_get(json_array_get(json_object_get(o, "jobs"), 0), "hook"),
 	                   "full jobs");
@@ -511,12 +494,13 @@ Test(cli, search_json_shape_snippets_and_hostile_text)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	o = json_of(&r);
 	cr_assert_str_eq(json_ids(o), "f1");
-	cr_assert_str_neq(str(o, "next_page_token"), "");
+	cr_assert_str_neq(json_str(o, "next_page_token"), "");
 	sn = json_array_get(json_object_get(o, "snippets"), 0);
-	cr_assert_str_eq(str(sn, "id"), "f1");
-	cr_assert_not_null(strstr(str(sn, "snippet"), "[Lantern]"), "%s", str(sn, "snippet"));
+	cr_assert_str_eq(json_str(sn, "id"), "f1");
+	cr_assert_not_null(strstr(json_str(sn, "snippet"), "[Lantern]"), "%s",
+	                   json_str(sn, "snippet"));
 	char token[256];
-	snprintf(token, sizeof token, "%s", str(o, "next_page_token"));
+	snprintf(token, sizeof token, "%s", json_str(o, "next_page_token"));
 	json_decref(o);
 	run_free(&r);
 	r = ctl("--json", "search", "--snippets", "--limit", "1", "--page-token", token, "lantern",
@@ -584,13 +568,15 @@ Test(cli, stats_json_shape_and_groups)
 	cr_assert_eq(json_integer_value(json_object_get(o, "unique_personas")), 1);
 	a = json_object_get(o, "by_product");
 	cr_assert_eq(json_array_size(a), 3);
-	cr_assert_str_eq(str(json_array_get(a, 0), "product"), "Lamp");
+	cr_assert_str_eq(json_str(json_array_get(a, 0), "product"), "Lamp");
 	cr_assert_eq(json_integer_value(json_object_get(json_array_get(a, 0), "count")), 2);
 	cr_assert_eq(json_object_size(json_array_get(a, 0)), 2, "product and count only");
-	cr_assert_str_eq(str(json_array_get(json_object_get(o, "by_language"), 0), "language"),
+	cr_assert_str_eq(json_str(json_array_get(json_object_get(o, "by_language"), 0), "language"),
 	                 "English");
-	cr_assert_str_eq(str(json_array_get(json_object_get(o, "by_persona"), 0), "persona"), "");
-	cr_assert_str_eq(str(json_array_get(json_object_get(o, "by_brand"), 0), "brand"), "Acme");
+	cr_assert_str_eq(json_str(json_array_get(json_object_get(o, "by_persona"), 0), "persona"),
+	                 "");
+	cr_assert_str_eq(json_str(json_array_get(json_object_get(o, "by_brand"), 0), "brand"),
+	                 "Acme");
 	a = json_object_get(o, "created_per_day");
 	cr_assert_eq(json_array_size(a), 30);
 	cr_assert_eq(json_integer_value(json_object_get(json_array_get(a, 29), "count")), 4,

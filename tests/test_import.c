@@ -5,6 +5,7 @@
  * missing). Each test runs its own jobsd on a temporary database.
  */
 #include "helpers.h"
+#include "json_helpers.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -119,16 +120,6 @@ python(const char *program, const char *arg1, const char *arg2)
 	return run_cmd(argv, NULL, NULL);
 }
 
-static json_t *
-json_of(const struct run *r)
-{
-	json_error_t je;
-	json_t *v = json_loads(r->out, 0, &je);
-
-	cr_assert_not_null(v, "not JSON (%s): %s", je.text, r->out);
-	return v;
-}
-
 /* The job `id` as jobsctl --json get prints it. */
 static json_t *
 get_job(const char *id)
@@ -157,15 +148,6 @@ count_jobs(const char *url)
 	return n;
 }
 
-static const char *
-str(json_t *o, const char *key)
-{
-	json_t *v = json_object_get(o, key);
-
-	cr_assert(json_is_string(v), "%s is not a string", key);
-	return json_string_value(v);
-}
-
 /* The skipped entries of a --json report with `reason`. */
 static size_t
 skipped(json_t *report, const char *reason, json_t **first)
@@ -175,7 +157,7 @@ skipped(json_t *report, const char *reason, json_t **first)
 
 	json_array_foreach(json_object_get(report, "skipped"), i, e)
 	{
-		if (strcmp(str(e, "reason"), reason) == 0) {
+		if (strcmp(json_str(e, "reason"), reason) == 0) {
 			if (n == 0 && first != NULL)
 				*first = e;
 			n++;
@@ -222,24 +204,24 @@ Test(import, every_edge_case_survives)
 
 	/* Timestamps: the same instant, as RFC 3339 UTC. */
 	o = get_job("job-1");
-	cr_assert_str_eq(str(o, "created_at"), "2025-10-17T10:34:56.789012Z", "+02:00 to UTC");
-	cr_assert_str_eq(str(o, "updated_at"), "2025-10-18T01:02:03Z", "naive is UTC");
+	cr_assert_str_eq(json_str(o, "created_at"), "2025-10-17T10:34:56.789012Z", "+02:00 to UTC");
+	cr_assert_str_eq(json_str(o, "updated_at"), "2025-10-18T01:02:03Z", "naive is UTC");
 	json_decref(o);
 	o = get_job("job-8");
-	cr_assert_str_eq(str(o, "job_name"), "minimal");
+	cr_assert_str_eq(json_str(o, "job_name"), "minimal");
 	json_decref(o);
 	o = get_job("job-3");
-	cr_assert_str_eq(str(o, "created_at"), "2025-10-04T09:00:00.123456Z",
+	cr_assert_str_eq(json_str(o, "created_at"), "2025-10-04T09:00:00.123456Z",
 	                 "a naive isoformat string is UTC");
 	cr_assert_str_eq(
-	    str(o, "hook"),
+	    json_str(o, "hook"),
 	    "First line\n  indented second\n\nafter a blank line\nends with spaces   \n");
 	json_decref(o);
 
 	/* Unicode. */
 	o = get_job("job-2");
-	cr_assert_str_eq(str(o, "job_name"), "Café ☕ launch 😀");
-	cr_assert_str_eq(str(o, "hook"), "日本語のフック");
+	cr_assert_str_eq(json_str(o, "job_name"), "Café ☕ launch 😀");
+	cr_assert_str_eq(json_str(o, "hook"), "日本語のフック");
 	json_decref(o);
 
 	/* Numbers, booleans, nulls, nesting. */
@@ -271,7 +253,7 @@ Test(import, every_edge_case_survives)
 	/* Unknown keys, at the top level, kept and returned by Get. */
 	o = get_job("job-5");
 	cr_assert_eq(json_array_size(json_object_get(o, "tags")), 2);
-	cr_assert_str_eq(str(json_object_get(o, "schedule"), "tz"), "Europe/Paris");
+	cr_assert_str_eq(json_str(json_object_get(o, "schedule"), "tz"), "Europe/Paris");
 	cr_assert(json_is_null(json_object_get(o, "notes")));
 	cr_assert(json_object_get(o, "notes") != NULL, "a null unknown key is kept");
 	cr_assert_eq(json_integer_value(json_object_get(o, "priority")), 3);
@@ -282,10 +264,10 @@ Test(import, every_edge_case_survives)
 	o = get_job("job-6");
 	cr_assert(json_is_null(json_object_get(o, "language")), "language: null");
 	cr_assert_eq(json_integer_value(json_object_get(o, "product")), 123);
-	cr_assert_str_eq(str(o, "enabled"), "yes");
-	cr_assert_str_eq(str(o, "created_at"), "yesterday");
+	cr_assert_str_eq(json_str(o, "enabled"), "yes");
+	cr_assert_str_eq(json_str(o, "created_at"), "yesterday");
 	cr_assert(json_is_array(json_object_get(o, "brand_name")));
-	cr_assert_str_neq(str(o, "etag"), "legacy-etag", "get --json shows the real etag");
+	cr_assert_str_neq(json_str(o, "etag"), "legacy-etag", "get --json shows the real etag");
 	json_decref(o);
 	o = get_job("7");
 	cr_assert(json_is_integer(json_object_get(o, "id")), "an integer id stays one");
@@ -293,9 +275,9 @@ Test(import, every_edge_case_survives)
 	cr_assert(json_is_null(json_object_get(o, "enhanced_settings")));
 	json_decref(o);
 	o = get_job("job-9");
-	cr_assert_str_eq(str(o, "product"), "123");
-	cr_assert_str_eq(str(o, "persona"), "yes");
-	cr_assert_str_eq(str(o, "hook"), "2025-01-01");
+	cr_assert_str_eq(json_str(o, "product"), "123");
+	cr_assert_str_eq(json_str(o, "persona"), "yes");
+	cr_assert_str_eq(json_str(o, "hook"), "2025-01-01");
 	json_decref(o);
 }
 
@@ -482,10 +464,10 @@ Test(import, report_names_every_skipped_job)
 	cr_assert(strstr(r.out, "backup: ") != NULL, "%s", r.out);
 	run_free(&r);
 	rep = get_job("job-1");
-	cr_assert_str_eq(str(rep, "job_name"), "Job 1", "the first of an id twice wins");
+	cr_assert_str_eq(json_str(rep, "job_name"), "Job 1", "the first of an id twice wins");
 	json_decref(rep);
 	rep = get_job("job-2");
-	cr_assert_str_eq(str(rep, "job_name"), "Already here", "skipped, not overwritten");
+	cr_assert_str_eq(json_str(rep, "job_name"), "Already here", "skipped, not overwritten");
 	json_decref(rep);
 
 	/* The same import again, as JSON: now job-1 exists too. */
@@ -496,15 +478,15 @@ Test(import, report_names_every_skipped_job)
 	cr_assert_eq(json_integer_value(json_object_get(rep, "read")), 6);
 	cr_assert_eq(json_integer_value(json_object_get(rep, "imported")), 0);
 	cr_assert_eq(skipped(rep, "no_id", &e), 3);
-	cr_assert_str_eq(str(e, "job_name"), "Nameless One");
+	cr_assert_str_eq(json_str(e, "job_name"), "Nameless One");
 	cr_assert_eq(json_integer_value(json_object_get(e, "index")), 1);
 	cr_assert(json_integer_value(json_object_get(e, "line")) > 1);
 	cr_assert_eq(skipped(rep, "duplicate_id", &e), 1);
-	cr_assert_str_eq(str(e, "id"), "job-1");
+	cr_assert_str_eq(json_str(e, "id"), "job-1");
 	cr_assert_eq(skipped(rep, "exists", &e), 2);
-	cr_assert(strstr(str(e, "message"), "--replace") != NULL);
+	cr_assert(strstr(json_str(e, "message"), "--replace") != NULL);
 	cr_assert(json_is_string(json_object_get(rep, "backup")));
-	cr_assert_str_eq(str(rep, "format"), "yaml");
+	cr_assert_str_eq(json_str(rep, "format"), "yaml");
 	cr_assert(json_is_false(json_object_get(rep, "dry_run")));
 	json_decref(rep);
 }
@@ -525,10 +507,10 @@ Test(import, assign_ids_and_exit_statuses)
 	cr_assert_eq(json_array_size(json_object_get(rep, "assigned_ids")), 3);
 	json_array_foreach(json_object_get(rep, "assigned_ids"), i, e)
 	{
-		json_t *job = get_job(str(e, "id"));
+		json_t *job = get_job(json_str(e, "id"));
 
-		cr_assert_eq(strlen(str(e, "id")), 36, "a UUID");
-		cr_assert_str_eq(str(job, "job_name"), str(e, "job_name"));
+		cr_assert_eq(strlen(json_str(e, "id")), 36, "a UUID");
+		cr_assert_str_eq(json_str(job, "job_name"), json_str(e, "job_name"));
 		json_decref(job);
 	}
 	json_decref(rep);
@@ -565,8 +547,8 @@ Test(import, replace_overwrites_existing_jobs)
 	cr_assert_eq(json_integer_value(json_object_get(rep, "replaced")), 1);
 	json_decref(rep);
 	o = get_job("job-1");
-	cr_assert_str_eq(str(o, "job_name"), "Job 1");
-	cr_assert_str_eq(str(o, "created_at"), "2025-10-17T10:34:56.789012Z",
+	cr_assert_str_eq(json_str(o, "job_name"), "Job 1");
+	cr_assert_str_eq(json_str(o, "created_at"), "2025-10-17T10:34:56.789012Z",
 	                 "created_at comes from the source too");
 	cr_assert_null(json_object_get(o, "stale"), "the whole job is replaced");
 	json_decref(o);
@@ -648,13 +630,14 @@ Test(import, per_job_folder_with_a_broken_file_and_its_manifest)
 	cr_assert_eq(r.status, 2, "%s", r.err);
 	rep = json_of(&r);
 	run_free(&r);
-	cr_assert_str_eq(str(rep, "format"), "yaml-dir");
+	cr_assert_str_eq(json_str(rep, "format"), "yaml-dir");
 	cr_assert_eq(json_integer_value(json_object_get(rep, "imported")), 3);
 	cr_assert_eq(skipped(rep, "broken_file", &e), 1);
-	cr_assert_str_eq(str(e, "file"), "jobs/job-4.yaml");
-	cr_assert(strstr(str(e, "message"), "jobs/job-4.yaml:3:") != NULL, "%s", str(e, "message"));
+	cr_assert_str_eq(json_str(e, "file"), "jobs/job-4.yaml");
+	cr_assert(strstr(json_str(e, "message"), "jobs/job-4.yaml:3:") != NULL, "%s",
+	          json_str(e, "message"));
 	cr_assert_eq(skipped(rep, "missing_file", &e), 1);
-	cr_assert_str_eq(str(e, "id"), "job-5");
+	cr_assert_str_eq(json_str(e, "id"), "job-5");
 	json_decref(rep);
 	cr_assert_eq(count_jobs(d.url), 3);
 	/* The backup is a copy of the folder. */

@@ -5,6 +5,7 @@
  * loop, and the usage errors, which need no jobsd.
  */
 #include "helpers.h"
+#include "json_helpers.h"
 
 #include <criterion/criterion.h>
 #include <jobs/client.h>
@@ -31,16 +32,6 @@ stop(void)
 /* Runs `jobsbench ARGS...` (NULL-terminated) against d, or with no --server
  * when d is not running. */
 #define bench(...) run_tool(JOBSBENCH_PATH, d.pid > 0 ? d.url : NULL, NULL, __VA_ARGS__)
-
-static json_t *
-json_of(const struct run *r)
-{
-	json_error_t je;
-	json_t *v = json_loads(r->out, 0, &je);
-
-	cr_assert_not_null(v, "not JSON (%s): %s\nstderr: %s", je.text, r->out, r->err);
-	return v;
-}
 
 /* The keys the issue names: throughput_rps, count, errors, latency_us. */
 static void
