@@ -94,6 +94,8 @@
  *
  * Journal: WAL. Readers never block the writer or each other; there is one
  * writer connection per database (jobsd holds a lock file to make sure).
+ * Connections open through store_vfs.c, which keeps savepoint sub-journals
+ * in memory instead of in temporary files.
  */
 #include "status.h"
 #include "store_internal.h"
@@ -695,7 +697,7 @@ store_open(store **out, const char *path, const store_options *opt, char *err, s
 		}
 		close(fd);
 	}
-	rc = sqlite3_open_v2(path, &st->db, flags, NULL);
+	rc = sqlite3_open_v2(path, &st->db, flags, store_vfs());
 	if (rc != SQLITE_OK) {
 		rv = st->db != NULL ? fail(st, rc) : ST(RESOURCE_EXHAUSTED);
 		snprintf(err, errlen, "cannot open %s: %s", path, st->errmsg);

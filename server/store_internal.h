@@ -16,6 +16,13 @@
 	"id, job_name, product, persona, setting, emotion, hook, elevenlabs_voice_id, language, "  \
 	"brand_name, enabled, created_at, updated_at, version, enhanced_settings, extra"
 
+/* The name of the VFS the store opens its connections through (store_vfs.c:
+ * the default VFS with the sub-journal in memory), registered on first use;
+ * NULL, for SQLite's default, if it could not be. */
+const char *store_vfs(void);
+/* How many sub-journals have outgrown memory and moved to a file so far. */
+int64_t store_vfs_spills(void);
+
 /* The connection. */
 sqlite3 *store_sqlite(store *st);
 
