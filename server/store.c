@@ -54,31 +54,32 @@
  *             and made each create ~40% slower (jobsbench create=1: 1.6k
  *             against 2.2k calls/s); hooks are found by words and prefixes
  *             (jobs_fts).
- *   fts_pending  (seq, indexed, and the five columns): the jobs a
- *             transaction has changed whose text is not yet re-indexed.
- *             Triggers on jobs (jobs_fts_*) add a row for each job inserted,
- *             deleted or updated in one of the five columns, once per
- *             transaction (INSERT OR IGNORE keeps the first): for a job that
- *             existed before, indexed = 1 and its OLD values, which are
- *             what both FTS tables hold of it and FTS5 external content
- *             needs to take a row out; for a new job, indexed = 0. At
- *             COMMIT, store_commit() takes those entries out of jobs_fts and
- *             jobs_tri, indexes the jobs as they are now, and empties the
- *             table, in five statements for the whole transaction. FTS5
- *             writes a new segment (and merges) each time a statement that
- *             wrote it ends, so a trigger that indexed each write made a
- *             group commit of N creates write 2N segments instead of 2.
- *             A savepoint rolled back takes its fts_pending rows with it. A
- *             writer other than jobsd leaves its rows here; jobsd's next
- *             commit indexes them.
+ *   pending   (seq, existed, and the old values of job_name, product,
+ *             brand_name, hook, persona, language, enabled, created_at): the
+ *             jobs a transaction has changed whose text indexes and counts
+ *             are not yet up to date. Triggers on jobs (jobs_pending_*) add a
+ *             row for each job inserted, deleted or updated in one of those
+ *             columns, once per transaction (INSERT OR IGNORE keeps the
+ *             first): for a job that existed before, existed = 1 and its OLD
+ *             values, which are what the FTS tables and the counts hold of
+ *             it (FTS5 external content needs them to take a row out); for
+ *             a new job, existed = 0. At COMMIT, store_commit() takes the old
+ *             values out of the counts and the FTS tables, puts the jobs'
+ *             current values in, and empties the table: twelve statements
+ *             for the whole transaction instead of ~11 per write (the
+ *             counting triggers up to schema 5) and two FTS5 segments
+ *             instead of two per write (FTS5 writes a segment, and merges,
+ *             each time a statement that wrote it ends). A savepoint rolled
+ *             back takes its pending rows with it. A writer other than jobsd
+ *             leaves its rows here; jobsd's next commit applies them.
  *   stat_values (dim, value, n): how many jobs have each product, language,
  *             persona and brand ('product', 'Lamp', 42); rows at 0 are
  *             deleted. stat_values_by_n (dim, n) gives the top N.
  *   stat_totals (key, n): 'total', 'enabled', and 'unique:<dim>' (distinct
  *             values of each dim).
  *   stat_days (day, n): jobs created per UTC day (day = days since 1970).
- *             All three are kept by triggers (jobs_stats_*) in the
- *             transaction of the write that changes them, so GetStats reads
+ *             All three are brought up to date from pending in the
+ *             transaction of the writes that change them, so GetStats reads
  *             a few rows instead of scanning jobs.
  *
  * VERSION HISTORY (each step is one entry of migrations[], run in order in
@@ -91,6 +92,9 @@
  *      hook, with its triggers.
  *   5  fts_pending; the jobs_fts_* triggers only note changes in it, and
  *      store_commit() indexes them (jobs_tri_au goes).
+ *   6  pending replaces fts_pending and also carries what the counts need;
+ *      store_commit() applies it to the stat_* tables too, and the
+ *      jobs_stats_* triggers go.
  *
  * Journal: WAL. Readers never block the writer or each other; there is one
  * writer connection per database (jobsd holds a lock file to make sure).
@@ -136,7 +140,7 @@
 	" OR old.hook IS NOT new.hook BEGIN " on_update " END;"
 /* The trigram index leaves out the hook: see jobs_tri at the top. */
 #define TRI_COLS "job_name, product, brand_name, persona"
-/* The same columns, of jobs in a join with fts_pending. */
+/* The same columns, of jobs in a join with pending. */
 #define FTS_JOBS_COLS "jobs.job_name, jobs.product, jobs.brand_name, jobs.hook, jobs.persona"
 #define TRI_JOBS_COLS "jobs.job_name, jobs.product, jobs.brand_name, jobs.persona"
 #define TRI_ADD                                                                                    \
@@ -276,6 +280,90 @@
     "  INSERT OR IGNORE INTO fts_pending VALUES (" PENDING_OLD "); END;"
 // clang-format on
 
+/* Migration 6: the statistics too are brought up to date once per
+ * transaction, at COMMIT, from one table of changed jobs (pending) that
+ * replaces fts_pending; the jobs_stats_* triggers go. What a writer other
+ * than jobsd left in fts_pending is indexed first (its counts are in). */
+#define PENDING_COLS FTS_COLS ", language, enabled, created_at"
+#define PENDING_OLD6                                                                               \
+	"old.seq, 1, old.job_name, old.product, old.brand_name, old.hook, old.persona, "           \
+	"old.language, old.enabled, old.created_at"
+/* The text indexes' entries of the jobs noted in `from` go (those that
+ * existed before, `flag`), then what the jobs hold now comes in. */
+#define FTS_UNINDEX(t, cols, from, flag)                                                           \
+	"INSERT INTO " t " (" t ", rowid, " cols ") SELECT 'delete', seq, " cols " FROM " from     \
+	" WHERE " flag
+#define FTS_INDEX(t, cols, jobs_cols, from)                                                        \
+	"INSERT INTO " t " (rowid, " cols ") SELECT jobs.seq, " jobs_cols " FROM " from            \
+	" CROSS JOIN jobs USING (seq)"
+// clang-format off
+#define MIGRATION_6 \
+    FTS_UNINDEX("jobs_fts", FTS_COLS, "fts_pending", "indexed") ";" \
+    FTS_UNINDEX("jobs_tri", TRI_COLS, "fts_pending", "indexed") ";" \
+    FTS_INDEX("jobs_fts", FTS_COLS, FTS_JOBS_COLS, "fts_pending") ";" \
+    FTS_INDEX("jobs_tri", TRI_COLS, TRI_JOBS_COLS, "fts_pending") ";" \
+    "DROP TRIGGER jobs_fts_ai;" \
+    "DROP TRIGGER jobs_fts_ad;" \
+    "DROP TRIGGER jobs_fts_au;" \
+    "DROP TABLE fts_pending;" \
+    "DROP TRIGGER jobs_stats_ai;" \
+    "DROP TRIGGER jobs_stats_ad;" \
+    "DROP TRIGGER jobs_stats_au_product;" \
+    "DROP TRIGGER jobs_stats_au_language;" \
+    "DROP TRIGGER jobs_stats_au_persona;" \
+    "DROP TRIGGER jobs_stats_au_brand;" \
+    "DROP TRIGGER jobs_stats_au_enabled;" \
+    "DROP TRIGGER jobs_stats_au_created;" \
+    "CREATE TABLE pending (seq INTEGER PRIMARY KEY, existed INTEGER NOT NULL," \
+    "  job_name TEXT, product TEXT, brand_name TEXT, hook TEXT, persona TEXT," \
+    "  language TEXT, enabled INTEGER, created_at INTEGER);" \
+    "CREATE TRIGGER jobs_pending_ai AFTER INSERT ON jobs BEGIN" \
+    "  INSERT OR IGNORE INTO pending (seq, existed) VALUES (new.seq, 0); END;" \
+    "CREATE TRIGGER jobs_pending_ad AFTER DELETE ON jobs BEGIN" \
+    "  INSERT OR IGNORE INTO pending VALUES (" PENDING_OLD6 "); END;" \
+    "CREATE TRIGGER jobs_pending_au AFTER UPDATE OF " PENDING_COLS " ON jobs WHEN " TRI_CHANGED \
+    "  OR old.hook IS NOT new.hook OR old.language IS NOT new.language" \
+    "  OR old.enabled IS NOT new.enabled OR old.created_at IS NOT new.created_at BEGIN" \
+    "  INSERT OR IGNORE INTO pending VALUES (" PENDING_OLD6 "); END;"
+// clang-format on
+
+/* The counts' changes (dim, value, n) the pending jobs make, values whose
+ * count does not change left out: -1 for what a job held before, +1 for what
+ * it holds now. The head of the commit statements below that need it. */
+/* CROSS JOIN makes the (few) pending rows the outer loop: left to itself,
+ * the planner reads one column of jobs by scanning a covering index, whole. */
+#define PENDING_JOBS       "pending CROSS JOIN jobs USING (seq)"
+#define STAT_OUT(dim, col) "SELECT '" dim "', pending." col ", -1 FROM pending WHERE existed"
+#define STAT_IN(dim, col)  "SELECT '" dim "', jobs." col ", 1 FROM " PENDING_JOBS
+#define STAT_CHANGES                                                                                                                                                                                          \
+	"WITH d (dim, value, n) AS (" STAT_OUT("product", "product") " UNION ALL " STAT_OUT(                                                                                                                  \
+	    "language",                                                                                                                                                                                       \
+	    "language") " UNION ALL " STAT_OUT("persona",                                                                                                                                                     \
+	                                       "persona") " UNION ALL " STAT_OUT("brand",                                                                                                                     \
+	                                                                         "brand_name") " "                                                                                                            \
+	                                                                                       "U"                                                                                                            \
+	                                                                                       "N"                                                                                                            \
+	                                                                                       "I"                                                                                                            \
+	                                                                                       "O"                                                                                                            \
+	                                                                                       "N"                                                                                                            \
+	                                                                                       " "                                                                                                            \
+	                                                                                       "A"                                                                                                            \
+	                                                                                       "L"                                                                                                            \
+	                                                                                       "L"                                                                                                            \
+	                                                                                       " " STAT_IN("product", "product") " UNION ALL " STAT_IN("language", "language") " UNION ALL " STAT_IN(         \
+	                                                                                           "persona",                                                                                                 \
+	                                                                                           "persona") " UNION ALL " STAT_IN("brand",                                                                  \
+	                                                                                                                            "brand_name") "), "                                                       \
+	                                                                                                                                          "t AS MATERIALIZED (SELECT dim, value, sum(n) AS n FROM d " \
+	                                                                                                                                          "GROUP BY dim, value HAVING sum(n) != 0) "
+/* unique:<dim> loses the changed values counted now and, once their counts
+ * are changed, gains those counted then. */
+#define STAT_UNIQUE(sign)                                                                          \
+	STAT_CHANGES "UPDATE stat_totals SET n = n " sign " (SELECT count(*) FROM t JOIN "         \
+	             "stat_values USING (dim, value) WHERE t.dim = substr(key, 8)) "               \
+	             "WHERE key IN ('unique:product', 'unique:language', 'unique:persona', "       \
+	             "'unique:brand')"
+
 static const char *const migrations[] = {
     /* 1 */
     "CREATE TABLE jobs ("
@@ -318,6 +406,8 @@ static const char *const migrations[] = {
     MIGRATION_4,
     /* 5 */
     MIGRATION_5,
+    /* 6 */
+    MIGRATION_6,
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
@@ -372,6 +462,14 @@ enum stmt_id {
 	S_ANY_JOB,
 	S_META_GET,
 	S_META_PUT,
+	S_PENDING_ANY,
+	S_STAT_UNIQUE_OUT,
+	S_STAT_VALUES,
+	S_STAT_VALUES_PRUNE,
+	S_STAT_UNIQUE_IN,
+	S_STAT_TOTALS,
+	S_STAT_DAYS,
+	S_STAT_DAYS_PRUNE,
 	S_FTS_UNINDEX,
 	S_TRI_UNINDEX,
 	S_FTS_INDEX,
@@ -423,19 +521,37 @@ static const struct {
     [S_META_GET] = {false, "SELECT value FROM meta WHERE key = ?1"},
     [S_META_PUT] = {true, "INSERT INTO meta (key, value) VALUES (?1, ?2) "
                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value"},
-    /* index_pending(): what the FTS tables hold of the changed jobs goes,
-     * then what the jobs hold now comes in. */
-    [S_FTS_UNINDEX] = {true, "INSERT INTO jobs_fts (jobs_fts, rowid, " FTS_COLS ") SELECT "
-                             "'delete', seq, " FTS_COLS " FROM fts_pending WHERE indexed"},
-    [S_TRI_UNINDEX] = {true, "INSERT INTO jobs_tri (jobs_tri, rowid, " TRI_COLS ") SELECT "
-                             "'delete', seq, " TRI_COLS " FROM fts_pending WHERE indexed"},
-    [S_FTS_INDEX] = {true,
-                     "INSERT INTO jobs_fts (rowid, " FTS_COLS ") SELECT jobs.seq, " FTS_JOBS_COLS
-                     " FROM fts_pending JOIN jobs USING (seq)"},
-    [S_TRI_INDEX] = {true,
-                     "INSERT INTO jobs_tri (rowid, " TRI_COLS ") SELECT jobs.seq, " TRI_JOBS_COLS
-                     " FROM fts_pending JOIN jobs USING (seq)"},
-    [S_PENDING_CLEAR] = {true, "DELETE FROM fts_pending"},
+    /* apply_pending(), in this order: the counts, then the text indexes,
+     * of the jobs the transaction changed. */
+    [S_PENDING_ANY] = {true, "SELECT EXISTS (SELECT 1 FROM pending)"},
+    [S_STAT_UNIQUE_OUT] = {true, STAT_UNIQUE("-")},
+    [S_STAT_VALUES] = {true,
+                       STAT_CHANGES "INSERT INTO stat_values SELECT dim, value, n FROM t "
+                                    "WHERE true ON CONFLICT DO UPDATE SET n = n + excluded.n"},
+    [S_STAT_VALUES_PRUNE] = {true, "DELETE FROM stat_values WHERE dim IN ('product', 'language', "
+                                   "'persona', 'brand') AND n <= 0"},
+    [S_STAT_UNIQUE_IN] = {true, STAT_UNIQUE("+")},
+    [S_STAT_TOTALS] = {true, "UPDATE stat_totals SET n = n + CASE key "
+                             "WHEN 'total' THEN (SELECT count(*) FROM " PENDING_JOBS ")"
+                             " - (SELECT count(*) FROM pending WHERE existed) "
+                             "ELSE (SELECT coalesce(sum(jobs.enabled), 0) FROM " PENDING_JOBS
+                             ") - (SELECT coalesce(sum(enabled), 0) FROM pending "
+                             "WHERE existed) END WHERE key IN ('total', 'enabled')"},
+    [S_STAT_DAYS] = {true, "INSERT INTO stat_days SELECT day, sum(n) FROM (SELECT " DAY(
+                               "created_at") " AS day, -1 AS n FROM pending WHERE existed "
+                                             "UNION ALL SELECT " DAY(
+                                                 "jobs.created_at") ", 1 FROM " PENDING_JOBS
+                                                                    ") WHERE true "
+                                                                    "GROUP BY day HAVING sum(n) "
+                                                                    "!= 0 ON CONFLICT DO UPDATE "
+                                                                    "SET n = n + excluded.n"},
+    [S_STAT_DAYS_PRUNE] = {true, "DELETE FROM stat_days WHERE n <= 0 AND day IN (SELECT " DAY(
+                                     "created_at") " FROM pending WHERE existed)"},
+    [S_FTS_UNINDEX] = {true, FTS_UNINDEX("jobs_fts", FTS_COLS, "pending", "existed")},
+    [S_TRI_UNINDEX] = {true, FTS_UNINDEX("jobs_tri", TRI_COLS, "pending", "existed")},
+    [S_FTS_INDEX] = {true, FTS_INDEX("jobs_fts", FTS_COLS, FTS_JOBS_COLS, "pending")},
+    [S_TRI_INDEX] = {true, FTS_INDEX("jobs_tri", TRI_COLS, TRI_JOBS_COLS, "pending")},
+    [S_PENDING_CLEAR] = {true, "DELETE FROM pending"},
 };
 
 struct store {
@@ -799,21 +915,42 @@ store_close(store *st)
 
 /* ---- transactions ------------------------------------------------------ */
 
+/* Steps prepared statement `id`, which yields one integer, into *out. */
+static int
+step_int(store *st, enum stmt_id id, int64_t *out)
+{
+	sqlite3_stmt *s = st->stmt[id];
+	int rc = sqlite3_step(s), rv = 0;
+
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	else
+		rv = fail(st, rc);
+	sqlite3_reset(s);
+	return rv;
+}
+
 int
 store_begin(store *st)
 {
 	return run(st, S_BEGIN);
 }
 
-/* Brings jobs_fts and jobs_tri up to date with the jobs the transaction
- * changed (fts_pending), in five statements for the whole transaction. */
+/* Brings the counts (stat_*) and the text indexes (jobs_fts, jobs_tri) up to
+ * date with the jobs the transaction changed (pending), in twelve statements
+ * for the whole transaction, and empties pending; one when it is empty. */
 static int
-index_pending(store *st)
+apply_pending(store *st)
 {
-	static const enum stmt_id steps[] = {S_FTS_UNINDEX, S_TRI_UNINDEX, S_FTS_INDEX, S_TRI_INDEX,
-	                                     S_PENDING_CLEAR};
+	static const enum stmt_id steps[] = {S_STAT_UNIQUE_OUT, S_STAT_VALUES, S_STAT_VALUES_PRUNE,
+	                                     S_STAT_UNIQUE_IN,  S_STAT_TOTALS, S_STAT_DAYS,
+	                                     S_STAT_DAYS_PRUNE, S_FTS_UNINDEX, S_TRI_UNINDEX,
+	                                     S_FTS_INDEX,       S_TRI_INDEX,   S_PENDING_CLEAR};
+	int64_t any = 0;
 	int rv;
 
+	if ((rv = step_int(st, S_PENDING_ANY, &any)) != 0 || !any)
+		return rv;
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
 		if ((rv = run(st, steps[i])) != 0)
 			return rv;
@@ -825,7 +962,7 @@ store_commit(store *st)
 {
 	int rv;
 
-	if ((rv = index_pending(st)) != 0)
+	if ((rv = apply_pending(st)) != 0)
 		return rv;
 	if (st->version_dirty) {
 		sqlite3_stmt *s = st->stmt[S_META_SET];
@@ -1115,21 +1252,6 @@ store_json_remove_key(store *st, const char *text, const char *key, arena *a, ch
 	} else {
 		rv = fail(st, rc);
 	}
-	sqlite3_reset(s);
-	return rv;
-}
-
-/* Steps prepared statement `id`, which yields one integer, into *out. */
-static int
-step_int(store *st, enum stmt_id id, int64_t *out)
-{
-	sqlite3_stmt *s = st->stmt[id];
-	int rc = sqlite3_step(s), rv = 0;
-
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(s, 0);
-	else
-		rv = fail(st, rc);
 	sqlite3_reset(s);
 	return rv;
 }

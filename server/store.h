@@ -57,7 +57,7 @@ typedef struct store_options {
 } store_options;
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /*
  * Opens the database at `path`. The writer creates it (mode 0600) and its
@@ -103,13 +103,14 @@ int store_checkpoint(store *st, int *left);
 
 /* How many rows this connection's statements have stepped through in full
  * table scans since it opened (SQLITE_STMTSTATUS_FULLSCAN_STEP). The tests
- * hold Get, Update, Delete and List to zero. */
+ * hold Get, Update, Delete and List to zero, and store_commit() to the rows
+ * of pending (the jobs the transaction wrote), which it reads a dozen times. */
 int64_t store_fullscan_steps(const store *st);
 
 /*
  * Transactions. store_begin() starts a write transaction (BEGIN IMMEDIATE);
- * store_commit() brings the text indexes up to date with the transaction's
- * writes (store.c, fts_pending) and ends it; store_rollback() abandons it.
+ * store_commit() brings the counts and text indexes up to date with the
+ * transaction's writes (store.c, pending) and ends it; store_rollback() abandons it.
  * Savepoints nest inside, so that one failed call in a group commit undoes
  * only its own writes: store_savepoint() marks, store_release() keeps,
  * store_rollback_to() undoes back to the mark and releases it.

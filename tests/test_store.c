@@ -259,7 +259,7 @@ indexed(sqlite3 *raw, const char *table, const char *q)
 }
 
 /* The text indexes are brought up to date at COMMIT, once for all the
- * transaction's writes (fts_pending): a job written several times, one
+ * transaction's writes (pending): a job written several times, one
  * created and deleted, one deleted whose rowid a new job takes, a call
  * undone by its savepoint, all in one group commit. */
 Test(store, text_indexes_follow_many_writes_in_one_transaction)
@@ -312,14 +312,106 @@ Test(store, text_indexes_follow_many_writes_in_one_transaction)
 	                 "INSERT INTO jobs_tri (jobs_tri, rank) VALUES ('integrity-check', 1);",
 	                 NULL, NULL, NULL),
 	    SQLITE_OK, "%s", sqlite3_errmsg(raw));
-	cr_assert_eq(sqlite3_exec(raw, "SELECT 1 FROM fts_pending", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_stmt *s;
-	cr_assert_eq(sqlite3_prepare_v2(raw, "SELECT count(*) FROM fts_pending", -1, &s, NULL),
+	cr_assert_eq(sqlite3_prepare_v2(raw, "SELECT count(*) FROM pending", -1, &s, NULL),
 	             SQLITE_OK);
 	cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
 	cr_assert_eq(sqlite3_column_int(s, 0), 0, "nothing is left pending after COMMIT");
 	sqlite3_finalize(s);
 	sqlite3_close(raw);
+}
+
+/* How many rows of stat_values, stat_totals and stat_days differ from a
+ * count of the jobs table, read through a connection of the test's own. */
+static int
+stats_off_by(void)
+{
+	static const char sql[] =
+	    "WITH want (dim, value, n) AS ("
+	    "  SELECT 'product', product, count(*) FROM jobs GROUP BY 2 UNION ALL"
+	    "  SELECT 'language', language, count(*) FROM jobs GROUP BY 2 UNION ALL"
+	    "  SELECT 'persona', persona, count(*) FROM jobs GROUP BY 2 UNION ALL"
+	    "  SELECT 'brand', brand_name, count(*) FROM jobs GROUP BY 2),"
+	    " want_totals (key, n) AS ("
+	    "  SELECT 'total', count(*) FROM jobs UNION ALL"
+	    "  SELECT 'enabled', count(*) FROM jobs WHERE enabled UNION ALL"
+	    "  SELECT 'unique:' || dim, count(*) FROM want GROUP BY dim),"
+	    " want_days (day, n) AS (SELECT (created_at - ((created_at % 86400000000)"
+	    "  + 86400000000) % 86400000000) / 86400000000, count(*) FROM jobs GROUP BY 1) "
+	    "SELECT (SELECT count(*) FROM (SELECT * FROM want EXCEPT SELECT * FROM stat_values))"
+	    " + (SELECT count(*) FROM (SELECT * FROM stat_values EXCEPT SELECT * FROM want))"
+	    " + (SELECT count(*) FROM (SELECT * FROM want_totals EXCEPT SELECT * FROM stat_totals))"
+	    " + (SELECT count(*) FROM (SELECT * FROM stat_totals EXCEPT SELECT * FROM want_totals))"
+	    " + (SELECT count(*) FROM (SELECT * FROM want_days EXCEPT SELECT * FROM stat_days))"
+	    " + (SELECT count(*) FROM (SELECT * FROM stat_days EXCEPT SELECT * FROM want_days))";
+	sqlite3 *raw;
+	sqlite3_stmt *s;
+	int off;
+
+	cr_assert_eq(sqlite3_open_v2(path, &raw, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(raw, sql, -1, &s, NULL), SQLITE_OK, "%s",
+	             sqlite3_errmsg(raw));
+	cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+	off = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(raw);
+	return off;
+}
+
+/* The counts too are brought up to date at COMMIT from pending: new values,
+ * values whose last job goes, a job's value changed back and forth, enabled
+ * and created_at changed, a savepoint undone, a rowid reused. */
+Test(store, statistics_follow_many_writes_in_one_transaction)
+{
+	Jobs__V1__Job *j;
+
+	cr_assert_eq(insert(make_job("a", 1)), 0);
+	cr_assert_eq(insert(make_job("b", 2)), 0);
+	j = make_job("c", 3);
+	j->product = "Copper Kettle";
+	cr_assert_eq(insert(j), 0);
+	cr_assert_eq(stats_off_by(), 0);
+
+	cr_assert_eq(store_begin(st), 0);
+	j = make_job("d", 4);
+	j->product = "Walnut Chair";
+	j->language = "German";
+	j->brand_name = "";
+	cr_assert_eq(store_job_insert(st, j, &ar), 0);
+	j = make_job("a", 1);
+	j->product = "Walnut Chair";
+	j->enabled = false;
+	cr_assert_eq(store_job_replace(st, j, &ar), 0);
+	j = make_job("a", 1);
+	j->persona = "student";
+	cr_assert_eq(store_job_replace(st, j, &ar), 0); /* product back, persona new */
+	cr_assert_eq(store_job_delete(st, "c", 0), 0);  /* Copper Kettle's only job */
+	cr_assert_eq(store_savepoint(st), 0);
+	j = make_job("b", 2);
+	j->product = "Ghost";
+	cr_assert_eq(store_job_replace(st, j, &ar), 0);
+	cr_assert_eq(store_rollback_to(st), 0);
+	cr_assert_eq(store_job_insert(st, make_job("e", 5), &ar), 0);
+	cr_assert_eq(store_job_delete(st, "e", 0), 0);
+	j = make_job("f", 6); /* takes e's rowid */
+	j->language = "Français";
+	cr_assert_eq(store_job_insert(st, j, &ar), 0);
+	j = make_job("b", 3 * 86400000000LL); /* another day */
+	cr_assert_eq(store_job_overwrite(st, j, &ar), 0);
+	cr_assert_eq(store_commit(st), 0, "%s", store_errmsg(st));
+	cr_assert_eq(stats_off_by(), 0);
+
+	/* The last jobs of a value and of a day go; an abandoned transaction
+	 * changes nothing. */
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(store_job_delete(st, "d", 0), 0);
+	cr_assert_eq(store_job_delete(st, "b", 0), 0);
+	cr_assert_eq(store_commit(st), 0, "%s", store_errmsg(st));
+	cr_assert_eq(stats_off_by(), 0);
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(store_job_delete(st, "a", 0), 0);
+	store_rollback(st);
+	cr_assert_eq(stats_off_by(), 0);
 }
 
 /* deferred_sync: commits go on without waiting for the disk, and
@@ -431,9 +523,14 @@ Test(store, point_operations_never_scan_and_pages_cost_what_they_return)
 	cr_assert_eq(store_job_delete(st, "job-0007", 0), 0);
 	cr_assert_eq(store_job_delete(st, "job-0008", 999999), ST(ABORTED));
 	cr_assert_eq(store_job_delete(st, "no-such-job", 0), ST(NOT_FOUND));
-	cr_assert_eq(store_commit(st), 0);
 	cr_assert_eq(store_fullscan_steps(st) - before, 0, "Get, Update, Delete scanned %lld rows",
 	             (long long)(store_fullscan_steps(st) - before));
+	/* COMMIT reads the two jobs written from pending, a dozen times; not
+	 * the 2,000 jobs. */
+	before = store_fullscan_steps(st);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_leq(store_fullscan_steps(st) - before, 40, "COMMIT scanned %lld rows",
+	              (long long)(store_fullscan_steps(st) - before));
 
 	/* The first page walks the (created_at, id) index from its end and stops
 	 * after limit + 1 rows; later pages seek to their position. Neither
@@ -516,6 +613,8 @@ Test(store, background_checkpoints_leave_the_wal_to_another_connection)
 	store_close(r);
 }
 
+#define STAND_IN(t) "CREATE TRIGGER jobs_stats_" t " AFTER INSERT ON jobs BEGIN SELECT 1; END;"
+
 Test(store, version_3_remembered_answers_survive_migration_4)
 {
 	static const char v3_requests[] =
@@ -526,14 +625,16 @@ Test(store, version_3_remembered_answers_survive_migration_4)
 	    "CREATE INDEX requests_by_time ON requests (created_at);"
 	    "INSERT INTO requests VALUES ('late', 12, 7, x'78797a', 9000);"
 	    "INSERT INTO requests VALUES ('early', 10, 42, x'616263', 1000);"
-	    /* Migration 5's table and triggers out, stand-ins for the ones
-	     * migration 4 drops in: */
-	    "DROP TRIGGER jobs_fts_ai; DROP TRIGGER jobs_fts_ad; DROP TRIGGER jobs_fts_au;"
-	    "DROP TABLE fts_pending;"
+	    /* Migration 6's table and triggers out, stand-ins for the ones
+	     * migrations 4 and 6 drop in: */
+	    "DROP TRIGGER jobs_pending_ai; DROP TRIGGER jobs_pending_ad;"
+	    "DROP TRIGGER jobs_pending_au; DROP TABLE pending;"
 	    "CREATE TRIGGER jobs_fts_ai AFTER INSERT ON jobs BEGIN SELECT 1; END;"
 	    "CREATE TRIGGER jobs_fts_ad AFTER DELETE ON jobs BEGIN SELECT 1; END;"
-	    "CREATE TRIGGER jobs_fts_au AFTER UPDATE ON jobs BEGIN SELECT 1; END;"
-	    "PRAGMA user_version = 3;";
+	    "CREATE TRIGGER jobs_fts_au AFTER UPDATE ON jobs BEGIN SELECT 1; END;" STAND_IN("ai")
+	        STAND_IN("ad") STAND_IN("au_product") STAND_IN("au_language") STAND_IN("au_persona")
+	            STAND_IN("au_brand") STAND_IN("au_enabled")
+	                STAND_IN("au_created") "PRAGMA user_version = 3;";
 	store_options o = {.sync = STORE_SYNC_NORMAL};
 	struct store_request got;
 	sqlite3 *raw;

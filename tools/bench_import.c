@@ -12,14 +12,16 @@
  *    timed), go into a fresh jobsd database's own jobs table (jobsd made the
  *    schema, so the table, its indexes and checks are the same) with one
  *    prepared INSERT in one transaction, WAL, synchronous=FULL as jobsd's
- *    default --sync full; the text indexes are filled before COMMIT, as
- *    jobsd's own commit does.
+ *    default --sync full, begun and committed through jobsd's store, whose
+ *    COMMIT fills the text indexes and counts.
  * 3. import: a real jobsd (default flags) on another fresh database, and
  *    `jobsctl import campaigns.yaml` timed from start to exit: reading and
  *    converting the YAML, the backup, the spool, the batches, the commits.
  * Each run prints both rates and their ratio; with --runs K, K runs side by
  * side, then the medians. The machine is shared: compare within a run.
  */
+#include "store_internal.h"
+
 #include <jansson.h>
 #include <sqlite3.h>
 
@@ -217,17 +219,24 @@ free_rows(struct row *rows, size_t n)
 	free(rows);
 }
 
-/* The raw insert: one prepared statement, one transaction. Returns seconds. */
+/* The raw insert: one prepared statement, one transaction, opened and
+ * committed through jobsd's own store (server/store.c), so that its COMMIT
+ * does what jobsd's does: since schema 5 the text indexes and since 6 the
+ * counts of the new jobs are filled there, and a raw insert without it
+ * would skip work that the import pays. Returns seconds. */
 static double
 raw_insert(const char *db_path, const struct row *rows, size_t n)
 {
+	store_options o = {.sync = STORE_SYNC_FULL};
+	char err[256];
+	store *st;
 	sqlite3 *db;
 	sqlite3_stmt *s;
 	double t0, t;
 
-	if (sqlite3_open(db_path, &db) != SQLITE_OK)
-		die("cannot open %s", db_path);
-	sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL", NULL, NULL, NULL);
+	if (store_open(&st, db_path, &o, err, sizeof err) != 0)
+		die("%s", err);
+	db = store_sqlite(st);
 	if (sqlite3_prepare_v2(
 	        db,
 	        "INSERT INTO jobs (id, job_name, product, persona, setting, emotion, "
@@ -238,7 +247,8 @@ raw_insert(const char *db_path, const struct row *rows, size_t n)
 	        -1, &s, NULL) != SQLITE_OK)
 		die("prepare: %s", sqlite3_errmsg(db));
 	t0 = now_s();
-	sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (store_begin(st) != 0)
+		die("begin: %s", store_errmsg(st));
 	for (size_t i = 0; i < n; i++) {
 		for (int k = 0; k < 10; k++)
 			sqlite3_bind_text(s, k + 1, rows[i].text[k], -1, SQLITE_STATIC);
@@ -252,25 +262,11 @@ raw_insert(const char *db_path, const struct row *rows, size_t n)
 			die("insert %zu: %s", i, sqlite3_errmsg(db));
 		sqlite3_reset(s);
 	}
-	/* What jobsd's COMMIT adds since schema 5 (store.c, index_pending()):
-	 * the text indexes of the new jobs, noted in fts_pending by the
-	 * triggers. Without it the raw insert would skip the FTS work that
-	 * the import pays. */
-	if (sqlite3_exec(
-	        db,
-	        "INSERT INTO jobs_fts (rowid, job_name, product, brand_name, hook, persona) "
-	        "SELECT seq, job_name, product, brand_name, hook, persona FROM jobs "
-	        "WHERE seq IN (SELECT seq FROM fts_pending);"
-	        "INSERT INTO jobs_tri (rowid, job_name, product, brand_name, persona) "
-	        "SELECT seq, job_name, product, brand_name, persona FROM jobs "
-	        "WHERE seq IN (SELECT seq FROM fts_pending);"
-	        "DELETE FROM fts_pending;"
-	        "COMMIT",
-	        NULL, NULL, NULL) != SQLITE_OK)
-		die("commit: %s", sqlite3_errmsg(db));
+	if (store_commit(st) != 0)
+		die("commit: %s", store_errmsg(st));
 	t = now_s() - t0;
 	sqlite3_finalize(s);
-	sqlite3_close(db);
+	store_close(st);
 	return t;
 }
 
