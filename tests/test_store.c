@@ -629,6 +629,7 @@ Test(store, version_3_remembered_answers_survive_migration_4)
 	     * migrations 4 and 6 drop in: */
 	    "DROP TRIGGER jobs_pending_ai; DROP TRIGGER jobs_pending_ad;"
 	    "DROP TRIGGER jobs_pending_au; DROP TABLE pending;"
+	    "DROP TRIGGER stat_values_ai; DROP TRIGGER stat_values_ad;"
 	    "CREATE TRIGGER jobs_fts_ai AFTER INSERT ON jobs BEGIN SELECT 1; END;"
 	    "CREATE TRIGGER jobs_fts_ad AFTER DELETE ON jobs BEGIN SELECT 1; END;"
 	    "CREATE TRIGGER jobs_fts_au AFTER UPDATE ON jobs BEGIN SELECT 1; END;" STAND_IN("ai")
