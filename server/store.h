@@ -238,7 +238,7 @@ typedef struct store_hits {
  * (it should not: the terms are quoted). */
 int store_job_search(store *st, const store_search *q, arena *a, store_hits *out);
 
-/* Statistics, from the counters kept by the write triggers: totals, the
+/* Statistics, from the counters each commit keeps up to date: totals, the
  * top `top` values of each dimension, and jobs created on days
  * [day_from, day_to] (days since 1970-01-01 UTC). Fills `out` (initialised
  * by the caller) from `a`. */

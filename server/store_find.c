@@ -2,7 +2,7 @@
  * store_find.c: finding jobs: filtered, ordered listings (ListJobs), full-text
  * and substring search (SearchJobs) and statistics (GetStats). See store.h
  * for the interface and the top of store.c for the tables, indexes and
- * triggers these queries read.
+ * counters these queries read.
  *
  * SHAPES AND THE STATEMENT CACHE. A listing's SQL depends on which filters
  * it has, its order and direction, whether it resumes, its view and the
@@ -16,7 +16,7 @@
  * jobs_by_updated, jobs_by_name) serves a listing without equality filters:
  * a page seeks to its keyset position and reads page + 1 rows. With
  * equality filters, the one held by the fewest jobs (exact counts from
- * stat_values and stat_totals, kept by the write triggers) is the candidate
+ * stat_values and stat_totals, kept up to date by each commit) is the candidate
  * driver: in the default order its (column, created_at, id) index gives the
  * rows already sorted, so it always drives. In the other orders it drives
  * only when at most SORT_LIMIT jobs have that value (they are read and

@@ -10,7 +10,7 @@
  * statement that fires triggers a statement savepoint of its own. Before a
  * savepoint first changes a page, SQLite copies the page into the
  * sub-journal, so that ROLLBACK TO can put it back. A create touches ~30
- * pages (the job, nine index entries, fts_pending, the statistics, the
+ * pages (the job, nine index entries, pending, the statistics, the
  * remembered answer), so a group of 16 creates journals ~2 MiB.
  *
  * SQLite keeps the first 64 KiB of a sub-journal in memory and then moves
