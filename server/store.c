@@ -925,14 +925,14 @@ store_begin(store *st)
 	return run(st, S_BEGIN);
 }
 
+/* What S_PENDING_ANY finds in pending. */
+enum { PENDING_NONE, PENDING_NEW, PENDING_EXISTED };
+
 /* Brings the counts (stat_*) and the text indexes (jobs_fts, jobs_tri) up to
  * date with the jobs the transaction changed (pending), in ten statements for
  * the whole transaction, and empties pending. Only jobs that existed before
  * can take a count to zero or have index entries to take out: without them
  * (a group of creates), six statements; nothing pending, none. */
-/* What S_PENDING_ANY finds in pending. */
-enum { PENDING_NONE, PENDING_NEW, PENDING_EXISTED };
-
 static int
 apply_pending(store *st)
 {
@@ -1398,7 +1398,8 @@ store_backup(store *st, const char *path, const atomic_bool *stop, int64_t *byte
 		snprintf(why, whylen, "cannot read the database: %s", st->errmsg);
 		goto done;
 	}
-	if ((rc = sqlite3_open_v2(partial, &dst, SQLITE_OPEN_READWRITE, NULL)) != SQLITE_OK ||
+	if ((rc = sqlite3_open_v2(partial, &dst, SQLITE_OPEN_READWRITE, store_vfs())) !=
+	        SQLITE_OK ||
 	    (b = sqlite3_backup_init(dst, "main", st->db, "main")) == NULL) {
 		snprintf(why, whylen, "cannot write %s: %s", partial,
 		         dst ? sqlite3_errmsg(dst) : "out of memory");
@@ -1558,7 +1559,7 @@ store_restore(const char *db_path, const char *from, int64_t *jobs, char *why, s
 
 	/* Check the copy, never the original: opening it could leave files
 	 * beside a backup someone keeps. */
-	rc = sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE, NULL);
+	rc = sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE, store_vfs());
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL);
 	if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)

@@ -99,8 +99,6 @@ pool_give(memfile *f)
 	f->cap = f->size = 0;
 }
 
-static const sqlite3_io_methods mem_methods;
-
 /* Moves f's content to a real temporary file of the default VFS. */
 static int
 spill(memfile *f)
@@ -391,7 +389,8 @@ register_vfs(void)
 	/* SQLite's own in-memory first 64 KiB would only sit in front of
 	 * ours; 0 sends every sub-journal straight to vfs_open(). This fails
 	 * (harmlessly) once SQLite is initialized: then the first 64 KiB are
-	 * copied to us on the way. */
+	 * copied to us on the way. It holds for the whole process: every
+	 * connection the store opens goes through this VFS. */
 	sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 0);
 	if ((dflt = sqlite3_vfs_find(NULL)) == NULL || dflt->iVersion < 2)
 		return;
