@@ -10,6 +10,7 @@
 #include "jobs/v1/jobs.pb-c.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <pthread.h>
@@ -18,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -242,12 +245,48 @@ Test(e2e, malformed_requests_get_invalid_argument_and_the_server_serves_on)
 	jobs_health_info_free(h);
 }
 
+/* A peer that sends it anyway, at the wire level (no nng on this side):
+ * connects to jobsd's ipc socket, does a req0 socket's SP handshake, then
+ * announces a message of `len` bytes and sends (up to) the first 64 KiB.
+ * Returns true if jobsd hung up on it within 5 s. (An nng client whose
+ * max_message_bytes is raised above the server's gets cut off the same way,
+ * but nng 1.5.2 can then hang in its nng_close(): see client.h.) */
+static bool
+cut_off_when_announcing(const char *url, uint64_t len)
+{
+	static const unsigned char hello[8] = {0, 'S', 'P', 0, 0, 0x30, 0, 0}; /* req0 */
+	static unsigned char body[64 * 1024];
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = 5};
+	unsigned char head[9] = {1}, peer[8];
+	const char *path = url + strlen("ipc://");
+	char sink[4096];
+	ssize_t n;
+	int fd;
+
+	cr_assert_lt(strlen(path), sizeof sa.sun_path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	cr_assert_geq(fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	cr_assert_eq(write(fd, hello, sizeof hello), (ssize_t)sizeof hello);
+	cr_assert_eq(read(fd, peer, sizeof peer), (ssize_t)sizeof peer, "no SP handshake");
+	cr_assert(peer[1] == 'S' && peer[2] == 'P' && peer[5] == 0x31, "not a rep0 peer");
+	for (int i = 0; i < 8; i++)
+		head[1 + i] = (unsigned char)(len >> (56 - 8 * i));
+	cr_assert_eq(send(fd, head, sizeof head, MSG_NOSIGNAL), (ssize_t)sizeof head);
+	/* jobsd may have hung up already */
+	(void)!send(fd, body, len < sizeof body ? len : sizeof body, MSG_NOSIGNAL);
+	while ((n = read(fd, sink, sizeof sink)) > 0)
+		;
+	close(fd);
+	return n == 0 || (n < 0 && (errno == ECONNRESET || errno == EPIPE));
+}
+
 Test(e2e, oversized_requests)
 {
 	static char hook[1100000];
 	jobs_job big = {.id = "big", .hook = hook};
-	jobs_client *loose;
-	jobs_client_options opts = {.max_message_bytes = 4u << 20, .timeout_ms = 3000};
 	jobs_call call = {0};
 
 	memset(hook, 'x', sizeof hook - 1);
@@ -256,10 +295,7 @@ Test(e2e, oversized_requests)
 	cr_assert(strstr(call.message, "at most 1048576") != NULL, "%s", call.message);
 
 	/* A peer that sends it anyway is cut off by nng; jobsd serves on. */
-	cr_assert_eq(jobs_client_open(&loose, d.url, &opts, &call), JOBS_OK);
-	cr_assert_eq(jobs_create_job(loose, &call, &big, NULL), JOBS_UNAVAILABLE, "%s: %s",
-	             jobs_code_name(call.code), call.message);
-	jobs_client_close(loose);
+	cr_assert(cut_off_when_announcing(d.url, sizeof hook + 64));
 	cr_assert_eq(jobs_get_job(c, &call, "big", NULL), JOBS_NOT_FOUND);
 
 	/* Within the message limit, over a field's limit: a clear refusal. */
@@ -563,9 +599,6 @@ Test(e2e, the_client_retries_until_the_server_is_back)
 	atomic_store(&r.done, true);
 	pthread_join(t, NULL);
 }
-
-#include <sys/socket.h>
-#include <sys/un.h>
 
 Test(listener, a_peer_that_hangs_up_mid_handshake_does_not_stop_it)
 {

@@ -150,9 +150,12 @@ JOBS_API void jobs_job_free(jobs_job *job);
 typedef struct jobs_client jobs_client;
 
 typedef struct jobs_client_options {
-	int timeout_ms;           /* per attempt of a call; 0: 5000 */
-	size_t max_message_bytes; /* largest request to send; 0: 1 MiB, jobsd's default */
-	bool lazy_connect;        /* open even if the server is not up yet */
+	int timeout_ms; /* per attempt of a call; 0: 5000 */
+	/* Largest request to send; 0: 1 MiB, jobsd's default. Keep it at most
+	 * the server's (jobs_health): a larger request is cut off by the server,
+	 * and nng 1.5.2 can then hang in jobs_client_close() (in nng_close()). */
+	size_t max_message_bytes;
+	bool lazy_connect; /* open even if the server is not up yet */
 	/*
 	 * Retries: a call is sent again, with the same request_id, when an
 	 * attempt fails with UNAVAILABLE (no connection, server restarting or
