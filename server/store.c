@@ -97,9 +97,6 @@
  *   6  pending replaces fts_pending and also carries what the counts need;
  *      store_commit() applies it to the stat_* tables too, and the
  *      jobs_stats_* triggers go; stat_values_ai/_ad keep unique:<dim>.
- *      Both FTS tables merge segments 8 at a time instead of 4
- *      ('automerge'): a group commit writes one segment per table, and
- *      merging every 4 of them was half the cost of indexing a job.
  *
  * Journal: WAL. Readers never block the writer or each other; there is one
  * writer connection per database (jobsd holds a lock file to make sure).
@@ -330,8 +327,6 @@
     "  OR old.hook IS NOT new.hook OR old.language IS NOT new.language" \
     "  OR old.enabled IS NOT new.enabled OR old.created_at IS NOT new.created_at BEGIN" \
     "  INSERT OR IGNORE INTO pending VALUES (" PENDING_OLD6 "); END;" \
-    "INSERT INTO jobs_fts (jobs_fts, rank) VALUES ('automerge', 8);" \
-    "INSERT INTO jobs_tri (jobs_tri, rank) VALUES ('automerge', 8);" \
     "CREATE TRIGGER stat_values_ai AFTER INSERT ON stat_values BEGIN" \
     "  UPDATE stat_totals SET n = n + 1 WHERE key = 'unique:' || new.dim; END;" \
     "CREATE TRIGGER stat_values_ad AFTER DELETE ON stat_values BEGIN" \
