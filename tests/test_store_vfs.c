@@ -94,10 +94,10 @@ Test(store_vfs, a_savepoint_rolls_back_from_memory_and_the_buffer_serves_again)
 {
 	long long spills = store_vfs_spills();
 
-	fill(500);
-	rewrite_and_roll_back(500);
-	rewrite_and_roll_back(500);
-	cr_assert_eq(store_vfs_spills(), spills, "2 MiB stayed in memory");
+	fill(200); /* ~1 MiB of sub-journal: under the 2 MiB a pooled buffer may keep */
+	rewrite_and_roll_back(200);
+	rewrite_and_roll_back(200);
+	cr_assert_eq(store_vfs_spills(), spills, "1 MiB stayed in memory");
 	cr_assert_eq(
 	    one("SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"), 0);
 }
