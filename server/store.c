@@ -931,22 +931,24 @@ enum { PENDING_NONE, PENDING_NEW, PENDING_EXISTED };
 static int
 apply_pending(store *st)
 {
-	static const enum stmt_id steps[] = {
-	    S_STAT_VALUES, S_STAT_VALUES_PRUNE, S_STAT_TOTALS, S_STAT_DAYS, S_STAT_DAYS_PRUNE,
-	    S_FTS_UNINDEX, S_TRI_UNINDEX,       S_FTS_INDEX,   S_TRI_INDEX, S_PENDING_CLEAR};
+	static const struct {
+		enum stmt_id id;
+		bool for_existed; /* only when a job that existed before changed */
+	} steps[] = {
+	    {S_STAT_VALUES, false},   {S_STAT_VALUES_PRUNE, true}, {S_STAT_TOTALS, false},
+	    {S_STAT_DAYS, false},     {S_STAT_DAYS_PRUNE, true},   {S_FTS_UNINDEX, true},
+	    {S_TRI_UNINDEX, true},    {S_FTS_INDEX, false},        {S_TRI_INDEX, false},
+	    {S_PENDING_CLEAR, false},
+	};
 	int64_t what = 0;
 	int rv;
 
 	if ((rv = step_int(st, S_PENDING_ANY, &what)) != 0 || what == PENDING_NONE)
 		return rv;
 	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-		bool for_existed = steps[i] == S_STAT_VALUES_PRUNE ||
-		                   steps[i] == S_STAT_DAYS_PRUNE || steps[i] == S_FTS_UNINDEX ||
-		                   steps[i] == S_TRI_UNINDEX;
-
-		if (for_existed && what != PENDING_EXISTED)
+		if (steps[i].for_existed && what != PENDING_EXISTED)
 			continue;
-		if ((rv = run(st, steps[i])) != 0)
+		if ((rv = run(st, steps[i].id)) != 0)
 			return rv;
 	}
 	return 0;
