@@ -17,11 +17,14 @@
 	"brand_name, enabled, created_at, updated_at, version, enhanced_settings, extra"
 
 /* The name of the VFS the store opens its connections through (store_vfs.c:
- * the default VFS with the sub-journal in memory), registered on first use;
- * NULL, for SQLite's default, if it could not be. */
+ * the default VFS with the sub-journal in memory and the WAL's frames
+ * written a commit at a time), registered on first use; NULL, for SQLite's
+ * default, if it could not be. */
 const char *store_vfs(void);
 /* How many sub-journals have outgrown memory and moved to a file so far. */
 int64_t store_vfs_spills(void);
+/* Writes to WALs so far: *asked by SQLite, *done to the files. */
+void store_vfs_wal_writes(int64_t *asked, int64_t *done);
 
 /* The connection. */
 sqlite3 *store_sqlite(store *st);

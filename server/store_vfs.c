@@ -1,9 +1,10 @@
 /*
  * store_vfs.c: the SQLite VFS the store opens its connections through. It is
- * the system's default VFS (unix) for every file but one kind: the
- * sub-journal, which it keeps in memory.
+ * the system's default VFS (unix) for every file but two kinds: the
+ * sub-journal, which it keeps in memory, and the WAL, whose writes it
+ * gathers into a few large ones.
  *
- * WHY
+ * SUB-JOURNALS
  *
  * The writer applies each request of a group commit inside a SAVEPOINT (so
  * that one failing request leaves the others), and SQLite gives every
@@ -34,11 +35,42 @@
  * The file is only ever read back by ROLLBACK TO, within the transaction;
  * SQLite deletes it when the transaction ends, so nothing about it needs to
  * survive a crash.
+ *
+ * THE WAL
+ *
+ * A commit appends one frame per changed page to the WAL, each as two
+ * pwrite()s: the 24-byte frame header, then the page. A create changes ~23
+ * pages (nine indexes, the row, the two text indexes, the remembered
+ * answer), a group of ~5 creates ~105: some 200 system calls. Gathered,
+ * the writer's CPU a create fell from 245 to 216 us in group commits and
+ * from 690 to 546 us with one commit a create (tools/README.md). Here
+ * the frames a connection appends one after the other are gathered in a
+ * buffer and written in pieces of WRITE_MAX, and the buffer is always
+ * written out before the commit is visible to anyone:
+ *
+ *   - when the page of a commit frame has been appended (the frame header
+ *     says which frame commits: bytes 4-7, the database size after the
+ *     commit, are not zero; see "WAL File Format" in SQLite's file format
+ *     document). SQLite publishes a transaction only after writing its
+ *     commit frame, and a failed write fails that xWrite(), so the commit
+ *     fails as it would have without the buffer;
+ *   - before anything else touches the file: a read (SQLite reads back
+ *     frames it wrote), a write anywhere but at the end of the buffer,
+ *     a sync, a truncation, asking its size, a file control, closing.
+ *
+ * Only writes that arrive as SQLite 3.x writes frames (a 24-byte header,
+ * then the page right after it, each frame right after the one before) are
+ * gathered; any other write goes straight to the file, so the worst a
+ * different SQLite can do is to get no gathering. A crash loses what is in
+ * the buffer, which is no commit: those are never acknowledged before the
+ * WAL is synced, and SQLite's recovery ignores a transaction without its
+ * commit frame.
  */
 #include "store_internal.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,7 +79,9 @@
 #define KEEP_MAX  (2 << 20)  /* larger buffers are freed, not pooled */
 #define POOL_SIZE 4
 #define FIRST_CAP (64 << 10)
-#define WRITE_MAX (64 << 10) /* per xWrite() of the default VFS */
+#define WRITE_MAX (64 << 10)  /* per xWrite() of the default VFS */
+#define WAL_BUF   (512 << 10) /* frames gathered at most, then written */
+#define FRAME_HDR 24          /* a WAL frame's header, before its page */
 
 /* A sub-journal: in `buf` until it spills, then in `real`. `real` is the
  * default VFS's file object, in the storage that follows this struct. */
@@ -63,6 +97,7 @@ static sqlite3_vfs *dflt;
 static size_t real_offset; /* where `real` starts in our file objects */
 
 static atomic_llong spills;
+static atomic_llong wal_asked, wal_done; /* WAL writes: SQLite's, and ours */
 
 static struct {
 	pthread_mutex_t mu;
@@ -284,13 +319,227 @@ static const sqlite3_io_methods mem_methods = {
     .xDeviceCharacteristics = mem_device_characteristics,
 };
 
-/* Every file but a sub-journal is the default VFS's own. */
+/* ---- the WAL ------------------------------------------------------------- */
+
+/* A WAL (see the top): the default VFS's file, `real`, in the storage that
+ * follows this struct, and the frames appended but not yet written. */
+typedef struct {
+	sqlite3_file base;
+	sqlite3_file *real;
+	unsigned char *buf; /* owned, WAL_BUF bytes, from the first frame on */
+	size_t len;         /* bytes waiting in buf */
+	sqlite3_int64 at;   /* where buf[0] goes in the file */
+	sqlite3_int64 next; /* where the last write ended; -1: unknown */
+	bool in_frame;      /* the last write was a frame header, gathered */
+	bool commits;       /* ... and that frame commits a transaction */
+} walfile;
+
+static int
+wal_write_real(walfile *w, const void *in, size_t amt, sqlite3_int64 off)
+{
+	atomic_fetch_add(&wal_done, 1);
+	return w->real->pMethods->xWrite(w->real, in, (int)amt, off);
+}
+
+/* Writes out what is gathered; on failure it is dropped with the
+ * transaction it belonged to (the caller's xWrite/xRead/xSync fails). */
+static int
+wal_flush(walfile *w)
+{
+	int rc = SQLITE_OK;
+
+	for (size_t off = 0; off < w->len && rc == SQLITE_OK; off += WRITE_MAX) {
+		size_t n = w->len - off < WRITE_MAX ? w->len - off : WRITE_MAX;
+
+		rc = wal_write_real(w, w->buf + off, n, w->at + (sqlite3_int64)off);
+	}
+	w->len = 0;
+	if (rc != SQLITE_OK) {
+		w->next = -1;
+		w->in_frame = false;
+	}
+	return rc;
+}
+
+static int
+wal_write(sqlite3_file *file, const void *in, int amt, sqlite3_int64 off)
+{
+	walfile *w = (walfile *)file;
+	bool page = w->in_frame && off == w->next;
+	bool header = !w->in_frame && amt == FRAME_HDR && off == w->next;
+	int rc;
+
+	atomic_fetch_add(&wal_asked, 1);
+	if ((!page && !header) || (size_t)amt > WAL_BUF) {
+		/* Not the next part of a frame: straight to the file. */
+		if ((rc = wal_flush(w)) != SQLITE_OK)
+			return rc;
+		w->in_frame = false;
+		rc = wal_write_real(w, in, (size_t)amt, off);
+		w->next = rc == SQLITE_OK ? off + amt : -1;
+		return rc;
+	}
+	if (w->buf == NULL && (w->buf = malloc(WAL_BUF)) == NULL)
+		return SQLITE_IOERR_NOMEM;
+	if (w->len + (size_t)amt > WAL_BUF && (rc = wal_flush(w)) != SQLITE_OK)
+		return rc;
+	if (w->len == 0)
+		w->at = off;
+	memcpy(w->buf + w->len, in, (size_t)amt);
+	w->len += (size_t)amt;
+	w->next = off + amt;
+	if (header) {
+		const unsigned char *h = in;
+
+		w->in_frame = true;
+		w->commits = (h[4] | h[5] | h[6] | h[7]) != 0;
+		return SQLITE_OK;
+	}
+	w->in_frame = false;
+	return w->commits ? wal_flush(w) : SQLITE_OK;
+}
+
+static int
+wal_close(sqlite3_file *file)
+{
+	walfile *w = (walfile *)file;
+	int rc = wal_flush(w);
+	int rc2 = w->real->pMethods->xClose(w->real);
+
+	free(w->buf);
+	w->buf = NULL;
+	return rc != SQLITE_OK ? rc : rc2;
+}
+
+static int
+wal_read(sqlite3_file *file, void *out, int amt, sqlite3_int64 off)
+{
+	walfile *w = (walfile *)file;
+	int rc = wal_flush(w);
+
+	return rc != SQLITE_OK ? rc : w->real->pMethods->xRead(w->real, out, amt, off);
+}
+
+static int
+wal_truncate(sqlite3_file *file, sqlite3_int64 size)
+{
+	walfile *w = (walfile *)file;
+	int rc = wal_flush(w);
+
+	w->next = -1;
+	w->in_frame = false;
+	return rc != SQLITE_OK ? rc : w->real->pMethods->xTruncate(w->real, size);
+}
+
+static int
+wal_sync(sqlite3_file *file, int flags)
+{
+	walfile *w = (walfile *)file;
+	int rc = wal_flush(w);
+
+	return rc != SQLITE_OK ? rc : w->real->pMethods->xSync(w->real, flags);
+}
+
+static int
+wal_file_size(sqlite3_file *file, sqlite3_int64 *size)
+{
+	walfile *w = (walfile *)file;
+	int rc = wal_flush(w);
+
+	return rc != SQLITE_OK ? rc : w->real->pMethods->xFileSize(w->real, size);
+}
+
+static int
+wal_lock(sqlite3_file *file, int level)
+{
+	walfile *w = (walfile *)file;
+	return w->real->pMethods->xLock(w->real, level);
+}
+
+static int
+wal_unlock(sqlite3_file *file, int level)
+{
+	walfile *w = (walfile *)file;
+	return w->real->pMethods->xUnlock(w->real, level);
+}
+
+static int
+wal_check_reserved(sqlite3_file *file, int *out)
+{
+	walfile *w = (walfile *)file;
+	return w->real->pMethods->xCheckReservedLock(w->real, out);
+}
+
+static int
+wal_file_control(sqlite3_file *file, int op, void *arg)
+{
+	walfile *w = (walfile *)file;
+	int rc = wal_flush(w);
+
+	return rc != SQLITE_OK ? rc : w->real->pMethods->xFileControl(w->real, op, arg);
+}
+
+static int
+wal_sector_size(sqlite3_file *file)
+{
+	walfile *w = (walfile *)file;
+	return w->real->pMethods->xSectorSize(w->real);
+}
+
+static int
+wal_device_characteristics(sqlite3_file *file)
+{
+	walfile *w = (walfile *)file;
+	return w->real->pMethods->xDeviceCharacteristics(w->real);
+}
+
+/* Version 1: shared memory and mapping are only ever asked of the
+ * database file, never of its WAL. */
+static const sqlite3_io_methods wal_methods = {
+    .iVersion = 1,
+    .xClose = wal_close,
+    .xRead = wal_read,
+    .xWrite = wal_write,
+    .xTruncate = wal_truncate,
+    .xSync = wal_sync,
+    .xFileSize = wal_file_size,
+    .xLock = wal_lock,
+    .xUnlock = wal_unlock,
+    .xCheckReservedLock = wal_check_reserved,
+    .xFileControl = wal_file_control,
+    .xSectorSize = wal_sector_size,
+    .xDeviceCharacteristics = wal_device_characteristics,
+};
+
+static int
+wal_open(const char *name, sqlite3_file *file, int flags, int *out_flags)
+{
+	walfile *w = (walfile *)file;
+	sqlite3_file *real = (sqlite3_file *)((char *)file + real_offset);
+	int rc;
+
+	memset(w, 0, sizeof *w);
+	memset(real, 0, dflt->szOsFile);
+	if ((rc = dflt->xOpen(dflt, name, real, flags, out_flags)) != SQLITE_OK) {
+		if (real->pMethods != NULL)
+			real->pMethods->xClose(real);
+		return rc;
+	}
+	w->real = real;
+	w->next = -1;
+	w->base.pMethods = &wal_methods;
+	return SQLITE_OK;
+}
+
+/* Every file but a sub-journal and a WAL is the default VFS's own. */
 static int
 vfs_open(sqlite3_vfs *v, const char *name, sqlite3_file *file, int flags, int *out_flags)
 {
 	memfile *f = (memfile *)file;
 
 	(void)v;
+	if (flags & SQLITE_OPEN_WAL)
+		return wal_open(name, file, flags, out_flags);
 	if (!(flags & SQLITE_OPEN_SUBJOURNAL))
 		return dflt->xOpen(dflt, name, file, flags, out_flags);
 	memset(f, 0, sizeof *f);
@@ -398,7 +647,8 @@ register_vfs(void)
 	sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, 0);
 	if ((dflt = sqlite3_vfs_find(NULL)) == NULL || dflt->iVersion < 2)
 		return;
-	real_offset = (sizeof(memfile) + 15) & ~(size_t)15;
+	real_offset = sizeof(memfile) > sizeof(walfile) ? sizeof(memfile) : sizeof(walfile);
+	real_offset = (real_offset + 15) & ~(size_t)15;
 	vfs = (sqlite3_vfs){
 	    .iVersion = 2,
 	    .szOsFile = (int)(real_offset + (size_t)dflt->szOsFile),
@@ -434,4 +684,11 @@ int64_t
 store_vfs_spills(void)
 {
 	return atomic_load(&spills);
+}
+
+void
+store_vfs_wal_writes(int64_t *asked, int64_t *done)
+{
+	*asked = atomic_load(&wal_asked);
+	*done = atomic_load(&wal_done);
 }

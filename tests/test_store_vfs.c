@@ -2,7 +2,11 @@
  * test_store_vfs.c: the store's VFS (server/store_vfs.c) through SQLite, on a
  * temporary database: savepoints roll back from the in-memory sub-journal,
  * its buffer is reused by the next transaction, and one that outgrows
- * memory moves to a file and still rolls back.
+ * memory moves to a file and still rolls back; the WAL's frames are written
+ * a commit at a time, every commit is in the file when COMMIT returns
+ * (another connection reads it; a process that dies right after loses
+ * nothing), and a transaction that writes more than the buffer holds is
+ * whole too.
  */
 #include "helpers.h"
 #include "store_internal.h"
@@ -10,6 +14,8 @@
 #include <criterion/criterion.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static const char *dir;
 static sqlite3 *db;
@@ -46,17 +52,23 @@ run(const char *sql)
 }
 
 static long long
-one(const char *sql)
+one_of(sqlite3 *on, const char *sql)
 {
 	sqlite3_stmt *s;
 	long long v;
 
-	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK, "%s",
-	             sqlite3_errmsg(db));
-	cr_assert_eq(sqlite3_step(s), SQLITE_ROW, "%s", sqlite3_errmsg(db));
+	cr_assert_eq(sqlite3_prepare_v2(on, sql, -1, &s, NULL), SQLITE_OK, "%s",
+	             sqlite3_errmsg(on));
+	cr_assert_eq(sqlite3_step(s), SQLITE_ROW, "%s", sqlite3_errmsg(on));
 	v = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
 	return v;
+}
+
+static long long
+one(const char *sql)
+{
+	return one_of(db, sql);
 }
 
 /* `rows` rows of 4000 bytes, each a letter repeated, and an index over them:
@@ -111,4 +123,100 @@ Test(store_vfs, a_subjournal_past_32_mib_moves_to_a_file_and_still_rolls_back)
 	cr_assert_gt(store_vfs_spills(), spills);
 	cr_assert_eq(
 	    one("SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"), 0);
+}
+
+/* ---- the WAL ------------------------------------------------------------- */
+
+/* Inserts `rows` rows of ~1000 bytes, scattered over an index, in one
+ * transaction on `on`: a few dozen frames. */
+static int
+insert_rows(sqlite3 *on, int from, int rows)
+{
+	char sql[512];
+
+	snprintf(
+	    sql, sizeof sql,
+	    "WITH RECURSIVE n(i) AS (SELECT %d UNION ALL SELECT i + 1 FROM n WHERE i < %d)"
+	    "  INSERT INTO w SELECT i, printf('%%d:%%.*c', i, 1000, char(65 + i %% 26)) FROM n",
+	    from, from + rows - 1);
+	return sqlite3_exec(on, sql, NULL, NULL, NULL);
+}
+
+#define W_INTACT "SELECT count(*) FROM w WHERE x = printf('%d:%.*c', id, 1000, char(65 + id % 26))"
+
+Test(store_vfs, wal_frames_go_out_a_commit_at_a_time_and_other_connections_see_each_commit)
+{
+	char path[512];
+	sqlite3 *rd;
+	int64_t asked0, done0, asked, done;
+
+	/* As jobsd's writer with deferred syncs: no sync at COMMIT to write
+	 * the frames out on the way. */
+	run("PRAGMA synchronous = NORMAL");
+	run("CREATE TABLE w (id INTEGER PRIMARY KEY, x TEXT); CREATE INDEX w_by_x ON w (x)");
+	snprintf(path, sizeof path, "%s/t.db", dir);
+	cr_assert_eq(sqlite3_open_v2(path, &rd, SQLITE_OPEN_READONLY, store_vfs()), SQLITE_OK);
+	store_vfs_wal_writes(&asked0, &done0);
+	for (int t = 0; t < 40; t++) {
+		cr_assert_eq(insert_rows(db, t * 30 + 1, 30), SQLITE_OK, "%s", sqlite3_errmsg(db));
+		cr_assert_eq(one_of(rd, "SELECT count(*) FROM w"), (t + 1) * 30);
+		cr_assert_eq(one_of(rd, W_INTACT), (t + 1) * 30, "commit %d as written", t);
+	}
+	store_vfs_wal_writes(&asked, &done);
+	/* ~2 x 20 frames a commit asked for; a few pieces of 64 KiB written. */
+	cr_assert_gt(asked - asked0, 40 * 30);
+	cr_assert_lt((done - done0) * 5, asked - asked0, "gathered: %lld writes for %lld asked",
+	             (long long)(done - done0), (long long)(asked - asked0));
+	cr_assert_eq(one_of(rd, "SELECT count(*) FROM pragma_integrity_check WHERE "
+	                        "integrity_check != 'ok'"),
+	             0);
+	sqlite3_close(rd);
+}
+
+/* A child commits (without syncing: nothing but the VFS writes its frames
+ * out) and dies without closing anything; every commit must be there. */
+static void
+commit_and_die(const char *path, int commits, int rows)
+{
+	sqlite3 *c;
+
+	if (sqlite3_open_v2(path, &c, SQLITE_OPEN_READWRITE, store_vfs()) != SQLITE_OK ||
+	    sqlite3_exec(c, "PRAGMA synchronous = OFF", NULL, NULL, NULL) != SQLITE_OK)
+		_exit(2);
+	for (int t = 0; t < commits; t++)
+		if (insert_rows(c, t * rows + 1, rows) != SQLITE_OK)
+			_exit(3);
+	_exit(0);
+}
+
+static void
+commits_survive_the_writer_dying(int commits, int rows)
+{
+	char path[512];
+	int status;
+	pid_t pid;
+
+	run("CREATE TABLE w (id INTEGER PRIMARY KEY, x TEXT); CREATE INDEX w_by_x ON w (x)");
+	snprintf(path, sizeof path, "%s/t.db", dir);
+	sqlite3_close(db); /* no connection may cross a fork() */
+	cr_assert_neq(pid = fork(), -1);
+	if (pid == 0)
+		commit_and_die(path, commits, rows);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child: status %d", status);
+	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	cr_assert_eq(one("SELECT count(*) FROM w"), commits * rows);
+	cr_assert_eq(one(W_INTACT), commits * rows);
+	cr_assert_eq(
+	    one("SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"), 0);
+}
+
+Test(store_vfs, every_commit_is_in_the_wal_when_commit_returns)
+{
+	commits_survive_the_writer_dying(25, 10); /* ~10 frames each: far under the buffer */
+}
+
+Test(store_vfs, a_transaction_larger_than_the_buffer_is_whole)
+{
+	commits_survive_the_writer_dying(2, 2000); /* ~2 MiB of frames each */
 }
