@@ -6,7 +6,7 @@
  * a commit at a time, every commit is in the file when COMMIT returns
  * (another connection reads it; a process that dies right after loses
  * nothing), and a transaction that writes more than the buffer holds is
- * whole too.
+ * whole too. SQLite keeps no memory statistics (a global mutex).
  */
 #include "helpers.h"
 #include "store_internal.h"
@@ -100,6 +100,14 @@ rewrite_and_roll_back(int rows)
 	cr_assert_eq(one(INTACT), rows);
 	cr_assert_eq(one("SELECT count(*) FROM t"), rows + 1);
 	run("DELETE FROM t WHERE id = 0");
+}
+
+Test(store_vfs, sqlite_keeps_no_memory_statistics)
+{
+	/* They cost a global mutex around every allocation (store_vfs.c);
+	 * kept, the count would be the megabyte the table takes and more. */
+	fill(200);
+	cr_assert_eq(sqlite3_memory_used(), 0);
 }
 
 Test(store_vfs, a_savepoint_rolls_back_from_memory_and_the_buffer_serves_again)
