@@ -122,12 +122,23 @@ Test(store_vfs, a_savepoint_rolls_back_from_memory_and_the_buffer_serves_again)
 	    one("SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"), 0);
 }
 
-Test(store_vfs, a_subjournal_past_32_mib_moves_to_a_file_and_still_rolls_back)
+Test(store_vfs, a_batch_sized_subjournal_stays_in_memory)
 {
 	long long spills = store_vfs_spills();
 
-	fill(9000); /* ~36 MiB of pages, all journaled by the UPDATE */
-	rewrite_and_roll_back(9000);
+	/* Each row is a page, journaled twice (the UPDATE, then the DELETE):
+	 * ~80 MiB, what a batch of 1,000 new jobs can journal. */
+	fill(10000);
+	rewrite_and_roll_back(10000);
+	cr_assert_eq(store_vfs_spills(), spills, "80 MiB stayed in memory");
+}
+
+Test(store_vfs, a_subjournal_past_128_mib_moves_to_a_file_and_still_rolls_back)
+{
+	long long spills = store_vfs_spills();
+
+	fill(20000); /* ~160 MiB of sub-journal, as above */
+	rewrite_and_roll_back(20000);
 	cr_assert_gt(store_vfs_spills(), spills);
 	cr_assert_eq(
 	    one("SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"), 0);
