@@ -354,7 +354,7 @@ handle_update_job(call *c, const void *in_, void *out_)
 {
 	const Jobs__V1__UpdateJobRequest *in = in_;
 	Jobs__V1__UpdateJobResponse *out = out_;
-	Jobs__V1__Job *j;
+	Jobs__V1__Job *j, was;
 	int64_t expected;
 	int rv;
 
@@ -376,6 +376,7 @@ handle_update_job(call *c, const void *in_, void *out_)
 		                 "job '%s' has etag %s, not the expected %s; "
 		                 "read it again",
 		                 j->id, j->etag, in->expected_etag);
+	was = *j; /* its strings stay: the changes below replace pointers */
 	rv = apply_mask(c, j, in->job, in->update_mask, in->n_update_mask, FOR_UPDATE,
 	                "update_mask");
 	if (rv != 0 || (rv = unshadow(c, j, in)) != 0)
@@ -384,7 +385,7 @@ handle_update_job(call *c, const void *in_, void *out_)
 	j->updated_at = c->now_us > j->updated_at ? c->now_us : j->updated_at + 1;
 	if ((rv = validate_job(c, j)) != 0)
 		return rv;
-	if ((rv = store_job_replace(c->db, j, c->arena)) != 0)
+	if ((rv = store_job_replace(c->db, &was, j, c->arena)) != 0)
 		return store_failed(c, rv, "update");
 	out->job = j;
 	return 0;

@@ -113,6 +113,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -423,6 +424,29 @@ enum {
 	N_COLUMNS
 };
 
+/* Where a job keeps each text column (0: not a text column). */
+static const size_t text_offset[N_COLUMNS] = {
+    [C_ID] = offsetof(Jobs__V1__Job, id),
+    [C_JOB_NAME] = offsetof(Jobs__V1__Job, job_name),
+    [C_PRODUCT] = offsetof(Jobs__V1__Job, product),
+    [C_PERSONA] = offsetof(Jobs__V1__Job, persona),
+    [C_SETTING] = offsetof(Jobs__V1__Job, setting),
+    [C_EMOTION] = offsetof(Jobs__V1__Job, emotion),
+    [C_HOOK] = offsetof(Jobs__V1__Job, hook),
+    [C_VOICE] = offsetof(Jobs__V1__Job, elevenlabs_voice_id),
+    [C_LANGUAGE] = offsetof(Jobs__V1__Job, language),
+    [C_BRAND] = offsetof(Jobs__V1__Job, brand_name),
+    [C_SETTINGS] = offsetof(Jobs__V1__Job, enhanced_settings),
+    [C_EXTRA] = offsetof(Jobs__V1__Job, extra),
+};
+
+/* Text column c of j (c must be one). */
+static const char *
+text_of(const Jobs__V1__Job *j, int c)
+{
+	return *(const char *const *)((const char *)j + text_offset[c]);
+}
+
 enum stmt_id {
 	S_BEGIN,
 	S_COMMIT,
@@ -432,7 +456,6 @@ enum stmt_id {
 	S_ROLLBACK_TO,
 	S_META_SET,
 	S_INSERT,
-	S_REPLACE,
 	S_DELETE,
 	S_VERSION_OF,
 	S_GET,
@@ -474,11 +497,6 @@ static const struct {
     [S_META_SET] = {true, "UPDATE meta SET value = ?2 WHERE key = ?1"},
     [S_INSERT] = {true, "INSERT INTO jobs (" JOB_COLUMNS ") VALUES "
                         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"},
-    /* Every column but id (the key) and created_at (?12, kept). */
-    [S_REPLACE] = {true, "UPDATE jobs SET (job_name, product, persona, setting, emotion, hook, "
-                         "elevenlabs_voice_id, language, brand_name, enabled, updated_at, version, "
-                         "enhanced_settings, extra) = (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-                         "?13, ?14, ?15, ?16) WHERE id = ?1"},
     [S_DELETE] = {true, "DELETE FROM jobs WHERE id = ?1 AND (?2 = 0 OR version = ?2)"},
     [S_VERSION_OF] = {false, "SELECT version FROM jobs WHERE id = ?1"},
     [S_GET] = {false, "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1"},
@@ -538,6 +556,13 @@ static const struct {
     [S_PENDING_CLEAR] = {true, "DELETE FROM pending"},
 };
 
+#define UPDATE_STMTS 16
+
+struct update_stmt {
+	unsigned mask; /* 1 << C_ for each column it sets */
+	sqlite3_stmt *stmt;
+};
+
 struct store {
 	sqlite3 *db;
 	bool reader;
@@ -550,6 +575,9 @@ struct store {
 	bool version_dirty;   /* writer: last_version not yet in meta */
 	sqlite3_stmt *stmt[N_STMTS];
 	void *find; /* store_find.c's statement cache */
+	/* writer: UPDATEs of the columns an update changed, by column mask;
+	 * prepared on first use, least recently used last (see update_stmt). */
+	struct update_stmt updates[UPDATE_STMTS];
 	char errmsg[256];
 };
 
@@ -893,6 +921,8 @@ store_close(store *st)
 	store_find_close(st);
 	for (int i = 0; i < N_STMTS; i++)
 		sqlite3_finalize(st->stmt[i]);
+	for (int i = 0; i < UPDATE_STMTS; i++)
+		sqlite3_finalize(st->updates[i].stmt);
 	if (!st->reader && st->db != NULL)
 		sqlite3_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 	sqlite3_close(st->db);
@@ -1042,25 +1072,15 @@ int
 store_row_to_job(sqlite3_stmt *s, arena *a, Jobs__V1__Job **out, size_t *bytes)
 {
 	Jobs__V1__Job *j = arena_alloc(a, sizeof *j);
-	char **text[] = {
-	    [C_ID] = &j->id,
-	    [C_JOB_NAME] = &j->job_name,
-	    [C_PRODUCT] = &j->product,
-	    [C_PERSONA] = &j->persona,
-	    [C_SETTING] = &j->setting,
-	    [C_EMOTION] = &j->emotion,
-	    [C_HOOK] = &j->hook,
-	    [C_VOICE] = &j->elevenlabs_voice_id,
-	    [C_LANGUAGE] = &j->language,
-	    [C_BRAND] = &j->brand_name,
-	};
 	size_t n = 0;
 
 	if (j == NULL)
 		return ST(RESOURCE_EXHAUSTED);
 	jobs__v1__job__init(j);
 	for (int c = C_ID; c <= C_BRAND; c++) {
-		if ((*text[c] = column_text(s, c, a)) == NULL)
+		char **member = (char **)((char *)j + text_offset[c]);
+
+		if ((*member = column_text(s, c, a)) == NULL)
 			return ST(RESOURCE_EXHAUSTED);
 		n += (size_t)sqlite3_column_bytes(s, c);
 	}
@@ -1079,26 +1099,14 @@ store_row_to_job(sqlite3_stmt *s, arena *a, Jobs__V1__Job **out, size_t *bytes)
 	return 0;
 }
 
-/* Binds ?1..?16 of S_INSERT and S_REPLACE. The job's strings outlive the
- * statement's step, so SQLite need not copy them. */
+/* Binds ?1..?16 of S_INSERT, S_OVERWRITE and update_stmt()'s UPDATEs (which
+ * use some of them: binding the others does nothing). The job's strings
+ * outlive the statement's step, so SQLite need not copy them. */
 static void
 bind_job(sqlite3_stmt *s, const Jobs__V1__Job *j, int64_t version)
 {
-	const char *text[] = {
-	    [C_ID] = j->id,
-	    [C_JOB_NAME] = j->job_name,
-	    [C_PRODUCT] = j->product,
-	    [C_PERSONA] = j->persona,
-	    [C_SETTING] = j->setting,
-	    [C_EMOTION] = j->emotion,
-	    [C_HOOK] = j->hook,
-	    [C_VOICE] = j->elevenlabs_voice_id,
-	    [C_LANGUAGE] = j->language,
-	    [C_BRAND] = j->brand_name,
-	};
-
 	for (int c = C_ID; c <= C_BRAND; c++)
-		sqlite3_bind_text(s, c + 1, text[c], -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, c + 1, text_of(j, c), -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, C_ENABLED + 1, j->enabled ? 1 : 0);
 	sqlite3_bind_int64(s, C_CREATED + 1, j->created_at);
 	sqlite3_bind_int64(s, C_UPDATED + 1, j->updated_at);
@@ -1131,11 +1139,11 @@ store_job_get(store *st, const char *id, arena *a, Jobs__V1__Job **out)
 	return rv;
 }
 
-/* Runs S_INSERT or S_REPLACE for `job` with the next version. */
+/* Runs s, an INSERT or UPDATE of bind_job()'s parameters, for `job` with
+ * the next version. */
 static int
-write_job(store *st, enum stmt_id which, Jobs__V1__Job *job, arena *a)
+write_job(store *st, sqlite3_stmt *s, Jobs__V1__Job *job, arena *a)
 {
-	sqlite3_stmt *s = st->stmt[which];
 	int64_t version = st->last_version + 1;
 	int rc, rv = 0;
 
@@ -1157,19 +1165,90 @@ write_job(store *st, enum stmt_id which, Jobs__V1__Job *job, arena *a)
 int
 store_job_insert(store *st, Jobs__V1__Job *job, arena *a)
 {
-	return write_job(st, S_INSERT, job, a);
+	return write_job(st, st->stmt[S_INSERT], job, a);
+}
+
+/* The columns an update may change, as the SQL names them (bind_job()
+ * binds column C as ?C+1); updated_at and version change every time. */
+static const char *const update_columns[N_COLUMNS] = {
+    [C_JOB_NAME] = "job_name",
+    [C_PRODUCT] = "product",
+    [C_PERSONA] = "persona",
+    [C_SETTING] = "setting",
+    [C_EMOTION] = "emotion",
+    [C_HOOK] = "hook",
+    [C_VOICE] = "elevenlabs_voice_id",
+    [C_LANGUAGE] = "language",
+    [C_BRAND] = "brand_name",
+    [C_ENABLED] = "enabled",
+    [C_SETTINGS] = "enhanced_settings",
+    [C_EXTRA] = "extra",
+};
+
+/* Which of update_columns differ between was and now, a bit per column. */
+static unsigned
+changed_columns(const Jobs__V1__Job *was, const Jobs__V1__Job *now)
+{
+	unsigned mask = 0;
+
+	for (int c = 0; c < N_COLUMNS; c++)
+		if (update_columns[c] != NULL && text_offset[c] != 0 &&
+		    strcmp(text_of(was, c), text_of(now, c)) != 0)
+			mask |= 1u << c;
+	if (was->enabled != now->enabled)
+		mask |= 1u << C_ENABLED;
+	return mask;
+}
+
+/* The UPDATE of the columns in mask (and updated_at, version), from the
+ * cache or prepared now; the cache keeps the most recently used first. */
+static int
+update_stmt(store *st, unsigned mask, sqlite3_stmt **out)
+{
+	struct update_stmt hit;
+	char sql[512];
+	int n = 0, i, rc;
+
+	for (i = 0; i < UPDATE_STMTS && st->updates[i].stmt != NULL; i++)
+		if (st->updates[i].mask == mask)
+			break;
+	if (i == UPDATE_STMTS || st->updates[i].stmt == NULL) {
+		n = snprintf(sql, sizeof sql, "UPDATE jobs SET updated_at = ?%d, version = ?%d",
+		             C_UPDATED + 1, C_VERSION + 1);
+		for (int c = 0; c < N_COLUMNS; c++)
+			if ((mask & (1u << c)) && update_columns[c] != NULL)
+				n += snprintf(sql + n, sizeof sql - (size_t)n, ", %s = ?%d",
+				              update_columns[c], c + 1);
+		snprintf(sql + n, sizeof sql - (size_t)n, " WHERE id = ?%d", C_ID + 1);
+		if (i == UPDATE_STMTS)
+			sqlite3_finalize(st->updates[--i].stmt); /* the least recently used */
+		st->updates[i].stmt = NULL;
+		rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+		                        &st->updates[i].stmt, NULL);
+		if (rc != SQLITE_OK)
+			return fail(st, rc);
+		st->updates[i].mask = mask;
+	}
+	hit = st->updates[i];
+	memmove(&st->updates[1], &st->updates[0], (size_t)i * sizeof st->updates[0]);
+	st->updates[0] = hit;
+	*out = hit.stmt;
+	return 0;
 }
 
 int
-store_job_replace(store *st, Jobs__V1__Job *job, arena *a)
+store_job_replace(store *st, const Jobs__V1__Job *was, Jobs__V1__Job *job, arena *a)
 {
-	return write_job(st, S_REPLACE, job, a);
+	sqlite3_stmt *s;
+	int rv = update_stmt(st, changed_columns(was, job), &s);
+
+	return rv != 0 ? rv : write_job(st, s, job, a);
 }
 
 int
 store_job_overwrite(store *st, Jobs__V1__Job *job, arena *a)
 {
-	return write_job(st, S_OVERWRITE, job, a);
+	return write_job(st, st->stmt[S_OVERWRITE], job, a);
 }
 
 int

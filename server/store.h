@@ -138,10 +138,13 @@ int store_job_get(store *st, const char *id, arena *a, Jobs__V1__Job **out);
 int store_job_insert(store *st, Jobs__V1__Job *job, arena *a);
 
 /*
- * Overwrites the stored job with the same id with `job`, every column but
- * created_at. Sets job->etag. NOT_FOUND if there is none.
+ * Overwrites the stored job with the same id, `was` as read in this
+ * transaction, with `job` (created_at stays). Only the columns that differ
+ * between the two are written, with updated_at and version: SQLite then
+ * leaves alone the indexes of the others. Sets job->etag. NOT_FOUND if
+ * there is none.
  */
-int store_job_replace(store *st, Jobs__V1__Job *job, arena *a);
+int store_job_replace(store *st, const Jobs__V1__Job *was, Jobs__V1__Job *job, arena *a);
 
 /*
  * Overwrites the stored job with the same id with `job`, every column but
