@@ -722,10 +722,11 @@ Test(import, memory_stays_bounded_for_a_large_file, .timeout = 280)
 	long small, large;
 	struct stat st_small, st_large;
 
-	/* Both fill the pipeline of batches; only the file (and the set of ids)
-	 * grows. Holding the file, or its jobs, would add far more than its size. */
-	write_big(tmp("small.yaml"), "small", 8000);
-	write_big(tmp("large.yaml"), "large", 30000);
+	/* Both fill the pipeline of batches (16 senders and 2 queued, ~480 of
+	 * these jobs a batch); only the file (and the set of ids) grows.
+	 * Holding the file, or its jobs, would add far more than its size. */
+	write_big(tmp("small.yaml"), "small", 16000);
+	write_big(tmp("large.yaml"), "large", 60000);
 	cr_assert_eq(stat(tmp("small.yaml"), &st_small), 0);
 	cr_assert_eq(stat(tmp("large.yaml"), &st_large), 0);
 	small = import_rss(tmp("small.yaml"));

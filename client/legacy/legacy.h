@@ -23,9 +23,9 @@
  *      for an id and for ids seen before, and spooled to an unlinked
  *      temporary file as protobuf. Memory holds one job and the set of ids.
  *   2. write: the spool goes out in batches (at most batch_jobs jobs and the
- *      server's largest request), each one BatchCreateJobs call, from three
- *      sender threads at once so that jobsd's group commit takes several
- *      batches per transaction (and fsync). A job the server refuses (a bad
+ *      server's largest request), each one BatchCreateJobs call, from
+ *      sixteen sender threads at once so that jobsd's group commit takes
+ *      many batches per transaction (and fsync). A job the server refuses (a bad
  *      id, a field too long) is reported and the batch sent again without
  *      it. The report lists skipped jobs in source order.
  * Dry runs do both passes with validate_only batches: the same report,
