@@ -71,6 +71,18 @@
  * the buffer, which is no commit: those are never acknowledged before the
  * WAL is synced, and SQLite's recovery ignores a transaction without its
  * commit frame.
+ *
+ * Two things SQLite cannot see through the buffer, found in review:
+ *   - a write-out that fails (a full disk) keeps what it could not write
+ *     and tries again first next time: SQLite was told those frames were
+ *     written (pages it spilled mid-transaction), may roll back only the
+ *     failing statement, and commit the rest;
+ *   - a transaction that rolls back leaves the pages it spilled in the
+ *     buffer, where another connection may then commit. The database
+ *     file's methods are the default VFS's but for xShmLock: when the
+ *     WAL's write lock is released (the transaction is over), what is
+ *     still gathered was never committed and is dropped.
+ * tests/test_store_vfs.c plays both (a disk full once, two writers).
  */
 #include "store_internal.h"
 
@@ -327,18 +339,85 @@ static const sqlite3_io_methods mem_methods = {
 
 /* ---- the WAL ------------------------------------------------------------- */
 
+typedef struct dbextra dbextra;
+typedef struct walfile walfile;
+
 /* A WAL (see the top): the default VFS's file, `real`, in the storage that
  * follows this struct, and the frames appended but not yet written. */
-typedef struct {
+struct walfile {
 	sqlite3_file base;
 	sqlite3_file *real;
+	dbextra *db;        /* what we keep beside its database file, or NULL */
 	unsigned char *buf; /* owned, WAL_BUF bytes, from the first frame on */
 	size_t len;         /* bytes waiting in buf */
 	sqlite3_int64 at;   /* where buf[0] goes in the file */
 	sqlite3_int64 next; /* where the last write ended; -1: unknown */
 	bool in_frame;      /* the last write was a frame header, gathered */
 	bool commits;       /* ... and that frame commits a transaction */
-} walfile;
+};
+
+/* ---- the database file --------------------------------------------------- */
+
+/* A database file is the default VFS's own file object, at the start of
+ * ours; after it (at db_offset) we keep this: a copy of its methods in
+ * which xShmLock and xClose are ours, and its WAL while that is open. */
+struct dbextra {
+	sqlite3_io_methods methods;
+	const sqlite3_io_methods *own; /* the default VFS's */
+	walfile *wal;
+};
+
+static size_t db_offset;
+
+static dbextra *
+db_extra(sqlite3_file *file)
+{
+	return (dbextra *)((char *)file + db_offset);
+}
+
+static int
+db_close(sqlite3_file *file)
+{
+	dbextra *x = db_extra(file);
+
+	if (x->wal != NULL)
+		x->wal->db = NULL;
+	return x->own->xClose(file);
+}
+
+/* The WAL's write lock (slot 0 of the wal-index locks, in SQLite's WAL
+ * format) is released when a write transaction ends. A commit has written
+ * its frames out by then; frames still gathered belong to a transaction
+ * that rolled back (pages it spilled), and another connection may now
+ * write its own commit where they would go: they are dropped, unwritten. */
+static int
+db_shm_lock(sqlite3_file *file, int offset, int n, int flags)
+{
+	dbextra *x = db_extra(file);
+
+	if (offset == 0 && flags == (SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE) && x->wal != NULL)
+		x->wal->len = 0;
+	return x->own->xShmLock(file, offset, n, flags);
+}
+
+static int
+db_open(const char *name, sqlite3_file *file, int flags, int *out_flags)
+{
+	dbextra *x = db_extra(file);
+	int rc = dflt->xOpen(dflt, name, file, flags, out_flags);
+
+	if (rc != SQLITE_OK || file->pMethods == NULL || file->pMethods->iVersion < 2)
+		return rc;
+	x->own = file->pMethods;
+	x->methods = *x->own;
+	x->methods.xClose = db_close;
+	x->methods.xShmLock = db_shm_lock;
+	x->wal = NULL;
+	file->pMethods = &x->methods;
+	return SQLITE_OK;
+}
+
+/* ---- the WAL's methods --------------------------------------------------- */
 
 static int
 wal_write_real(walfile *w, const void *in, size_t amt, sqlite3_int64 off)
@@ -347,24 +426,35 @@ wal_write_real(walfile *w, const void *in, size_t amt, sqlite3_int64 off)
 	return w->real->pMethods->xWrite(w->real, in, (int)amt, off);
 }
 
-/* Writes out what is gathered; on failure it is dropped with the
- * transaction it belonged to (the caller's xWrite/xRead/xSync fails). */
+/* Writes out what is gathered, in order. What could not be written stays
+ * (SQLite was told those frames were written: a spilled page it may read
+ * back, or the frames before a commit) and goes first at the next try; the
+ * caller's xWrite/xRead/xSync fails meanwhile, so no commit frame can reach
+ * the file before them. A transaction that ends without committing leaves
+ * its frames to db_shm_lock(), which drops them. */
 static int
 wal_flush(walfile *w)
 {
+	size_t done = 0;
 	int rc = SQLITE_OK;
 
-	for (size_t off = 0; off < w->len && rc == SQLITE_OK; off += WRITE_MAX) {
-		size_t n = w->len - off < WRITE_MAX ? w->len - off : WRITE_MAX;
+	while (done < w->len && rc == SQLITE_OK) {
+		size_t n = w->len - done < WRITE_MAX ? w->len - done : WRITE_MAX;
 
-		rc = wal_write_real(w, w->buf + off, n, w->at + (sqlite3_int64)off);
+		if ((rc = wal_write_real(w, w->buf + done, n, w->at + (sqlite3_int64)done)) ==
+		    SQLITE_OK)
+			done += n;
+	}
+	if (rc != SQLITE_OK) {
+		memmove(w->buf, w->buf + done, w->len - done);
+		w->at += (sqlite3_int64)done;
+		w->len -= done;
+		w->next = -1; /* what comes next goes straight, after a retry */
+		w->in_frame = false;
+		return rc;
 	}
 	w->len = 0;
-	if (rc != SQLITE_OK) {
-		w->next = -1;
-		w->in_frame = false;
-	}
-	return rc;
+	return SQLITE_OK;
 }
 
 static int
@@ -412,6 +502,8 @@ wal_close(sqlite3_file *file)
 	int rc = wal_flush(w);
 	int rc2 = w->real->pMethods->xClose(w->real);
 
+	if (w->db != NULL)
+		w->db->wal = NULL;
 	free(w->buf);
 	w->buf = NULL;
 	return rc != SQLITE_OK ? rc : rc2;
@@ -521,7 +613,7 @@ static int
 wal_open(const char *name, sqlite3_file *file, int flags, int *out_flags)
 {
 	walfile *w = (walfile *)file;
-	sqlite3_file *real = (sqlite3_file *)((char *)file + real_offset);
+	sqlite3_file *real = (sqlite3_file *)((char *)file + real_offset), *db;
 	int rc;
 
 	memset(w, 0, sizeof *w);
@@ -534,6 +626,12 @@ wal_open(const char *name, sqlite3_file *file, int flags, int *out_flags)
 	w->real = real;
 	w->next = -1;
 	w->base.pMethods = &wal_methods;
+	/* SQLite opens a WAL for a database file it opened through us. */
+	if ((db = sqlite3_database_file_object(name)) != NULL &&
+	    db->pMethods == &db_extra(db)->methods) {
+		w->db = db_extra(db);
+		w->db->wal = w;
+	}
 	return SQLITE_OK;
 }
 
@@ -546,6 +644,8 @@ vfs_open(sqlite3_vfs *v, const char *name, sqlite3_file *file, int flags, int *o
 	(void)v;
 	if (flags & SQLITE_OPEN_WAL)
 		return wal_open(name, file, flags, out_flags);
+	if (flags & SQLITE_OPEN_MAIN_DB)
+		return db_open(name, file, flags, out_flags);
 	if (!(flags & SQLITE_OPEN_SUBJOURNAL))
 		return dflt->xOpen(dflt, name, file, flags, out_flags);
 	memset(f, 0, sizeof *f);
@@ -645,6 +745,8 @@ static int registered = SQLITE_ERROR;
 static void
 register_vfs(void)
 {
+	size_t size;
+
 	/* SQLite's own in-memory first 64 KiB would only sit in front of
 	 * ours; 0 sends every sub-journal straight to vfs_open(). This fails
 	 * (harmlessly) once SQLite is initialized: then the first 64 KiB are
@@ -662,9 +764,13 @@ register_vfs(void)
 		return;
 	real_offset = sizeof(memfile) > sizeof(walfile) ? sizeof(memfile) : sizeof(walfile);
 	real_offset = (real_offset + 15) & ~(size_t)15;
+	db_offset = ((size_t)dflt->szOsFile + 15) & ~(size_t)15;
+	size = real_offset + (size_t)dflt->szOsFile;
+	if (size < db_offset + sizeof(dbextra))
+		size = db_offset + sizeof(dbextra);
 	vfs = (sqlite3_vfs){
 	    .iVersion = 2,
-	    .szOsFile = (int)(real_offset + (size_t)dflt->szOsFile),
+	    .szOsFile = (int)size,
 	    .mxPathname = dflt->mxPathname,
 	    .zName = VFS_NAME,
 	    .xOpen = vfs_open,
