@@ -660,6 +660,10 @@ store_fullscan_steps(const store *st)
 	for (int i = 0; i < N_STMTS; i++)
 		if (st->stmt[i] != NULL)
 			n += sqlite3_stmt_status(st->stmt[i], SQLITE_STMTSTATUS_FULLSCAN_STEP, 0);
+	for (int i = 0; i < UPDATE_STMTS; i++) /* those cached now */
+		if (st->updates[i].stmt != NULL)
+			n += sqlite3_stmt_status(st->updates[i].stmt,
+			                         SQLITE_STMTSTATUS_FULLSCAN_STEP, 0);
 	return n + store_find_fullscan_steps(st);
 }
 

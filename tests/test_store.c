@@ -516,7 +516,7 @@ Test(store, point_operations_never_scan_and_pages_cost_what_they_return)
 {
 	store_list q = {.limit = 50, .max_bytes = 1 << 30};
 	store_page p;
-	Jobs__V1__Job *out;
+	Jobs__V1__Job *out, changed;
 	int64_t before;
 	char id[32];
 
@@ -530,8 +530,11 @@ Test(store, point_operations_never_scan_and_pages_cost_what_they_return)
 
 	before = store_fullscan_steps(st);
 	cr_assert_eq(store_job_get(st, "job-1234", &ar, &out), 0);
+	changed = *out;
+	changed.product = "Other";
+	changed.setting = "elsewhere";
 	cr_assert_eq(store_begin(st), 0);
-	cr_assert_eq(store_job_replace(st, out, out, &ar), 0);
+	cr_assert_eq(store_job_replace(st, out, &changed, &ar), 0);
 	cr_assert_eq(store_job_delete(st, "job-0007", 0), 0);
 	cr_assert_eq(store_job_delete(st, "job-0008", 999999), ST(ABORTED));
 	cr_assert_eq(store_job_delete(st, "no-such-job", 0), ST(NOT_FOUND));
