@@ -23,11 +23,13 @@
 #include "log.h"
 #include "status.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct queue {
 	pthread_mutex_t mu;
@@ -86,15 +88,37 @@ queue_push(struct queue *q, lane_item *it)
 	pthread_mutex_unlock(&q->mu);
 }
 
+/* How long a queue stays empty before its consumer's idle() runs. */
+#define IDLE_NS (100 * 1000 * 1000)
+
 /* Waits for work; takes up to `max` items into out[]. Returns how many, 0
  * once the queue is stopping (what was still queued is then answered
- * UNAVAILABLE by the thread that sees 0). */
+ * UNAVAILABLE by the thread that sees 0). If the queue stays empty for
+ * IDLE_NS, idle() (unless NULL) runs once, without the lock, while it
+ * waits on. */
 static size_t
-queue_pop(struct queue *q, lane_item **out, size_t max)
+queue_pop(struct queue *q, lane_item **out, size_t max, void (*idle)(void))
 {
+	struct timespec until;
 	size_t n = 0;
 
 	pthread_mutex_lock(&q->mu);
+	if (idle != NULL && q->head == NULL && !q->stopping) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += IDLE_NS;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		while (q->head == NULL && !q->stopping &&
+		       pthread_cond_timedwait(&q->cv, &q->mu, &until) != ETIMEDOUT)
+			;
+		if (q->head == NULL && !q->stopping) {
+			pthread_mutex_unlock(&q->mu);
+			idle();
+			pthread_mutex_lock(&q->mu);
+		}
+	}
 	while (q->head == NULL && !q->stopping)
 		pthread_cond_wait(&q->cv, &q->mu);
 	if (!q->stopping) {
@@ -329,13 +353,14 @@ writer_main(void *arg)
 	for (;;) {
 		if (max == 0) {
 			lane_item *one;
-			if (queue_pop(&l->wq, &one, 1) == 0)
+			if (queue_pop(&l->wq, &one, 1, NULL) == 0)
 				break;
 			call_fail(one->call, ST(RESOURCE_EXHAUSTED), "the writer is out of memory");
 			one->done(one);
 			continue;
 		}
-		if ((n = queue_pop(&l->wq, items, max)) == 0)
+		/* Idle, the writer gives back what it keeps for large writes. */
+		if ((n = queue_pop(&l->wq, items, max, store_trim_memory)) == 0)
 			break;
 		for (size_t i = 0; i < n; i++)
 			calls[i] = items[i]->call;
@@ -399,7 +424,7 @@ reader_main(void *arg)
 
 	free(arg);
 	pthread_setname_np(pthread_self(), "jobsd:reader");
-	while (queue_pop(&l->rq, &it, 1) == 1) {
+	while (queue_pop(&l->rq, &it, 1, NULL) == 1) {
 		if (!call_expired(it->call, clock_now_us())) {
 			it->call->db = db;
 			call_run(it->call);

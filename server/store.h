@@ -95,6 +95,12 @@ int store_wal_sync(const store *st);
  * to read from any thread). */
 int64_t store_wal_appended(const store *st);
 
+/* Frees what the store keeps between transactions for large ones (the
+ * sub-journal buffers of batch writes, up to 128 MiB each, which the next
+ * batch would otherwise have to fault in again). The writer calls it when
+ * it has been idle a while. Safe from any thread. */
+void store_trim_memory(void);
+
 /* Copies what it can of the WAL into the database file, without waiting for
  * or blocking readers and the writer (a PASSIVE checkpoint). Any connection
  * but the writer; 0 or UNAVAILABLE. *left (if not NULL): the frames it

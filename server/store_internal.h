@@ -23,6 +23,8 @@
 const char *store_vfs(void);
 /* How many sub-journals have outgrown memory and moved to a file so far. */
 int64_t store_vfs_spills(void);
+/* Bytes of sub-journal buffers waiting in the pool for the next one. */
+int64_t store_vfs_pooled(void);
 /* Writes to WALs so far: *asked by SQLite, *done to the files. */
 void store_vfs_wal_writes(int64_t *asked, int64_t *done);
 

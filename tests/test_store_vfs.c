@@ -135,6 +135,10 @@ Test(store_vfs, a_batch_sized_subjournal_stays_in_memory)
 	fill(10000);
 	rewrite_and_roll_back(10000);
 	cr_assert_eq(store_vfs_spills(), spills, "80 MiB stayed in memory");
+	/* Kept for the next batch until the writer is idle and trims. */
+	cr_assert_gt(store_vfs_pooled(), 64 << 20);
+	store_trim_memory();
+	cr_assert_leq(store_vfs_pooled(), 4 * (2 << 20));
 }
 
 Test(store_vfs, a_subjournal_past_128_mib_moves_to_a_file_and_still_rolls_back)
