@@ -371,17 +371,29 @@ static const sqlite3_io_methods mem_methods = {
     .xDeviceCharacteristics = mem_device_characteristics,
 };
 
-/* ---- the WAL ------------------------------------------------------------- */
+/* ---- the database file and its WAL ---------------------------------------- */
 
-typedef struct dbextra dbextra;
-typedef struct walfile walfile;
+/* A database file or a WAL is the default VFS's own file object, at the
+ * start of ours. After it, at extra_offset, we keep one of these: a copy of
+ * its methods in which a few are ours, and the default's own, which ours
+ * call on the same file object. */
+typedef struct {
+	sqlite3_io_methods methods;
+	const sqlite3_io_methods *own;
+} wrapped;
 
-/* A WAL (see the top): the default VFS's file, `real`, in the storage that
- * follows this struct, and the frames appended but not yet written. */
-struct walfile {
-	sqlite3_file base;
-	sqlite3_file *real;
-	dbextra *db;        /* what we keep beside its database file, or NULL */
+typedef struct walextra walextra;
+
+/* A database file: its WAL while that is open (see db_shm_lock). */
+typedef struct {
+	wrapped w;
+	walextra *wal;
+} dbextra;
+
+/* A WAL (see the top): the frames appended but not yet written. */
+struct walextra {
+	wrapped w;
+	dbextra *db;        /* its database file's, or NULL if not ours */
 	unsigned char *buf; /* owned, WAL_BUF bytes, from the first frame on */
 	size_t len;         /* bytes waiting in buf */
 	sqlite3_int64 at;   /* where buf[0] goes in the file */
@@ -390,33 +402,39 @@ struct walfile {
 	bool commits;       /* ... and that frame commits a transaction */
 };
 
-/* ---- the database file --------------------------------------------------- */
+_Static_assert(sizeof(dbextra) <= sizeof(walextra), "storage is sized for the larger");
 
-/* A database file is the default VFS's own file object, at the start of
- * ours; after it (at db_offset) we keep this: a copy of its methods in
- * which xShmLock and xClose are ours, and its WAL while that is open. */
-struct dbextra {
-	sqlite3_io_methods methods;
-	const sqlite3_io_methods *own; /* the default VFS's */
-	walfile *wal;
-};
+static size_t extra_offset;
 
-static size_t db_offset;
-
-static dbextra *
-db_extra(sqlite3_file *file)
+static void *
+extra_of(sqlite3_file *file)
 {
-	return (dbextra *)((char *)file + db_offset);
+	return (char *)file + extra_offset;
+}
+
+/* Opens `file` with the default VFS and puts x's copy of its methods in
+ * front, for the caller to put some of ours in. */
+static int
+wrap_open(const char *name, sqlite3_file *file, int flags, int *out_flags, wrapped *x)
+{
+	int rc = dflt->xOpen(dflt, name, file, flags, out_flags);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	x->own = file->pMethods;
+	x->methods = *x->own;
+	file->pMethods = &x->methods;
+	return SQLITE_OK;
 }
 
 static int
 db_close(sqlite3_file *file)
 {
-	dbextra *x = db_extra(file);
+	dbextra *x = extra_of(file);
 
 	if (x->wal != NULL)
 		x->wal->db = NULL;
-	return x->own->xClose(file);
+	return x->w.own->xClose(file);
 }
 
 /* The WAL's write lock (slot 0 of the wal-index locks, in SQLite's WAL
@@ -427,37 +445,35 @@ db_close(sqlite3_file *file)
 static int
 db_shm_lock(sqlite3_file *file, int offset, int n, int flags)
 {
-	dbextra *x = db_extra(file);
+	dbextra *x = extra_of(file);
 
 	if (offset == 0 && flags == (SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE) && x->wal != NULL)
 		x->wal->len = 0;
-	return x->own->xShmLock(file, offset, n, flags);
+	return x->w.own->xShmLock(file, offset, n, flags);
 }
 
 static int
 db_open(const char *name, sqlite3_file *file, int flags, int *out_flags)
 {
-	dbextra *x = db_extra(file);
-	int rc = dflt->xOpen(dflt, name, file, flags, out_flags);
+	dbextra *x = extra_of(file);
+	int rc = wrap_open(name, file, flags, out_flags, &x->w);
 
-	if (rc != SQLITE_OK || file->pMethods == NULL || file->pMethods->iVersion < 2)
+	if (rc != SQLITE_OK)
 		return rc;
-	x->own = file->pMethods;
-	x->methods = *x->own;
-	x->methods.xClose = db_close;
-	x->methods.xShmLock = db_shm_lock;
 	x->wal = NULL;
-	file->pMethods = &x->methods;
+	x->w.methods.xClose = db_close;
+	if (x->w.own->iVersion >= 2) /* no shared memory, no WAL */
+		x->w.methods.xShmLock = db_shm_lock;
 	return SQLITE_OK;
 }
 
-/* ---- the WAL's methods --------------------------------------------------- */
-
 static int
-wal_write_real(walfile *w, const void *in, size_t amt, sqlite3_int64 off)
+wal_write_real(sqlite3_file *file, const void *in, size_t amt, sqlite3_int64 off)
 {
+	walextra *w = extra_of(file);
+
 	atomic_fetch_add(&wal_done, 1);
-	return w->real->pMethods->xWrite(w->real, in, (int)amt, off);
+	return w->w.own->xWrite(file, in, (int)amt, off);
 }
 
 /* Writes out what is gathered, in order. What could not be written stays
@@ -467,15 +483,16 @@ wal_write_real(walfile *w, const void *in, size_t amt, sqlite3_int64 off)
  * the file before them. A transaction that ends without committing leaves
  * its frames to db_shm_lock(), which drops them. */
 static int
-wal_flush(walfile *w)
+wal_flush(sqlite3_file *file)
 {
+	walextra *w = extra_of(file);
 	size_t done = 0;
 	int rc = SQLITE_OK;
 
 	while (done < w->len && rc == SQLITE_OK) {
 		size_t n = w->len - done < WRITE_MAX ? w->len - done : WRITE_MAX;
 
-		if ((rc = wal_write_real(w, w->buf + done, n, w->at + (sqlite3_int64)done)) ==
+		if ((rc = wal_write_real(file, w->buf + done, n, w->at + (sqlite3_int64)done)) ==
 		    SQLITE_OK)
 			done += n;
 	}
@@ -494,7 +511,7 @@ wal_flush(walfile *w)
 static int
 wal_write(sqlite3_file *file, const void *in, int amt, sqlite3_int64 off)
 {
-	walfile *w = (walfile *)file;
+	walextra *w = extra_of(file);
 	bool page = w->in_frame && off == w->next;
 	bool header = !w->in_frame && amt == FRAME_HDR && off == w->next;
 	int rc;
@@ -502,16 +519,16 @@ wal_write(sqlite3_file *file, const void *in, int amt, sqlite3_int64 off)
 	atomic_fetch_add(&wal_asked, 1);
 	if ((!page && !header) || (size_t)amt > WAL_BUF) {
 		/* Not the next part of a frame: straight to the file. */
-		if ((rc = wal_flush(w)) != SQLITE_OK)
+		if ((rc = wal_flush(file)) != SQLITE_OK)
 			return rc;
 		w->in_frame = false;
-		rc = wal_write_real(w, in, (size_t)amt, off);
+		rc = wal_write_real(file, in, (size_t)amt, off);
 		w->next = rc == SQLITE_OK ? off + amt : -1;
 		return rc;
 	}
 	if (w->buf == NULL && (w->buf = malloc(WAL_BUF)) == NULL)
 		return SQLITE_IOERR_NOMEM;
-	if (w->len + (size_t)amt > WAL_BUF && (rc = wal_flush(w)) != SQLITE_OK)
+	if (w->len + (size_t)amt > WAL_BUF && (rc = wal_flush(file)) != SQLITE_OK)
 		return rc;
 	if (w->len == 0)
 		w->at = off;
@@ -526,15 +543,15 @@ wal_write(sqlite3_file *file, const void *in, int amt, sqlite3_int64 off)
 		return SQLITE_OK;
 	}
 	w->in_frame = false;
-	return w->commits ? wal_flush(w) : SQLITE_OK;
+	return w->commits ? wal_flush(file) : SQLITE_OK;
 }
 
 static int
 wal_close(sqlite3_file *file)
 {
-	walfile *w = (walfile *)file;
-	int rc = wal_flush(w);
-	int rc2 = w->real->pMethods->xClose(w->real);
+	walextra *w = extra_of(file);
+	int rc = wal_flush(file);
+	int rc2 = w->w.own->xClose(file);
 
 	if (w->db != NULL)
 		w->db->wal = NULL;
@@ -543,127 +560,78 @@ wal_close(sqlite3_file *file)
 	return rc != SQLITE_OK ? rc : rc2;
 }
 
+/* The rest of what reads or changes the file writes out the frames first. */
 static int
 wal_read(sqlite3_file *file, void *out, int amt, sqlite3_int64 off)
 {
-	walfile *w = (walfile *)file;
-	int rc = wal_flush(w);
+	int rc = wal_flush(file);
 
-	return rc != SQLITE_OK ? rc : w->real->pMethods->xRead(w->real, out, amt, off);
+	return rc != SQLITE_OK ? rc
+	                       : ((walextra *)extra_of(file))->w.own->xRead(file, out, amt, off);
 }
 
 static int
 wal_truncate(sqlite3_file *file, sqlite3_int64 size)
 {
-	walfile *w = (walfile *)file;
-	int rc = wal_flush(w);
+	walextra *w = extra_of(file);
+	int rc = wal_flush(file);
 
 	w->next = -1;
 	w->in_frame = false;
-	return rc != SQLITE_OK ? rc : w->real->pMethods->xTruncate(w->real, size);
+	return rc != SQLITE_OK ? rc : w->w.own->xTruncate(file, size);
 }
 
 static int
 wal_sync(sqlite3_file *file, int flags)
 {
-	walfile *w = (walfile *)file;
-	int rc = wal_flush(w);
+	int rc = wal_flush(file);
 
-	return rc != SQLITE_OK ? rc : w->real->pMethods->xSync(w->real, flags);
+	return rc != SQLITE_OK ? rc : ((walextra *)extra_of(file))->w.own->xSync(file, flags);
 }
 
 static int
 wal_file_size(sqlite3_file *file, sqlite3_int64 *size)
 {
-	walfile *w = (walfile *)file;
-	int rc = wal_flush(w);
+	int rc = wal_flush(file);
 
-	return rc != SQLITE_OK ? rc : w->real->pMethods->xFileSize(w->real, size);
-}
-
-static int
-wal_lock(sqlite3_file *file, int level)
-{
-	walfile *w = (walfile *)file;
-	return w->real->pMethods->xLock(w->real, level);
-}
-
-static int
-wal_unlock(sqlite3_file *file, int level)
-{
-	walfile *w = (walfile *)file;
-	return w->real->pMethods->xUnlock(w->real, level);
-}
-
-static int
-wal_check_reserved(sqlite3_file *file, int *out)
-{
-	walfile *w = (walfile *)file;
-	return w->real->pMethods->xCheckReservedLock(w->real, out);
+	return rc != SQLITE_OK ? rc : ((walextra *)extra_of(file))->w.own->xFileSize(file, size);
 }
 
 static int
 wal_file_control(sqlite3_file *file, int op, void *arg)
 {
-	walfile *w = (walfile *)file;
-	int rc = wal_flush(w);
+	int rc = wal_flush(file);
 
-	return rc != SQLITE_OK ? rc : w->real->pMethods->xFileControl(w->real, op, arg);
+	return rc != SQLITE_OK ? rc
+	                       : ((walextra *)extra_of(file))->w.own->xFileControl(file, op, arg);
 }
-
-static int
-wal_sector_size(sqlite3_file *file)
-{
-	walfile *w = (walfile *)file;
-	return w->real->pMethods->xSectorSize(w->real);
-}
-
-static int
-wal_device_characteristics(sqlite3_file *file)
-{
-	walfile *w = (walfile *)file;
-	return w->real->pMethods->xDeviceCharacteristics(w->real);
-}
-
-/* Version 1: shared memory and mapping are only ever asked of the
- * database file, never of its WAL. */
-static const sqlite3_io_methods wal_methods = {
-    .iVersion = 1,
-    .xClose = wal_close,
-    .xRead = wal_read,
-    .xWrite = wal_write,
-    .xTruncate = wal_truncate,
-    .xSync = wal_sync,
-    .xFileSize = wal_file_size,
-    .xLock = wal_lock,
-    .xUnlock = wal_unlock,
-    .xCheckReservedLock = wal_check_reserved,
-    .xFileControl = wal_file_control,
-    .xSectorSize = wal_sector_size,
-    .xDeviceCharacteristics = wal_device_characteristics,
-};
 
 static int
 wal_open(const char *name, sqlite3_file *file, int flags, int *out_flags)
 {
-	walfile *w = (walfile *)file;
-	sqlite3_file *real = (sqlite3_file *)((char *)file + real_offset), *db;
-	int rc;
+	walextra *w = extra_of(file);
+	sqlite3_file *db;
+	int rc = wrap_open(name, file, flags, out_flags, &w->w);
 
-	memset(w, 0, sizeof *w);
-	memset(real, 0, dflt->szOsFile);
-	if ((rc = dflt->xOpen(dflt, name, real, flags, out_flags)) != SQLITE_OK) {
-		if (real->pMethods != NULL)
-			real->pMethods->xClose(real);
+	if (rc != SQLITE_OK)
 		return rc;
-	}
-	w->real = real;
+	w->db = NULL;
+	w->buf = NULL;
+	w->len = 0;
 	w->next = -1;
-	w->base.pMethods = &wal_methods;
+	w->in_frame = w->commits = false;
+	w->w.methods.xClose = wal_close;
+	w->w.methods.xRead = wal_read;
+	w->w.methods.xWrite = wal_write;
+	w->w.methods.xTruncate = wal_truncate;
+	w->w.methods.xSync = wal_sync;
+	w->w.methods.xFileSize = wal_file_size;
+	w->w.methods.xFileControl = wal_file_control;
 	/* SQLite opens a WAL for a database file it opened through us. */
 	if ((db = sqlite3_database_file_object(name)) != NULL &&
-	    db->pMethods == &db_extra(db)->methods) {
-		w->db = db_extra(db);
+	    db->pMethods == &((dbextra *)extra_of(db))->w.methods &&
+	    db->pMethods->xShmLock == db_shm_lock) {
+		w->db = extra_of(db);
 		w->db->wal = w;
 	}
 	return SQLITE_OK;
@@ -796,12 +764,11 @@ register_vfs(void)
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if ((dflt = sqlite3_vfs_find(NULL)) == NULL || dflt->iVersion < 2)
 		return;
-	real_offset = sizeof(memfile) > sizeof(walfile) ? sizeof(memfile) : sizeof(walfile);
-	real_offset = (real_offset + 15) & ~(size_t)15;
-	db_offset = ((size_t)dflt->szOsFile + 15) & ~(size_t)15;
+	real_offset = (sizeof(memfile) + 15) & ~(size_t)15;
+	extra_offset = ((size_t)dflt->szOsFile + 15) & ~(size_t)15;
 	size = real_offset + (size_t)dflt->szOsFile;
-	if (size < db_offset + sizeof(dbextra))
-		size = db_offset + sizeof(dbextra);
+	if (size < extra_offset + sizeof(walextra))
+		size = extra_offset + sizeof(walextra);
 	vfs = (sqlite3_vfs){
 	    .iVersion = 2,
 	    .szOsFile = (int)size,
