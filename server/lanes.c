@@ -29,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 struct queue {
 	pthread_mutex_t mu;
@@ -89,27 +88,23 @@ queue_push(struct queue *q, lane_item *it)
 }
 
 /* How long a queue stays empty before its consumer's idle() runs. */
-#define IDLE_NS (100 * 1000 * 1000)
+#define IDLE_US (100 * 1000)
 
 /* Waits for work; takes up to `max` items into out[]. Returns how many, 0
  * once the queue is stopping (what was still queued is then answered
  * UNAVAILABLE by the thread that sees 0). If the queue stays empty for
- * IDLE_NS, idle() (unless NULL) runs once, without the lock, while it
+ * IDLE_US, idle() (unless NULL) runs once, without the lock, while it
  * waits on. */
 static size_t
 queue_pop(struct queue *q, lane_item **out, size_t max, void (*idle)(void))
 {
-	struct timespec until;
 	size_t n = 0;
 
 	pthread_mutex_lock(&q->mu);
 	if (idle != NULL && q->head == NULL && !q->stopping) {
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += IDLE_NS;
-		if (until.tv_nsec >= 1000000000) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000;
-		}
+		int64_t at = clock_now_us() + IDLE_US; /* the condition variable's clock */
+		struct timespec until = {at / 1000000, at % 1000000 * 1000};
+
 		while (q->head == NULL && !q->stopping &&
 		       pthread_cond_timedwait(&q->cv, &q->mu, &until) != ETIMEDOUT)
 			;
