@@ -55,6 +55,9 @@ run(const char *sql)
 	cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, &err), SQLITE_OK, "%s: %s", sql, err);
 }
 
+/* How many problems SQLite's integrity check finds. */
+#define NOT_INTACT "SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"
+
 static long long
 one_of(sqlite3 *on, const char *sql)
 {
@@ -122,8 +125,7 @@ Test(store_vfs, a_savepoint_rolls_back_from_memory_and_the_buffer_serves_again)
 	rewrite_and_roll_back(200);
 	rewrite_and_roll_back(200);
 	cr_assert_eq(store_vfs_spills(), spills, "1 MiB stayed in memory");
-	cr_assert_eq(
-	    one("SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"), 0);
+	cr_assert_eq(one(NOT_INTACT), 0);
 }
 
 Test(store_vfs, a_batch_sized_subjournal_stays_in_memory)
@@ -148,8 +150,7 @@ Test(store_vfs, a_subjournal_past_128_mib_moves_to_a_file_and_still_rolls_back)
 	fill(20000); /* ~160 MiB of sub-journal, as above */
 	rewrite_and_roll_back(20000);
 	cr_assert_gt(store_vfs_spills(), spills);
-	cr_assert_eq(
-	    one("SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"), 0);
+	cr_assert_eq(one(NOT_INTACT), 0);
 }
 
 /* ---- the WAL ------------------------------------------------------------- */
@@ -194,9 +195,7 @@ Test(store_vfs, wal_frames_go_out_a_commit_at_a_time_and_other_connections_see_e
 	cr_assert_gt(asked - asked0, 40 * 30);
 	cr_assert_lt((done - done0) * 5, asked - asked0, "gathered: %lld writes for %lld asked",
 	             (long long)(done - done0), (long long)(asked - asked0));
-	cr_assert_eq(one_of(rd, "SELECT count(*) FROM pragma_integrity_check WHERE "
-	                        "integrity_check != 'ok'"),
-	             0);
+	cr_assert_eq(one_of(rd, NOT_INTACT), 0);
 	sqlite3_close(rd);
 }
 
@@ -234,8 +233,7 @@ commits_survive_the_writer_dying(int commits, int rows)
 	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
 	cr_assert_eq(one("SELECT count(*) FROM w"), commits * rows);
 	cr_assert_eq(one(W_INTACT), commits * rows);
-	cr_assert_eq(
-	    one("SELECT count(*) FROM pragma_integrity_check WHERE integrity_check != 'ok'"), 0);
+	cr_assert_eq(one(NOT_INTACT), 0);
 }
 
 Test(store_vfs, every_commit_is_in_the_wal_when_commit_returns)
@@ -278,9 +276,7 @@ Test(store_vfs, frames_of_a_rolled_back_transaction_never_land_on_a_later_commit
 	cr_assert_eq(sqlite3_open_v2(path, &rd, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	cr_assert_eq(
 	    one_of(rd, "SELECT count(*) FROM f WHERE x = printf('%d:%.*c', id, 1000, 'b')"), 60);
-	cr_assert_eq(one_of(rd, "SELECT count(*) FROM pragma_integrity_check WHERE "
-	                        "integrity_check != 'ok'"),
-	             0);
+	cr_assert_eq(one_of(rd, NOT_INTACT), 0);
 	sqlite3_close(rd);
 }
 
@@ -366,8 +362,6 @@ Test(store_vfs_full_disk, a_failed_wal_write_loses_no_frame_sqlite_counts_as_wri
 	cr_assert_eq(
 	    one_of(rd, "SELECT count(*) FROM f WHERE x = printf('%d:%.*c', id, 1000, 'a')"),
 	    went_on ? 60 : 0);
-	cr_assert_eq(one_of(rd, "SELECT count(*) FROM pragma_integrity_check WHERE "
-	                        "integrity_check != 'ok'"),
-	             0);
+	cr_assert_eq(one_of(rd, NOT_INTACT), 0);
 	sqlite3_close(rd);
 }
