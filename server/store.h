@@ -57,7 +57,7 @@ typedef struct store_options {
 } store_options;
 
 /* The schema version this code writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 /*
  * Opens the database at `path`. The writer creates it (mode 0600) and its
