@@ -9,9 +9,10 @@
  * whole too; frames of a transaction that rolled back never land on
  * another connection's commit, and a WAL write that fails (disk full) loses
  * no frame SQLite was told is written. SQLite keeps no memory statistics (a
- * global mutex).
+ * global mutex). jobsd's writer gives large buffers back when idle.
  */
 #include "helpers.h"
+#include "lanes.h"
 #include "store_internal.h"
 
 #include <criterion/criterion.h>
@@ -19,6 +20,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *dir;
@@ -141,6 +143,40 @@ Test(store_vfs, a_batch_sized_subjournal_stays_in_memory)
 	cr_assert_gt(store_vfs_pooled(), 64 << 20);
 	store_trim_memory();
 	cr_assert_leq(store_vfs_pooled(), 4 * (2 << 20));
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec t = {ms / 1000, ms % 1000 * 1000000};
+
+	nanosleep(&t, NULL);
+}
+
+/* jobsd's writer (lanes.c) trims the pool once it has waited 100 ms for
+ * work: what a jobsd holds at rest does not depend on its largest batch. */
+Test(store_vfs, an_idle_writer_gives_large_buffers_back)
+{
+	struct lanes_options lo = {.readers = 1, .max_batch = 16, .dedup_window_us = 1000000};
+	store_options wo = {.sync = STORE_SYNC_NORMAL};
+	char path[512], err[256];
+	store *writer;
+	lanes *l;
+
+	fill(10000);
+	rewrite_and_roll_back(10000); /* ~80 MiB of buffer, pooled (above) */
+	sleep_ms(300);
+	cr_assert_gt(store_vfs_pooled(), 64 << 20, "nothing but the writer trims");
+
+	snprintf(path, sizeof path, "%s/jobs.db", dir);
+	cr_assert_eq(store_open(&writer, path, &wo, err, sizeof err), 0, "%s", err);
+	lo.db_path = path;
+	lo.reader.reader = true;
+	cr_assert_eq(lanes_start(&l, writer, &lo, err, sizeof err), 0, "%s", err);
+	for (int i = 0; i < 100 && store_vfs_pooled() > 4 * (2 << 20); i++)
+		sleep_ms(10);
+	cr_assert_leq(store_vfs_pooled(), 4 * (2 << 20), "an idle writer trims the pool");
+	lanes_stop(l);
 }
 
 Test(store_vfs, a_subjournal_past_128_mib_moves_to_a_file_and_still_rolls_back)
