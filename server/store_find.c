@@ -239,6 +239,18 @@ eq_set(const Jobs__V1__JobFilter *f, int k)
 	return *eq_text(f, k) != '\0';
 }
 
+/* Whether `f` sets no condition. libjobsclient always sends a filter, most
+ * often an empty one. */
+static bool
+filter_is_empty(const Jobs__V1__JobFilter *f)
+{
+	for (int k = 0; k < N_EQ; k++)
+		if (eq_set(f, k))
+			return false;
+	return f == NULL || (f->created_after == 0 && f->created_before == 0 &&
+	                     f->updated_after == 0 && f->updated_before == 0);
+}
+
 /* Appends " AND ..." for each condition of `f` (NULL: none). */
 static void
 filter_sql(struct sql *b, const Jobs__V1__JobFilter *f)
@@ -601,12 +613,10 @@ search_substring(store *st, const store_search *q, const char *match, arena *a, 
 	return rv;
 }
 
-/* The seq of the (skip + 1)-th match at or below `top`, latest first, in
- * *seq; INT64_MIN when there are fewer. With skip = STORE_SEARCH_BLOCK - 1,
- * the bottom of the block that starts at `top`. */
+/* The seq of the newest match at or below `top` in *seq; INT64_MIN when
+ * there is none. */
 static int
-nth_match(store *st, const store_search *q, const char *match, int64_t top, int64_t skip,
-          int64_t *seq)
+newest_match(store *st, const store_search *q, const char *match, int64_t top, int64_t *seq)
 {
 	struct sql b = {.n = 0};
 	sqlite3_stmt *s;
@@ -616,13 +626,12 @@ nth_match(store *st, const store_search *q, const char *match, int64_t top, int6
 	        q->filter != NULL ? " JOIN jobs ON jobs.seq = jobs_fts.rowid" : "");
 	sql_add(&b, " AND jobs_fts.rowid <= :top");
 	filter_sql(&b, q->filter);
-	sql_add(&b, " ORDER BY jobs_fts.rowid DESC LIMIT 1 OFFSET :skip");
+	sql_add(&b, " ORDER BY jobs_fts.rowid DESC LIMIT 1");
 	if ((rv = prepare_built(st, &b, &s)) != 0)
 		return rv;
 	bind_text(s, ":q", match);
 	bind_i64(s, ":top", top);
 	filter_bind(s, q->filter);
-	bind_i64(s, ":skip", skip);
 	rc = sqlite3_step(s);
 	*seq = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : INT64_MIN;
 	rv = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : match_failed(st, rc);
@@ -636,11 +645,28 @@ struct ranked {
 	double rank;
 };
 
-/* Every match in block [lo, top], best first (rank, then newest), into
- * *rows (from the arena; at most STORE_SEARCH_BLOCK). */
+/* Best first: rank, then newest. */
 static int
-rank_block(store *st, const store_search *q, const char *match, int64_t lo, int64_t top, arena *a,
-           struct ranked **rows, size_t *n)
+by_rank(const void *x, const void *y)
+{
+	const struct ranked *a = x, *b = y;
+
+	if (a->rank != b->rank)
+		return a->rank < b->rank ? -1 : 1;
+	return a->seq < b->seq ? 1 : a->seq > b->seq ? -1 : 0;
+}
+
+/*
+ * The matches of the block that ends at `top`, best first (by_rank), into
+ * *rows (from the arena; at most STORE_SEARCH_BLOCK). With have_lo, the
+ * block is [*lo, top]. Without, it is entered now: the latest
+ * STORE_SEARCH_BLOCK matches at or below top, read newest first with their
+ * ranks in one pass and sorted here, and *lo becomes the oldest one's seq,
+ * INT64_MIN when there were fewer (the last block).
+ */
+static int
+rank_block(store *st, const store_search *q, const char *match, bool have_lo, int64_t *lo,
+           int64_t top, arena *a, struct ranked **rows, size_t *n)
 {
 	struct sql b = {.n = 0};
 	sqlite3_stmt *s;
@@ -651,13 +677,16 @@ rank_block(store *st, const store_search *q, const char *match, int64_t lo, int6
 		return ST(RESOURCE_EXHAUSTED);
 	sql_add(&b, "SELECT jobs_fts.rowid, jobs_fts.rank FROM jobs_fts%s",
 	        q->filter != NULL ? " JOIN jobs ON jobs.seq = jobs_fts.rowid" : "");
-	sql_add(&b, " WHERE jobs_fts MATCH :q AND jobs_fts.rowid BETWEEN :lo AND :top");
+	sql_add(&b, " WHERE jobs_fts MATCH :q AND jobs_fts.rowid <= :top%s",
+	        have_lo ? " AND jobs_fts.rowid >= :lo" : "");
 	filter_sql(&b, q->filter);
-	sql_add(&b, " ORDER BY jobs_fts.rank, jobs_fts.rowid DESC LIMIT :limit");
+	sql_add(&b, " ORDER BY %s LIMIT :limit",
+	        have_lo ? "jobs_fts.rank, jobs_fts.rowid DESC" : "jobs_fts.rowid DESC");
 	if ((rv = prepare_built(st, &b, &s)) != 0)
 		return rv;
 	bind_text(s, ":q", match);
-	bind_i64(s, ":lo", lo);
+	if (have_lo)
+		bind_i64(s, ":lo", *lo);
 	bind_i64(s, ":top", top);
 	filter_bind(s, q->filter);
 	bind_i64(s, ":limit", STORE_SEARCH_BLOCK);
@@ -668,6 +697,10 @@ rank_block(store *st, const store_search *q, const char *match, int64_t lo, int6
 	}
 	rv = rc == SQLITE_DONE ? 0 : match_failed(st, rc);
 	done_with(s);
+	if (rv == 0 && !have_lo) {
+		*lo = *n == STORE_SEARCH_BLOCK ? (*rows)[*n - 1].seq : INT64_MIN;
+		qsort(*rows, *n, sizeof **rows, by_rank);
+	}
 	return rv;
 }
 
@@ -713,10 +746,7 @@ search_words(store *st, const store_search *q, const char *match, arena *a, stor
 		struct ranked *rows;
 		size_t n, start = 0;
 
-		if (!have_lo &&
-		    (rv = nth_match(st, q, match, top, STORE_SEARCH_BLOCK - 1, &lo)) != 0)
-			return rv;
-		if ((rv = rank_block(st, q, match, lo, top, a, &rows, &n)) != 0)
+		if ((rv = rank_block(st, q, match, have_lo, &lo, top, a, &rows, &n)) != 0)
 			return rv;
 		if (resume) {
 			while (start < n && rows[start].seq != q->after_seq)
@@ -756,7 +786,7 @@ search_words(store *st, const store_search *q, const char *match, arena *a, stor
 			 * exists. The position stays at the last hit: its block
 			 * yields nothing more, then the next one follows. */
 			int64_t next;
-			if ((rv = nth_match(st, q, match, top, 0, &next)) != 0)
+			if ((rv = newest_match(st, q, match, top, &next)) != 0)
 				return rv;
 			out->page.more = next != INT64_MIN;
 			return 0;
@@ -767,9 +797,17 @@ search_words(store *st, const store_search *q, const char *match, arena *a, stor
 int
 store_job_search(store *st, const store_search *q, arena *a, store_hits *out)
 {
+	store_search plain;
 	char *match;
 	int rv;
 
+	/* An empty filter is none: with one, each match would be looked up in
+	 * jobs (a join) to pass conditions there are none of. */
+	if (q->filter != NULL && filter_is_empty(q->filter)) {
+		plain = *q;
+		plain.filter = NULL;
+		q = &plain;
+	}
 	memset(out, 0, sizeof *out);
 	if ((rv = page_init(&out->page, q->limit, a)) != 0)
 		return rv;

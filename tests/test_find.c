@@ -14,6 +14,7 @@
 #include "lanes.h"
 #include "status.h"
 #include "store.h"
+#include "store_internal.h"
 
 #include <criterion/criterion.h>
 #include <sqlite3.h>
@@ -732,6 +733,62 @@ bulk_add(const char *prefix, int n, const char *hook, const char *product, int64
 		arena_reset(&bulk);
 	}
 	cr_assert_eq(store_commit(db), 0);
+}
+
+/* Within a block the best match comes first, whatever its age: an older
+ * job whose hook repeats the word ranks above newer ones that hold it once,
+ * and equal ranks go newest first. */
+Test(find, search_ranks_an_older_better_match_first)
+{
+	bulk_add("best", 1, "lamp lamp lamp lamp", "P", 1000);
+	bulk_add("newer", 5, "a lamp and more words", "P", 2000);
+	Jobs__V1__Response *r = search_text("lamp");
+	assert_code(r, OK);
+	cr_assert_str_eq(ids(r), "best-00000,newer-00004,newer-00003,newer-00002,newer-00001,"
+	                         "newer-00000");
+	cr_assert_gt(r->search_jobs->results[0]->score, r->search_jobs->results[1]->score);
+}
+
+/* Statements a connection ran, for search_with_an_empty_filter_joins_nothing. */
+static char traced[8192];
+
+static int
+trace_stmt(unsigned type, void *ctx, void *p, void *x)
+{
+	(void)type, (void)ctx, (void)x;
+	size_t n = strlen(traced);
+	snprintf(traced + n, sizeof traced - n, "%s\n", sqlite3_sql(p));
+	return 0;
+}
+
+/* libjobsclient always sends a filter; an empty one is no filter, and the
+ * search reads no job row to apply it (it used to join jobs for each match:
+ * half of a search's time). */
+Test(find, search_with_an_empty_filter_joins_nothing)
+{
+	Jobs__V1__SearchJobsRequest in = JOBS__V1__SEARCH_JOBS_REQUEST__INIT;
+	Jobs__V1__JobFilter f = JOBS__V1__JOB_FILTER__INIT;
+
+	bulk_add("e", 30, "empty filter words", "P", 1000);
+	in.query = "words";
+	in.filter = &f;
+	in.page_size = 10;
+	sqlite3_trace_v2(store_sqlite(db), SQLITE_TRACE_STMT, trace_stmt, NULL);
+	assert_code(search(&in), OK);
+	sqlite3_trace_v2(store_sqlite(db), 0, NULL, NULL);
+	cr_assert_eq(cl.resp.search_jobs->n_results, 10);
+	cr_assert_str_eq(cl.resp.search_jobs->results[0]->job->id, "e-00029");
+	cr_assert_not_null(strstr(traced, "jobs_fts MATCH"), "%s", traced);
+	cr_assert_null(strstr(traced, "JOIN jobs"), "%s", traced);
+
+	/* A filter that sets something still joins, and still filters. */
+	f.product = "Q";
+	traced[0] = '\0';
+	sqlite3_trace_v2(store_sqlite(db), SQLITE_TRACE_STMT, trace_stmt, NULL);
+	assert_code(search(&in), OK);
+	sqlite3_trace_v2(store_sqlite(db), 0, NULL, NULL);
+	cr_assert_eq(cl.resp.search_jobs->n_results, 0);
+	cr_assert_not_null(strstr(traced, "JOIN jobs"), "%s", traced);
 }
 
 Test(find, search_pages_cover_every_match_once_across_blocks)
