@@ -68,7 +68,8 @@
  *             it (FTS5 external content needs them to take a row out); for
  *             a new job, existed = 0. At COMMIT, store_commit() takes the old
  *             values out of the counts and the FTS tables, puts the jobs'
- *             current values in, and empties the table: at most ten
+ *             current values in (an FTS table only where the text it holds
+ *             of the job changed), and empties the table: at most ten
  *             statements for the whole transaction instead of ~11 per write
  *             (the counting triggers up to schema 5), and two FTS5 segments
  *             instead of two per write (FTS5 writes a segment, and merges,
@@ -341,6 +342,15 @@
 /* CROSS JOIN makes the (few) pending rows the outer loop: left to itself,
  * the planner reads one column of jobs by scanning a covering index, whole. */
 #define PENDING_JOBS "pending CROSS JOIN jobs USING (seq)"
+/* A job that existed and holds the text a text index has of it (pending's
+ * old values) keeps its entries there: an update of its hook alone leaves
+ * jobs_tri as it is, one of `enabled` or `setting` both tables. */
+#define TRI_SAME                                                                                   \
+	"jobs.job_name IS pending.job_name AND jobs.product IS pending.product AND "               \
+	"jobs.brand_name IS pending.brand_name AND jobs.persona IS pending.persona"
+#define FTS_SAME          TRI_SAME " AND jobs.hook IS pending.hook"
+#define STILL_HOLDS(same) "EXISTS (SELECT 1 FROM jobs WHERE jobs.seq = pending.seq AND " same ")"
+
 /* The changes to the counts that the pending jobs make, (dim, value, n): -1
  * for what a job held before, +1 for what it holds now. */
 #define STAT_OUT(dim, col) "SELECT '" dim "', pending." col ", -1 FROM pending WHERE existed"
@@ -556,10 +566,14 @@ static const struct {
                                                                     "SET n = n + excluded.n"},
     [S_STAT_DAYS_PRUNE] = {true, "DELETE FROM stat_days WHERE n <= 0 AND day IN (SELECT " DAY(
                                      "created_at") " FROM pending WHERE existed)"},
-    [S_FTS_UNINDEX] = {true, FTS_UNINDEX("jobs_fts", FTS_COLS, "pending", "existed")},
-    [S_TRI_UNINDEX] = {true, FTS_UNINDEX("jobs_tri", TRI_COLS, "pending", "existed")},
-    [S_FTS_INDEX] = {true, FTS_INDEX("jobs_fts", FTS_COLS, FTS_JOBS_COLS, "pending")},
-    [S_TRI_INDEX] = {true, FTS_INDEX("jobs_tri", TRI_COLS, TRI_JOBS_COLS, "pending")},
+    [S_FTS_UNINDEX] = {true, FTS_UNINDEX("jobs_fts", FTS_COLS, "pending",
+                                         "existed AND NOT " STILL_HOLDS(FTS_SAME))},
+    [S_TRI_UNINDEX] = {true, FTS_UNINDEX("jobs_tri", TRI_COLS, "pending",
+                                         "existed AND NOT " STILL_HOLDS(TRI_SAME))},
+    [S_FTS_INDEX] = {true, FTS_INDEX("jobs_fts", FTS_COLS, FTS_JOBS_COLS,
+                                     "pending") " WHERE NOT existed OR NOT (" FTS_SAME ")"},
+    [S_TRI_INDEX] = {true, FTS_INDEX("jobs_tri", TRI_COLS, TRI_JOBS_COLS,
+                                     "pending") " WHERE NOT existed OR NOT (" TRI_SAME ")"},
     [S_PENDING_CLEAR] = {true, "DELETE FROM pending"},
 };
 

@@ -762,6 +762,73 @@ Test(store, remembered_answers_and_their_pruning)
 	cr_assert_eq(store_request_get(st, "new", &ar, &got), 0);
 }
 
+/* The FTS5 structure record of `table` (its segments and write counter) as
+ * hex: it changes whenever anything is written to the table. */
+static char *
+fts_structure(const char *table)
+{
+	char sql[128], *out = arena_alloc(&ar, 4096);
+	sqlite3_stmt *s;
+
+	snprintf(sql, sizeof sql, "SELECT hex(block) FROM %s_data WHERE id = 10", table);
+	cr_assert_eq(sqlite3_prepare_v2(store_sqlite(st), sql, -1, &s, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+	snprintf(out, 4096, "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return out;
+}
+
+/* An update writes a text index only when the text it holds of the job
+ * changed: `enabled` alone neither, the hook alone jobs_fts only (jobs_tri
+ * leaves the hook out), the name both. */
+Test(store, an_update_rewrites_only_the_text_indexes_whose_text_changed)
+{
+	Jobs__V1__Job *j;
+	char *fts, *tri;
+
+	cr_assert_eq(insert(make_job("a", 1)), 0);
+	fts = fts_structure("jobs_fts");
+	tri = fts_structure("jobs_tri");
+
+	j = make_job("a", 1);
+	j->enabled = false;
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(replace(j), 0);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_str_eq(fts_structure("jobs_fts"), fts, "enabled is in no text index");
+	cr_assert_str_eq(fts_structure("jobs_tri"), tri);
+
+	j = make_job("a", 1);
+	j->hook = "Bright mornings";
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(replace(j), 0);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_str_neq(fts_structure("jobs_fts"), fts, "the hook is in jobs_fts");
+	cr_assert_str_eq(fts_structure("jobs_tri"), tri, "and not in jobs_tri");
+
+	j = make_job("a", 1);
+	j->hook = "Bright mornings";
+	j->job_name = "Walnut Chair";
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(replace(j), 0);
+	cr_assert_eq(store_commit(st), 0);
+	cr_assert_str_neq(fts_structure("jobs_tri"), tri, "the name is in both");
+
+	sqlite3 *raw;
+	cr_assert_eq(sqlite3_open(path, &raw), SQLITE_OK);
+	cr_assert_str_eq(indexed(raw, "jobs_fts", "mornings"), "a");
+	cr_assert_str_eq(indexed(raw, "jobs_fts", "tired OR summer"), "");
+	cr_assert_str_eq(indexed(raw, "jobs_tri", "alnut Ch"), "a");
+	cr_assert_str_eq(indexed(raw, "jobs_tri", "ummer Sa"), "");
+	cr_assert_eq(
+	    sqlite3_exec(raw,
+	                 "INSERT INTO jobs_fts (jobs_fts, rank) VALUES ('integrity-check', 1);"
+	                 "INSERT INTO jobs_tri (jobs_tri, rank) VALUES ('integrity-check', 1);",
+	                 NULL, NULL, NULL),
+	    SQLITE_OK, "%s", sqlite3_errmsg(raw));
+	sqlite3_close(raw);
+}
+
 /* Frames the commit of `j` as an update appends to the WAL. */
 static int64_t
 frames_of_update(Jobs__V1__Job *j)
