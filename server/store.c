@@ -69,13 +69,14 @@
  *             a new job, existed = 0. At COMMIT, store_commit() takes the old
  *             values out of the counts and the FTS tables, puts the jobs'
  *             current values in (an FTS table only where the text it holds
- *             of the job changed), and empties the table: at most ten
+ *             of the job changed), and empties the table: at most eight
  *             statements for the whole transaction instead of ~11 per write
- *             (the counting triggers up to schema 5), and two FTS5 segments
- *             instead of two per write (FTS5 writes a segment, and merges,
- *             each time a statement that wrote it ends). A savepoint rolled
- *             back takes its pending rows with it. A writer other than jobsd
- *             leaves its rows here; jobsd's next commit applies them.
+ *             (the counting triggers up to schema 5), and one FTS5 segment
+ *             a table instead of two per write (FTS5 writes a segment, and
+ *             merges, each time a statement that wrote it ends). A savepoint
+ *             rolled back takes its pending rows with it. A writer other
+ *             than jobsd leaves its rows here; jobsd's next commit applies
+ *             them.
  *   stat_values (dim, value, n): how many jobs have each product, language,
  *             persona and brand ('product', 'Lamp', 42); rows at 0 are
  *             deleted. stat_values_by_n (dim, n) gives the top N.
@@ -350,6 +351,20 @@
 	"jobs.brand_name IS pending.brand_name AND jobs.persona IS pending.persona"
 #define FTS_SAME          TRI_SAME " AND jobs.hook IS pending.hook"
 #define STILL_HOLDS(same) "EXISTS (SELECT 1 FROM jobs WHERE jobs.seq = pending.seq AND " same ")"
+/* Brings text table t up to date with the pending jobs in one statement:
+ * each job's old entries out ('delete', with pending's old values), then
+ * its current ones in, job by job in seq order. FTS5 writes out what it
+ * holds whenever a statement begins and whenever the rowids it is given go
+ * back, so out-then-in as two statements (or as two ascending runs) wrote
+ * two segments a commit where this writes one. */
+// clang-format off
+#define REINDEX(t, cols, jobs_cols, same) \
+    "INSERT INTO " t " (" t ", rowid, " cols ") SELECT cmd, seq, " cols " FROM (" \
+    "SELECT 'delete' AS cmd, seq, " cols ", 0 AS k FROM pending" \
+    " WHERE existed AND NOT " STILL_HOLDS(same) \
+    " UNION ALL SELECT NULL, jobs.seq, " jobs_cols ", 1 FROM " PENDING_JOBS \
+    " WHERE NOT existed OR NOT (" same ")) ORDER BY seq, k"
+// clang-format on
 
 /* The changes to the counts that the pending jobs make, (dim, value, n): -1
  * for what a job held before, +1 for what it holds now. */
@@ -493,10 +508,8 @@ enum stmt_id {
 	S_STAT_TOTALS,
 	S_STAT_DAYS,
 	S_STAT_DAYS_PRUNE,
-	S_FTS_UNINDEX,
-	S_TRI_UNINDEX,
-	S_FTS_INDEX,
-	S_TRI_INDEX,
+	S_FTS_REINDEX,
+	S_TRI_REINDEX,
 	S_PENDING_CLEAR,
 	N_STMTS
 };
@@ -566,14 +579,8 @@ static const struct {
                                                                     "SET n = n + excluded.n"},
     [S_STAT_DAYS_PRUNE] = {true, "DELETE FROM stat_days WHERE n <= 0 AND day IN (SELECT " DAY(
                                      "created_at") " FROM pending WHERE existed)"},
-    [S_FTS_UNINDEX] = {true, FTS_UNINDEX("jobs_fts", FTS_COLS, "pending",
-                                         "existed AND NOT " STILL_HOLDS(FTS_SAME))},
-    [S_TRI_UNINDEX] = {true, FTS_UNINDEX("jobs_tri", TRI_COLS, "pending",
-                                         "existed AND NOT " STILL_HOLDS(TRI_SAME))},
-    [S_FTS_INDEX] = {true, FTS_INDEX("jobs_fts", FTS_COLS, FTS_JOBS_COLS,
-                                     "pending") " WHERE NOT existed OR NOT (" FTS_SAME ")"},
-    [S_TRI_INDEX] = {true, FTS_INDEX("jobs_tri", TRI_COLS, TRI_JOBS_COLS,
-                                     "pending") " WHERE NOT existed OR NOT (" TRI_SAME ")"},
+    [S_FTS_REINDEX] = {true, REINDEX("jobs_fts", FTS_COLS, FTS_JOBS_COLS, FTS_SAME)},
+    [S_TRI_REINDEX] = {true, REINDEX("jobs_tri", TRI_COLS, TRI_JOBS_COLS, TRI_SAME)},
     [S_PENDING_CLEAR] = {true, "DELETE FROM pending"},
 };
 
@@ -983,10 +990,10 @@ store_begin(store *st)
 enum { PENDING_NONE, PENDING_NEW, PENDING_EXISTED };
 
 /* Brings the counts (stat_*) and the text indexes (jobs_fts, jobs_tri) up to
- * date with the jobs the transaction changed (pending), in ten statements for
- * the whole transaction, and empties pending. Only jobs that existed before
- * can take a count to zero or have index entries to take out: without them
- * (a group of creates), six statements; nothing pending, none. */
+ * date with the jobs the transaction changed (pending), in eight statements
+ * for the whole transaction, and empties pending. Only jobs that existed
+ * before can take a count to zero: without them (a group of creates), six
+ * statements; nothing pending, none. */
 static int
 apply_pending(store *st)
 {
@@ -994,10 +1001,9 @@ apply_pending(store *st)
 		enum stmt_id id;
 		bool for_existed; /* only when a job that existed before changed */
 	} steps[] = {
-	    {S_STAT_VALUES, false},   {S_STAT_VALUES_PRUNE, true}, {S_STAT_TOTALS, false},
-	    {S_STAT_DAYS, false},     {S_STAT_DAYS_PRUNE, true},   {S_FTS_UNINDEX, true},
-	    {S_TRI_UNINDEX, true},    {S_FTS_INDEX, false},        {S_TRI_INDEX, false},
-	    {S_PENDING_CLEAR, false},
+	    {S_STAT_VALUES, false}, {S_STAT_VALUES_PRUNE, true}, {S_STAT_TOTALS, false},
+	    {S_STAT_DAYS, false},   {S_STAT_DAYS_PRUNE, true},   {S_FTS_REINDEX, false},
+	    {S_TRI_REINDEX, false}, {S_PENDING_CLEAR, false},
 	};
 	int64_t what = 0;
 	int rv;

@@ -778,9 +778,26 @@ fts_structure(const char *table)
 	return out;
 }
 
+/* FTS5 segments of `table` (FTS5 writes one each time it flushes). */
+static int64_t
+fts_segments(const char *table)
+{
+	char sql[128];
+	sqlite3_stmt *s;
+	int64_t n;
+
+	snprintf(sql, sizeof sql, "SELECT count(DISTINCT segid) FROM %s_idx", table);
+	cr_assert_eq(sqlite3_prepare_v2(store_sqlite(st), sql, -1, &s, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+	n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
 /* An update writes a text index only when the text it holds of the job
  * changed: `enabled` alone neither, the hook alone jobs_fts only (jobs_tri
- * leaves the hook out), the name both. */
+ * leaves the hook out), the name both, one segment each (the old entries
+ * out and the new in, in one flush). */
 Test(store, an_update_rewrites_only_the_text_indexes_whose_text_changed)
 {
 	Jobs__V1__Job *j;
@@ -806,6 +823,7 @@ Test(store, an_update_rewrites_only_the_text_indexes_whose_text_changed)
 	cr_assert_str_neq(fts_structure("jobs_fts"), fts, "the hook is in jobs_fts");
 	cr_assert_str_eq(fts_structure("jobs_tri"), tri, "and not in jobs_tri");
 
+	int64_t fts_segs = fts_segments("jobs_fts"), tri_segs = fts_segments("jobs_tri");
 	j = make_job("a", 1);
 	j->hook = "Bright mornings";
 	j->job_name = "Walnut Chair";
@@ -813,6 +831,8 @@ Test(store, an_update_rewrites_only_the_text_indexes_whose_text_changed)
 	cr_assert_eq(replace(j), 0);
 	cr_assert_eq(store_commit(st), 0);
 	cr_assert_str_neq(fts_structure("jobs_tri"), tri, "the name is in both");
+	cr_assert_eq(fts_segments("jobs_fts"), fts_segs + 1);
+	cr_assert_eq(fts_segments("jobs_tri"), tri_segs + 1);
 
 	sqlite3 *raw;
 	cr_assert_eq(sqlite3_open(path, &raw), SQLITE_OK);
