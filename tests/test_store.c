@@ -295,6 +295,18 @@ indexed(sqlite3 *raw, const char *table, const char *q)
  * transaction's writes (pending): a job written several times, one
  * created and deleted, one deleted whose rowid a new job takes, a call
  * undone by its savepoint, all in one group commit. */
+/* FTS5's integrity check of both text tables against jobs, their content. */
+static void
+text_indexes_intact(sqlite3 *raw)
+{
+	cr_assert_eq(
+	    sqlite3_exec(raw,
+	                 "INSERT INTO jobs_fts (jobs_fts, rank) VALUES ('integrity-check', 1);"
+	                 "INSERT INTO jobs_tri (jobs_tri, rank) VALUES ('integrity-check', 1);",
+	                 NULL, NULL, NULL),
+	    SQLITE_OK, "%s", sqlite3_errmsg(raw));
+}
+
 Test(store, text_indexes_follow_many_writes_in_one_transaction)
 {
 	Jobs__V1__Job *j;
@@ -339,12 +351,7 @@ Test(store, text_indexes_follow_many_writes_in_one_transaction)
 	cr_assert_str_eq(indexed(raw, "jobs_tri", "edar Ben"), "b");
 	cr_assert_str_eq(indexed(raw, "jobs_tri", "alnut"), "");
 	cr_assert_str_eq(indexed(raw, "jobs_tri", "elvet"), "");
-	cr_assert_eq(
-	    sqlite3_exec(raw,
-	                 "INSERT INTO jobs_fts (jobs_fts, rank) VALUES ('integrity-check', 1);"
-	                 "INSERT INTO jobs_tri (jobs_tri, rank) VALUES ('integrity-check', 1);",
-	                 NULL, NULL, NULL),
-	    SQLITE_OK, "%s", sqlite3_errmsg(raw));
+	text_indexes_intact(raw);
 	sqlite3_stmt *s;
 	cr_assert_eq(sqlite3_prepare_v2(raw, "SELECT count(*) FROM pending", -1, &s, NULL),
 	             SQLITE_OK);
@@ -840,12 +847,7 @@ Test(store, an_update_rewrites_only_the_text_indexes_whose_text_changed)
 	cr_assert_str_eq(indexed(raw, "jobs_fts", "tired OR summer"), "");
 	cr_assert_str_eq(indexed(raw, "jobs_tri", "alnut Ch"), "a");
 	cr_assert_str_eq(indexed(raw, "jobs_tri", "ummer Sa"), "");
-	cr_assert_eq(
-	    sqlite3_exec(raw,
-	                 "INSERT INTO jobs_fts (jobs_fts, rank) VALUES ('integrity-check', 1);"
-	                 "INSERT INTO jobs_tri (jobs_tri, rank) VALUES ('integrity-check', 1);",
-	                 NULL, NULL, NULL),
-	    SQLITE_OK, "%s", sqlite3_errmsg(raw));
+	text_indexes_intact(raw);
 	sqlite3_close(raw);
 }
 
