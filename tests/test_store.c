@@ -291,10 +291,6 @@ indexed(sqlite3 *raw, const char *table, const char *q)
 	return out;
 }
 
-/* The text indexes are brought up to date at COMMIT, once for all the
- * transaction's writes (pending): a job written several times, one
- * created and deleted, one deleted whose rowid a new job takes, a call
- * undone by its savepoint, all in one group commit. */
 /* FTS5's integrity check of both text tables against jobs, their content. */
 static void
 text_indexes_intact(sqlite3 *raw)
@@ -307,6 +303,10 @@ text_indexes_intact(sqlite3 *raw)
 	    SQLITE_OK, "%s", sqlite3_errmsg(raw));
 }
 
+/* The text indexes are brought up to date at COMMIT, once for all the
+ * transaction's writes (pending): a job written several times, one
+ * created and deleted, one deleted whose rowid a new job takes, a call
+ * undone by its savepoint, all in one group commit. */
 Test(store, text_indexes_follow_many_writes_in_one_transaction)
 {
 	Jobs__V1__Job *j;
