@@ -356,14 +356,16 @@
  * its current ones in, job by job in seq order. FTS5 writes out what it
  * holds whenever a statement begins and whenever the rowids it is given go
  * back, so out-then-in as two statements (or as two ascending runs) wrote
- * two segments a commit where this writes one. */
+ * two segments a commit where this writes one. Both halves read pending in
+ * seq order, and ORDER BY on the compound merges them as they come: no
+ * sort, whatever the size of the transaction. 'delete' sorts before NULL
+ * (DESC), so a job's old entries go before its new ones. */
 // clang-format off
 #define REINDEX(t, cols, jobs_cols, same) \
-    "INSERT INTO " t " (" t ", rowid, " cols ") SELECT cmd, seq, " cols " FROM (" \
-    "SELECT 'delete' AS cmd, seq, " cols ", 0 AS k FROM pending" \
+    "INSERT INTO " t " (" t ", rowid, " cols ") SELECT 'delete', seq, " cols " FROM pending" \
     " WHERE existed AND NOT " STILL_HOLDS(same) \
-    " UNION ALL SELECT NULL, jobs.seq, " jobs_cols ", 1 FROM " PENDING_JOBS \
-    " WHERE NOT existed OR NOT (" same ")) ORDER BY seq, k"
+    " UNION ALL SELECT NULL, pending.seq, " jobs_cols " FROM " PENDING_JOBS \
+    " WHERE NOT existed OR NOT (" same ") ORDER BY 2, 1 DESC"
 // clang-format on
 
 /* The changes to the counts that the pending jobs make, (dim, value, n): -1
