@@ -345,7 +345,7 @@
 #define PENDING_JOBS "pending CROSS JOIN jobs USING (seq)"
 /* A job that existed and holds the text a text index has of it (pending's
  * old values) keeps its entries there: an update of its hook alone leaves
- * jobs_tri as it is, one of `enabled` or `setting` both tables. */
+ * jobs_tri as it is, one of `enabled` or `language` both tables. */
 #define TRI_SAME                                                                                   \
 	"jobs.job_name IS pending.job_name AND jobs.product IS pending.product AND "               \
 	"jobs.brand_name IS pending.brand_name AND jobs.persona IS pending.persona"
