@@ -244,11 +244,13 @@ eq_set(const Jobs__V1__JobFilter *f, int k)
 static bool
 filter_is_empty(const Jobs__V1__JobFilter *f)
 {
+	if (f == NULL)
+		return true;
 	for (int k = 0; k < N_EQ; k++)
 		if (eq_set(f, k))
 			return false;
-	return f == NULL || (f->created_after == 0 && f->created_before == 0 &&
-	                     f->updated_after == 0 && f->updated_before == 0);
+	return f->created_after == 0 && f->created_before == 0 && f->updated_after == 0 &&
+	       f->updated_before == 0;
 }
 
 /* Appends " AND ..." for each condition of `f` (NULL: none). */
