@@ -558,8 +558,8 @@ Test(e2e, a_retried_write_is_written_once)
 struct restarter {
 	struct jobsd *d;
 	char dir[256];
-	bool ok;
-	atomic_bool done; /* the test has stopped the jobsd it started */
+	atomic_int started; /* 0 until jobsd_start returns, then 1 (up) or -1 */
+	atomic_bool done;   /* the test has stopped the jobsd it started */
 };
 
 static void *
@@ -568,7 +568,7 @@ restart_later(void *arg)
 	struct restarter *r = arg;
 
 	usleep(1000 * 1000); /* longer than an attempt: the first one must time out */
-	r->ok = jobsd_start(r->d, r->dir, NULL);
+	atomic_store(&r->started, jobsd_start(r->d, r->dir, NULL) ? 1 : -1);
 	/* jobsd dies with the thread that forked it (PR_SET_PDEATHSIG): live on
 	 * until the test is done with it. */
 	while (!atomic_load(&r->done))
@@ -580,20 +580,25 @@ Test(e2e, the_client_retries_until_the_server_is_back)
 {
 	jobs_client_options o = {.max_attempts = 10, .timeout_ms = 400};
 
-	struct restarter r = {.d = &d};
+	/* static: a failed assertion leaves this frame while the thread runs */
+	static struct restarter r;
 	jobs_client *patient;
 	jobs_call call = {0};
 	pthread_t t;
 
 	jobs_job_free(create_job("survivor", "x"));
 	cr_assert_eq(jobs_client_open(&patient, d.url, &o, &call), JOBS_OK);
+	r.d = &d;
 	snprintf(r.dir, sizeof r.dir, "%s", d.dir);
 	cr_assert_eq(jobsd_stop(&d, SIGTERM), 0);
 	pthread_create(&t, NULL, restart_later, &r);
 	cr_assert_eq(jobs_get_job(patient, &call, "survivor", NULL), JOBS_OK, "%s: %s",
 	             jobs_code_name(call.code), call.message);
 	cr_assert_gt(call.attempts, 1, "it took retries: %d", call.attempts);
-	cr_assert(r.ok);
+	/* The retry can reach jobsd before jobsd_start has seen it healthy. */
+	while (atomic_load(&r.started) == 0)
+		usleep(10 * 1000);
+	cr_assert_eq(atomic_load(&r.started), 1);
 	jobs_client_close(patient);
 	cr_assert_eq(jobsd_stop(&d, SIGTERM), 0);
 	atomic_store(&r.done, true);
