@@ -235,8 +235,31 @@ check_id(call *c, const char *id)
 /* ---- CreateJob, GetJob, UpdateJob, DeleteJob -------------------------- */
 
 /*
+ * A new job id into `out` (37 bytes): a UUID of version 7 (RFC 9562), 48
+ * bits of Unix milliseconds and then 74 random bits (libuuid's). The ids of
+ * new jobs sort after those of older ones, so the id index takes them at
+ * its end, on the page it has just written, instead of one random page per
+ * job; with version 4 ids a group commit of 5 creates wrote ~5 pages of that
+ * index. libuuid 2.38 (Debian 12) has no v7 of its own; its v1 puts the low
+ * bits of the time first and does not sort.
+ */
+static void
+new_job_id(int64_t now_us, char out[37])
+{
+	uint64_t ms = (uint64_t)(now_us / 1000);
+	uuid_t u;
+
+	uuid_generate_random(u);
+	for (int i = 0; i < 6; i++)
+		u[i] = (unsigned char)(ms >> (40 - 8 * i));
+	u[6] = (unsigned char)(0x70 | (u[6] & 0x0f)); /* version 7 */
+	u[8] = (unsigned char)(0x80 | (u[8] & 0x3f)); /* variant 10 */
+	uuid_unparse_lower(u, out);
+}
+
+/*
  * The job a CreateJobRequest asks for, from the call's arena: the defaults,
- * the masked fields, a UUID when it has no id, the timestamps, validated.
+ * the masked fields, a new id when it has none, the timestamps, validated.
  * Returns 0, or the status it set with call_fail().
  */
 static int
@@ -253,13 +276,11 @@ new_job_from_request(call *c, const Jobs__V1__CreateJobRequest *in, Jobs__V1__Jo
 	if (rv != 0)
 		return rv;
 	if (*j->id == '\0') {
-		uuid_t u;
 		char *id = arena_alloc(c->arena, 37);
 
 		if (id == NULL)
 			return call_fail(c, ST(RESOURCE_EXHAUSTED), "out of memory");
-		uuid_generate_random(u);
-		uuid_unparse_lower(u, id);
+		new_job_id(c->now_us, id);
 		j->id = id;
 	}
 	if (j->created_at == 0)

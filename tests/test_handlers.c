@@ -13,7 +13,9 @@
 
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *dir;
 static store *db;
@@ -275,12 +277,36 @@ Test(handlers, create_fills_id_times_and_defaults)
 	Jobs__V1__Job *out = r->create_job->job;
 	cr_assert_eq(strlen(out->id), 36, "a UUID: %s", out->id);
 	cr_assert_eq(out->id[8], '-');
+	/* Version 7: the creation time in Unix milliseconds first. */
+	cr_assert_eq(out->id[14], '7', "version 7: %s", out->id);
+	cr_assert(strchr("89ab", out->id[19]) != NULL, "RFC 9562 variant: %s", out->id);
+	char hex[13];
+	memcpy(hex, out->id, 8);
+	memcpy(hex + 8, out->id + 9, 4);
+	hex[12] = '\0';
+	cr_assert_eq((int64_t)strtoull(hex, NULL, 16), out->created_at / 1000, "%s", out->id);
 	cr_assert_str_eq(out->language, "English");
 	cr_assert(out->enabled);
 	cr_assert_geq(out->created_at, before);
 	cr_assert_eq(out->updated_at, out->created_at);
 	cr_assert_str_neq(out->etag, "");
 	cr_assert_str_eq(out->job_name, "Summer");
+}
+
+Test(handlers, new_ids_sort_in_the_order_jobs_were_made)
+{
+	Jobs__V1__Job j = JOBS__V1__JOB__INIT;
+	char prev[40] = "";
+
+	/* Apart by more than a millisecond: within one, the random bits order. */
+	for (int i = 0; i < 5; i++) {
+		Jobs__V1__Response *r = create(&j, NULL, 0);
+		assert_code(r, OK);
+		cr_assert_gt(strcmp(r->create_job->job->id, prev), 0, "%s after %s",
+		             r->create_job->job->id, prev);
+		snprintf(prev, sizeof prev, "%s", r->create_job->job->id);
+		usleep(2000);
+	}
 }
 
 Test(handlers, create_with_a_mask_can_set_defaults_away)
