@@ -485,6 +485,7 @@ main(int argc, char **argv)
 	info.max_message_bytes = (uint32_t)cfg.max_message_bytes;
 	lopt.db_path = cfg.db_path;
 	lopt.reader.reader = true;
+	lopt.reader.sync = cfg.sync; /* for the checkpointer's connection */
 	lopt.reader.mmap_mib = cfg.mmap_mib;
 	lopt.readers = cfg.workers;
 	lopt.max_batch = cfg.max_batch;

@@ -877,7 +877,8 @@ store_open(store **out, const char *path, const store_options *opt, char *err, s
 		goto sqlfailed;
 
 	if (st->reader) {
-		if ((rv = exec(st, "PRAGMA query_only = 1")) != 0)
+		if ((rv = exec(st, "PRAGMA query_only = 1")) != 0 ||
+		    (rv = exec(st, sync_pragma[opt->sync])) != 0)
 			goto sqlfailed;
 		if (opt->mmap_mib > 0) {
 			snprintf(sql, sizeof sql, "PRAGMA mmap_size = %lld",

@@ -34,8 +34,10 @@ enum store_sync {
 };
 
 typedef struct store_options {
-	bool reader;          /* a read-only connection: no schema work, no writes */
-	enum store_sync sync; /* writer only */
+	bool reader; /* a read-only connection: no schema work, no writes */
+	/* The writer's commits; and for any connection, its checkpoints
+	 * (store_checkpoint(): with STORE_SYNC_OFF they sync nothing). */
+	enum store_sync sync;
 	/* Writer only: its commits do not checkpoint the WAL into the database
 	 * file; a connection of the caller's does, with store_checkpoint(),
 	 * when store_wal_pages() says the WAL has grown. */

@@ -628,6 +628,34 @@ Test(store, reader_reads_and_cannot_write)
 	store_close(r);
 }
 
+/* A reader's checkpoints (jobsd's checkpointer is a reader) sync as the
+ * --sync mode says: none at all with off, where SQLite's default would. */
+Test(store, a_reader_checkpoints_with_the_sync_mode_it_is_given)
+{
+	static const struct {
+		enum store_sync sync;
+		int64_t pragma;
+	} cases[] = {{STORE_SYNC_OFF, 0}, {STORE_SYNC_NORMAL, 1}, {STORE_SYNC_FULL, 2}};
+	char err[256];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		store_options ro = {.reader = true, .sync = cases[i].sync};
+		sqlite3_stmt *s;
+		store *r;
+
+		cr_assert_eq(store_open(&r, path, &ro, err, sizeof err), 0, "%s", err);
+		cr_assert_eq(
+		    sqlite3_prepare_v2(store_sqlite(r), "PRAGMA synchronous", -1, &s, NULL),
+		    SQLITE_OK);
+		cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+		cr_assert_eq(sqlite3_column_int64(s, 0), cases[i].pragma, "mode %d",
+		             (int)cases[i].sync);
+		sqlite3_finalize(s);
+		cr_assert_eq(store_checkpoint(r, NULL), 0);
+		store_close(r);
+	}
+}
+
 Test(store, background_checkpoints_leave_the_wal_to_another_connection)
 {
 	store_options wo = {.sync = STORE_SYNC_NORMAL, .background_checkpoints = true},
