@@ -841,6 +841,7 @@ store_open(store **out, const char *path, const store_options *opt, char *err, s
 	};
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
 	char sql[64], wal[PATH_MAX + 8];
+	enum store_sync sync;
 	store *st;
 	int64_t v = 0;
 	int rc, rv;
@@ -875,10 +876,14 @@ store_open(store **out, const char *path, const store_options *opt, char *err, s
 	         opt->cache_kib > 0 ? opt->cache_kib : 8192);
 	if ((rv = exec(st, sql)) != 0)
 		goto sqlfailed;
+	/* Commits and checkpoints sync as opt->sync says; a writer whose owner
+	 * syncs the WAL itself (deferred_sync) commits as NORMAL does. */
+	sync = opt->sync == STORE_SYNC_FULL && opt->deferred_sync ? STORE_SYNC_NORMAL : opt->sync;
+	if ((rv = exec(st, sync_pragma[sync])) != 0)
+		goto sqlfailed;
 
 	if (st->reader) {
-		if ((rv = exec(st, "PRAGMA query_only = 1")) != 0 ||
-		    (rv = exec(st, sync_pragma[opt->sync])) != 0)
+		if ((rv = exec(st, "PRAGMA query_only = 1")) != 0)
 			goto sqlfailed;
 		if (opt->mmap_mib > 0) {
 			snprintf(sql, sizeof sql, "PRAGMA mmap_size = %lld",
@@ -888,10 +893,6 @@ store_open(store **out, const char *path, const store_options *opt, char *err, s
 		}
 	} else {
 		if ((rv = pragma_int(st, "PRAGMA journal_mode = WAL", &v)) != 0)
-			goto sqlfailed;
-		if ((rv = exec(st, sync_pragma[opt->sync == STORE_SYNC_FULL && opt->deferred_sync
-		                                   ? STORE_SYNC_NORMAL
-		                                   : opt->sync])) != 0)
 			goto sqlfailed;
 		/* A burst of writes can grow the WAL past its usual size; once it
 		 * has been checkpointed and starts over, it shrinks back to this. */
