@@ -23,5 +23,8 @@ sudo=()
 [ "$(id -u)" -ne 0 ] && sudo=(sudo)
 echo "tools/deps.sh: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null
+# Several builds may install at once (parallel sessions, a test beside a
+# build): wait for dpkg's lock rather than fail on it.
+lock=(-o DPkg::Lock::Timeout=600)
+"${sudo[@]}" apt-get "${lock[@]}" update -qq
+"${sudo[@]}" apt-get "${lock[@]}" install -y -qq --no-install-recommends "${missing[@]}" </dev/null
