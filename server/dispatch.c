@@ -72,7 +72,7 @@ dispatch_init(char *err, size_t errlen)
 	if (svc->n_methods != N_METHODS) {
 		snprintf(err, errlen, "the service has %u calls, the dispatch table %zu",
 		         svc->n_methods, N_METHODS);
-		return -1;
+		return ST(INTERNAL);
 	}
 	memset(by_field, 0, sizeof by_field);
 	for (unsigned i = 0; i < svc->n_methods; i++) {
@@ -84,13 +84,13 @@ dispatch_init(char *err, size_t errlen)
 				m = &methods[k];
 		if (m == NULL) {
 			snprintf(err, errlen, "call %s has no handler", md->name);
-			return -1;
+			return ST(INTERNAL);
 		}
 		m->desc = md;
 		m->in_field = oneof_field_of_type(&jobs__v1__request__descriptor, md->input);
 		if (m->in_field == NULL) {
 			snprintf(err, errlen, "call %s has no field in Request.call", md->name);
-			return -1;
+			return ST(INTERNAL);
 		}
 		m->out_field = protobuf_c_message_descriptor_get_field(
 		    &jobs__v1__response__descriptor, m->in_field->id);
@@ -99,12 +99,12 @@ dispatch_init(char *err, size_t errlen)
 			snprintf(err, errlen,
 			         "call %s: Response.result field %u is missing or not of type %s",
 			         md->name, m->in_field->id, md->output->name);
-			return -1;
+			return ST(INTERNAL);
 		}
 		if (m->in_field->id >= MAX_CALL_FIELD || by_field[m->in_field->id] != NULL) {
 			snprintf(err, errlen, "call %s: field number %u unusable", md->name,
 			         m->in_field->id);
-			return -1;
+			return ST(INTERNAL);
 		}
 		by_field[m->in_field->id] = m;
 	}
@@ -113,7 +113,7 @@ dispatch_init(char *err, size_t errlen)
 		if (methods[i].desc != &svc->methods[i]) {
 			snprintf(err, errlen, "dispatch table order differs from the service at %s",
 			         svc->methods[i].name);
-			return -1;
+			return ST(INTERNAL);
 		}
 	}
 	return 0;

@@ -77,7 +77,8 @@ struct method {
 	const ProtobufCFieldDescriptor *out_field; /* in Response.result */
 };
 
-/* Binds the method table to the proto. Returns 0, or -1 with a reason. */
+/* Binds the method table to the proto. Returns 0, or ST(INTERNAL) with a
+ * reason in err when the table and the contract disagree. */
 int dispatch_init(char *err, size_t errlen);
 
 /* The bound table, for tests: *n entries, in service order. */

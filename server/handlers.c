@@ -194,9 +194,8 @@ validate_job(call *c, const Jobs__V1__Job *j)
 	return 0;
 }
 
-/* Turns a store failure into the response, logging what people must see. */
-static int
-store_failed(call *c, int rv, const char *what)
+int
+handler_store_failed(call *c, int rv, const char *what)
 {
 	if (rv == ST(INTERNAL) || rv == ST(DATA_LOSS))
 		log_error("%s: %s: %s", c->method->name, what, store_errmsg(c->db));
@@ -307,7 +306,7 @@ handle_create_job(call *c, const void *in_, void *out_)
 	if (rv == ST(ALREADY_EXISTS))
 		return call_fail(c, rv, "a job with id '%s' already exists", j->id);
 	if (rv != 0)
-		return store_failed(c, rv, "create");
+		return handler_store_failed(c, rv, "create");
 	out->job = j;
 	return 0;
 }
@@ -324,7 +323,7 @@ handle_get_job(call *c, const void *in_, void *out_)
 	rv = store_job_get(c->db, in->id, c->arena, &out->job);
 	if (rv == ST(NOT_FOUND))
 		return call_fail(c, rv, "no job with id '%s'", in->id);
-	return rv != 0 ? store_failed(c, rv, "get") : 0;
+	return rv != 0 ? handler_store_failed(c, rv, "get") : 0;
 }
 
 /* Whether UpdateJob request `in` sets field f. */
@@ -363,7 +362,7 @@ unshadow(call *c, Jobs__V1__Job *j, const Jobs__V1__UpdateJobRequest *in)
 			continue;
 		if ((rv = store_json_remove_key(c->db, j->extra, f->name, c->arena, &j->extra)) !=
 		    0)
-			return store_failed(c, rv, "update");
+			return handler_store_failed(c, rv, "update");
 		if (strcmp(j->extra, "{}") == 0)
 			j->extra = (char *)"";
 	}
@@ -391,7 +390,7 @@ handle_update_job(call *c, const void *in_, void *out_)
 	if (rv == ST(NOT_FOUND))
 		return call_fail(c, rv, "no job with id '%s'", in->job->id);
 	if (rv != 0)
-		return store_failed(c, rv, "update");
+		return handler_store_failed(c, rv, "update");
 	if (expected > 0 && store_etag_parse(j->etag) != expected)
 		return call_fail(c, ST(ABORTED),
 		                 "job '%s' has etag %s, not the expected %s; "
@@ -407,7 +406,7 @@ handle_update_job(call *c, const void *in_, void *out_)
 	if ((rv = validate_job(c, j)) != 0)
 		return rv;
 	if ((rv = store_job_replace(c->db, &was, j, c->arena)) != 0)
-		return store_failed(c, rv, "update");
+		return handler_store_failed(c, rv, "update");
 	out->job = j;
 	return 0;
 }
@@ -431,7 +430,7 @@ handle_delete_job(call *c, const void *in_, void *out_)
 		                 "job '%s' does not have the expected etag %s; nothing was "
 		                 "deleted",
 		                 in->id, in->expected_etag);
-	return rv != 0 ? store_failed(c, rv, "delete") : 0;
+	return rv != 0 ? handler_store_failed(c, rv, "delete") : 0;
 }
 
 /* ---- BatchCreateJobs ----------------------------------------------------- */
@@ -496,7 +495,7 @@ batch_write(call *c, const Jobs__V1__BatchCreateJobsRequest *in, Jobs__V1__Job *
 			if (o->message == NULL)
 				return call_fail(c, ST(RESOURCE_EXHAUSTED), "out of memory");
 		} else if (rv != 0) {
-			store_failed(c, rv, "create");
+			handler_store_failed(c, rv, "create");
 			return failed_at(c, i);
 		} else if (!in->validate_only) {
 			o->etag = jobs[i]->etag;
@@ -555,12 +554,12 @@ handle_batch_create_jobs(call *c, const void *in_, void *out_)
 
 	/* validate_only: the writes happen under a savepoint of our own, undone. */
 	if (in->validate_only && (rv = store_savepoint(c->db)) != 0)
-		return store_failed(c, rv, "validate");
+		return handler_store_failed(c, rv, "validate");
 	rv = batch_write(c, in, jobs, outs);
 	if (in->validate_only) {
 		int undo = store_rollback_to(c->db);
 		if (undo != 0 && rv == 0)
-			rv = store_failed(c, undo, "validate");
+			rv = handler_store_failed(c, undo, "validate");
 	}
 	return rv;
 }
@@ -618,7 +617,7 @@ handle_check(call *c, const void *in_, void *out_)
 	rv = store_check(c->db, c->arena, 100, &out->problems, &out->n_problems, &out->jobs,
 	                 &out->bytes);
 	if (rv != 0)
-		return store_failed(c, rv, "check");
+		return handler_store_failed(c, rv, "check");
 	out->ok = out->n_problems == 0;
 	out->schema_version = store_schema_version(c->db);
 	if (!out->ok)

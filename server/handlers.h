@@ -48,6 +48,12 @@ int handle_check(call *c, const void *in, void *out);
 #define BATCH_MAX_JOBS  1000
 #define BATCH_MAX_BYTES (8u << 20)
 
+/* Turns the store's failure `rv` (a status code) of operation `what` into
+ * c's response ("WHAT failed: ..."), logging the store's message when it is
+ * INTERNAL or DATA_LOSS, which people must see. Returns rv. Shared by
+ * handlers.c and handlers_find.c. */
+int handler_store_failed(call *c, int rv, const char *what);
+
 /* The most bytes field `name` of a Job may hold; 0 if it has no limit. */
 size_t job_field_limit(const char *name);
 

@@ -104,16 +104,6 @@ bad:
 
 /* ---- shared checks ------------------------------------------------------- */
 
-/* Turns a store failure into the response, logging what people must see
- * (as handlers.c does). */
-static int
-store_failed(call *c, int rv, const char *what)
-{
-	if (rv == ST(INTERNAL) || rv == ST(DATA_LOSS))
-		log_error("%s: %s: %s", c->method->name, what, store_errmsg(c->db));
-	return call_fail(c, rv, "%s failed: %s", what, store_errmsg(c->db));
-}
-
 static int
 check_time(call *c, int64_t t, const char *name)
 {
@@ -235,7 +225,7 @@ handle_list_jobs(call *c, const void *in_, void *out_)
 		q.after_text = t->after_text;
 	}
 	if ((rv = store_job_list(c->db, &q, c->arena, &page)) != 0)
-		return store_failed(c, rv, "list");
+		return handler_store_failed(c, rv, "list");
 	out->jobs = page.jobs;
 	out->n_jobs = page.n_jobs;
 	if (page.more && page.n_jobs > 0) {
@@ -422,7 +412,7 @@ handle_search_jobs(call *c, const void *in_, void *out_)
 		return call_fail(c, rv, "the query cannot be searched: %s", store_errmsg(c->db));
 	}
 	if (rv != 0)
-		return store_failed(c, rv, "search");
+		return handler_store_failed(c, rv, "search");
 
 	out->n_results = hits.page.n_jobs;
 	if ((out->results = arena_alloc(c->arena, sizeof *out->results * (out->n_results + 1))) ==
@@ -490,6 +480,6 @@ handle_get_stats(call *c, const void *in_, void *out_)
 		                 "the range of days is %lld days long; the limit is %d",
 		                 (long long)(to - from + 1), STATS_MAX_DAYS);
 	if ((rv = store_stats(c->db, top, from, to, c->arena, out)) != 0)
-		return store_failed(c, rv, "stats");
+		return handler_store_failed(c, rv, "stats");
 	return 0;
 }

@@ -1,8 +1,7 @@
 /*
- * log.c: see log.h. Also home of status_name(), the other tiny shared helper.
+ * log.c: see log.h.
  */
 #include "log.h"
-#include "status.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -47,12 +46,4 @@ log_msg(enum log_level level, const char *fmt, ...)
 	/* One write per line keeps lines from different threads whole. */
 	if (write(STDERR_FILENO, line, n) < 0)
 		return;
-}
-
-const char *
-status_name(int code)
-{
-	const ProtobufCEnumValue *v =
-	    protobuf_c_enum_descriptor_get_value(&jobs__v1__code__descriptor, code);
-	return v != NULL ? v->name : "UNKNOWN_CODE";
 }

@@ -1,5 +1,5 @@
 /*
- * test_yamljson.c: client/cli/yamljson.c, jobsctl's YAML reader.
+ * test_yamljson.c: client/legacy/yamljson.c, the legacy engine's YAML reader.
  *
  * Every resolution rule of PyYAML's safe_load that yamljson.c reproduces is
  * checked here with a known input and the JSON it must give, then the whole
@@ -40,12 +40,12 @@ open_text(const char *text)
 	return f;
 }
 
-/* yaml_parse() of `text`, without streaming. */
+/* legacy_yaml_parse() of `text`, without streaming. */
 static int
-parse(const char *text, json_t **doc, struct yaml_error *err)
+parse(const char *text, json_t **doc, struct legacy_yaml_error *err)
 {
 	FILE *f = open_text(text);
-	int rc = yaml_parse(f, NULL, NULL, NULL, doc, err);
+	int rc = legacy_yaml_parse(f, NULL, NULL, NULL, doc, err);
 
 	fclose(f);
 	return rc;
@@ -65,7 +65,7 @@ dump(const json_t *v)
 static void
 check(const char *yaml, const char *want)
 {
-	struct yaml_error err;
+	struct legacy_yaml_error err;
 	json_t *doc = NULL;
 	char *got;
 	int rc = parse(yaml, &doc, &err);
@@ -82,7 +82,7 @@ check(const char *yaml, const char *want)
 static void
 check_real(const char *yaml, double want)
 {
-	struct yaml_error err;
+	struct legacy_yaml_error err;
 	json_t *doc = NULL;
 
 	cr_assert_eq(parse(yaml, &doc, &err), 0, "[%s]: %s", yaml, err.message);
@@ -99,7 +99,7 @@ check_real(const char *yaml, double want)
 static void
 check_error(const char *yaml, int line, int col, const char *part)
 {
-	struct yaml_error err;
+	struct legacy_yaml_error err;
 	json_t *doc = json_null(); /* must be overwritten with NULL */
 	int rc = parse(yaml, &doc, &err);
 
@@ -174,7 +174,7 @@ Test(styles, plain_text_stays_text)
 Test(styles, unicode)
 {
 	json_t *doc;
-	struct yaml_error err;
+	struct legacy_yaml_error err;
 	const char *s;
 
 	check("\"caf\\u00e9\"", "\"caf\xc3\xa9\"");
@@ -205,7 +205,7 @@ Test(styles, unicode)
 Test(styles, nul_escape_is_kept)
 {
 	json_t *doc;
-	struct yaml_error err;
+	struct legacy_yaml_error err;
 
 	cr_assert_eq(parse("\"a\\0b\": \"c\\0d\"", &doc, &err), 0, "%s", err.message);
 	cr_assert_eq(json_object_size(doc), 1);
@@ -489,7 +489,7 @@ Test(keys, collections_cannot_be_keys)
 Test(keys, insertion_order_is_kept)
 {
 	json_t *doc;
-	struct yaml_error err;
+	struct legacy_yaml_error err;
 	char *s;
 
 	cr_assert_eq(parse("z: 1\na: 2\nm: 3\n", &doc, &err), 0);
@@ -527,7 +527,7 @@ Test(merge, later_merge_keys_win_and_merges_nest)
 Test(merge, merged_keys_come_first)
 {
 	json_t *doc;
-	struct yaml_error err;
+	struct legacy_yaml_error err;
 	char *s;
 
 	cr_assert_eq(parse("z: 0\n<<: {a: 1, z: 9}\nm: 2\n", &doc, &err), 0);
@@ -564,7 +564,7 @@ Test(alias, aliases_repeat_values)
 Test(alias, aliases_share_the_value)
 {
 	json_t *doc;
-	struct yaml_error err;
+	struct legacy_yaml_error err;
 
 	cr_assert_eq(parse("a: &m {k: v}\nb: *m\nc: *m\n", &doc, &err), 0);
 	cr_assert_eq(json_object_get(doc, "a"), json_object_get(doc, "b"));
@@ -625,7 +625,7 @@ Test(alias, heavy_but_honest_reuse_passes)
 	size_t cap = 64 * 1024 * 1024, n = 0;
 	char *doc = malloc(cap);
 	json_t *v;
-	struct yaml_error err;
+	struct legacy_yaml_error err;
 
 	cr_assert_not_null(doc);
 	n += (size_t)snprintf(doc + n, cap - n, "defaults: &d {");
@@ -662,7 +662,7 @@ Test(nesting, up_to_512_levels)
 {
 	char *s = nested(512);
 	json_t *doc, *v;
-	struct yaml_error err;
+	struct legacy_yaml_error err;
 	int depth = 0;
 
 	cr_assert_eq(parse(s, &doc, &err), 0, "%s", err.message);
@@ -750,10 +750,10 @@ Test(empty, null_doc_pointer_and_error_are_allowed)
 {
 	FILE *f = open_text("a: [1, 2]\n");
 
-	cr_assert_eq(yaml_parse(f, NULL, NULL, NULL, NULL, NULL), 0);
+	cr_assert_eq(legacy_yaml_parse(f, NULL, NULL, NULL, NULL, NULL), 0);
 	fclose(f);
 	f = open_text("a: [1, 2\n");
-	cr_assert_eq(yaml_parse(f, NULL, NULL, NULL, NULL, NULL), -1);
+	cr_assert_eq(legacy_yaml_parse(f, NULL, NULL, NULL, NULL, NULL), -1);
 	fclose(f);
 }
 
@@ -795,12 +795,12 @@ seen_free(struct seen *s)
 	}
 }
 
-/* Streams `yaml` under "jobs" into `s`; returns yaml_parse's value. */
+/* Streams `yaml` under "jobs" into `s`; returns legacy_yaml_parse's value. */
 static int
-stream(const char *yaml, struct seen *s, json_t **doc, struct yaml_error *err)
+stream(const char *yaml, struct seen *s, json_t **doc, struct legacy_yaml_error *err)
 {
 	FILE *f = open_text(yaml);
-	int rc = yaml_parse(f, "jobs", collect, s, doc, err);
+	int rc = legacy_yaml_parse(f, "jobs", collect, s, doc, err);
 
 	fclose(f);
 	return rc;
@@ -816,7 +816,7 @@ Test(stream, items_go_to_the_callback_in_order)
 	                           "  - plain\n"
 	                           "owner: ads\n";
 	struct seen s = {.stop_at = SIZE_MAX};
-	struct yaml_error err;
+	struct legacy_yaml_error err;
 	json_t *doc;
 	char *d;
 
@@ -840,7 +840,7 @@ Test(stream, items_go_to_the_callback_in_order)
 Test(stream, items_are_not_retained)
 {
 	struct seen s = {.stop_at = SIZE_MAX, .keep = 3};
-	struct yaml_error err;
+	struct legacy_yaml_error err;
 	json_t *doc;
 
 	cr_assert_eq(stream("jobs: [{a: 1}, [2], x]\n", &s, &doc, &err), 0, "%s", err.message);
@@ -857,7 +857,7 @@ Test(stream, items_are_not_retained)
 Test(stream, anchors_and_merges_across_items)
 {
 	struct seen s = {.stop_at = SIZE_MAX};
-	struct yaml_error err;
+	struct legacy_yaml_error err;
 	json_t *doc;
 
 	cr_assert_eq(stream("defaults: &d {lang: en, on: yes}\n"
@@ -878,7 +878,7 @@ Test(stream, anchors_and_merges_across_items)
 Test(stream, callback_stops_the_parse)
 {
 	struct seen s = {.stop_at = 1, .stop_rc = 42};
-	struct yaml_error err;
+	struct legacy_yaml_error err;
 	json_t *doc = json_null();
 
 	cr_assert_eq(stream("jobs: [a, b, c, d]\n", &s, &doc, &err), 42);
@@ -891,7 +891,7 @@ Test(stream, callback_stops_the_parse)
 Test(stream, no_items_key_streams_nothing)
 {
 	struct seen s = {.stop_at = SIZE_MAX};
-	struct yaml_error err;
+	struct legacy_yaml_error err;
 	json_t *doc;
 	char *d;
 
@@ -911,7 +911,7 @@ Test(stream, no_items_key_streams_nothing)
 Test(stream, empty_list_and_empty_input)
 {
 	struct seen s = {.stop_at = SIZE_MAX};
-	struct yaml_error err;
+	struct legacy_yaml_error err;
 	json_t *doc;
 
 	cr_assert_eq(stream("jobs: []\n", &s, &doc, &err), 0);
@@ -926,7 +926,7 @@ Test(stream, empty_list_and_empty_input)
 Test(stream, alias_to_a_list_under_the_key_streams_it)
 {
 	struct seen s = {.stop_at = SIZE_MAX};
-	struct yaml_error err;
+	struct legacy_yaml_error err;
 	json_t *doc;
 
 	cr_assert_eq(stream("all: &all [1, 2]\njobs: *all\n", &s, &doc, &err), 0, "%s",
@@ -941,7 +941,7 @@ Test(stream, alias_to_a_list_under_the_key_streams_it)
 Test(stream, callback_stops_an_aliased_list)
 {
 	struct seen s = {.stop_at = 0, .stop_rc = -7};
-	struct yaml_error err;
+	struct legacy_yaml_error err;
 	json_t *doc = json_null();
 
 	cr_assert_eq(stream("all: &all [{a: 1}, 2]\njobs: *all\n", &s, &doc, &err), -7);
@@ -956,7 +956,7 @@ static void
 check_stream_error(const char *yaml, int line, const char *part)
 {
 	struct seen s = {.stop_at = SIZE_MAX};
-	struct yaml_error err;
+	struct legacy_yaml_error err;
 	json_t *doc = json_null();
 
 	cr_assert_eq(stream(yaml, &s, &doc, &err), -1, "[%s] did not fail", yaml);
@@ -1055,12 +1055,12 @@ Test(stream, memory_stays_bounded, .timeout = 120)
 	cookie_io_functions_t io = {.read = gen_read};
 	FILE *f = fopencookie(&g, "r", io);
 	struct watch w = {0};
-	struct yaml_error err;
+	struct legacy_yaml_error err;
 	json_t *doc;
 
 	cr_assert_not_null(f);
-	cr_assert_eq(yaml_parse(f, "jobs", watch_item, &w, &doc, &err), 0, "%d:%d: %s", err.line,
-	             err.column, err.message);
+	cr_assert_eq(legacy_yaml_parse(f, "jobs", watch_item, &w, &doc, &err), 0, "%d:%d: %s",
+	             err.line, err.column, err.message);
 	fclose(f);
 	cr_assert_eq(w.calls, (size_t)n);
 	cr_assert_eq(w.bad, 0);
@@ -1078,10 +1078,10 @@ Test(stream, memory_stays_bounded, .timeout = 120)
 Test(file, load_file)
 {
 	json_t *doc;
-	struct yaml_error err;
+	struct legacy_yaml_error err;
 
-	cr_assert_eq(yaml_load_file(TRICKY, &doc, &err), 0, "%d:%d: %s", err.line, err.column,
-	             err.message);
+	cr_assert_eq(legacy_yaml_load_file(TRICKY, &doc, &err), 0, "%d:%d: %s", err.line,
+	             err.column, err.message);
 	cr_assert_eq(json_integer_value(json_array_get(json_object_get(doc, "ints"), 4)), 8);
 	json_decref(doc);
 }
@@ -1089,9 +1089,9 @@ Test(file, load_file)
 Test(file, missing_file_says_why)
 {
 	json_t *doc = json_null();
-	struct yaml_error err;
+	struct legacy_yaml_error err;
 
-	cr_assert_eq(yaml_load_file("/nonexistent/campaigns.yaml", &doc, &err), -1);
+	cr_assert_eq(legacy_yaml_load_file("/nonexistent/campaigns.yaml", &doc, &err), -1);
 	cr_assert_null(doc);
 	cr_assert(strstr(err.message, "/nonexistent/campaigns.yaml") != NULL, "%s", err.message);
 	cr_assert(strstr(err.message, strerror(ENOENT)) != NULL, "%s", err.message);
@@ -1129,7 +1129,7 @@ Test(pyyaml, tricky_file_reads_as_pyyaml_reads_it, .timeout = 60)
 	FILE *p;
 	json_t *ours, *theirs;
 	json_error_t jerr;
-	struct yaml_error err;
+	struct legacy_yaml_error err;
 	char *a, *b;
 
 	if (system("python3 -c 'import yaml' >/dev/null 2>&1") != 0)
@@ -1145,8 +1145,8 @@ Test(pyyaml, tricky_file_reads_as_pyyaml_reads_it, .timeout = 60)
 	theirs = json_loads(out, JSON_DECODE_ANY, &jerr);
 	cr_assert_not_null(theirs, "PyYAML's JSON does not parse: %s", jerr.text);
 
-	cr_assert_eq(yaml_load_file(TRICKY, &ours, &err), 0, "%d:%d: %s", err.line, err.column,
-	             err.message);
+	cr_assert_eq(legacy_yaml_load_file(TRICKY, &ours, &err), 0, "%d:%d: %s", err.line,
+	             err.column, err.message);
 	/* Reals print differently in Python and jansson; compare values. */
 	if (!json_equal(ours, theirs)) {
 		const char *key;

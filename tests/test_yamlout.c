@@ -1,5 +1,5 @@
 /*
- * test_yamlout.c: client/cli/yamlout.c, YAML written as PyYAML's safe_dump
+ * test_yamlout.c: client/legacy/yamlout.c, YAML written as PyYAML's safe_dump
  * writes it. The decisions it makes (which strings to quote, how floats
  * look) are checked against PyYAML itself, run at test time; the tests skip
  * when python3 has no yaml module.
@@ -53,13 +53,13 @@ write_yaml(const json_t *v)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	yaml_out *y;
+	legacy_yaml_out *y;
 
 	cr_assert_not_null(f);
-	cr_assert_eq(yaml_out_open(&y, f), 0);
-	cr_assert_eq(yaml_out_document(y, v), 0, "%s", yaml_out_error(y));
-	cr_assert_eq(yaml_out_finish(y), 0);
-	yaml_out_close(y);
+	cr_assert_eq(legacy_yaml_out_open(&y, f), 0);
+	cr_assert_eq(legacy_yaml_out_document(y, v), 0, "%s", legacy_yaml_out_error(y));
+	cr_assert_eq(legacy_yaml_out_finish(y), 0);
+	legacy_yaml_out_close(y);
 	fclose(f);
 	return buf;
 }
@@ -155,10 +155,11 @@ Test(yamlout, strings_are_quoted_exactly_when_pyyaml_quotes_them)
 		json_decref(w);
 	}
 	/* The resolver half on its own: text that reads back as another type. */
-	cr_assert(!yaml_plain_is_string("yes") && !yaml_plain_is_string("2024-13-45") &&
-	          !yaml_plain_is_string("<<") && !yaml_plain_is_string("1:30"));
-	cr_assert(yaml_plain_is_string("1e5") && yaml_plain_is_string("-.5") &&
-	          yaml_plain_is_string("hello"));
+	cr_assert(!legacy_yaml_plain_is_string("yes") &&
+	          !legacy_yaml_plain_is_string("2024-13-45") &&
+	          !legacy_yaml_plain_is_string("<<") && !legacy_yaml_plain_is_string("1:30"));
+	cr_assert(legacy_yaml_plain_is_string("1e5") && legacy_yaml_plain_is_string("-.5") &&
+	          legacy_yaml_plain_is_string("hello"));
 	json_decref(theirs);
 	json_decref(list);
 	free(input);
@@ -185,7 +186,7 @@ Test(yamlout, floats_are_written_as_pyyaml_writes_them)
 	for (line = strtok_r(out, "\n", &save); line != NULL;
 	     line = strtok_r(NULL, "\n", &save), i++) {
 		cr_assert_lt(i, n);
-		yaml_float_text(values[i], buf, sizeof buf);
+		legacy_yaml_float_text(values[i], buf, sizeof buf);
 		cr_assert_str_eq(buf, line, "%.17g", values[i]);
 	}
 	cr_assert_eq(i, n);

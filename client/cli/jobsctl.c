@@ -143,7 +143,7 @@ new_call(const struct ctl *ctl)
 static int
 print_json(json_t *v)
 {
-	char *s = json_dumps_exact(v, JSON_SORT_KEYS | JSON_INDENT(2));
+	char *s = legacy_json_dumps(v, JSON_SORT_KEYS | JSON_INDENT(2));
 
 	if (s == NULL)
 		return fail(EXIT_ERROR, "out of memory");
@@ -160,10 +160,10 @@ print_job(const struct ctl *ctl, const jobs_job *job)
 	int rv;
 
 	if (!ctl->json) {
-		job_print_human(stdout, job);
+		legacy_job_print_human(stdout, job);
 		return EXIT_OK;
 	}
-	if ((o = job_to_json(job, true, err, sizeof err)) == NULL)
+	if ((o = legacy_job_to_json(job, true, err, sizeof err)) == NULL)
 		return fail(EXIT_ERROR, "%s", err);
 	rv = print_json(o);
 	json_decref(o);
@@ -177,7 +177,7 @@ static json_t *
 load_job_file(const char *path)
 {
 	const char *dot = strrchr(path, '.');
-	struct yaml_error ye;
+	struct legacy_yaml_error ye;
 	json_error_t je;
 	json_t *doc;
 
@@ -186,7 +186,7 @@ load_job_file(const char *path)
 			fail(EXIT_INVALID, "%s:%d:%d: %s", path, je.line, je.column, je.text);
 		return doc;
 	}
-	if (yaml_load_file(path, &doc, &ye) != 0) {
+	if (legacy_yaml_load_file(path, &doc, &ye) != 0) {
 		if (ye.line > 0)
 			fail(EXIT_INVALID, "%s:%d:%d: %s", path, ye.line, ye.column, ye.message);
 		else
@@ -248,13 +248,14 @@ static const char field_flags_help[] =
 
 /*
  * Parses the field flags of create/update into `job` (zeroed by the caller;
- * release with job_strings_free). Flags and --file become one JSON object,
- * the flags overriding the file's keys, read by job_from_json(): one set of
+ * release with legacy_job_strings_free). Flags and --file become one JSON object,
+ * the flags overriding the file's keys, read by legacy_job_from_json(): one set of
  * rules for both. Positional arguments stay at argv[optind..]. Returns
  * EXIT_OK or an exit status after printing why.
  */
 static int
-parse_job_flags(int argc, char **argv, enum job_json_use use, jobs_job *job, const char **if_etag)
+parse_job_flags(int argc, char **argv, enum legacy_json_use use, jobs_job *job,
+                const char **if_etag)
 {
 	struct option opts[N_FIELD_FLAGS + 6];
 	json_t *flags = json_object(), *doc = NULL, *v;
@@ -267,7 +268,7 @@ parse_job_flags(int argc, char **argv, enum job_json_use use, jobs_job *job, con
 	if (flags == NULL)
 		return fail(EXIT_ERROR, "out of memory");
 	for (size_t i = 0; i < N_FIELD_FLAGS; i++)
-		if (use == JOB_FOR_CREATE || strcmp(field_flags[i].flag, "id") != 0)
+		if (use == LEGACY_FOR_CREATE || strcmp(field_flags[i].flag, "id") != 0)
 			opts[n++] = (struct option){field_flags[i].flag, required_argument, NULL,
 			                            OPT_FIELD + (int)i};
 	opts[n++] = (struct option){"enabled", no_argument, NULL, OPT_ENABLED};
@@ -339,7 +340,7 @@ parse_job_flags(int argc, char **argv, enum job_json_use use, jobs_job *job, con
 		goto done;
 	}
 	json_object_update(doc, flags);
-	if (job_from_json(doc, use, job, err, sizeof err) != 0)
+	if (legacy_job_from_json(doc, use, job, err, sizeof err) != 0)
 		rv = fail(EXIT_INVALID, "%s%s%s", file ? file : "", file ? ": " : "", err);
 done:
 	json_decref(doc);
@@ -356,7 +357,7 @@ cmd_create(struct ctl *ctl, int argc, char **argv)
 	jobs_call call = new_call(ctl);
 	int rv;
 
-	if ((rv = parse_job_flags(argc, argv, JOB_FOR_CREATE, &job, NULL)) != EXIT_OK)
+	if ((rv = parse_job_flags(argc, argv, LEGACY_FOR_CREATE, &job, NULL)) != EXIT_OK)
 		goto done;
 	if (optind < argc) {
 		rv = usage_of(argv[0]);
@@ -370,7 +371,7 @@ cmd_create(struct ctl *ctl, int argc, char **argv)
 		rv = print_job(ctl, out);
 done:
 	jobs_job_free(out);
-	job_strings_free(&job);
+	legacy_job_strings_free(&job);
 	return rv;
 }
 
@@ -400,7 +401,7 @@ cmd_update(struct ctl *ctl, int argc, char **argv)
 	const char *if_etag = NULL;
 	int rv;
 
-	if ((rv = parse_job_flags(argc, argv, JOB_FOR_UPDATE, &job, &if_etag)) != EXIT_OK)
+	if ((rv = parse_job_flags(argc, argv, LEGACY_FOR_UPDATE, &job, &if_etag)) != EXIT_OK)
 		goto done;
 	if (optind != argc - 1) {
 		rv = usage_of(argv[0]);
@@ -419,7 +420,7 @@ cmd_update(struct ctl *ctl, int argc, char **argv)
 		rv = print_job(ctl, out);
 done:
 	jobs_job_free(out);
-	job_strings_free(&job);
+	legacy_job_strings_free(&job);
 	return rv;
 }
 
@@ -520,7 +521,7 @@ jobs_to_json_array(json_t *array, jobs_job *const *jobs, size_t n)
 	char err[256];
 
 	for (size_t i = 0; i < n; i++) {
-		json_t *j = job_to_json(jobs[i], true, err, sizeof err);
+		json_t *j = legacy_job_to_json(jobs[i], true, err, sizeof err);
 		if (j == NULL)
 			return fail(EXIT_ERROR, "%s", err);
 		json_array_append_new(array, j);

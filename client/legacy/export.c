@@ -2,7 +2,7 @@
  * export.c: jobsd's jobs out in the legacy layouts (legacy.h).
  *
  * Every format writes each job as jobjson.c's legacy view of it
- * (job_to_json without the etag): the legacy field names, times as RFC 3339
+ * (legacy_job_to_json without the etag): the legacy field names, times as RFC 3339
  * UTC text, enhanced_settings as its JSON value (absent when the job has
  * none), extra's keys at the top level where the legacy files had them.
  *
@@ -45,10 +45,10 @@ struct exporter {
 	char *err;
 	size_t errlen;
 	size_t count;
-	struct progress prog;
+	struct legacy_progress prog;
 	/* yaml, json */
 	FILE *f;
-	yaml_out *y;
+	legacy_yaml_out *y;
 	/* yaml-dir */
 	char *dir;
 	json_t *manifest;
@@ -71,12 +71,12 @@ put_job(struct exporter *ex, const jobs_job *job, json_t *obj)
 {
 	switch (ex->o->format) {
 	case LEGACY_YAML:
-		if (yaml_out_item(ex->y, obj) != 0)
+		if (legacy_yaml_out_item(ex->y, obj) != 0)
 			return failed(ex, JOBS_UNAVAILABLE, "%s: %s", ex->o->path,
-			              yaml_out_error(ex->y));
+			              legacy_yaml_out_error(ex->y));
 		return 0;
 	case LEGACY_JSON: {
-		char *line = json_dumps_exact(obj, JSON_SORT_KEYS | JSON_COMPACT);
+		char *line = legacy_json_dumps(obj, JSON_SORT_KEYS | JSON_COMPACT);
 		int bad = line == NULL || fputs(line, ex->f) == EOF || fputc('\n', ex->f) == EOF;
 
 		free(line);
@@ -87,7 +87,7 @@ put_job(struct exporter *ex, const jobs_job *job, json_t *obj)
 	default: {
 		char *path = NULL, *rel = NULL;
 		FILE *f = NULL;
-		yaml_out *y = NULL;
+		legacy_yaml_out *y = NULL;
 		json_t *entry;
 		int rv = 0;
 
@@ -96,11 +96,12 @@ put_job(struct exporter *ex, const jobs_job *job, json_t *obj)
 			free(rel);
 			return failed(ex, JOBS_RESOURCE_EXHAUSTED, "out of memory");
 		}
-		if ((f = fopen(path, "wx")) == NULL || yaml_out_open(&y, f) != 0 ||
-		    yaml_out_document(y, obj) != 0 || yaml_out_finish(y) != 0 || fflush(f) != 0)
+		if ((f = fopen(path, "wx")) == NULL || legacy_yaml_out_open(&y, f) != 0 ||
+		    legacy_yaml_out_document(y, obj) != 0 || legacy_yaml_out_finish(y) != 0 ||
+		    fflush(f) != 0)
 			rv = failed(ex, JOBS_UNAVAILABLE, "cannot write %s: %s", path,
-			            y != NULL ? yaml_out_error(y) : strerror(errno));
-		yaml_out_close(y);
+			            y != NULL ? legacy_yaml_out_error(y) : strerror(errno));
+		legacy_yaml_out_close(y);
 		if (f != NULL && fclose(f) != 0 && rv == 0)
 			rv = failed(ex, JOBS_UNAVAILABLE, "cannot write %s: %s", path,
 			            strerror(errno));
@@ -133,7 +134,7 @@ all_jobs(struct exporter *ex)
 	char *token = NULL;
 	int rv = 0;
 
-	progress_begin(&ex->prog, ex->o->progress, "export", "jobs", 0);
+	legacy_progress_begin(&ex->prog, ex->o->progress, "export", "jobs", 0);
 	do {
 		jobs_call call = {.timeout_ms = 60000};
 		jobs_job_page *page = NULL;
@@ -145,7 +146,7 @@ all_jobs(struct exporter *ex)
 			break;
 		}
 		for (size_t i = 0; rv == 0 && i < page->n_jobs; i++) {
-			json_t *obj = job_to_json(page->jobs[i], false, ex->err, ex->errlen);
+			json_t *obj = legacy_job_to_json(page->jobs[i], false, ex->err, ex->errlen);
 
 			if (obj == NULL) {
 				rv = JOBS_DATA_LOSS;
@@ -158,11 +159,11 @@ all_jobs(struct exporter *ex)
 		free(token);
 		token = strdup(page->next_page_token);
 		jobs_job_page_free(page);
-		progress_update(&ex->prog, (double)ex->count, ex->count);
+		legacy_progress_update(&ex->prog, (double)ex->count, ex->count);
 		if (token == NULL && rv == 0)
 			rv = failed(ex, JOBS_RESOURCE_EXHAUSTED, "out of memory");
 	} while (rv == 0 && *token != '\0');
-	progress_end(&ex->prog);
+	legacy_progress_end(&ex->prog);
 	free(token);
 	return rv;
 }
@@ -193,15 +194,15 @@ export_file(struct exporter *ex)
 		free(tmp);
 		return rv;
 	}
-	if (ex->o->format == LEGACY_YAML &&
-	    (yaml_out_open(&ex->y, ex->f) != 0 || yaml_out_begin_items(ex->y, "jobs") != 0))
+	if (ex->o->format == LEGACY_YAML && (legacy_yaml_out_open(&ex->y, ex->f) != 0 ||
+	                                     legacy_yaml_out_begin_items(ex->y, "jobs") != 0))
 		rv = failed(ex, JOBS_UNAVAILABLE, "cannot write %s", path);
 	else
 		rv = all_jobs(ex);
 	if (rv == 0 && ex->y != NULL &&
-	    (yaml_out_end_items(ex->y) != 0 || yaml_out_finish(ex->y) != 0))
-		rv = failed(ex, JOBS_UNAVAILABLE, "%s: %s", path, yaml_out_error(ex->y));
-	yaml_out_close(ex->y);
+	    (legacy_yaml_out_end_items(ex->y) != 0 || legacy_yaml_out_finish(ex->y) != 0))
+		rv = failed(ex, JOBS_UNAVAILABLE, "%s: %s", path, legacy_yaml_out_error(ex->y));
+	legacy_yaml_out_close(ex->y);
 	ex->y = NULL;
 	if (rv == 0 && (fflush(ex->f) != 0 || fsync(fileno(ex->f)) != 0))
 		rv = failed(ex, JOBS_UNAVAILABLE, "cannot write %s: %s", tmp, strerror(errno));
@@ -213,7 +214,7 @@ export_file(struct exporter *ex)
 	if (rv != 0)
 		unlink(tmp);
 	else
-		fsync_parent(path);
+		legacy_fsync_parent(path);
 	free(tmp);
 	return rv;
 }
@@ -284,7 +285,7 @@ export_folder(struct exporter *ex)
 	struct stat st;
 	bool replace = false;
 	FILE *f = NULL;
-	yaml_out *y = NULL;
+	legacy_yaml_out *y = NULL;
 	int rv = 0, fd;
 
 	if (stat(path, &st) == 0) {
@@ -314,10 +315,11 @@ export_folder(struct exporter *ex)
 	}
 	if ((rv = all_jobs(ex)) != 0)
 		goto done;
-	if ((f = fopen(mpath, "wx")) == NULL || yaml_out_open(&y, f) != 0 ||
-	    yaml_out_document(y, ex->manifest) != 0 || yaml_out_finish(y) != 0 || fflush(f) != 0) {
+	if ((f = fopen(mpath, "wx")) == NULL || legacy_yaml_out_open(&y, f) != 0 ||
+	    legacy_yaml_out_document(y, ex->manifest) != 0 || legacy_yaml_out_finish(y) != 0 ||
+	    fflush(f) != 0) {
 		rv = failed(ex, JOBS_UNAVAILABLE, "cannot write %s: %s", mpath,
-		            y != NULL ? yaml_out_error(y) : strerror(errno));
+		            y != NULL ? legacy_yaml_out_error(y) : strerror(errno));
 		goto done;
 	}
 	/* Everything on disk before the swap makes it visible. */
@@ -331,13 +333,13 @@ export_folder(struct exporter *ex)
 		            strerror(errno));
 		goto done;
 	}
-	fsync_parent(path);
+	legacy_fsync_parent(path);
 	if (replace)
 		export_tree(tmp, false); /* the earlier export, swapped out */
 	free(tmp);
 	ex->dir = tmp = NULL;
 done:
-	yaml_out_close(y);
+	legacy_yaml_out_close(y);
 	if (f != NULL)
 		fclose(f);
 	if (tmp != NULL)

@@ -18,7 +18,7 @@
 /* ---- files ------------------------------------------------------------- */
 
 int
-file_copy(const char *from, const char *to)
+legacy_file_copy(const char *from, const char *to)
 {
 	char buf[1 << 16];
 	struct stat st;
@@ -64,7 +64,7 @@ file_copy(const char *from, const char *to)
 }
 
 char *
-backup_name(const char *path, const char *stamp)
+legacy_backup_name(const char *path, const char *stamp)
 {
 	char now[32], *name = NULL;
 	struct stat st;
@@ -89,7 +89,7 @@ backup_name(const char *path, const char *stamp)
 }
 
 void
-fsync_parent(const char *path)
+legacy_fsync_parent(const char *path)
 {
 	char copy[PATH_MAX];
 	int fd;
@@ -113,7 +113,8 @@ now_s(void)
 }
 
 void
-progress_begin(struct progress *p, bool enabled, const char *label, const char *unit, double total)
+legacy_progress_begin(struct legacy_progress *p, bool enabled, const char *label, const char *unit,
+                      double total)
 {
 	p->on = enabled && isatty(STDERR_FILENO);
 	p->label = label;
@@ -125,7 +126,7 @@ progress_begin(struct progress *p, bool enabled, const char *label, const char *
 
 /* Draws the line: `done` of the unit (jobs, MB, files) and `jobs` so far. */
 static void
-draw(struct progress *p, double done, size_t jobs, double t)
+draw(struct legacy_progress *p, double done, size_t jobs, double t)
 {
 	double elapsed = t - p->start, rate = elapsed > 0 ? (double)jobs / elapsed : 0;
 	char eta[48] = "";
@@ -142,7 +143,7 @@ draw(struct progress *p, double done, size_t jobs, double t)
 }
 
 void
-progress_update(struct progress *p, double done, size_t jobs)
+legacy_progress_update(struct legacy_progress *p, double done, size_t jobs)
 {
 	double t;
 
@@ -156,7 +157,7 @@ progress_update(struct progress *p, double done, size_t jobs)
 }
 
 void
-progress_end(struct progress *p)
+legacy_progress_end(struct legacy_progress *p)
 {
 	if (!p->on)
 		return;

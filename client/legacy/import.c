@@ -52,7 +52,7 @@ struct importer {
 	uint8_t *buf; /* packing buffer */
 	size_t bufcap;
 	size_t read, spooled, imported, replaced, sent;
-	struct progress prog;
+	struct legacy_progress prog;
 	FILE *reading; /* the single file being read, for progress */
 	double total;  /* pass 1 progress total (MB or files) */
 	char *err;
@@ -307,18 +307,18 @@ make_backup(struct importer *im)
 	int e;
 
 	if (s->format != LEGACY_YAML_DIR) {
-		if ((s->backup = backup_name(s->data, im->o->backup_time)) == NULL)
+		if ((s->backup = legacy_backup_name(s->data, im->o->backup_time)) == NULL)
 			return failed(im, JOBS_RESOURCE_EXHAUSTED, "out of memory");
-		if ((e = file_copy(s->data, s->backup)) != 0)
+		if ((e = legacy_file_copy(s->data, s->backup)) != 0)
 			return failed(im, JOBS_UNAVAILABLE, "cannot back %s up to %s: %s", s->data,
 			              s->backup, strerror(e));
-		fsync_parent(s->backup);
+		legacy_fsync_parent(s->backup);
 		s->read_data = strdup(s->backup);
 		return s->read_data != NULL ? 0
 		                            : failed(im, JOBS_RESOURCE_EXHAUSTED, "out of memory");
 	}
 	/* A folder: the job files and the manifest, in the same places. */
-	if ((s->backup = backup_name(root, im->o->backup_time)) == NULL)
+	if ((s->backup = legacy_backup_name(root, im->o->backup_time)) == NULL)
 		return failed(im, JOBS_RESOURCE_EXHAUSTED, "out of memory");
 	if (mkdir(s->backup, 0700) != 0)
 		return failed(im, JOBS_UNAVAILABLE, "cannot create %s: %s", s->backup,
@@ -332,7 +332,7 @@ make_backup(struct importer *im)
 	if (s->manifest != NULL) {
 		if ((s->read_manifest = join(s->backup, "jobs_manifest.yaml")) == NULL)
 			return failed(im, JOBS_RESOURCE_EXHAUSTED, "out of memory");
-		if ((e = file_copy(s->manifest, s->read_manifest)) != 0)
+		if ((e = legacy_file_copy(s->manifest, s->read_manifest)) != 0)
 			return failed(im, JOBS_UNAVAILABLE, "cannot back %s up: %s", s->manifest,
 			              strerror(e));
 	}
@@ -347,7 +347,7 @@ make_backup(struct importer *im)
 		char *from = join(s->data, json_string_value(v)),
 		     *to = join(s->read_data, json_string_value(v));
 
-		e = from != NULL && to != NULL ? file_copy(from, to) : ENOMEM;
+		e = from != NULL && to != NULL ? legacy_file_copy(from, to) : ENOMEM;
 		free(from);
 		free(to);
 		if (e != 0) {
@@ -357,7 +357,7 @@ make_backup(struct importer *im)
 		}
 	}
 	json_decref(names);
-	fsync_parent(s->read_data);
+	legacy_fsync_parent(s->read_data);
 	return 0;
 }
 
@@ -496,8 +496,8 @@ take(struct importer *im, const json_t *obj, const struct pos *at)
 	if (!json_is_object(obj))
 		return skip(im, "not_a_job", at, NULL, NULL, "a job must be a mapping, not a %s",
 		            json_is_array(obj) ? "list" : "scalar");
-	if (job_from_legacy(obj, &j, &idst, msg, sizeof msg) != 0) {
-		job_strings_free(&j);
+	if (legacy_job_from_json_lossless(obj, &j, &idst, msg, sizeof msg) != 0) {
+		legacy_job_strings_free(&j);
 		return failed(im, JOBS_RESOURCE_EXHAUSTED, "%s", msg);
 	}
 	if (idst == LEGACY_ID_INVALID) {
@@ -526,7 +526,7 @@ take(struct importer *im, const json_t *obj, const struct pos *at)
 		if (rv == 0)
 			rv = spool_job(im, &j, at);
 	}
-	job_strings_free(&j);
+	legacy_job_strings_free(&j);
 	return rv;
 }
 
@@ -537,7 +537,7 @@ item_cb(void *ud, json_t *item, size_t index, int line)
 	struct pos at = {(long)index, line, -1};
 	int rv = take(im, item, &at);
 
-	progress_update(&im->prog, (double)ftell(im->reading) / 1e6, im->read);
+	legacy_progress_update(&im->prog, (double)ftell(im->reading) / 1e6, im->read);
 	return rv != 0 ? 1 : 0;
 }
 
@@ -545,7 +545,7 @@ static int
 read_single(struct importer *im)
 {
 	struct source *s = &im->src;
-	struct yaml_error ye;
+	struct legacy_yaml_error ye;
 	json_t *doc = NULL, *v;
 	const char *key;
 	struct stat st;
@@ -555,10 +555,10 @@ read_single(struct importer *im)
 	if (f == NULL)
 		return failed(im, JOBS_UNAVAILABLE, "cannot read %s: %s", s->data, strerror(errno));
 	im->reading = f;
-	progress_begin(&im->prog, im->o->progress, "import: reading", "MB",
-	               fstat(fileno(f), &st) == 0 ? (double)st.st_size / 1e6 : 0);
-	rc = yaml_parse(f, "jobs", item_cb, im, &doc, &ye);
-	progress_end(&im->prog);
+	legacy_progress_begin(&im->prog, im->o->progress, "import: reading", "MB",
+	                      fstat(fileno(f), &st) == 0 ? (double)st.st_size / 1e6 : 0);
+	rc = legacy_yaml_parse(f, "jobs", item_cb, im, &doc, &ye);
+	legacy_progress_end(&im->prog);
 	fclose(f);
 	im->reading = NULL;
 	if (rc == 1)
@@ -605,8 +605,8 @@ read_json_lines(struct importer *im)
 
 	if (f == NULL)
 		return failed(im, JOBS_UNAVAILABLE, "cannot read %s: %s", s->data, strerror(errno));
-	progress_begin(&im->prog, im->o->progress, "import: reading", "MB",
-	               fstat(fileno(f), &st) == 0 ? (double)st.st_size / 1e6 : 0);
+	legacy_progress_begin(&im->prog, im->o->progress, "import: reading", "MB",
+	                      fstat(fileno(f), &st) == 0 ? (double)st.st_size / 1e6 : 0);
 	while (rv == 0 && (len = getline(&line, &cap, f)) >= 0) {
 		json_error_t je;
 		json_t *job;
@@ -622,9 +622,9 @@ read_json_lines(struct importer *im)
 		rv = take(im, job, &at);
 		json_decref(job);
 		index++;
-		progress_update(&im->prog, (double)ftell(f) / 1e6, im->read);
+		legacy_progress_update(&im->prog, (double)ftell(f) / 1e6, im->read);
 	}
-	progress_end(&im->prog);
+	legacy_progress_end(&im->prog);
 	free(line);
 	fclose(f);
 	return rv;
@@ -640,12 +640,12 @@ read_folder(struct importer *im)
 
 	if (names == NULL)
 		return failed(im, JOBS_UNAVAILABLE, "cannot list %s: %s", s->data, strerror(errno));
-	progress_begin(&im->prog, im->o->progress, "import: reading", "files",
-	               (double)json_array_size(names));
+	legacy_progress_begin(&im->prog, im->o->progress, "import: reading", "files",
+	                      (double)json_array_size(names));
 	json_array_foreach(names, i, v)
 	{
 		char *path = join(s->read_data, json_string_value(v)), *rel = NULL;
-		struct yaml_error ye;
+		struct legacy_yaml_error ye;
 		json_t *doc = NULL;
 		struct pos at = {(long)i, 0, (int)json_array_size(im->files)};
 
@@ -656,7 +656,7 @@ read_folder(struct importer *im)
 			break;
 		}
 		json_array_append_new(im->files, json_string(rel));
-		if (yaml_load_file(path, &doc, &ye) != 0) {
+		if (legacy_yaml_load_file(path, &doc, &ye) != 0) {
 			/* One broken file is reported; the others still import. */
 			at.line = ye.line;
 			im->read++;
@@ -671,11 +671,11 @@ read_folder(struct importer *im)
 		json_decref(doc);
 		free(path);
 		free(rel);
-		progress_update(&im->prog, (double)i + 1, im->read);
+		legacy_progress_update(&im->prog, (double)i + 1, im->read);
 		if (rv != 0)
 			break;
 	}
-	progress_end(&im->prog);
+	legacy_progress_end(&im->prog);
 	json_decref(names);
 	return rv;
 }
@@ -687,7 +687,7 @@ check_manifest(struct importer *im)
 	struct source *s = &im->src;
 	const char *mpath = s->read_manifest != NULL ? s->read_manifest : s->manifest;
 	char *dir = strdup(mpath), *slash;
-	struct yaml_error ye;
+	struct legacy_yaml_error ye;
 	json_t *doc = NULL, *entry;
 	const char *id;
 	struct pos none = {-1, 0, -1};
@@ -696,7 +696,7 @@ check_manifest(struct importer *im)
 		return;
 	if ((slash = strrchr(dir, '/')) != NULL)
 		*slash = '\0';
-	if (yaml_load_file(mpath, &doc, &ye) != 0) {
+	if (legacy_yaml_load_file(mpath, &doc, &ye) != 0) {
 		none.line = ye.line;
 		skip(im, "broken_file", &none, NULL, NULL, "jobs_manifest.yaml:%d:%d: %s", ye.line,
 		     ye.column, ye.message);
@@ -855,7 +855,7 @@ outcomes(struct importer *im, struct batch *b, const jobs_batch_result *res)
 		}
 	}
 	im->sent += b->n;
-	progress_update(&im->prog, (double)im->sent, im->sent);
+	legacy_progress_update(&im->prog, (double)im->sent, im->sent);
 }
 
 /*
@@ -1076,9 +1076,9 @@ write_all(struct importer *im)
 		max_jobs = JOBS_BATCH_MAX_JOBS;
 	pthread_mutex_init(&sp.mu, NULL);
 	pthread_cond_init(&sp.cv, NULL);
-	progress_begin(&im->prog, im->o->progress,
-	               im->o->dry_run ? "import: checking" : "import: writing", "jobs",
-	               (double)im->spooled);
+	legacy_progress_begin(&im->prog, im->o->progress,
+	                      im->o->dry_run ? "import: checking" : "import: writing", "jobs",
+	                      (double)im->spooled);
 	for (; sp.started < SENDERS; sp.started++)
 		if (pthread_create(&sp.threads[sp.started], NULL, sender_main, &sp) != 0)
 			break;
@@ -1097,7 +1097,7 @@ write_all(struct importer *im)
 			batch_free(sp.queue[--sp.queued]);
 		rv = sp.failure;
 	}
-	progress_end(&im->prog);
+	legacy_progress_end(&im->prog);
 	pthread_cond_destroy(&sp.cv);
 	pthread_mutex_destroy(&sp.mu);
 	return rv;

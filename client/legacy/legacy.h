@@ -19,7 +19,7 @@
  *
  * IMPORT, in two passes so that a broken single file writes nothing:
  *   1. read: the source (or its backup copy) is parsed as a stream, each job
- *      converted by the lossless rule (jobjson.h, job_from_legacy), checked
+ *      converted by the lossless rule (jobjson.h, legacy_job_from_json_lossless), checked
  *      for an id and for ids seen before, and spooled to an unlinked
  *      temporary file as protobuf. Memory holds one job and the set of ids.
  *   2. write: the spool goes out in batches (at most batch_jobs jobs and the
@@ -113,31 +113,31 @@ struct legacy_export_options {
 int legacy_export(jobs_client *c, const struct legacy_export_options *o, size_t *count, char *err,
                   size_t errlen);
 
-/* ---- shared by import and export (files.c, progress.c) ----------------- */
+/* ---- shared by import and export (files.c) ---------------------------- */
 
 /* A progress line on stderr: count, rate and, with a total, ETA. Drawn only
  * when `enabled` and stderr is a terminal, at most five times a second. */
-struct progress {
+struct legacy_progress {
 	bool on;
 	const char *label, *unit;
 	double start, last;
 	double total; /* 0: unknown */
 };
-void progress_begin(struct progress *p, bool enabled, const char *label, const char *unit,
-                    double total);
-void progress_update(struct progress *p, double done, size_t jobs);
-void progress_end(struct progress *p);
+void legacy_progress_begin(struct legacy_progress *p, bool enabled, const char *label,
+                           const char *unit, double total);
+void legacy_progress_update(struct legacy_progress *p, double done, size_t jobs);
+void legacy_progress_end(struct legacy_progress *p);
 
 /* Copies file `from` to a new file `to` (which must not exist), with from's
  * permission bits, and fsyncs it. Returns 0 or an errno value. */
-int file_copy(const char *from, const char *to);
+int legacy_file_copy(const char *from, const char *to);
 
 /* A name beside `path` that does not exist yet: "PATH.backup-STAMP", then
  * "PATH.backup-STAMP-2", ... STAMP is YYYYMMDDTHHMMSSZ of now, or `stamp`.
  * Malloc'd. */
-char *backup_name(const char *path, const char *stamp);
+char *legacy_backup_name(const char *path, const char *stamp);
 
 /* fsyncs the directory holding `path`, so a rename in it is durable. */
-void fsync_parent(const char *path);
+void legacy_fsync_parent(const char *path);
 
 #endif

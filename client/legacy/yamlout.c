@@ -11,7 +11,7 @@
  *   object       !!map      keys sorted, block      -      -
  *   array        !!seq      block                   -      -
  *
- * (*) plain only when yaml_plain_is_string() says the text reads back as a
+ * (*) plain only when legacy_yaml_plain_is_string() says the text reads back as a
  * string; otherwise the emitter must quote it ('123', 'yes', '2025-01-01').
  * libyaml then picks the style as PyYAML's emitter (a port of libyaml's)
  * does: plain if it can, else single quotes, else double quotes, which is
@@ -35,7 +35,7 @@
 
 #define TAG(name) ((yaml_char_t *)"tag:yaml.org,2002:" name)
 
-struct yaml_out {
+struct legacy_yaml_out {
 	yaml_emitter_t emitter;
 	char error[256];
 	bool items_open;
@@ -44,7 +44,7 @@ struct yaml_out {
 /* ---- floats as Python writes them ------------------------------------- */
 
 void
-yaml_float_text(double d, char *buf, size_t size)
+legacy_yaml_float_text(double d, char *buf, size_t size)
 {
 	char tmp[40], digits[24], *p, *e;
 	int prec, exp, decpt, nd = 0;
@@ -110,7 +110,7 @@ yaml_float_text(double d, char *buf, size_t size)
 /* ---- events ------------------------------------------------------------ */
 
 static int
-emit(yaml_out *y, yaml_event_t *ev)
+emit(legacy_yaml_out *y, yaml_event_t *ev)
 {
 	if (yaml_emitter_emit(&y->emitter, ev))
 		return 0;
@@ -122,7 +122,8 @@ emit(yaml_out *y, yaml_event_t *ev)
 }
 
 static int
-scalar(yaml_out *y, yaml_char_t *tag, const char *text, size_t len, bool plain_ok, bool quoted_ok)
+scalar(legacy_yaml_out *y, yaml_char_t *tag, const char *text, size_t len, bool plain_ok,
+       bool quoted_ok)
 {
 	yaml_event_t ev;
 
@@ -135,10 +136,10 @@ scalar(yaml_out *y, yaml_char_t *tag, const char *text, size_t len, bool plain_o
 }
 
 static int
-string(yaml_out *y, const char *s, size_t len)
+string(legacy_yaml_out *y, const char *s, size_t len)
 {
 	/* Text with a NUL cannot be matched as a whole: quote it, always safe. */
-	bool plain = strlen(s) == len && yaml_plain_is_string(s);
+	bool plain = strlen(s) == len && legacy_yaml_plain_is_string(s);
 
 	return scalar(y, TAG("str"), s, len, plain, true);
 }
@@ -160,10 +161,10 @@ key_order(const void *a_, const void *b_)
 	return d != 0 ? d : (a->len > b->len) - (a->len < b->len);
 }
 
-static int value(yaml_out *y, const json_t *v);
+static int value(legacy_yaml_out *y, const json_t *v);
 
 static int
-mapping(yaml_out *y, const json_t *obj)
+mapping(legacy_yaml_out *y, const json_t *obj)
 {
 	size_t n = json_object_size(obj), i = 0, len;
 	struct key *keys = malloc((n + 1) * sizeof *keys);
@@ -191,7 +192,7 @@ mapping(yaml_out *y, const json_t *obj)
 }
 
 static int
-sequence(yaml_out *y, const json_t *arr)
+sequence(legacy_yaml_out *y, const json_t *arr)
 {
 	yaml_event_t ev;
 	size_t i;
@@ -206,7 +207,7 @@ sequence(yaml_out *y, const json_t *arr)
 }
 
 static int
-value(yaml_out *y, const json_t *v)
+value(legacy_yaml_out *y, const json_t *v)
 {
 	char buf[40];
 
@@ -221,7 +222,7 @@ value(yaml_out *y, const json_t *v)
 		snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		return scalar(y, TAG("int"), buf, strlen(buf), true, false);
 	case JSON_REAL:
-		yaml_float_text(json_real_value(v), buf, sizeof buf);
+		legacy_yaml_float_text(json_real_value(v), buf, sizeof buf);
 		return scalar(y, TAG("float"), buf, strlen(buf), true, false);
 	case JSON_TRUE:
 		return scalar(y, TAG("bool"), "true", 4, true, false);
@@ -237,9 +238,9 @@ value(yaml_out *y, const json_t *v)
 /* ---- documents --------------------------------------------------------- */
 
 int
-yaml_out_open(yaml_out **out, FILE *f)
+legacy_yaml_out_open(legacy_yaml_out **out, FILE *f)
 {
-	yaml_out *y = calloc(1, sizeof *y);
+	legacy_yaml_out *y = calloc(1, sizeof *y);
 	yaml_event_t ev;
 
 	*out = NULL;
@@ -256,7 +257,7 @@ yaml_out_open(yaml_out **out, FILE *f)
 	yaml_emitter_set_break(&y->emitter, YAML_LN_BREAK);
 	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
 	if (emit(y, &ev) != 0) {
-		yaml_out_close(y);
+		legacy_yaml_out_close(y);
 		return -1;
 	}
 	*out = y;
@@ -264,7 +265,7 @@ yaml_out_open(yaml_out **out, FILE *f)
 }
 
 static int
-document_start(yaml_out *y)
+document_start(legacy_yaml_out *y)
 {
 	yaml_event_t ev;
 
@@ -273,7 +274,7 @@ document_start(yaml_out *y)
 }
 
 static int
-document_end(yaml_out *y)
+document_end(legacy_yaml_out *y)
 {
 	yaml_event_t ev;
 
@@ -282,7 +283,7 @@ document_end(yaml_out *y)
 }
 
 int
-yaml_out_document(yaml_out *y, const json_t *doc)
+legacy_yaml_out_document(legacy_yaml_out *y, const json_t *doc)
 {
 	if (document_start(y) != 0 || value(y, doc) != 0)
 		return -1;
@@ -290,7 +291,7 @@ yaml_out_document(yaml_out *y, const json_t *doc)
 }
 
 int
-yaml_out_begin_items(yaml_out *y, const char *key)
+legacy_yaml_out_begin_items(legacy_yaml_out *y, const char *key)
 {
 	yaml_event_t ev;
 
@@ -307,13 +308,13 @@ yaml_out_begin_items(yaml_out *y, const char *key)
 }
 
 int
-yaml_out_item(yaml_out *y, const json_t *item)
+legacy_yaml_out_item(legacy_yaml_out *y, const json_t *item)
 {
 	return value(y, item);
 }
 
 int
-yaml_out_end_items(yaml_out *y)
+legacy_yaml_out_end_items(legacy_yaml_out *y)
 {
 	yaml_event_t ev;
 
@@ -328,7 +329,7 @@ yaml_out_end_items(yaml_out *y)
 }
 
 int
-yaml_out_finish(yaml_out *y)
+legacy_yaml_out_finish(legacy_yaml_out *y)
 {
 	yaml_event_t ev;
 
@@ -344,13 +345,13 @@ yaml_out_finish(yaml_out *y)
 }
 
 const char *
-yaml_out_error(const yaml_out *y)
+legacy_yaml_out_error(const legacy_yaml_out *y)
 {
 	return y->error;
 }
 
 void
-yaml_out_close(yaml_out *y)
+legacy_yaml_out_close(legacy_yaml_out *y)
 {
 	if (y == NULL)
 		return;

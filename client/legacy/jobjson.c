@@ -50,7 +50,7 @@ max_digits(const json_t *v)
 }
 
 char *
-json_dumps_exact(const json_t *v, size_t flags)
+legacy_json_dumps(const json_t *v, size_t flags)
 {
 	return json_dumps(v, flags | JSON_REAL_PRECISION(max_digits(v)) | JSON_ENCODE_ANY);
 }
@@ -58,7 +58,7 @@ json_dumps_exact(const json_t *v, size_t flags)
 /* ---- jobs to JSON ------------------------------------------------------- */
 
 json_t *
-job_to_json(const jobs_job *job, bool with_etag, char *err, size_t errlen)
+legacy_job_to_json(const jobs_job *job, bool with_etag, char *err, size_t errlen)
 {
 	json_t *o = json_object(), *v = NULL;
 	json_error_t je;
@@ -123,7 +123,7 @@ nomem:
 /* ---- JSON to jobs ------------------------------------------------------- */
 
 void
-job_strings_free(jobs_job *job)
+legacy_job_strings_free(jobs_job *job)
 {
 	for (size_t i = 0; i < n_job_fields; i++) {
 		const struct job_field *f = &job_fields[i];
@@ -173,7 +173,7 @@ set_field(jobs_job *out, const struct job_field *f, const json_t *v, char *err, 
 		break;
 	case JF_JSON:
 		free(*sp);
-		if ((*sp = json_dumps_exact(v, JSON_COMPACT)) == NULL)
+		if ((*sp = legacy_json_dumps(v, JSON_COMPACT)) == NULL)
 			goto nomem;
 		break;
 	}
@@ -185,7 +185,8 @@ nomem:
 }
 
 int
-job_from_json(const json_t *obj, enum job_json_use use, jobs_job *out, char *err, size_t errlen)
+legacy_job_from_json(const json_t *obj, enum legacy_json_use use, jobs_job *out, char *err,
+                     size_t errlen)
 {
 	json_t *extra = json_object(), *v;
 	const char *key;
@@ -214,7 +215,7 @@ job_from_json(const json_t *obj, enum job_json_use use, jobs_job *out, char *err
 		}
 		if (f->output_only)
 			continue;
-		if (use == JOB_FOR_UPDATE &&
+		if (use == LEGACY_FOR_UPDATE &&
 		    (f->bit & (JOBS_FIELD_ID | JOBS_FIELD_CREATED_AT | JOBS_FIELD_UPDATED_AT)))
 			continue;
 		if ((rv = set_field(out, f, v, err, errlen)) != 0)
@@ -239,7 +240,8 @@ legacy_time(const char *s, int64_t *us)
 }
 
 int
-job_from_legacy(const json_t *obj, jobs_job *out, enum legacy_id *id, char *err, size_t errlen)
+legacy_job_from_json_lossless(const json_t *obj, jobs_job *out, enum legacy_id *id, char *err,
+                              size_t errlen)
 {
 	json_t *extra = json_object(), *v;
 	const char *key;
@@ -326,7 +328,7 @@ job_from_legacy(const json_t *obj, jobs_job *out, enum legacy_id *id, char *err,
 /* ---- people -------------------------------------------------------------- */
 
 void
-job_print_human(FILE *f, const jobs_job *job)
+legacy_job_print_human(FILE *f, const jobs_job *job)
 {
 	char tbuf[JOBS_TIME_BUFSIZE];
 

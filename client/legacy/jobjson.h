@@ -13,8 +13,8 @@
  * hold: jobs.proto, Job.extra) stands in place of the field's own value,
  * except the etag when it is asked for.
  */
-#ifndef JOBSCTL_JOBJSON_H
-#define JOBSCTL_JOBJSON_H
+#ifndef JOBS_LEGACY_JOBJSON_H
+#define JOBS_LEGACY_JOBJSON_H
 
 #include "jobs/client.h"
 
@@ -30,12 +30,12 @@
  * (the server only stores valid JSON, so this means jansson cannot hold a
  * value, e.g. an integer beyond 64 bits).
  */
-json_t *job_to_json(const jobs_job *job, bool with_etag, char *err, size_t errlen);
+json_t *legacy_job_to_json(const jobs_job *job, bool with_etag, char *err, size_t errlen);
 
 /* What a JSON object is read for. */
-enum job_json_use {
-	JOB_FOR_CREATE, /* every field but etag (ignored) */
-	JOB_FOR_UPDATE, /* id, created_at, updated_at and etag are ignored */
+enum legacy_json_use {
+	LEGACY_FOR_CREATE, /* every field but etag (ignored) */
+	LEGACY_FOR_UPDATE, /* id, created_at, updated_at and etag are ignored */
 };
 
 /*
@@ -43,10 +43,10 @@ enum job_json_use {
  * set their field and its bit in out->fields; other keys are gathered into
  * out->extra. A string field given as null is set to "". Returns 0, or -1
  * with a reason in err naming the key ("enabled must be true or false").
- * On either return, release out's strings with job_strings_free().
+ * On either return, release out's strings with legacy_job_strings_free().
  */
-int job_from_json(const json_t *obj, enum job_json_use use, jobs_job *out, char *err,
-                  size_t errlen);
+int legacy_job_from_json(const json_t *obj, enum legacy_json_use use, jobs_job *out, char *err,
+                         size_t errlen);
 
 /* How a legacy job names itself. */
 enum legacy_id {
@@ -61,7 +61,7 @@ enum legacy_id {
 
 /*
  * Fills `out` (zeroed by the caller) from a legacy job, losing nothing: the
- * import's reading of a job, where job_from_json() is the strict one of
+ * import's reading of a job, where legacy_job_from_json() is the strict one of
  * people's input. THE LOSSLESS RULE (README.md, "Legacy values that do not
  * fit"):
  *   - a known key whose value the field can hold sets the field: strings for
@@ -76,12 +76,13 @@ enum legacy_id {
  *   - etag, extra and unknown keys go into extra.
  * *id says how the job names itself; with LEGACY_ID_NONE or _INVALID no id
  * is set. Returns 0, or -1 (not a mapping, out of memory) with a reason in
- * err. Release out's strings with job_strings_free() either way.
+ * err. Release out's strings with legacy_job_strings_free() either way.
  */
-int job_from_legacy(const json_t *obj, jobs_job *out, enum legacy_id *id, char *err, size_t errlen);
+int legacy_job_from_json_lossless(const json_t *obj, jobs_job *out, enum legacy_id *id, char *err,
+                                  size_t errlen);
 
-/* Frees the strings of a job filled by job_from_json() (not the struct). */
-void job_strings_free(jobs_job *job);
+/* Frees the strings of a job filled by legacy_job_from_json() (not the struct). */
+void legacy_job_strings_free(jobs_job *job);
 
 /*
  * json_dumps() with reals written in the fewest digits that read back the
@@ -89,10 +90,10 @@ void job_strings_free(jobs_job *job);
  * one precision for a whole document, so this picks the smallest one that is
  * exact for every real in `v`. Malloc'd; NULL when out of memory.
  */
-char *json_dumps_exact(const json_t *v, size_t flags);
+char *legacy_json_dumps(const json_t *v, size_t flags);
 
 /* Prints `job` for people: one "field  value" line each, times in RFC 3339,
  * JSON compact, empty fields as "-". */
-void job_print_human(FILE *f, const jobs_job *job);
+void legacy_job_print_human(FILE *f, const jobs_job *job);
 
 #endif

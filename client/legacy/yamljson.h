@@ -17,8 +17,8 @@
  * again, wherever the alias is used (as PyYAML shares the Python object).
  * Treat the values you get as read-only, or json_deep_copy() them first.
  */
-#ifndef JOBSCTL_YAMLJSON_H
-#define JOBSCTL_YAMLJSON_H
+#ifndef JOBS_LEGACY_YAMLJSON_H
+#define JOBS_LEGACY_YAMLJSON_H
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -27,7 +27,7 @@
 
 /* Where and why parsing failed. Lines and columns count from 1; both are 0
  * when the failure has no place in the text (a file that would not open). */
-struct yaml_error {
+struct legacy_yaml_error {
 	int line;
 	int column;
 	char message[256];
@@ -37,10 +37,10 @@ struct yaml_error {
  * Called with each element of the streamed sequence. `item` is borrowed:
  * json_incref() it to keep it; do not modify it, since parts of it may be
  * shared with later items through aliases. `index` counts from 0; `line` is
- * where the element starts. A non-zero return stops the parse; yaml_parse()
+ * where the element starts. A non-zero return stops the parse; legacy_yaml_parse()
  * then returns that value (and err says the callback stopped it).
  */
-typedef int (*yaml_item_fn)(void *ud, json_t *item, size_t index, int line);
+typedef int (*legacy_yaml_item_fn)(void *ud, json_t *item, size_t index, int line);
 
 /*
  * Parses the first document of the YAML stream `f` (later documents are
@@ -64,12 +64,12 @@ typedef int (*yaml_item_fn)(void *ud, json_t *item, size_t index, int line);
  * unknown tag such as !!python/object), or too deep nesting (512 levels) or
  * alias expansion (a "billion laughs" document; limits in yamljson.c).
  */
-int yaml_parse(FILE *f, const char *items_key, yaml_item_fn fn, void *ud, json_t **doc,
-               struct yaml_error *err);
+int legacy_yaml_parse(FILE *f, const char *items_key, legacy_yaml_item_fn fn, void *ud,
+                      json_t **doc, struct legacy_yaml_error *err);
 
-/* yaml_parse() without items_key, of a file by path. The same contract; a
+/* legacy_yaml_parse() without items_key, of a file by path. The same contract; a
  * file that will not open is -1 with strerror's words in err. */
-int yaml_load_file(const char *path, json_t **doc, struct yaml_error *err);
+int legacy_yaml_load_file(const char *path, json_t **doc, struct legacy_yaml_error *err);
 
 /*
  * Whether the text `s`, written as a plain (unquoted) scalar, reads back as
@@ -78,6 +78,6 @@ int yaml_load_file(const char *path, json_t **doc, struct yaml_error *err);
  * value (`=`) tags. A YAML writer quotes exactly the strings for which this
  * is false, as PyYAML's safe_dump does (yamlout.c).
  */
-bool yaml_plain_is_string(const char *s);
+bool legacy_yaml_plain_is_string(const char *s);
 
 #endif

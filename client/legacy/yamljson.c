@@ -109,9 +109,9 @@ struct frame {
 struct builder {
 	yaml_parser_t parser;
 	const char *items_key;
-	yaml_item_fn fn;
+	legacy_yaml_item_fn fn;
 	void *ud;
-	struct yaml_error *err;
+	struct legacy_yaml_error *err;
 	bool failed;       /* err holds the first error */
 	int stopped;       /* a callback's non-zero return */
 	locale_t c_locale; /* floats are read with '.' whatever LC_NUMERIC says */
@@ -630,7 +630,7 @@ match_timestamp(const char *s, bool loose_date, char *norm, int *second)
 }
 
 bool
-yaml_plain_is_string(const char *s)
+legacy_yaml_plain_is_string(const char *s)
 {
 	char *norm;
 	int second;
@@ -1471,10 +1471,10 @@ builder_clear(struct builder *b)
 }
 
 int
-yaml_parse(FILE *f, const char *items_key, yaml_item_fn fn, void *ud, json_t **doc,
-           struct yaml_error *err)
+legacy_yaml_parse(FILE *f, const char *items_key, legacy_yaml_item_fn fn, void *ud, json_t **doc,
+                  struct legacy_yaml_error *err)
 {
-	struct yaml_error scratch;
+	struct legacy_yaml_error scratch;
 	struct builder b;
 	yaml_event_t ev;
 	bool ended = false, done = false;
@@ -1563,7 +1563,7 @@ yaml_parse(FILE *f, const char *items_key, yaml_item_fn fn, void *ud, json_t **d
 }
 
 int
-yaml_load_file(const char *path, json_t **doc, struct yaml_error *err)
+legacy_yaml_load_file(const char *path, json_t **doc, struct legacy_yaml_error *err)
 {
 	FILE *f = fopen(path, "rb");
 	int rc;
@@ -1579,7 +1579,7 @@ yaml_load_file(const char *path, json_t **doc, struct yaml_error *err)
 		}
 		return -1;
 	}
-	rc = yaml_parse(f, NULL, NULL, NULL, doc, err);
+	rc = legacy_yaml_parse(f, NULL, NULL, NULL, doc, err);
 	fclose(f);
 	return rc;
 }
