@@ -24,6 +24,7 @@
  * replaced.
  */
 #include "jobjson.h"
+#include "files.h"
 #include "legacy.h"
 #include "yamlout.h"
 
@@ -214,7 +215,7 @@ export_file(struct exporter *ex)
 	if (rv != 0)
 		unlink(tmp);
 	else
-		legacy_fsync_parent(path);
+		files_sync_parent(path);
 	free(tmp);
 	return rv;
 }
@@ -333,7 +334,7 @@ export_folder(struct exporter *ex)
 		            strerror(errno));
 		goto done;
 	}
-	legacy_fsync_parent(path);
+	files_sync_parent(path);
 	if (replace)
 		export_tree(tmp, false); /* the earlier export, swapped out */
 	free(tmp);

@@ -17,52 +17,6 @@
 
 /* ---- files ------------------------------------------------------------- */
 
-int
-legacy_file_copy(const char *from, const char *to)
-{
-	char buf[1 << 16];
-	struct stat st;
-	int in, out, e = 0;
-	ssize_t n;
-
-	if ((in = open(from, O_RDONLY | O_CLOEXEC)) < 0)
-		return errno;
-	if (fstat(in, &st) != 0 ||
-	    (out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 0777)) < 0) {
-		e = errno;
-		close(in);
-		return e;
-	}
-	while ((n = read(in, buf, sizeof buf)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			e = errno;
-			break;
-		}
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(out, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				e = errno;
-				break;
-			}
-			off += w;
-		}
-		if (e != 0)
-			break;
-	}
-	if (e == 0 && fsync(out) != 0)
-		e = errno;
-	if (close(out) != 0 && e == 0)
-		e = errno;
-	close(in);
-	if (e != 0)
-		unlink(to);
-	return e;
-}
-
 char *
 legacy_backup_name(const char *path, const char *stamp)
 {
@@ -86,19 +40,6 @@ legacy_backup_name(const char *path, const char *stamp)
 	}
 	free(name);
 	return NULL;
-}
-
-void
-legacy_fsync_parent(const char *path)
-{
-	char copy[PATH_MAX];
-	int fd;
-
-	snprintf(copy, sizeof copy, "%s", path);
-	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(fd);
-		close(fd);
-	}
 }
 
 /* ---- progress ---------------------------------------------------------- */

@@ -6,6 +6,7 @@
  */
 #include "internal.h"
 #include "jobjson.h"
+#include "files.h"
 #include "legacy.h"
 #include "yamljson.h"
 
@@ -309,10 +310,10 @@ make_backup(struct importer *im)
 	if (s->format != LEGACY_YAML_DIR) {
 		if ((s->backup = legacy_backup_name(s->data, im->o->backup_time)) == NULL)
 			return failed(im, JOBS_RESOURCE_EXHAUSTED, "out of memory");
-		if ((e = legacy_file_copy(s->data, s->backup)) != 0)
+		if ((e = files_copy(s->data, s->backup, FILES_SAME_MODE)) != 0)
 			return failed(im, JOBS_UNAVAILABLE, "cannot back %s up to %s: %s", s->data,
 			              s->backup, strerror(e));
-		legacy_fsync_parent(s->backup);
+		files_sync_parent(s->backup);
 		s->read_data = strdup(s->backup);
 		return s->read_data != NULL ? 0
 		                            : failed(im, JOBS_RESOURCE_EXHAUSTED, "out of memory");
@@ -332,7 +333,7 @@ make_backup(struct importer *im)
 	if (s->manifest != NULL) {
 		if ((s->read_manifest = join(s->backup, "jobs_manifest.yaml")) == NULL)
 			return failed(im, JOBS_RESOURCE_EXHAUSTED, "out of memory");
-		if ((e = legacy_file_copy(s->manifest, s->read_manifest)) != 0)
+		if ((e = files_copy(s->manifest, s->read_manifest, FILES_SAME_MODE)) != 0)
 			return failed(im, JOBS_UNAVAILABLE, "cannot back %s up: %s", s->manifest,
 			              strerror(e));
 	}
@@ -347,7 +348,7 @@ make_backup(struct importer *im)
 		char *from = join(s->data, json_string_value(v)),
 		     *to = join(s->read_data, json_string_value(v));
 
-		e = from != NULL && to != NULL ? legacy_file_copy(from, to) : ENOMEM;
+		e = from != NULL && to != NULL ? files_copy(from, to, FILES_SAME_MODE) : ENOMEM;
 		free(from);
 		free(to);
 		if (e != 0) {
@@ -357,7 +358,7 @@ make_backup(struct importer *im)
 		}
 	}
 	json_decref(names);
-	legacy_fsync_parent(s->read_data);
+	files_sync_parent(s->read_data);
 	return 0;
 }
 

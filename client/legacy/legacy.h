@@ -128,16 +128,9 @@ void legacy_progress_begin(struct legacy_progress *p, bool enabled, const char *
 void legacy_progress_update(struct legacy_progress *p, double done, size_t jobs);
 void legacy_progress_end(struct legacy_progress *p);
 
-/* Copies file `from` to a new file `to` (which must not exist), with from's
- * permission bits, and fsyncs it. Returns 0 or an errno value. */
-int legacy_file_copy(const char *from, const char *to);
-
 /* A name beside `path` that does not exist yet: "PATH.backup-STAMP", then
  * "PATH.backup-STAMP-2", ... STAMP is YYYYMMDDTHHMMSSZ of now, or `stamp`.
  * Malloc'd. */
 char *legacy_backup_name(const char *path, const char *stamp);
-
-/* fsyncs the directory holding `path`, so a rename in it is durable. */
-void legacy_fsync_parent(const char *path);
 
 #endif
