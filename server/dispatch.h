@@ -39,6 +39,10 @@ struct server_info {
 	atomic_bool draining;
 	atomic_bool stopping; /* long calls (Backup) give up: the drain timed out */
 
+	/* Backup writes and --restore reads only inside this folder (absolute;
+	 * --backup-dir). NULL: Backup is refused. */
+	const char *backup_dir;
+
 	bool need_token;          /* started with --token-file */
 	uint8_t token_sha256[32]; /* the token's digest; the token itself is not kept */
 };

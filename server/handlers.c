@@ -12,13 +12,16 @@
 #include "clock.h"
 #include "hash.h"
 
+#include "files.h"
 #include "log.h"
 #include "status.h"
 #include "validate.h"
 
 #include <uuid/uuid.h>
 
+#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -582,28 +585,61 @@ handle_health(call *c, const void *in_, void *out_)
 
 /* ---- Backup and Check -------------------------------------------------------- */
 
+/*
+ * Backup writes only inside jobsd's backup folder (--backup-dir): callers may
+ * be anyone who can reach the socket, and jobsd's user can write where they
+ * should not. The name is a file name or a relative path inside the folder
+ * (files_beneath: no absolute path, no "..", no symlink on the way); the
+ * store creates the file with O_EXCL and links it into place, so nothing
+ * existing is ever written over or through.
+ */
 int
 handle_backup(call *c, const void *in_, void *out_)
 {
 	const Jobs__V1__BackupRequest *in = in_;
 	Jobs__V1__BackupResponse *out = out_;
 	int64_t started = clock_now_us();
-	char why[512];
-	int rv;
+	const char *dir = c->info->backup_dir;
+	char path[PATH_MAX], why[512];
+	int rv, e;
 
-	if (in->path[0] != '/')
-		return call_fail(c, ST(INVALID_ARGUMENT),
-		                 "path must be absolute: it names a file on jobsd's machine");
-	if (strlen(in->path) > 4000)
-		return call_fail(c, ST(INVALID_ARGUMENT), "path is too long");
-	rv = store_backup(c->db, in->path, &c->info->stopping, &out->bytes, &out->jobs, why,
-	                  sizeof why);
+	if (dir == NULL)
+		return call_fail(c, ST(FAILED_PRECONDITION), "this jobsd has no backup folder");
+	if (in->path[0] == '\0')
+		return call_fail(c, ST(INVALID_ARGUMENT), "path is empty: name the backup file");
+	if ((e = files_beneath(dir, in->path, FILES_NEW, path, sizeof path)) != 0) {
+		if (e == EPERM || e == EACCES)
+			return call_fail(
+			    c, ST(PERMISSION_DENIED),
+			    "path must be a file name or a relative path inside jobsd's "
+			    "backup folder, with no '..' and no symlink: %s",
+			    e == EPERM ? "it leaves the folder" : strerror(e));
+		if (e == EEXIST)
+			return call_fail(c, ST(FAILED_PRECONDITION),
+			                 "%s exists in the backup folder; back up to a new name",
+			                 in->path);
+		if (e == ENOENT)
+			return call_fail(c, ST(NOT_FOUND),
+			                 "a folder of %s does not exist in the backup folder",
+			                 in->path);
+		if (e == EINVAL || e == ENAMETOOLONG)
+			return call_fail(
+			    c, ST(INVALID_ARGUMENT),
+			    "path must be a plain relative path (no '.', no empty or "
+			    "control-character names), at most %d bytes with the folder",
+			    PATH_MAX - 1);
+		return call_fail(c, ST(UNAVAILABLE), "cannot use the backup folder: %s",
+		                 strerror(e));
+	}
+	if ((out->path = arena_strdup(c->arena, path)) == NULL)
+		return call_fail(c, ST(RESOURCE_EXHAUSTED), "out of memory");
+	rv =
+	    store_backup(c->db, path, &c->info->stopping, &out->bytes, &out->jobs, why, sizeof why);
 	if (rv != 0)
 		return call_fail(c, rv, "backup to %s: %s", in->path, why);
-	out->path = (char *)in->path;
 	out->duration_ms = (clock_now_us() - started) / 1000;
 	log_info("backed up %lld jobs (%lld bytes) to %s in %lld ms", (long long)out->jobs,
-	         (long long)out->bytes, in->path, (long long)out->duration_ms);
+	         (long long)out->bytes, path, (long long)out->duration_ms);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
  */
 #include "clock.h"
 #include "dispatch.h"
+#include "files.h"
 #include "lanes.h"
 #include "legacy_startup.h"
 #include "log.h"
@@ -24,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -66,8 +68,11 @@ static const char usage[] =
     "      --dedup-window S      remember the answer to each write for S seconds, so that\n"
     "                            a retry with the same request_id gets it instead of\n"
     "                            writing twice; default 900\n"
-    "      --restore BACKUP      replace the database with BACKUP (from jobsctl backup)\n"
-    "                            and exit; refused while a jobsd uses the database\n"
+    "      --backup-dir DIR      where Backup writes and --restore reads, nowhere else;\n"
+    "                            default backups/ beside the database (made 0700)\n"
+    "      --restore BACKUP      replace the database with BACKUP (from jobsctl backup: a\n"
+    "                            name in the backup folder) and exit; refused while a\n"
+    "                            jobsd uses the database\n"
     "      --token-file PATH     require this bearer token (the file's content, trailing\n"
     "                            whitespace removed) on every call but Health\n"
     "      --tls-cert PEM        certificate for tls+tcp://HOST:PORT listeners\n"
@@ -94,6 +99,7 @@ struct config {
 	int drain_timeout_ms;
 	int dedup_window_s;
 	const char *restore_from;
+	const char *backup_dir; /* NULL: backups/ beside the database */
 	const char *token_file;
 	const char *tls_cert, *tls_key, *tls_ca;
 	const char *import_legacy;
@@ -168,6 +174,63 @@ make_parent_dirs(const char *path)
 	return 0;
 }
 
+/*
+ * The backup folder: --backup-dir, else backups/ beside the database, made
+ * (0700, with its parents) when missing. Returns its absolute path,
+ * malloc'd: the caller's. NULL after logging why.
+ */
+static char *
+backup_folder(const struct config *cfg)
+{
+	char db_dir[PATH_MAX], dir[PATH_MAX], *abs;
+	struct stat sb;
+
+	snprintf(db_dir, sizeof db_dir, "%s", cfg->db_path);
+	if (snprintf(dir, sizeof dir, "%s/",
+	             cfg->backup_dir != NULL ? cfg->backup_dir : dirname(db_dir)) >=
+	        (int)sizeof dir ||
+	    (cfg->backup_dir == NULL && strlen(dir) + sizeof "backups/" > sizeof dir)) {
+		log_error("the backup folder's path is too long");
+		return NULL;
+	}
+	if (cfg->backup_dir == NULL)
+		strcat(dir, "backups/");
+	if (make_parent_dirs(dir) != 0 || (abs = realpath(dir, NULL)) == NULL) {
+		log_error("cannot make the backup folder %s: %s", dir, strerror(errno));
+		return NULL;
+	}
+	if (stat(abs, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		log_error("the backup folder %s is not a folder", abs);
+		free(abs);
+		return NULL;
+	}
+	return abs;
+}
+
+/* --restore's BACKUP as a path inside the backup folder `dir`: a name in it,
+ * or an absolute path under it (as jobsctl backup prints them). Returns 0, or
+ * -1 after logging why. */
+static int
+restore_path(const char *dir, const char *from, char *out, size_t outlen)
+{
+	size_t n = strlen(dir);
+	int e;
+
+	if (strncmp(from, dir, n) == 0 && from[n] == '/')
+		from += n + 1;
+	if ((e = files_beneath(dir, from, FILES_EXISTING, out, outlen)) != 0) {
+		if (e == EPERM)
+			log_error("restore: %s is not inside the backup folder %s (--backup-dir); "
+			          "copy it there first",
+			          from, dir);
+		else
+			log_error("restore: %s in %s: %s", from, dir,
+			          e == EINVAL ? "not a regular file" : strerror(e));
+		return -1;
+	}
+	return 0;
+}
+
 static void
 parse_flags(int argc, char **argv, struct config *cfg)
 {
@@ -185,6 +248,7 @@ parse_flags(int argc, char **argv, struct config *cfg)
 		OPT_TLS_CA,
 		OPT_DEDUP,
 		OPT_RESTORE,
+		OPT_BACKUP_DIR,
 		OPT_IMPORT,
 		OPT_NO_MIGRATION,
 		OPT_MIGRATION
@@ -204,6 +268,7 @@ parse_flags(int argc, char **argv, struct config *cfg)
 	    {"token-file", required_argument, NULL, OPT_TOKEN},
 	    {"dedup-window", required_argument, NULL, OPT_DEDUP},
 	    {"restore", required_argument, NULL, OPT_RESTORE},
+	    {"backup-dir", required_argument, NULL, OPT_BACKUP_DIR},
 	    {"import-legacy", required_argument, NULL, OPT_IMPORT},
 	    {"no-legacy-migration", no_argument, NULL, OPT_NO_MIGRATION},
 	    {"legacy-migration", no_argument, NULL, OPT_MIGRATION},
@@ -287,6 +352,9 @@ parse_flags(int argc, char **argv, struct config *cfg)
 			break;
 		case OPT_RESTORE:
 			cfg->restore_from = optarg;
+			break;
+		case OPT_BACKUP_DIR:
+			cfg->backup_dir = optarg;
 			break;
 		case OPT_IMPORT:
 			cfg->import_legacy = optarg;
@@ -405,7 +473,7 @@ main(int argc, char **argv)
 	rpc *net = NULL;
 	legacy_startup *legacy = NULL;
 	store *writer = NULL;
-	char err[512];
+	char err[512], *backup_dir = NULL;
 	sigset_t sigs;
 	int lock_fd = -1, sig, left, status;
 
@@ -446,17 +514,26 @@ main(int argc, char **argv)
 		goto out;
 	}
 
+	if ((info.backup_dir = backup_dir = backup_folder(&cfg)) == NULL) {
+		status = 1;
+		goto out;
+	}
 	if (cfg.restore_from != NULL) {
+		char from[PATH_MAX];
 		int64_t jobs = 0;
 
-		if (store_restore(cfg.db_path, cfg.restore_from, &jobs, err, sizeof err) != 0) {
+		if (restore_path(backup_dir, cfg.restore_from, from, sizeof from) != 0) {
+			status = 1;
+			goto out;
+		}
+		if (store_restore(cfg.db_path, from, &jobs, err, sizeof err) != 0) {
 			log_error("restore: %s", err);
 			status = 1;
 			goto out;
 		}
 		log_info("restored %s (%lld jobs) into %s; the database it replaced, if any, is "
 		         "kept beside it as %s.before-restore-*",
-		         cfg.restore_from, (long long)jobs, cfg.db_path, cfg.db_path);
+		         from, (long long)jobs, cfg.db_path, cfg.db_path);
 		status = 0;
 		goto out;
 	}
@@ -536,6 +613,7 @@ main(int argc, char **argv)
 	log_info("stopped cleanly");
 	status = 0;
 out:
+	free(backup_dir);
 	free(cfg.db_path);
 	free(cfg.urls);
 	return status;

@@ -11,6 +11,7 @@
 #include "jobs/client.h"
 
 #include <criterion/criterion.h>
+#include <libgen.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -322,10 +323,10 @@ Test(faults, the_drain_timeout_stops_a_long_call, .timeout = 120)
 
 	snprintf(dir, sizeof dir, "%s", tmpdir_make());
 	snprintf(db, sizeof db, "%s/jobs.db", dir);
-	snprintf(path, sizeof path, "%s/backup.db", dir);
+	snprintf(path, sizeof path, "%s/backups/backup.db", dir);
 	fill(db, 20000, 8000); /* ~170 MB: a backup of it takes a while */
 	cr_assert(jobsd_start(&d, dir, extra));
-	b = (struct bg_backup){.url = d.url, .path = path};
+	b = (struct bg_backup){.url = d.url, .path = "backup.db"};
 	pthread_create(&t, NULL, backup_in_background, &b);
 	nanosleep(&pause, NULL);
 	clock_gettime(CLOCK_MONOTONIC, &started);
@@ -437,28 +438,38 @@ Test(faults, backup_while_writing_then_restore, .timeout = 120)
 	struct load l = {.mu = PTHREAD_MUTEX_INITIALIZER};
 	pthread_t t[WRITERS];
 	struct writer w[WRITERS];
-	char dir[256], backup[320], rel[64];
+	char dir[256], backup[320], outside[320], rel[64];
 	jobs_client *c;
 	jobs_backup_info *info;
 	jobs_check_info *ci;
 	jobs_call call = {0};
+	struct stat sb;
 	struct timespec pause = {0, 150 * 1000000L};
 
 	l.acked = calloc(MAX_ACKED, sizeof *l.acked);
 	cr_assert(jobsd_start(&d, NULL, NULL));
 	snprintf(dir, sizeof dir, "%s", d.dir);
-	snprintf(backup, sizeof backup, "%s/copy.db", dir);
+	/* The default backup folder: backups/ beside the database, 0700. */
+	snprintf(backup, sizeof backup, "%s/backups/copy.db", dir);
 	l.url = d.url;
 	start_writers(&l, t, w);
 	nanosleep(&pause, NULL);
 	cr_assert_eq(jobs_client_open(&c, d.url, NULL, &call), JOBS_OK);
-	cr_assert_eq(jobs_backup(c, &call, backup, &info), JOBS_OK, "%s", call.message);
+	cr_assert_eq(jobs_backup(c, &call, "copy.db", &info), JOBS_OK, "%s", call.message);
 	int64_t in_backup = info->jobs;
 	cr_assert_gt(in_backup, 0);
+	cr_assert_str_eq(info->path, backup);
 	jobs_backup_info_free(info);
-	cr_assert_eq(jobs_backup(c, &call, backup, &info), JOBS_FAILED_PRECONDITION,
+	cr_assert_eq(stat(backup, &sb), 0);
+	cr_assert_eq(stat(dirname(backup), &sb), 0);
+	cr_assert_eq(sb.st_mode & 0777, 0700, "the backup folder is private: %o", sb.st_mode);
+	snprintf(backup, sizeof backup, "%s/backups/copy.db", dir);
+	cr_assert_eq(jobs_backup(c, &call, "copy.db", &info), JOBS_FAILED_PRECONDITION,
 	             "an existing file is never overwritten");
-	cr_assert_eq(jobs_backup(c, &call, "relative/path.db", &info), JOBS_INVALID_ARGUMENT);
+	snprintf(outside, sizeof outside, "%s/outside.db", dir);
+	cr_assert_eq(jobs_backup(c, &call, outside, &info), JOBS_PERMISSION_DENIED);
+	cr_assert_eq(jobs_backup(c, &call, "../outside.db", &info), JOBS_PERMISSION_DENIED);
+	cr_assert_neq(stat(outside, &sb), 0, "nothing written outside the backup folder");
 	join_writers(&l, t);
 	cr_assert_eq(jobs_check(c, &call, &ci), JOBS_OK, "%s", call.message);
 	cr_assert(ci->ok);
@@ -468,7 +479,8 @@ Test(faults, backup_while_writing_then_restore, .timeout = 120)
 	jobs_client_close(c);
 	cr_assert(integrity_ok(backup), "the backup is a sound database");
 
-	/* jobsctl backup and check, a relative path made absolute. */
+	/* jobsctl sends the name as given: it lands in jobsd's backup folder,
+	 * never where jobsctl runs. */
 	const char *bk[] = {JOBSCTL_PATH, "--server", d.url, "backup", rel, NULL};
 	const char *ck[] = {JOBSCTL_PATH, "--server", d.url, "--json", "check", NULL};
 	snprintf(rel, sizeof rel, "rel-%d.db", (int)getpid());
@@ -476,14 +488,23 @@ Test(faults, backup_while_writing_then_restore, .timeout = 120)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.out, "backed up") != NULL, "%s", r.out);
 	run_free(&r);
-	cr_assert_eq(unlink(rel), 0, "written where jobsctl runs");
+	cr_assert_neq(stat(rel, &sb), 0, "nothing written where jobsctl runs");
+	char in_folder[400];
+	snprintf(in_folder, sizeof in_folder, "%s/backups/%s", dir, rel);
+	cr_assert_eq(stat(in_folder, &sb), 0, "written in the backup folder");
+	/* Outside the folder: PERMISSION_DENIED, exit status 6. */
+	snprintf(rel, sizeof rel, "../escape-%d.db", (int)getpid());
+	r = run_cmd(bk, NULL, NULL);
+	cr_assert_eq(r.status, 6, "%d %s", r.status, r.err);
+	cr_assert(strstr(r.err, "PERMISSION_DENIED") != NULL, "%s", r.err);
+	run_free(&r);
 	r = run_cmd(ck, NULL, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.out, "\"ok\": true") != NULL, "%s", r.out);
 	run_free(&r);
 
 	/* Restore is refused while jobsd uses the database. */
-	const char *restore[] = {JOBSD_PATH, "--db", d.db, "--restore", backup, NULL};
+	const char *restore[] = {JOBSD_PATH, "--db", d.db, "--restore", "copy.db", NULL};
 	r = run_cmd(restore, NULL, NULL);
 	cr_assert_neq(r.status, 0);
 	cr_assert(strstr(r.err, "another jobsd") != NULL, "%s", r.err);
@@ -495,7 +516,7 @@ Test(faults, backup_while_writing_then_restore, .timeout = 120)
 Test(faults, restore_replaces_the_database_and_keeps_the_old_one)
 {
 	struct jobsd d;
-	char dir[256], backup[320], *log;
+	char dir[256], *log;
 	jobs_client *c;
 	jobs_backup_info *info;
 	jobs_call call = {0};
@@ -503,20 +524,22 @@ Test(faults, restore_replaces_the_database_and_keeps_the_old_one)
 
 	cr_assert(jobsd_start(&d, NULL, NULL));
 	snprintf(dir, sizeof dir, "%s", d.dir);
-	snprintf(backup, sizeof backup, "%s/copy.db", dir);
 	cr_assert_eq(jobs_client_open(&c, d.url, NULL, &call), JOBS_OK);
 	cr_assert_eq(jobs_create_job(c, &call, &a, NULL), JOBS_OK);
-	cr_assert_eq(jobs_backup(c, &call, backup, &info), JOBS_OK, "%s", call.message);
+	cr_assert_eq(jobs_backup(c, &call, "copy.db", &info), JOBS_OK, "%s", call.message);
+	char *printed = strdup(info->path);
 	jobs_backup_info_free(info);
 	cr_assert_eq(jobs_create_job(c, &call, &b, NULL), JOBS_OK);
 	jobs_client_close(c);
 	cr_assert_eq(jobsd_stop(&d, SIGTERM), 0);
 
-	const char *restore[] = {JOBSD_PATH, "--db", d.db, "--restore", backup, NULL};
+	/* The absolute path Backup answered with is inside the folder: taken. */
+	const char *restore[] = {JOBSD_PATH, "--db", d.db, "--restore", printed, NULL};
 	struct run r = run_cmd(restore, NULL, NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.err, "restored") != NULL, "%s", r.err);
 	run_free(&r);
+	free(printed);
 	const char *ls[] = {"/bin/sh", "-c", "ls \"$0\" | grep -c before-restore", dir, NULL};
 	r = run_cmd(ls, NULL, NULL);
 	cr_assert_eq(atoi(r.out), 1, "the replaced database is kept: %s", r.out);
@@ -529,13 +552,32 @@ Test(faults, restore_replaces_the_database_and_keeps_the_old_one)
 	jobs_client_close(c);
 	cr_assert_eq(jobsd_stop(&d, SIGTERM), 0);
 
+	/* A restore reads only from the backup folder: a sound backup outside
+	 * it, or reached by "..", is refused and nothing changes. */
+	char outside[320];
+	snprintf(outside, sizeof outside, "%s/outside.db", dir);
+	const char *cp[] = {"/bin/cp", d.db, outside, NULL};
+	r = run_cmd(cp, NULL, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	const char *abs[] = {JOBSD_PATH, "--db", d.db, "--restore", outside, NULL};
+	r = run_cmd(abs, NULL, NULL);
+	cr_assert_eq(r.status, 1);
+	cr_assert(strstr(r.err, "not inside the backup folder") != NULL, "%s", r.err);
+	run_free(&r);
+	const char *up[] = {JOBSD_PATH, "--db", d.db, "--restore", "../outside.db", NULL};
+	r = run_cmd(up, NULL, NULL);
+	cr_assert_eq(r.status, 1);
+	cr_assert(strstr(r.err, "not inside the backup folder") != NULL, "%s", r.err);
+	run_free(&r);
+
 	/* A file that is not a jobs database is refused, and nothing changes. */
 	char junk[320];
-	snprintf(junk, sizeof junk, "%s/junk.db", dir);
+	snprintf(junk, sizeof junk, "%s/backups/junk.db", dir);
 	FILE *f = fopen(junk, "w");
 	fputs("not a database", f);
 	fclose(f);
-	const char *bad[] = {JOBSD_PATH, "--db", d.db, "--restore", junk, NULL};
+	const char *bad[] = {JOBSD_PATH, "--db", d.db, "--restore", "junk.db", NULL};
 	r = run_cmd(bad, NULL, NULL);
 	cr_assert_eq(r.status, 1);
 	log = r.err;

@@ -15,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *dir;
+static char backups[512]; /* dir/backups: info.backup_dir */
 static store *db;
 static arena ar;
 static struct server_info info = {.version = "test", .max_message_bytes = 1 << 20};
@@ -31,6 +33,9 @@ setup(void)
 
 	dir = tmpdir_make();
 	snprintf(path, sizeof path, "%s/jobs.db", dir);
+	snprintf(backups, sizeof backups, "%s/backups", dir);
+	cr_assert_eq(mkdir(backups, 0700), 0);
+	info.backup_dir = backups;
 	cr_assert_eq(dispatch_init(err, sizeof err), 0, "%s", err);
 	cr_assert_eq(store_open(&db, path, &o, err, sizeof err), 0, "%s", err);
 	cr_assert_eq(arena_init(&ar, 4096, 64 << 20), 0);
@@ -758,6 +763,72 @@ Test(handlers, repeated_updates_and_deletes_answer_as_the_first_time)
 /* ---- fuzzer regressions ----------------------------------------------------- */
 
 #include <dirent.h>
+
+/* ---- Backup ------------------------------------------------------------- */
+
+static Jobs__V1__Response *
+backup(const char *path)
+{
+	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+	Jobs__V1__BackupRequest in = JOBS__V1__BACKUP_REQUEST__INIT;
+
+	in.path = (char *)path;
+	req.call_case = JOBS__V1__REQUEST__CALL_BACKUP;
+	req.backup = &in;
+	return serve(&req);
+}
+
+Test(handlers, backup_writes_inside_its_folder_and_nowhere_else)
+{
+	char path[800], out[700];
+	struct stat sb;
+	Jobs__V1__Response *r;
+
+	create_named("b-1", "one");
+	r = backup("copy.db");
+	assert_code(r, OK);
+	snprintf(path, sizeof path, "%s/copy.db", backups);
+	cr_assert_str_eq(r->backup->path, path);
+	cr_assert_eq(r->backup->jobs, 1);
+	cr_assert_eq(stat(path, &sb), 0);
+	cr_assert_eq(r->backup->bytes, sb.st_size);
+
+	snprintf(path, sizeof path, "%s/daily", backups);
+	cr_assert_eq(mkdir(path, 0700), 0);
+	assert_code(backup("daily/copy.db"), OK);
+	assert_code(backup("copy.db"), FAILED_PRECONDITION);
+	assert_code(backup("weekly/copy.db"), NOT_FOUND);
+	assert_code(backup(""), INVALID_ARGUMENT);
+	assert_code(backup("a//b.db"), INVALID_ARGUMENT);
+
+	/* Every way out is PERMISSION_DENIED, and writes nothing. */
+	snprintf(out, sizeof out, "%s/outside", dir);
+	cr_assert_eq(mkdir(out, 0700), 0);
+	snprintf(path, sizeof path, "%s/out", backups);
+	cr_assert_eq(symlink(out, path), 0);
+	snprintf(path, sizeof path, "%s/new.db", backups);
+	cr_assert_eq(symlink("../outside/new.db", path), 0);
+	snprintf(path, sizeof path, "%s/abs.db", out);
+	const char *escapes[] = {path, "../outside/x.db", "daily/../../outside/x.db", "out/x.db",
+	                         "new.db"};
+	for (size_t i = 0; i < sizeof escapes / sizeof escapes[0]; i++) {
+		r = backup(escapes[i]);
+		assert_code(r, PERMISSION_DENIED);
+		cr_assert(strstr(r->message, "backup folder") != NULL, "%s", r->message);
+	}
+	const char *ls[] = {"/bin/sh", "-c", "ls -A \"$0\" | wc -l", out, NULL};
+	struct run l = run_cmd(ls, NULL, NULL);
+	cr_assert_eq(atoi(l.out), 0, "nothing was written outside: %s", l.out);
+	run_free(&l);
+}
+
+Test(handlers, backup_without_a_folder_is_refused)
+{
+	info.backup_dir = NULL;
+	Jobs__V1__Response *r = backup("copy.db");
+	assert_code(r, FAILED_PRECONDITION);
+	cr_assert(strstr(r->message, "no backup folder") != NULL, "%s", r->message);
+}
 
 Test(handlers, every_fuzzer_regression_gets_a_well_formed_answer)
 {

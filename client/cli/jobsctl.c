@@ -1051,21 +1051,15 @@ cmd_backup(struct ctl *ctl, int argc, char **argv)
 {
 	jobs_call call = new_call(ctl);
 	jobs_backup_info *b;
-	char path[PATH_MAX], cwd[PATH_MAX];
 	int rv;
 
 	if (argc != 2)
 		return usage_of(argv[0]);
-	/* The path is on jobsd's machine; a relative one means "here", which is
-	 * right when both run on one machine, as they usually do. */
-	if (argv[1][0] == '/')
-		snprintf(path, sizeof path, "%s", argv[1]);
-	else if (getcwd(cwd, sizeof cwd) == NULL ||
-	         snprintf(path, sizeof path, "%s/%s", cwd, argv[1]) >= (int)sizeof path)
-		return fail(EXIT_INVALID, "backup: cannot make %s absolute", argv[1]);
+	/* The name is inside jobsd's backup folder, on its machine: sent as
+	 * given, never resolved against our working directory. */
 	if ((rv = connect_server(ctl)) != EXIT_OK)
 		return rv;
-	if (jobs_backup(ctl->client, &call, path, &b) != JOBS_OK)
+	if (jobs_backup(ctl->client, &call, argv[1], &b) != JOBS_OK)
 		return call_failed("backup", &call);
 	if (ctl->json) {
 		json_t *o = json_pack("{ss sI sI sI}", "path", b->path, "bytes",
@@ -1241,8 +1235,8 @@ static const struct command commands[] = {
     {"stats", "[--by product|language|persona|brand] [--top N] [--since DAY] [--until DAY]",
      "count jobs: totals, the most common values, jobs created per day", "GetStats", cmd_stats},
     {"health", "", "is jobsd up?", "Health", cmd_health},
-    {"backup", "PATH", "copy the database to PATH (on jobsd's machine) while it serves", "Backup",
-     cmd_backup},
+    {"backup", "NAME", "copy the database to NAME in jobsd's backup folder while it serves",
+     "Backup", cmd_backup},
     {"check", "", "run the database's integrity check; exit 1 if it finds damage", "Check",
      cmd_check},
     {"import",

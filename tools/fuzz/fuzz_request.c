@@ -6,8 +6,10 @@
  * well-formed Response; anything else aborts.
  *
  * Every input starts from the same database: three seed jobs (so that Get,
- * Update and Delete find something) and nothing else. It is reset after each
- * input, so a crash reproduces from that one input.
+ * Update and Delete find something) and nothing else, and an empty backup
+ * folder. Both are reset after each input, so a crash reproduces from that
+ * one input. Everything it writes stays in its own temporary folder (Backup
+ * included: CI fuzzes as root), which is removed at exit.
  *
  * Build and run: tools/fuzz/run.sh [SECONDS] (see tools/README.md).
  */
@@ -18,9 +20,12 @@
 
 #include <sqlite3.h>
 
+#include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -44,6 +49,9 @@ static const char reset_sql[] =
     " ('seed-3', 'Café', 'Espresso', 'barista', 'café', 'focus', 'Hook three',"
     "  'v3', 'Français', 'Bean', 1, 1700000000000002, 1700000000000002, 3, '[]', NULL);";
 
+static char dir[] = "/tmp/jobsd-fuzz-XXXXXX";
+static char backups[sizeof dir + 16];
+
 static void
 die(const char *what, const char *why)
 {
@@ -51,10 +59,47 @@ die(const char *what, const char *why)
 	abort();
 }
 
+/* Empties the backup folder (Backup makes only files in it). With `rmdir`,
+ * removes it and the whole temporary folder. */
+static void
+clean(bool rmdir_too)
+{
+	DIR *d = opendir(backups);
+	struct dirent *e;
+	char path[sizeof backups + 256];
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", backups, e->d_name);
+		if (unlink(path) != 0)
+			die("cleaning the backup folder", path);
+	}
+	if (d != NULL)
+		closedir(d);
+	if (rmdir_too) {
+		const char *rest[] = {"jobs.db", "jobs.db-wal", "jobs.db-shm", "jobs.db-journal"};
+
+		rmdir(backups);
+		for (size_t i = 0; i < sizeof rest / sizeof rest[0]; i++) {
+			snprintf(path, sizeof path, "%s/%s", dir, rest[i]);
+			unlink(path);
+		}
+		rmdir(dir);
+	}
+}
+
+static void
+at_exit(void)
+{
+	sqlite3_close(reset_db);
+	store_close(db);
+	clean(true);
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char dir[] = "/tmp/jobsd-fuzz-XXXXXX";
 	store_options o = {.sync = STORE_SYNC_OFF};
 	char path[64], err[256];
 
@@ -63,6 +108,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (mkdtemp(dir) == NULL)
 		die("mkdtemp", "failed");
 	snprintf(path, sizeof path, "%s/jobs.db", dir);
+	snprintf(backups, sizeof backups, "%s/backups", dir);
+	if (mkdir(backups, 0700) != 0)
+		die("mkdir", backups);
+	info.backup_dir = backups;
+	atexit(at_exit);
 	if (dispatch_init(err, sizeof err) != 0)
 		die("dispatch_init", err);
 	if (store_open(&db, path, &o, err, sizeof err) != 0)
@@ -107,5 +157,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * reset deleted (it answered INTERNAL, "search index is out of sync"). */
 	if (store_begin(db) != 0 || store_commit(db) != 0)
 		die("reset", store_errmsg(db));
+	clean(false);
 	return 0;
 }

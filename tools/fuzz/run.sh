@@ -2,11 +2,23 @@
 # tools/fuzz/run.sh [SECONDS]: builds the libFuzzer target with clang, ASan and
 # UBSan (build-fuzz/), encodes the seed requests (tools/fuzz/seeds/*.txt, in
 # protobuf text format) with protoc, and fuzzes for SECONDS (default 60).
+# SECONDS 0 skips fuzzing (libFuzzer would read -max_total_time=0 as "no
+# limit"). The target writes only inside its own temporary folder.
 # A crash leaves its input in build-fuzz/crashes/; copy it into
 # tests/data/fuzz-regressions/ so that test_handlers replays it forever.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-60}
+case $seconds in
+'' | *[!0-9]*)
+	echo "tools/fuzz/run.sh: SECONDS must be a whole number, not '$seconds'" >&2
+	exit 2
+	;;
+esac
+if [ "$seconds" -eq 0 ]; then
+	echo "tools/fuzz/run.sh: 0 seconds: fuzzing skipped"
+	exit 0
+fi
 CC=clang cmake -S . -B build-fuzz -DJOBS_FUZZ=ON -DJOBS_SANITIZE=ON -DJOBS_TESTS=OFF \
 	-DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target fuzz_request
