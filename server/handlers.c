@@ -10,6 +10,7 @@
  */
 #include "handlers.h"
 #include "clock.h"
+#include "field_json.h"
 #include "hash.h"
 
 #include "files.h"
@@ -164,7 +165,7 @@ validate_job(call *c, const Jobs__V1__Job *j)
 {
 	const ProtobufCMessageDescriptor *d = &jobs__v1__job__descriptor;
 	const char *why;
-	char reason[160];
+	char reason[256];
 	int rv;
 
 	if ((why = validate_id(j->id)) != NULL)
@@ -186,13 +187,12 @@ validate_job(call *c, const Jobs__V1__Job *j)
 		return call_fail(c, ST(INVALID_ARGUMENT),
 		                 "created_at and updated_at must fall in the years 1 to 9999");
 	if (*j->enhanced_settings != '\0' &&
-	    (rv = store_json_check(c->db, j->enhanced_settings, false, NULL, reason,
-	                           sizeof reason)) != 0)
+	    (rv = field_json_check(j->enhanced_settings, false, reason, sizeof reason)) != 0)
 		return call_fail(c, rv, "enhanced_settings %s", reason);
 	/* extra may name fields: those keys hold legacy values the field's type
 	 * cannot (jobs.proto, Job.extra). */
 	if (*j->extra != '\0' &&
-	    (rv = store_json_check(c->db, j->extra, true, NULL, reason, sizeof reason)) != 0)
+	    (rv = field_json_check(j->extra, true, reason, sizeof reason)) != 0)
 		return call_fail(c, rv, "extra %s", reason);
 	return 0;
 }
@@ -363,9 +363,8 @@ unshadow(call *c, Jobs__V1__Job *j, const Jobs__V1__UpdateJobRequest *in)
 		snprintf(quoted, sizeof quoted, "\"%s\"", f->name);
 		if (strstr(j->extra, quoted) == NULL || !update_sets(in, f))
 			continue;
-		if ((rv = store_json_remove_key(c->db, j->extra, f->name, c->arena, &j->extra)) !=
-		    0)
-			return handler_store_failed(c, rv, "update");
+		if ((rv = field_json_remove_key(j->extra, f->name, c->arena, &j->extra)) != 0)
+			return call_fail(c, rv, "update failed: extra cannot be edited");
 		if (strcmp(j->extra, "{}") == 0)
 			j->extra = (char *)"";
 	}

@@ -1,7 +1,7 @@
 /*
  * handlers_find.c: the calls that find jobs: ListJobs, SearchJobs, GetStats.
  * Like handlers.c, each is validate -> store -> response; the SQL, the
- * choice of index and the ranking are the store's (store_find.c).
+ * choice of index and the ranking are the store's (store_sqlite_find.c).
  *
  * Page tokens. A token is a PageToken message (proto) in base64: the keyset
  * position after the last job returned, and a hash of every field of the

@@ -284,7 +284,7 @@ prune_requests(lanes *l, int64_t *last_us)
 
 /* The checkpointer copies the WAL into the database file once the writer has
  * appended this many pages (8 MiB) since the last checkpoint; the writer
- * steps in itself only far beyond (store.c, WAL_PAGES_MAX). Counted since
+ * steps in itself only far beyond (store_sqlite.c, WAL_PAGES_MAX). Counted since
  * the last checkpoint, not as the WAL's size: under steady writes the WAL
  * rarely starts over (it can only once a checkpoint has caught up before
  * the next commit), and a trigger on its size then fired after every

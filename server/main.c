@@ -302,7 +302,8 @@ parse_flags(int argc, char **argv, struct config *cfg)
 			break;
 		case 'd':
 			free(cfg->db_path);
-			cfg->db_path = strdup(optarg);
+			if ((cfg->db_path = strdup(optarg)) == NULL)
+				usage_error("out of memory");
 			break;
 		case 'w':
 			cfg->workers = (int)parse_number("--workers", optarg, 1, 256, false);
@@ -473,7 +474,7 @@ main(int argc, char **argv)
 	rpc *net = NULL;
 	legacy_startup *legacy = NULL;
 	store *writer = NULL;
-	char err[512], *backup_dir = NULL;
+	char err[512], shown[512], *backup_dir = NULL;
 	sigset_t sigs;
 	int lock_fd = -1, sig, left, status;
 
@@ -504,17 +505,27 @@ main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
-	if (make_parent_dirs(cfg.db_path) != 0) {
-		log_error("cannot create the directory of %s: %s", cfg.db_path, strerror(errno));
-		status = 1;
-		goto out;
-	}
-	if ((lock_fd = lock_database(cfg.db_path)) < 0) {
-		status = 1;
-		goto out;
+	/* Logs name the database without a password a URI may hold. */
+	store_describe(cfg.db_path, shown, sizeof shown);
+	/* A SQLite database has one writer, so one jobsd; a database server
+	 * takes many (and its URI is no file to make folders for). */
+	if (store_engine_of(cfg.db_path) == STORE_SQLITE) {
+		if (make_parent_dirs(cfg.db_path) != 0) {
+			log_error("cannot create the directory of %s: %s", cfg.db_path,
+			          strerror(errno));
+			status = 1;
+			goto out;
+		}
+		if ((lock_fd = lock_database(cfg.db_path)) < 0) {
+			status = 1;
+			goto out;
+		}
 	}
 
-	if ((info.backup_dir = backup_dir = backup_folder(&cfg)) == NULL) {
+	/* Backups are files of SQLite's; a database server has tools of its
+	 * own (store_backup() names them). */
+	if (store_engine_of(cfg.db_path) == STORE_SQLITE &&
+	    (info.backup_dir = backup_dir = backup_folder(&cfg)) == NULL) {
 		status = 1;
 		goto out;
 	}
@@ -522,7 +533,9 @@ main(int argc, char **argv)
 		char from[PATH_MAX];
 		int64_t jobs = 0;
 
-		if (restore_path(backup_dir, cfg.restore_from, from, sizeof from) != 0) {
+		if (backup_dir == NULL) /* not SQLite: store_restore() says what to use */
+			snprintf(from, sizeof from, "%s", cfg.restore_from);
+		else if (restore_path(backup_dir, cfg.restore_from, from, sizeof from) != 0) {
 			status = 1;
 			goto out;
 		}
@@ -533,7 +546,7 @@ main(int argc, char **argv)
 		}
 		log_info("restored %s (%lld jobs) into %s; the database it replaced, if any, is "
 		         "kept beside it as %s.before-restore-*",
-		         from, (long long)jobs, cfg.db_path, cfg.db_path);
+		         from, (long long)jobs, shown, shown);
 		status = 0;
 		goto out;
 	}
@@ -592,8 +605,8 @@ main(int argc, char **argv)
 	}
 	if (legacy != NULL && legacy_startup_run(legacy) != 0)
 		log_error("the legacy import did not start");
-	log_info("jobsd %s serving %s (schema %d, %d readers, sync %s%s)", JOBS_VERSION,
-	         cfg.db_path, STORE_SCHEMA_VERSION, cfg.workers,
+	log_info("jobsd %s serving %s (schema %d, %d readers, sync %s%s)", JOBS_VERSION, shown,
+	         STORE_SCHEMA_VERSION, cfg.workers,
 	         cfg.sync == STORE_SYNC_FULL     ? "full"
 	         : cfg.sync == STORE_SYNC_NORMAL ? "normal"
 	                                         : "off",
@@ -609,7 +622,8 @@ main(int argc, char **argv)
 	legacy_startup_finish(legacy); /* its calls are answered UNAVAILABLE now */
 	lanes_stop(ln);
 	rpc_stop(net);
-	close(lock_fd);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	log_info("stopped cleanly");
 	status = 0;
 out:

@@ -1,650 +1,97 @@
 /*
- * store.c: the jobs database on SQLite. See store.h for the interface.
- *
- * ON-DISK FORMAT (PRAGMA user_version = STORE_SCHEMA_VERSION)
- *
- *   jobs      one row per job. `seq` is the rowid: stable, never reused while
- *             the row lives, the key any future index on the side (FTS) joins
- *             on. `id` is the job id (UNIQUE, so Get, Update and Delete are
- *             index seeks). Text fields are NOT NULL, '' when unset.
- *             created_at and updated_at are microseconds since the Unix epoch,
- *             UTC. `version` is the etag: a number from meta.last_version,
- *             so it is never reused, not even after a delete. enhanced_settings
- *             and extra hold JSON text or NULL when the job has none.
- *   jobs_by_created  (created_at, id): the default listing order, newest first,
- *             and its keyset position.
- *   meta      key/value: 'last_version' is the highest version handed out;
- *             'legacy_migrated' (when present) says when and from where jobsd
- *             migrated a legacy store at start-up, so that it does so once.
- *   requests  the answers to recent writes, by request_id (AIP-155): a
- *             retried write gets the first answer instead of running twice.
- *             Kept for the --dedup-window, pruned by the writer, oldest
- *             rowid first. A rowid table, not WITHOUT ROWID: an answer is
- *             KiBs and a WITHOUT ROWID row keeps only about 1 KiB in its
- *             b-tree page, so each answer spilled over ~4 pages.
- *
- *   Finding jobs (version 3; the queries are in store_find.c):
- *   jobs_by_updated (updated_at, id), jobs_by_name (job_name, id): the other
- *             two listing orders. A keyset page is a SEARCH on one of these
- *             (or jobs_by_created) from the previous page's (key, id): page
- *             1,000 costs what page 1 costs.
- *   jobs_by_enabled, jobs_by_product, jobs_by_persona, jobs_by_language,
- *   jobs_by_brand  (column, created_at, id): one per equality filter, so
- *             that a filtered listing in the default order is also a SEARCH
- *             that reads only the rows it returns. For the other orders
- *             with a filter, store_find.c picks per request, from the
- *             counts in stat_values: a value held by few jobs (<= 4000) is
- *             read through its index and sorted; a common one walks the
- *             order's index and skips the other jobs (at most
- *             page / share rows per page).
- *             Write cost: 7 more index entries per job written (9 in all),
- *             about 15 B + the key each; persona's index repeats the persona.
- *   jobs_fts  FTS5 external-content table over job_name, product,
- *             brand_name, hook, persona (rowid = jobs.seq), tokenizer
- *             unicode61 remove_diacritics 2 (case- and accent-insensitive),
- *             prefix indexes of 2 and 3 characters (so that `lan*` reads one
- *             index entry, not every term that starts so), and a stored
- *             rank of bm25(10, 4, 4, 1, 2): name > product = brand > persona
- *             > hook. Both FTS5 tables merge their segments eight at a
- *             time (automerge 8; FTS5's default is 4): each group commit
- *             writes a small segment to each, and with four, merging them
- *             was about half of what indexing a job cost the writer.
- *   jobs_tri  job_name, product, brand_name and persona with the trigram
- *             tokenizer: substring search (3+ characters; case-insensitive,
- *             accents not folded in SQLite 3.40). About one index entry per
- *             character of text, so the hook, which is prose and often
- *             KiBs long, is left out: it was the largest structure on disk
- *             and made each create ~40% slower (jobsbench create=1: 1.6k
- *             against 2.2k calls/s); hooks are found by words and prefixes
- *             (jobs_fts).
- *   pending   (seq, existed, and the old values of job_name, product,
- *             brand_name, hook, persona, language, enabled, created_at): the
- *             jobs a transaction has changed whose text indexes and counts
- *             are not yet up to date. Triggers on jobs (jobs_pending_*) add a
- *             row for each job inserted, deleted or updated in one of those
- *             columns, once per transaction (INSERT OR IGNORE keeps the
- *             first): for a job that existed before, existed = 1 and its OLD
- *             values, which are what the FTS tables and the counts hold of
- *             it (FTS5 external content needs them to take a row out); for
- *             a new job, existed = 0. At COMMIT, store_commit() takes the old
- *             values out of the counts and the FTS tables, puts the jobs'
- *             current values in (an FTS table only where the text it holds
- *             of the job changed), and empties the table: at most eight
- *             statements for the whole transaction instead of ~11 per write
- *             (the counting triggers up to schema 5), and one FTS5 segment
- *             a table instead of two per write (FTS5 writes a segment, and
- *             merges, each time a statement that wrote it ends). A savepoint
- *             rolled back takes its pending rows with it. A writer other
- *             than jobsd leaves its rows here; jobsd's next commit applies
- *             them.
- *   stat_values (dim, value, n): how many jobs have each product, language,
- *             persona and brand ('product', 'Lamp', 42); rows at 0 are
- *             deleted. stat_values_by_n (dim, n) gives the top N.
- *   stat_totals (key, n): 'total', 'enabled', and 'unique:<dim>' (distinct
- *             values of each dim; triggers on stat_values, stat_values_ai
- *             and _ad, count a value in when its row appears and out when it
- *             goes, which is rare, not once per job).
- *   stat_days (day, n): jobs created per UTC day (day = days since 1970).
- *             All three are brought up to date from pending in the
- *             transaction of the writes that change them, so GetStats reads
- *             a few rows instead of scanning jobs.
- *
- * VERSION HISTORY (each step is one entry of migrations[], run in order in
- * one transaction that also sets user_version):
- *   1  jobs, jobs_by_created, meta.
- *   2  requests (WITHOUT ROWID), requests_by_time.
- *   3  the listing indexes, jobs_fts, jobs_tri, stat_values, stat_totals,
- *      stat_days, and their triggers; fills them from existing jobs.
- *   4  requests rebuilt as a rowid table; jobs_tri rebuilt without the
- *      hook, with its triggers.
- *   5  fts_pending; the jobs_fts_* triggers only note changes in it, and
- *      store_commit() indexes them (jobs_tri_au goes).
- *   6  pending replaces fts_pending and also carries what the counts need;
- *      store_commit() applies it to the stat_* tables too, and the
- *      jobs_stats_* triggers go; stat_values_ai/_ad keep unique:<dim>.
- *   7  jobs_fts and jobs_tri merge segments eight at a time (automerge 8).
- *
- * Journal: WAL. Readers never block the writer or each other; there is one
- * writer connection per database (jobsd holds a lock file to make sure).
- * Connections open through store_vfs.c, which keeps savepoint sub-journals
- * in memory instead of in temporary files.
+ * store.c: store.h's functions, dispatched to the engine behind each
+ * connection (store_backend.h), and what is the same for every engine: which
+ * engine a --db value names, how it is shown in logs, etags.
  */
 #include "status.h"
-#include "store_internal.h"
+#include "store_backend.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
-#include <limits.h>
 #include <stdarg.h>
-#include <stdatomic.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
-/* ---- schema ------------------------------------------------------------ */
+/* ---- engines --------------------------------------------------------------- */
 
-/* Migration 2's repeated parts. DAY(x): floor(x / one day in us), also for
- * times before 1970. */
-#define DAY(x)     "((" x " - ((" x " % 86400000000) + 86400000000) % 86400000000) / 86400000000)"
-#define FTS_COLS   "job_name, product, brand_name, hook, persona"
-#define FTS_OLD    "old.job_name, old.product, old.brand_name, old.hook, old.persona"
-#define FTS_NEW    "new.job_name, new.product, new.brand_name, new.hook, new.persona"
-#define FTS_ADD(t) "INSERT INTO " t " (rowid, " FTS_COLS ") VALUES (new.seq, " FTS_NEW ");"
-#define FTS_DEL(t)                                                                                 \
-	"INSERT INTO " t " (" t ", rowid, " FTS_COLS ") VALUES ('delete', old.seq, " FTS_OLD ");"
-/* The triggers that keep both FTS5 tables in sync, around their bodies. */
-#define TRI_CHANGED                                                                                \
-	"old.job_name IS NOT new.job_name OR old.product IS NOT new.product OR "                   \
-	"old.brand_name IS NOT new.brand_name OR old.persona IS NOT new.persona"
-#define FTS_TRIGGERS(on_insert, on_delete, on_update)                                              \
-	"CREATE TRIGGER jobs_fts_ai AFTER INSERT ON jobs BEGIN " on_insert " END;"                 \
-	"CREATE TRIGGER jobs_fts_ad AFTER DELETE ON jobs BEGIN " on_delete " END;"                 \
-	"CREATE TRIGGER jobs_fts_au AFTER UPDATE OF " FTS_COLS " ON jobs WHEN " TRI_CHANGED        \
-	" OR old.hook IS NOT new.hook BEGIN " on_update " END;"
-/* The trigram index leaves out the hook: see jobs_tri at the top. */
-#define TRI_COLS "job_name, product, brand_name, persona"
-/* The same columns, of jobs in a join with pending. */
-#define FTS_JOBS_COLS "jobs.job_name, jobs.product, jobs.brand_name, jobs.hook, jobs.persona"
-#define TRI_JOBS_COLS "jobs.job_name, jobs.product, jobs.brand_name, jobs.persona"
-#define TRI_ADD                                                                                    \
-	"INSERT INTO jobs_tri (rowid, " TRI_COLS ") VALUES (new.seq, new.job_name, new.product, "  \
-	"new.brand_name, new.persona);"
-#define TRI_DEL                                                                                    \
-	"INSERT INTO jobs_tri (jobs_tri, rowid, " TRI_COLS ") VALUES ('delete', old.seq, "         \
-	"old.job_name, old.product, old.brand_name, old.persona);"
-/* Counting a value of dimension `dim` (column `col`) in and out. */
-#define STAT_ADD(dim, col)                                                                         \
-	"UPDATE stat_totals SET n = n + 1 WHERE key = 'unique:" dim "' AND NOT EXISTS "            \
-	"(SELECT 1 FROM stat_values WHERE dim = '" dim "' AND value = new." col ");"               \
-	"INSERT INTO stat_values VALUES ('" dim "', new." col ", 1) "                              \
-	"ON CONFLICT DO UPDATE SET n = n + 1;"
-#define STAT_DEL(dim, col)                                                                         \
-	"UPDATE stat_values SET n = n - 1 WHERE dim = '" dim "' AND value = old." col ";"          \
-	"UPDATE stat_totals SET n = n - 1 WHERE key = 'unique:" dim "' AND EXISTS "                \
-	"(SELECT 1 FROM stat_values WHERE dim = '" dim "' AND value = old." col " AND n = 0);"     \
-	"DELETE FROM stat_values WHERE dim = '" dim "' AND value = old." col " AND n = 0;"
-#define STAT_UPDATE(dim, col)                                                                      \
-	"CREATE TRIGGER jobs_stats_au_" dim " AFTER UPDATE OF " col " ON jobs "                    \
-	"WHEN old." col " IS NOT new." col " BEGIN " STAT_DEL(dim, col) STAT_ADD(dim, col) " END;"
-#define STAT_FILL(dim, col)                                                                        \
-	"INSERT INTO stat_values SELECT '" dim "', " col ", count(*) FROM jobs GROUP BY " col ";"  \
-	"INSERT INTO stat_totals SELECT 'unique:" dim "', count(*) FROM stat_values "              \
-	"WHERE dim = '" dim "';"
-
-/* Migration 3 (see the top of this file), one SQL text. */
-// clang-format off
-#define MIGRATION_3 \
-    "CREATE INDEX jobs_by_updated ON jobs (updated_at, id);" \
-    "CREATE INDEX jobs_by_name ON jobs (job_name, id);" \
-    "CREATE INDEX jobs_by_enabled ON jobs (enabled, created_at, id);" \
-    "CREATE INDEX jobs_by_product ON jobs (product, created_at, id);" \
-    "CREATE INDEX jobs_by_persona ON jobs (persona, created_at, id);" \
-    "CREATE INDEX jobs_by_language ON jobs (language, created_at, id);" \
-    "CREATE INDEX jobs_by_brand ON jobs (brand_name, created_at, id);" \
-    "CREATE VIRTUAL TABLE jobs_fts USING fts5(" FTS_COLS ", content='jobs'," \
-    "  content_rowid='seq', tokenize='unicode61 remove_diacritics 2', prefix='2 3');" \
-    "INSERT INTO jobs_fts (jobs_fts, rank) VALUES ('rank', 'bm25(10.0, 4.0, 4.0, 1.0, 2.0)');" \
-    "CREATE VIRTUAL TABLE jobs_tri USING fts5(" FTS_COLS ", content='jobs'," \
-    "  content_rowid='seq', tokenize='trigram');" \
-    FTS_TRIGGERS(FTS_ADD("jobs_fts") FTS_ADD("jobs_tri"), \
-                 FTS_DEL("jobs_fts") FTS_DEL("jobs_tri"), \
-                 FTS_DEL("jobs_fts") FTS_DEL("jobs_tri") FTS_ADD("jobs_fts") FTS_ADD("jobs_tri")) \
-    "INSERT INTO jobs_fts (jobs_fts) VALUES ('rebuild');" \
-    "INSERT INTO jobs_tri (jobs_tri) VALUES ('rebuild');" \
-    "CREATE TABLE stat_values (dim TEXT NOT NULL, value TEXT NOT NULL, n INTEGER NOT NULL," \
-    "  PRIMARY KEY (dim, value)) WITHOUT ROWID;" \
-    "CREATE INDEX stat_values_by_n ON stat_values (dim, n);" \
-    "CREATE TABLE stat_totals (key TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;" \
-    "CREATE TABLE stat_days (day INTEGER PRIMARY KEY, n INTEGER NOT NULL);" \
-    STAT_FILL("product", "product") STAT_FILL("language", "language") \
-    STAT_FILL("persona", "persona") STAT_FILL("brand", "brand_name") \
-    "INSERT INTO stat_totals SELECT 'total', count(*) FROM jobs;" \
-    "INSERT INTO stat_totals SELECT 'enabled', count(*) FROM jobs WHERE enabled;" \
-    "INSERT INTO stat_days SELECT " DAY("created_at") ", count(*) FROM jobs GROUP BY 1;" \
-    "CREATE TRIGGER jobs_stats_ai AFTER INSERT ON jobs BEGIN " \
-    STAT_ADD("product", "product") STAT_ADD("language", "language") \
-    STAT_ADD("persona", "persona") STAT_ADD("brand", "brand_name") \
-    "  UPDATE stat_totals SET n = n + 1 WHERE key = 'total';" \
-    "  UPDATE stat_totals SET n = n + new.enabled WHERE key = 'enabled';" \
-    "  INSERT INTO stat_days VALUES (" DAY("new.created_at") ", 1)" \
-    "    ON CONFLICT DO UPDATE SET n = n + 1;" \
-    " END;" \
-    "CREATE TRIGGER jobs_stats_ad AFTER DELETE ON jobs BEGIN " \
-    STAT_DEL("product", "product") STAT_DEL("language", "language") \
-    STAT_DEL("persona", "persona") STAT_DEL("brand", "brand_name") \
-    "  UPDATE stat_totals SET n = n - 1 WHERE key = 'total';" \
-    "  UPDATE stat_totals SET n = n - old.enabled WHERE key = 'enabled';" \
-    "  UPDATE stat_days SET n = n - 1 WHERE day = " DAY("old.created_at") ";" \
-    "  DELETE FROM stat_days WHERE day = " DAY("old.created_at") " AND n = 0;" \
-    " END;" \
-    STAT_UPDATE("product", "product") STAT_UPDATE("language", "language") \
-    STAT_UPDATE("persona", "persona") STAT_UPDATE("brand", "brand_name") \
-    "CREATE TRIGGER jobs_stats_au_enabled AFTER UPDATE OF enabled ON jobs" \
-    "  WHEN old.enabled IS NOT new.enabled BEGIN" \
-    "  UPDATE stat_totals SET n = n + new.enabled - old.enabled WHERE key = 'enabled';" \
-    " END;" \
-    "CREATE TRIGGER jobs_stats_au_created AFTER UPDATE OF created_at ON jobs" \
-    "  WHEN old.created_at IS NOT new.created_at BEGIN" \
-    "  UPDATE stat_days SET n = n - 1 WHERE day = " DAY("old.created_at") ";" \
-    "  DELETE FROM stat_days WHERE day = " DAY("old.created_at") " AND n = 0;" \
-    "  INSERT INTO stat_days VALUES (" DAY("new.created_at") ", 1)" \
-    "    ON CONFLICT DO UPDATE SET n = n + 1;" \
-    " END;"
-// clang-format on
-
-/* Migration 4: the requests table as a rowid table, and jobs_tri without the
- * hook (see the top of this file). The triggers that wrote jobs_tri go with
- * it and come back in their new form. */
-// clang-format off
-#define MIGRATION_4 \
-    "CREATE TABLE requests_4 (" \
-    "  request_id TEXT NOT NULL UNIQUE," \
-    "  call INTEGER NOT NULL," \
-    "  fingerprint INTEGER NOT NULL," \
-    "  response BLOB NOT NULL," \
-    "  created_at INTEGER NOT NULL" \
-    ");" \
-    "INSERT INTO requests_4 SELECT request_id, call, fingerprint, response, created_at" \
-    "  FROM requests ORDER BY created_at;" \
-    "DROP TABLE requests;" \
-    "ALTER TABLE requests_4 RENAME TO requests;" \
-    "DROP TRIGGER jobs_fts_ai;" \
-    "DROP TRIGGER jobs_fts_ad;" \
-    "DROP TRIGGER jobs_fts_au;" \
-    "DROP TABLE jobs_tri;" \
-    "CREATE VIRTUAL TABLE jobs_tri USING fts5(" TRI_COLS ", content='jobs'," \
-    "  content_rowid='seq', tokenize='trigram');" \
-    FTS_TRIGGERS(FTS_ADD("jobs_fts") TRI_ADD, \
-                 FTS_DEL("jobs_fts") TRI_DEL, \
-                 FTS_DEL("jobs_fts") FTS_ADD("jobs_fts")) \
-    "CREATE TRIGGER jobs_tri_au AFTER UPDATE OF " TRI_COLS " ON jobs WHEN " TRI_CHANGED \
-    " BEGIN " TRI_DEL TRI_ADD " END;" \
-    "INSERT INTO jobs_tri (jobs_tri) VALUES ('rebuild');"
-// clang-format on
-
-/* Migration 5: the FTS tables are brought up to date once per transaction, at
- * COMMIT, instead of by a trigger on each write (see fts_pending at the
- * top). The triggers only note which jobs changed. */
-#define PENDING_OLD "old.seq, 1, old.job_name, old.product, old.brand_name, old.hook, old.persona"
-// clang-format off
-#define MIGRATION_5 \
-    "DROP TRIGGER jobs_fts_ai;" \
-    "DROP TRIGGER jobs_fts_ad;" \
-    "DROP TRIGGER jobs_fts_au;" \
-    "DROP TRIGGER jobs_tri_au;" \
-    "CREATE TABLE fts_pending (seq INTEGER PRIMARY KEY, indexed INTEGER NOT NULL," \
-    "  job_name TEXT, product TEXT, brand_name TEXT, hook TEXT, persona TEXT);" \
-    "CREATE TRIGGER jobs_fts_ai AFTER INSERT ON jobs BEGIN" \
-    "  INSERT OR IGNORE INTO fts_pending (seq, indexed) VALUES (new.seq, 0); END;" \
-    "CREATE TRIGGER jobs_fts_ad AFTER DELETE ON jobs BEGIN" \
-    "  INSERT OR IGNORE INTO fts_pending VALUES (" PENDING_OLD "); END;" \
-    "CREATE TRIGGER jobs_fts_au AFTER UPDATE OF " FTS_COLS " ON jobs WHEN " TRI_CHANGED \
-    "  OR old.hook IS NOT new.hook BEGIN" \
-    "  INSERT OR IGNORE INTO fts_pending VALUES (" PENDING_OLD "); END;"
-// clang-format on
-
-/* Migration 6: the statistics too are brought up to date once per
- * transaction, at COMMIT, from one table of changed jobs (pending) that
- * replaces fts_pending; the jobs_stats_* triggers go. What a writer other
- * than jobsd left in fts_pending is indexed first (its counts are in). */
-#define PENDING_COLS FTS_COLS ", language, enabled, created_at"
-#define PENDING_OLD6                                                                               \
-	"old.seq, 1, old.job_name, old.product, old.brand_name, old.hook, old.persona, "           \
-	"old.language, old.enabled, old.created_at"
-/* The text indexes' entries of the jobs noted in `from` go (those that
- * existed before, `flag`), then what the jobs hold now comes in. */
-#define FTS_UNINDEX(t, cols, from, flag)                                                           \
-	"INSERT INTO " t " (" t ", rowid, " cols ") SELECT 'delete', seq, " cols " FROM " from     \
-	" WHERE " flag
-#define FTS_INDEX(t, cols, jobs_cols, from)                                                        \
-	"INSERT INTO " t " (rowid, " cols ") SELECT jobs.seq, " jobs_cols " FROM " from            \
-	" CROSS JOIN jobs USING (seq)"
-// clang-format off
-#define MIGRATION_6 \
-    FTS_UNINDEX("jobs_fts", FTS_COLS, "fts_pending", "indexed") ";" \
-    FTS_UNINDEX("jobs_tri", TRI_COLS, "fts_pending", "indexed") ";" \
-    FTS_INDEX("jobs_fts", FTS_COLS, FTS_JOBS_COLS, "fts_pending") ";" \
-    FTS_INDEX("jobs_tri", TRI_COLS, TRI_JOBS_COLS, "fts_pending") ";" \
-    "DROP TRIGGER jobs_fts_ai;" \
-    "DROP TRIGGER jobs_fts_ad;" \
-    "DROP TRIGGER jobs_fts_au;" \
-    "DROP TABLE fts_pending;" \
-    "DROP TRIGGER jobs_stats_ai;" \
-    "DROP TRIGGER jobs_stats_ad;" \
-    "DROP TRIGGER jobs_stats_au_product;" \
-    "DROP TRIGGER jobs_stats_au_language;" \
-    "DROP TRIGGER jobs_stats_au_persona;" \
-    "DROP TRIGGER jobs_stats_au_brand;" \
-    "DROP TRIGGER jobs_stats_au_enabled;" \
-    "DROP TRIGGER jobs_stats_au_created;" \
-    "CREATE TABLE pending (seq INTEGER PRIMARY KEY, existed INTEGER NOT NULL," \
-    "  job_name TEXT, product TEXT, brand_name TEXT, hook TEXT, persona TEXT," \
-    "  language TEXT, enabled INTEGER, created_at INTEGER);" \
-    "CREATE TRIGGER jobs_pending_ai AFTER INSERT ON jobs BEGIN" \
-    "  INSERT OR IGNORE INTO pending (seq, existed) VALUES (new.seq, 0); END;" \
-    "CREATE TRIGGER jobs_pending_ad AFTER DELETE ON jobs BEGIN" \
-    "  INSERT OR IGNORE INTO pending VALUES (" PENDING_OLD6 "); END;" \
-    "CREATE TRIGGER jobs_pending_au AFTER UPDATE OF " PENDING_COLS " ON jobs WHEN " TRI_CHANGED \
-    "  OR old.hook IS NOT new.hook OR old.language IS NOT new.language" \
-    "  OR old.enabled IS NOT new.enabled OR old.created_at IS NOT new.created_at BEGIN" \
-    "  INSERT OR IGNORE INTO pending VALUES (" PENDING_OLD6 "); END;" \
-    "CREATE TRIGGER stat_values_ai AFTER INSERT ON stat_values BEGIN" \
-    "  UPDATE stat_totals SET n = n + 1 WHERE key = 'unique:' || new.dim; END;" \
-    "CREATE TRIGGER stat_values_ad AFTER DELETE ON stat_values BEGIN" \
-    "  UPDATE stat_totals SET n = n - 1 WHERE key = 'unique:' || old.dim; END;"
-// clang-format on
-
-/* CROSS JOIN makes the (few) pending rows the outer loop: left to itself,
- * the planner reads one column of jobs by scanning a covering index, whole. */
-#define PENDING_JOBS "pending CROSS JOIN jobs USING (seq)"
-/* A job that existed and holds the text a text index has of it (pending's
- * old values) keeps its entries there: an update of its hook alone leaves
- * jobs_tri as it is, one of `enabled` or `language` both tables. */
-#define TRI_SAME                                                                                   \
-	"jobs.job_name IS pending.job_name AND jobs.product IS pending.product AND "               \
-	"jobs.brand_name IS pending.brand_name AND jobs.persona IS pending.persona"
-#define FTS_SAME          TRI_SAME " AND jobs.hook IS pending.hook"
-#define STILL_HOLDS(same) "EXISTS (SELECT 1 FROM jobs WHERE jobs.seq = pending.seq AND " same ")"
-/* Brings text table t up to date with the pending jobs in one statement:
- * each job's old entries out ('delete', with pending's old values), then
- * its current ones in, job by job in seq order. FTS5 writes out what it
- * holds whenever a statement begins and whenever the rowids it is given go
- * back, so out-then-in as two statements (or as two ascending runs) wrote
- * two segments a commit where this writes one. Both halves read pending in
- * seq order, and ORDER BY on the compound merges them as they come: no
- * sort, whatever the size of the transaction. 'delete' sorts before NULL
- * (DESC), so a job's old entries go before its new ones. */
-// clang-format off
-#define REINDEX(t, cols, jobs_cols, same) \
-    "INSERT INTO " t " (" t ", rowid, " cols ") SELECT 'delete', seq, " cols " FROM pending" \
-    " WHERE existed AND NOT " STILL_HOLDS(same) \
-    " UNION ALL SELECT NULL, pending.seq, " jobs_cols " FROM " PENDING_JOBS \
-    " WHERE NOT existed OR NOT (" same ") ORDER BY 2, 1 DESC"
-// clang-format on
-
-/* The changes to the counts that the pending jobs make, (dim, value, n): -1
- * for what a job held before, +1 for what it holds now. */
-#define STAT_OUT(dim, col) "SELECT '" dim "', pending." col ", -1 FROM pending WHERE existed"
-#define STAT_IN(dim, col)  "SELECT '" dim "', jobs." col ", 1 FROM " PENDING_JOBS
-// clang-format off
-#define STAT_CHANGES \
-    "WITH d (dim, value, n) AS (" \
-    STAT_OUT("product", "product") " UNION ALL " STAT_OUT("language", "language") " UNION ALL " \
-    STAT_OUT("persona", "persona") " UNION ALL " STAT_OUT("brand", "brand_name") " UNION ALL " \
-    STAT_IN("product", "product") " UNION ALL " STAT_IN("language", "language") " UNION ALL " \
-    STAT_IN("persona", "persona") " UNION ALL " STAT_IN("brand", "brand_name") ") "
-// clang-format on
-
-static const char *const migrations[] = {
-    /* 1 */
-    "CREATE TABLE jobs ("
-    "  seq INTEGER PRIMARY KEY,"
-    "  id TEXT NOT NULL UNIQUE,"
-    "  job_name TEXT NOT NULL,"
-    "  product TEXT NOT NULL,"
-    "  persona TEXT NOT NULL,"
-    "  setting TEXT NOT NULL,"
-    "  emotion TEXT NOT NULL,"
-    "  hook TEXT NOT NULL,"
-    "  elevenlabs_voice_id TEXT NOT NULL,"
-    "  language TEXT NOT NULL,"
-    "  brand_name TEXT NOT NULL,"
-    "  enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),"
-    "  created_at INTEGER NOT NULL,"
-    "  updated_at INTEGER NOT NULL,"
-    "  version INTEGER NOT NULL,"
-    "  enhanced_settings TEXT CONSTRAINT enhanced_settings_is_json"
-    "    CHECK (enhanced_settings IS NULL OR json_valid(enhanced_settings)),"
-    "  extra TEXT CONSTRAINT extra_is_object CHECK (extra IS NULL OR"
-    "    CASE WHEN json_valid(extra) THEN json_type(extra) = 'object' ELSE 0 END)"
-    ");"
-    "CREATE INDEX jobs_by_created ON jobs (created_at, id);"
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
-    "INSERT INTO meta VALUES ('last_version', 0);",
-    /* 2 */
-    "CREATE TABLE requests ("
-    "  request_id TEXT PRIMARY KEY,"
-    "  call INTEGER NOT NULL,"
-    "  fingerprint INTEGER NOT NULL,"
-    "  response BLOB NOT NULL,"
-    "  created_at INTEGER NOT NULL"
-    ") WITHOUT ROWID;"
-    "CREATE INDEX requests_by_time ON requests (created_at);",
-
-    /* 3 */
-    MIGRATION_3,
-    /* 4 */
-    MIGRATION_4,
-    /* 5 */
-    MIGRATION_5,
-    /* 6 */
-    MIGRATION_6,
-    /* 7 */
-    "INSERT INTO jobs_fts (jobs_fts, rank) VALUES ('automerge', 8);"
-    "INSERT INTO jobs_tri (jobs_tri, rank) VALUES ('automerge', 8);",
-};
-
-_Static_assert(sizeof migrations / sizeof migrations[0] == STORE_SCHEMA_VERSION,
-               "one migration per schema version");
-
-/* ---- statements -------------------------------------------------------- */
-
-/* Columns of a job, in the order row_to_job() reads them and bind_job() binds
- * them (?1..?16). */
-#define JOB_COLUMNS STORE_JOB_COLUMNS
-enum {
-	C_ID,
-	C_JOB_NAME,
-	C_PRODUCT,
-	C_PERSONA,
-	C_SETTING,
-	C_EMOTION,
-	C_HOOK,
-	C_VOICE,
-	C_LANGUAGE,
-	C_BRAND,
-	C_ENABLED,
-	C_CREATED,
-	C_UPDATED,
-	C_VERSION,
-	C_SETTINGS,
-	C_EXTRA,
-	N_COLUMNS
-};
-
-/* Where a job keeps each text column (0: not a text column). */
-static const size_t text_offset[N_COLUMNS] = {
-    [C_ID] = offsetof(Jobs__V1__Job, id),
-    [C_JOB_NAME] = offsetof(Jobs__V1__Job, job_name),
-    [C_PRODUCT] = offsetof(Jobs__V1__Job, product),
-    [C_PERSONA] = offsetof(Jobs__V1__Job, persona),
-    [C_SETTING] = offsetof(Jobs__V1__Job, setting),
-    [C_EMOTION] = offsetof(Jobs__V1__Job, emotion),
-    [C_HOOK] = offsetof(Jobs__V1__Job, hook),
-    [C_VOICE] = offsetof(Jobs__V1__Job, elevenlabs_voice_id),
-    [C_LANGUAGE] = offsetof(Jobs__V1__Job, language),
-    [C_BRAND] = offsetof(Jobs__V1__Job, brand_name),
-    [C_SETTINGS] = offsetof(Jobs__V1__Job, enhanced_settings),
-    [C_EXTRA] = offsetof(Jobs__V1__Job, extra),
-};
-
-/* Text column c of j (c must be one). */
-static const char *
-text_of(const Jobs__V1__Job *j, int c)
+/* Whether db starts with `scheme` followed by "://". */
+static bool
+has_scheme(const char *db, const char *scheme)
 {
-	return *(const char *const *)((const char *)j + text_offset[c]);
+	size_t n = strlen(scheme);
+	return strncmp(db, scheme, n) == 0 && strncmp(db + n, "://", 3) == 0;
 }
 
-enum stmt_id {
-	S_BEGIN,
-	S_COMMIT,
-	S_ROLLBACK,
-	S_SAVEPOINT,
-	S_RELEASE,
-	S_ROLLBACK_TO,
-	S_META_SET,
-	S_INSERT,
-	S_DELETE,
-	S_VERSION_OF,
-	S_GET,
-	S_JSON_TYPE,
-	S_JSON_RESERVED,
-	S_REQUEST_GET,
-	S_REQUEST_PUT,
-	S_REQUEST_PRUNE,
-	S_COUNT,
-	S_OVERWRITE,
-	S_JSON_REMOVE,
-	S_ANY_JOB,
-	S_META_GET,
-	S_META_PUT,
-	S_PENDING_ANY,
-	S_STAT_VALUES,
-	S_STAT_VALUES_PRUNE,
-	S_STAT_TOTALS,
-	S_STAT_DAYS,
-	S_STAT_DAYS_PRUNE,
-	S_FTS_REINDEX,
-	S_TRI_REINDEX,
-	S_PENDING_CLEAR,
-	N_STMTS
-};
-
-static const struct {
-	bool writer_only;
-	const char *sql;
-} stmt_sql[N_STMTS] = {
-    [S_BEGIN] = {true, "BEGIN IMMEDIATE"},
-    [S_COMMIT] = {true, "COMMIT"},
-    [S_ROLLBACK] = {true, "ROLLBACK"},
-    [S_SAVEPOINT] = {true, "SAVEPOINT call"},
-    [S_RELEASE] = {true, "RELEASE call"},
-    [S_ROLLBACK_TO] = {true, "ROLLBACK TO call"},
-    [S_META_SET] = {true, "UPDATE meta SET value = ?2 WHERE key = ?1"},
-    [S_INSERT] = {true, "INSERT INTO jobs (" JOB_COLUMNS ") VALUES "
-                        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"},
-    [S_DELETE] = {true, "DELETE FROM jobs WHERE id = ?1 AND (?2 = 0 OR version = ?2)"},
-    [S_VERSION_OF] = {false, "SELECT version FROM jobs WHERE id = ?1"},
-    [S_GET] = {false, "SELECT " JOB_COLUMNS " FROM jobs WHERE id = ?1"},
-    [S_JSON_TYPE] = {false, "SELECT CASE WHEN json_valid(?1) THEN json_type(?1) END"},
-    [S_REQUEST_GET] = {true, "SELECT call, fingerprint, response FROM requests "
-                             "WHERE request_id = ?1"},
-    [S_COUNT] = {false, "SELECT count(*) FROM jobs"},
-    [S_REQUEST_PUT] = {true, "INSERT INTO requests VALUES (?1, ?2, ?3, ?4, ?5)"},
-    /* Rows go in in time order, so the oldest ?2 rowids are the candidates;
-     * this reads at most ?2 rows whatever the table's size. */
-    [S_REQUEST_PRUNE] = {true, "DELETE FROM requests WHERE rowid IN (SELECT rowid FROM requests "
-                               "ORDER BY rowid LIMIT ?2) AND created_at < ?1"},
-    [S_JSON_RESERVED] = {false, "SELECT key FROM json_each(?1) "
-                                "WHERE key IN (SELECT value FROM json_each(?2)) LIMIT 1"},
-    /* Every column but id, created_at included: a batch's replace_existing. */
-    [S_OVERWRITE] = {true, "UPDATE jobs SET (job_name, product, persona, setting, emotion, hook, "
-                           "elevenlabs_voice_id, language, brand_name, enabled, created_at, "
-                           "updated_at, version, enhanced_settings, extra) = (?2, ?3, ?4, ?5, ?6, "
-                           "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) WHERE id = ?1"},
-    /* ?2 is a plain key (a Job field name), so '$.' || key is its path. */
-    [S_JSON_REMOVE] = {false, "SELECT json_remove(?1, '$.' || ?2)"},
-    [S_ANY_JOB] = {false, "SELECT EXISTS (SELECT 1 FROM jobs)"},
-    [S_META_GET] = {false, "SELECT value FROM meta WHERE key = ?1"},
-    [S_META_PUT] = {true, "INSERT INTO meta (key, value) VALUES (?1, ?2) "
-                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value"},
-    /* apply_pending(), in this order: the counts, then the text indexes,
-     * of the jobs the transaction changed. */
-    /* PENDING_NONE, PENDING_NEW (new jobs only) or PENDING_EXISTED. */
-    [S_PENDING_ANY] = {true, "SELECT coalesce(max(existed) + 1, 0) FROM pending"},
-    /* Values whose count does not change are left alone; one that appears
-     * or goes moves unique:<dim> (the stat_values_* triggers). */
-    [S_STAT_VALUES] = {true, STAT_CHANGES "INSERT INTO stat_values SELECT dim, value, sum(n) "
-                                          "FROM d WHERE true GROUP BY dim, value HAVING sum(n) "
-                                          "!= 0 ON CONFLICT DO UPDATE SET n = n + excluded.n"},
-    [S_STAT_VALUES_PRUNE] = {true, "DELETE FROM stat_values WHERE dim IN ('product', 'language', "
-                                   "'persona', 'brand') AND n <= 0"},
-    [S_STAT_TOTALS] = {true, "UPDATE stat_totals SET n = n + CASE key "
-                             "WHEN 'total' THEN (SELECT count(*) FROM " PENDING_JOBS ")"
-                             " - (SELECT count(*) FROM pending WHERE existed) "
-                             "ELSE (SELECT coalesce(sum(jobs.enabled), 0) FROM " PENDING_JOBS
-                             ") - (SELECT coalesce(sum(enabled), 0) FROM pending "
-                             "WHERE existed) END WHERE key IN ('total', 'enabled')"},
-    [S_STAT_DAYS] = {true, "INSERT INTO stat_days SELECT day, sum(n) FROM (SELECT " DAY(
-                               "created_at") " AS day, -1 AS n FROM pending WHERE existed "
-                                             "UNION ALL SELECT " DAY(
-                                                 "jobs.created_at") ", 1 FROM " PENDING_JOBS
-                                                                    ") WHERE true "
-                                                                    "GROUP BY day HAVING sum(n) "
-                                                                    "!= 0 ON CONFLICT DO UPDATE "
-                                                                    "SET n = n + excluded.n"},
-    [S_STAT_DAYS_PRUNE] = {true, "DELETE FROM stat_days WHERE n <= 0 AND day IN (SELECT " DAY(
-                                     "created_at") " FROM pending WHERE existed)"},
-    [S_FTS_REINDEX] = {true, REINDEX("jobs_fts", FTS_COLS, FTS_JOBS_COLS, FTS_SAME)},
-    [S_TRI_REINDEX] = {true, REINDEX("jobs_tri", TRI_COLS, TRI_JOBS_COLS, TRI_SAME)},
-    [S_PENDING_CLEAR] = {true, "DELETE FROM pending"},
-};
-
-#define UPDATE_STMTS 16
-
-struct update_stmt {
-	unsigned mask; /* 1 << C_ for each column it sets */
-	sqlite3_stmt *stmt;
-};
-
-struct store {
-	sqlite3 *db;
-	bool reader;
-	atomic_int_fast64_t wal_pages;    /* writer with background checkpoints */
-	atomic_int_fast64_t wal_appended; /* the same: frames appended since open */
-	int hook_pages;                   /* the same: wal_pages as the hook last saw it */
-	int wal_fd;                       /* deferred_sync: the WAL, for fdatasync(); else -1 */
-	int schema_version;
-	int64_t last_version; /* writer: highest version handed out */
-	bool version_dirty;   /* writer: last_version not yet in meta */
-	sqlite3_stmt *stmt[N_STMTS];
-	void *find; /* store_find.c's statement cache */
-	/* writer: UPDATEs of the columns an update changed, by column mask;
-	 * prepared on first use, least recently used last (see update_stmt). */
-	struct update_stmt updates[UPDATE_STMTS];
-	char errmsg[256];
-};
-
-/* ---- errors ------------------------------------------------------------ */
-
-/* Maps a SQLite result code to a status, remembering SQLite's message. */
-static int
-fail(store *st, int rc)
+enum store_engine
+store_engine_of(const char *db)
 {
-	snprintf(st->errmsg, sizeof st->errmsg, "%s", sqlite3_errmsg(st->db));
-	switch (rc & 0xff) {
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-	case SQLITE_IOERR:
-	case SQLITE_CANTOPEN:
-	case SQLITE_READONLY:
-		return ST(UNAVAILABLE);
-	case SQLITE_FULL:
-	case SQLITE_NOMEM:
-	case SQLITE_TOOBIG:
-		return ST(RESOURCE_EXHAUSTED);
-	case SQLITE_CONSTRAINT:
-		return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY
-		           ? ST(ALREADY_EXISTS)
-		           : ST(INVALID_ARGUMENT);
-	case SQLITE_CORRUPT:
-	case SQLITE_NOTADB:
-		return ST(DATA_LOSS);
+	const char *p = db;
+
+	if (has_scheme(db, "postgresql") || has_scheme(db, "postgres"))
+		return STORE_POSTGRESQL;
+	/* Any other scheme:// is a mistake, never a folder named "scheme:". */
+	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+	       *p == '+' || *p == '-' || *p == '.')
+		p++;
+	if (p > db && strncmp(p, "://", 3) == 0)
+		return STORE_UNKNOWN;
+	return STORE_SQLITE;
+}
+
+const char *
+store_describe(const char *db, char *buf, size_t size)
+{
+	const char *rest, *at, *end;
+
+	if (store_engine_of(db) == STORE_SQLITE) {
+		snprintf(buf, size, "%s", db);
+		return buf;
+	}
+	/* scheme://[userinfo@]hosts[/dbname][?params]: the userinfo may hold a
+	 * password and so may the parameters; what is left names the place. */
+	rest = strstr(db, "://") + 3;
+	end = rest + strcspn(rest, "?");
+	at = NULL;
+	for (const char *p = rest; p < end; p++)
+		if (*p == '@')
+			at = p;
+	if (at != NULL)
+		rest = at + 1;
+	snprintf(buf, size, "%.*s://%.*s", (int)(strstr(db, "://") - db), db, (int)(end - rest),
+	         rest);
+	return buf;
+}
+
+int
+store_open(store **out, const char *db, const store_options *opt, char *err, size_t errlen)
+{
+	*out = NULL;
+	switch (store_engine_of(db)) {
+	case STORE_SQLITE:
+		return store_sqlite_open(out, db, opt, err, errlen);
+	case STORE_POSTGRESQL:
+		snprintf(err, errlen, "PostgreSQL databases are not supported by this jobsd yet");
+		return ST(UNIMPLEMENTED);
 	default:
-		return ST(INTERNAL);
+		snprintf(err, errlen,
+		         "--db: '%.*s' is not a database this jobsd knows (a file path, or "
+		         "postgresql://...)",
+		         (int)strcspn(db, ":"), db);
+		return ST(INVALID_ARGUMENT);
 	}
 }
 
 int
-store_fail(store *st, int rc)
+store_restore(const char *db, const char *from, int64_t *jobs, char *why, size_t whylen)
 {
-	return fail(st, rc);
+	if (store_engine_of(db) != STORE_SQLITE) {
+		snprintf(why, whylen,
+		         "jobsd restores SQLite databases only; restore PostgreSQL with its own "
+		         "tools (pg_restore of a pg_dump, or a pg_basebackup)");
+		return ST(FAILED_PRECONDITION);
+	}
+	return store_sqlite_restore(db, from, jobs, why, whylen);
 }
 
 int
@@ -658,421 +105,7 @@ store_failf(store *st, int code, const char *fmt, ...)
 	return code;
 }
 
-sqlite3 *
-store_sqlite(store *st)
-{
-	return st->db;
-}
-
-void **
-store_find_slot(store *st)
-{
-	return &st->find;
-}
-
-const char *
-store_errmsg(const store *st)
-{
-	return st->errmsg;
-}
-
-int
-store_schema_version(const store *st)
-{
-	return st->schema_version;
-}
-
-int64_t
-store_fullscan_steps(const store *st)
-{
-	int64_t n = 0;
-
-	for (int i = 0; i < N_STMTS; i++)
-		if (st->stmt[i] != NULL)
-			n += sqlite3_stmt_status(st->stmt[i], SQLITE_STMTSTATUS_FULLSCAN_STEP, 0);
-	for (int i = 0; i < UPDATE_STMTS; i++) /* those cached now */
-		if (st->updates[i].stmt != NULL)
-			n += sqlite3_stmt_status(st->updates[i].stmt,
-			                         SQLITE_STMTSTATUS_FULLSCAN_STEP, 0);
-	return n + store_find_fullscan_steps(st);
-}
-
-/* Runs a statement that returns no rows and resets it. */
-static int
-run(store *st, enum stmt_id id)
-{
-	sqlite3_stmt *s = st->stmt[id];
-	int rc = sqlite3_step(s);
-
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : fail(st, rc);
-}
-
-/* ---- open and close ---------------------------------------------------- */
-
-/* Past this many pages the writer checkpoints itself after a commit, as
- * SQLite's automatic checkpoints do, so that the WAL stays bounded: under
- * constant writes a checkpoint running beside the writer never quite catches
- * up, and the WAL only rewinds once one has. By then the background
- * checkpoints have copied nearly everything, but this one must also sync
- * the database file, all that they copied since the last sync: 17 ms p50
- * under a stream of creates (perf trace), every client waiting. 16,000
- * pages (~63 MiB, under journal_size_limit, so the file is reused as it
- * is) make that four times rarer than 4,000 did: creates +8-12%. */
-#define WAL_PAGES_MAX 16000
-
-/* sqlite3_wal_hook: a commit of the writer left `pages` frames in the WAL. */
-static int
-wal_committed(void *arg, sqlite3 *db, const char *name, int pages)
-{
-	store *st = arg;
-
-	/* Fewer pages than last time: the WAL started over from its beginning. */
-	atomic_fetch_add(&st->wal_appended,
-	                 pages >= st->hook_pages ? pages - st->hook_pages : pages);
-	st->hook_pages = pages;
-	atomic_store(&st->wal_pages, pages);
-	if (pages >= WAL_PAGES_MAX)
-		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-	return SQLITE_OK;
-}
-
-int64_t
-store_wal_pages(const store *st)
-{
-	return atomic_load(&st->wal_pages);
-}
-
-bool
-store_sync_deferred(const store *st)
-{
-	return st->wal_fd >= 0;
-}
-
-int
-store_wal_sync(const store *st)
-{
-	return fdatasync(st->wal_fd) == 0 ? 0 : errno;
-}
-
-int64_t
-store_wal_appended(const store *st)
-{
-	return atomic_load(&st->wal_appended);
-}
-
-int
-store_checkpoint(store *st, int *left)
-{
-	int log = 0, copied = 0;
-	int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
-
-	if (left != NULL)
-		*left = rc == SQLITE_OK && log > copied ? log - copied : 0;
-	return rc == SQLITE_OK ? 0 : fail(st, rc);
-}
-
-static int
-exec(store *st, const char *sql)
-{
-	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
-	return rc == SQLITE_OK ? 0 : fail(st, rc);
-}
-
-static int
-pragma_int(store *st, const char *sql, int64_t *out)
-{
-	sqlite3_stmt *s;
-	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-
-	if (rc != SQLITE_OK)
-		return fail(st, rc);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(s, 0);
-	else
-		rc = fail(st, rc);
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? 0 : rc;
-}
-
-/* Brings the schema from user_version up to STORE_SCHEMA_VERSION, one
- * transaction per step so that a failed step leaves the previous version. */
-static int
-migrate(store *st, char *err, size_t errlen)
-{
-	int64_t v = 0;
-	int rv;
-
-	if ((rv = pragma_int(st, "PRAGMA user_version", &v)) != 0)
-		goto failed;
-	if (v > STORE_SCHEMA_VERSION) {
-		snprintf(err, errlen,
-		         "database schema version %" PRId64 " is newer than this jobsd's (%d)", v,
-		         STORE_SCHEMA_VERSION);
-		return ST(FAILED_PRECONDITION);
-	}
-	for (; v < STORE_SCHEMA_VERSION; v++) {
-		char sql[64];
-
-		snprintf(sql, sizeof sql, "PRAGMA user_version = %" PRId64, v + 1);
-		if ((rv = exec(st, "BEGIN IMMEDIATE")) != 0)
-			goto failed;
-		if ((rv = exec(st, migrations[v])) != 0 || (rv = exec(st, sql)) != 0) {
-			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-			goto failed;
-		}
-		if ((rv = exec(st, "COMMIT")) != 0)
-			goto failed;
-	}
-	return 0;
-failed:
-	snprintf(err, errlen, "schema migration failed: %s", st->errmsg);
-	return rv;
-}
-
-int
-store_open(store **out, const char *path, const store_options *opt, char *err, size_t errlen)
-{
-	static const char *const sync_pragma[] = {
-	    [STORE_SYNC_OFF] = "PRAGMA synchronous = OFF",
-	    [STORE_SYNC_NORMAL] = "PRAGMA synchronous = NORMAL",
-	    [STORE_SYNC_FULL] = "PRAGMA synchronous = FULL",
-	};
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
-	char sql[64], wal[PATH_MAX + 8];
-	enum store_sync sync;
-	store *st;
-	int64_t v = 0;
-	int rc, rv;
-
-	*out = NULL;
-	if ((st = calloc(1, sizeof *st)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return ST(RESOURCE_EXHAUSTED);
-	}
-	st->reader = opt->reader;
-	st->wal_fd = -1;
-	if (!st->reader) {
-		/* Create the file ourselves so that it is private (0600); SQLite
-		 * gives its -wal and -shm files the same mode. */
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-			free(st);
-			return ST(UNAVAILABLE);
-		}
-		close(fd);
-	}
-	rc = sqlite3_open_v2(path, &st->db, flags, store_vfs());
-	if (rc != SQLITE_OK) {
-		rv = st->db != NULL ? fail(st, rc) : ST(RESOURCE_EXHAUSTED);
-		snprintf(err, errlen, "cannot open %s: %s", path, st->errmsg);
-		goto failed;
-	}
-	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 5000);
-	snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d",
-	         opt->cache_kib > 0 ? opt->cache_kib : 8192);
-	if ((rv = exec(st, sql)) != 0)
-		goto sqlfailed;
-	/* Commits and checkpoints sync as opt->sync says; a writer whose owner
-	 * syncs the WAL itself (deferred_sync) commits as NORMAL does. */
-	sync = opt->sync == STORE_SYNC_FULL && opt->deferred_sync ? STORE_SYNC_NORMAL : opt->sync;
-	if ((rv = exec(st, sync_pragma[sync])) != 0)
-		goto sqlfailed;
-
-	if (st->reader) {
-		if ((rv = exec(st, "PRAGMA query_only = 1")) != 0)
-			goto sqlfailed;
-		if (opt->mmap_mib > 0) {
-			snprintf(sql, sizeof sql, "PRAGMA mmap_size = %lld",
-			         (long long)opt->mmap_mib << 20);
-			if ((rv = exec(st, sql)) != 0)
-				goto sqlfailed;
-		}
-	} else {
-		if ((rv = pragma_int(st, "PRAGMA journal_mode = WAL", &v)) != 0)
-			goto sqlfailed;
-		/* A burst of writes can grow the WAL past its usual size; once it
-		 * has been checkpointed and starts over, it shrinks back to this. */
-		if ((rv = exec(st, "PRAGMA journal_size_limit = 67108864")) != 0)
-			goto sqlfailed;
-		/* A wal hook replaces SQLite's automatic checkpoints: the commit
-		 * only reports the WAL's size, and someone else checkpoints. */
-		if (opt->background_checkpoints)
-			sqlite3_wal_hook(st->db, wal_committed, st);
-		if ((rv = migrate(st, err, errlen)) != 0)
-			goto failed;
-	}
-	if ((rv = pragma_int(st, "PRAGMA user_version", &v)) != 0)
-		goto sqlfailed;
-	st->schema_version = (int)v;
-	if (v != STORE_SCHEMA_VERSION) {
-		snprintf(err, errlen, "database schema version is %" PRId64 ", this jobsd needs %d",
-		         v, STORE_SCHEMA_VERSION);
-		rv = ST(FAILED_PRECONDITION);
-		goto failed;
-	}
-
-	for (int i = 0; i < N_STMTS; i++) {
-		if (st->reader && stmt_sql[i].writer_only)
-			continue;
-		rc = sqlite3_prepare_v3(st->db, stmt_sql[i].sql, -1, SQLITE_PREPARE_PERSISTENT,
-		                        &st->stmt[i], NULL);
-		if (rc != SQLITE_OK) {
-			rv = fail(st, rc);
-			goto sqlfailed;
-		}
-	}
-	if (!st->reader && (rv = pragma_int(st, "SELECT value FROM meta WHERE key = 'last_version'",
-	                                    &st->last_version)) != 0)
-		goto sqlfailed;
-	/* The WAL exists once a transaction has run (the line above), and
-	 * SQLite keeps that file, the same inode, as long as this connection
-	 * is open: an fdatasync() of our own descriptor flushes what it wrote. */
-	if (!st->reader && opt->sync == STORE_SYNC_FULL && opt->deferred_sync) {
-		snprintf(wal, sizeof wal, "%s-wal", path);
-		if ((st->wal_fd = open(wal, O_RDONLY | O_CLOEXEC)) < 0) {
-			snprintf(err, errlen, "cannot open %s: %s", wal, strerror(errno));
-			rv = ST(UNAVAILABLE);
-			goto failed;
-		}
-	}
-	*out = st;
-	return 0;
-
-sqlfailed:
-	snprintf(err, errlen, "cannot open %s: %s", path, st->errmsg);
-failed:
-	store_close(st);
-	return rv;
-}
-
-void
-store_close(store *st)
-{
-	if (st == NULL)
-		return;
-	store_find_close(st);
-	for (int i = 0; i < N_STMTS; i++)
-		sqlite3_finalize(st->stmt[i]);
-	for (int i = 0; i < UPDATE_STMTS; i++)
-		sqlite3_finalize(st->updates[i].stmt);
-	if (!st->reader && st->db != NULL)
-		sqlite3_exec(st->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
-	sqlite3_close(st->db);
-	if (st->wal_fd >= 0)
-		close(st->wal_fd);
-	free(st);
-}
-
-/* ---- transactions ------------------------------------------------------ */
-
-/* Steps prepared statement `id`, which yields one integer, into *out. */
-static int
-step_int(store *st, enum stmt_id id, int64_t *out)
-{
-	sqlite3_stmt *s = st->stmt[id];
-	int rc = sqlite3_step(s), rv = 0;
-
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(s, 0);
-	else
-		rv = fail(st, rc);
-	sqlite3_reset(s);
-	return rv;
-}
-
-int
-store_begin(store *st)
-{
-	return run(st, S_BEGIN);
-}
-
-/* What S_PENDING_ANY finds in pending. */
-enum { PENDING_NONE, PENDING_NEW, PENDING_EXISTED };
-
-/* Brings the counts (stat_*) and the text indexes (jobs_fts, jobs_tri) up to
- * date with the jobs the transaction changed (pending), in eight statements
- * for the whole transaction, and empties pending. Only jobs that existed
- * before can take a count to zero: without them (a group of creates), six
- * statements; nothing pending, none. */
-static int
-apply_pending(store *st)
-{
-	static const struct {
-		enum stmt_id id;
-		bool for_existed; /* only when a job that existed before changed */
-	} steps[] = {
-	    {S_STAT_VALUES, false}, {S_STAT_VALUES_PRUNE, true}, {S_STAT_TOTALS, false},
-	    {S_STAT_DAYS, false},   {S_STAT_DAYS_PRUNE, true},   {S_FTS_REINDEX, false},
-	    {S_TRI_REINDEX, false}, {S_PENDING_CLEAR, false},
-	};
-	int64_t what = 0;
-	int rv;
-
-	if ((rv = step_int(st, S_PENDING_ANY, &what)) != 0 || what == PENDING_NONE)
-		return rv;
-	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-		if (steps[i].for_existed && what != PENDING_EXISTED)
-			continue;
-		if ((rv = run(st, steps[i].id)) != 0)
-			return rv;
-	}
-	return 0;
-}
-
-int
-store_commit(store *st)
-{
-	int rv;
-
-	if ((rv = apply_pending(st)) != 0)
-		return rv;
-	if (st->version_dirty) {
-		sqlite3_stmt *s = st->stmt[S_META_SET];
-
-		sqlite3_bind_text(s, 1, "last_version", -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 2, st->last_version);
-		if ((rv = run(st, S_META_SET)) != 0)
-			return rv;
-	}
-	if ((rv = run(st, S_COMMIT)) != 0)
-		return rv;
-	st->version_dirty = false;
-	return 0;
-}
-
-void
-store_rollback(store *st)
-{
-	/* Versions handed out in the abandoned transaction stay used: gaps are
-	 * harmless, reuse is not. */
-	if (sqlite3_get_autocommit(st->db) == 0)
-		run(st, S_ROLLBACK);
-}
-
-int
-store_savepoint(store *st)
-{
-	return run(st, S_SAVEPOINT);
-}
-
-int
-store_release(store *st)
-{
-	return run(st, S_RELEASE);
-}
-
-int
-store_rollback_to(store *st)
-{
-	int rv = run(st, S_ROLLBACK_TO);
-	return rv != 0 ? rv : run(st, S_RELEASE);
-}
-
-/* ---- jobs -------------------------------------------------------------- */
+/* ---- etags ------------------------------------------------------------------ */
 
 char *
 store_etag(arena *a, int64_t version)
@@ -1093,629 +126,216 @@ store_etag_parse(const char *etag)
 	return errno != 0 || *end != '\0' ? -1 : v;
 }
 
-/* A column's text copied into the arena; "" for NULL. */
-static char *
-column_text(sqlite3_stmt *s, int col, arena *a)
+/* ---- dispatch ---------------------------------------------------------------- */
+
+void
+store_close(store *st)
 {
-	const unsigned char *p = sqlite3_column_text(s, col);
-	return p == NULL ? arena_strdup(a, "")
-	                 : arena_strndup(a, (const char *)p, (size_t)sqlite3_column_bytes(s, col));
+	if (st != NULL)
+		st->ops->close(st);
 }
 
-/* The job in the current row of `s` (whose columns are JOB_COLUMNS). */
-int
-store_row_to_job(sqlite3_stmt *s, arena *a, Jobs__V1__Job **out, size_t *bytes)
+const char *
+store_errmsg(const store *st)
 {
-	Jobs__V1__Job *j = arena_alloc(a, sizeof *j);
-	size_t n = 0;
+	return st->errmsg;
+}
 
-	if (j == NULL)
-		return ST(RESOURCE_EXHAUSTED);
-	jobs__v1__job__init(j);
-	for (int c = C_ID; c <= C_BRAND; c++) {
-		char **member = (char **)((char *)j + text_offset[c]);
+int
+store_schema_version(const store *st)
+{
+	return st->schema_version;
+}
 
-		if ((*member = column_text(s, c, a)) == NULL)
-			return ST(RESOURCE_EXHAUSTED);
-		n += (size_t)sqlite3_column_bytes(s, c);
-	}
-	j->enabled = sqlite3_column_int(s, C_ENABLED) != 0;
-	j->created_at = sqlite3_column_int64(s, C_CREATED);
-	j->updated_at = sqlite3_column_int64(s, C_UPDATED);
-	j->etag = store_etag(a, sqlite3_column_int64(s, C_VERSION));
-	j->enhanced_settings = column_text(s, C_SETTINGS, a);
-	j->extra = column_text(s, C_EXTRA, a);
-	if (j->etag == NULL || j->enhanced_settings == NULL || j->extra == NULL)
-		return ST(RESOURCE_EXHAUSTED);
-	n += (size_t)sqlite3_column_bytes(s, C_SETTINGS) + (size_t)sqlite3_column_bytes(s, C_EXTRA);
-	if (bytes != NULL)
-		*bytes += n;
-	*out = j;
+struct store_traits
+store_traits(const store *st)
+{
+	return st->ops->traits;
+}
+
+int64_t
+store_wal_pages(const store *st)
+{
+	return st->ops->wal_pages != NULL ? st->ops->wal_pages(st) : 0;
+}
+
+bool
+store_sync_deferred(const store *st)
+{
+	return st->sync_deferred;
+}
+
+int
+store_wal_sync(const store *st)
+{
+	return st->ops->wal_sync != NULL ? st->ops->wal_sync(st) : 0;
+}
+
+int64_t
+store_wal_appended(const store *st)
+{
+	return st->ops->wal_appended != NULL ? st->ops->wal_appended(st) : 0;
+}
+
+int
+store_checkpoint(store *st, int *left)
+{
+	if (st->ops->checkpoint != NULL)
+		return st->ops->checkpoint(st, left);
+	if (left != NULL)
+		*left = 0;
 	return 0;
 }
 
-/* Binds ?1..?16 of S_INSERT, S_OVERWRITE and update_stmt()'s UPDATEs (which
- * use some of them: binding the others does nothing). The job's strings
- * outlive the statement's step, so SQLite need not copy them. */
-static void
-bind_job(sqlite3_stmt *s, const Jobs__V1__Job *j, int64_t version)
+int64_t
+store_fullscan_steps(const store *st)
 {
-	for (int c = C_ID; c <= C_BRAND; c++)
-		sqlite3_bind_text(s, c + 1, text_of(j, c), -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, C_ENABLED + 1, j->enabled ? 1 : 0);
-	sqlite3_bind_int64(s, C_CREATED + 1, j->created_at);
-	sqlite3_bind_int64(s, C_UPDATED + 1, j->updated_at);
-	sqlite3_bind_int64(s, C_VERSION + 1, version);
-	if (*j->enhanced_settings != '\0')
-		sqlite3_bind_text(s, C_SETTINGS + 1, j->enhanced_settings, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, C_SETTINGS + 1);
-	if (*j->extra != '\0')
-		sqlite3_bind_text(s, C_EXTRA + 1, j->extra, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, C_EXTRA + 1);
+	return st->ops->fullscan_steps != NULL ? st->ops->fullscan_steps(st) : -1;
+}
+
+int64_t
+store_sorts(const store *st)
+{
+	return st->ops->sorts != NULL ? st->ops->sorts(st) : -1;
+}
+
+int
+store_begin(store *st)
+{
+	return st->ops->begin(st);
+}
+
+int
+store_commit(store *st)
+{
+	return st->ops->commit(st);
+}
+
+void
+store_rollback(store *st)
+{
+	st->ops->rollback(st);
+}
+
+int
+store_savepoint(store *st)
+{
+	return st->ops->savepoint(st);
+}
+
+int
+store_release(store *st)
+{
+	return st->ops->release(st);
+}
+
+int
+store_rollback_to(store *st)
+{
+	return st->ops->rollback_to(st);
 }
 
 int
 store_job_get(store *st, const char *id, arena *a, Jobs__V1__Job **out)
 {
-	sqlite3_stmt *s = st->stmt[S_GET];
-	int rc, rv;
-
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		rv = store_row_to_job(s, a, out, NULL);
-	else if (rc == SQLITE_DONE)
-		rv = ST(NOT_FOUND);
-	else
-		rv = fail(st, rc);
-	sqlite3_reset(s);
-	return rv;
-}
-
-/* Runs s, an INSERT or UPDATE of bind_job()'s parameters, for `job` with
- * the next version. */
-static int
-write_job(store *st, sqlite3_stmt *s, Jobs__V1__Job *job, arena *a)
-{
-	int64_t version = st->last_version + 1;
-	int rc, rv = 0;
-
-	bind_job(s, job, version);
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_DONE)
-		rv = fail(st, rc);
-	else if (sqlite3_changes(st->db) == 0)
-		rv = ST(NOT_FOUND);
-	sqlite3_reset(s);
-	sqlite3_clear_bindings(s);
-	if (rv != 0)
-		return rv;
-	st->last_version = version;
-	st->version_dirty = true;
-	return (job->etag = store_etag(a, version)) != NULL ? 0 : ST(RESOURCE_EXHAUSTED);
+	return st->ops->job_get(st, id, a, out);
 }
 
 int
 store_job_insert(store *st, Jobs__V1__Job *job, arena *a)
 {
-	return write_job(st, st->stmt[S_INSERT], job, a);
-}
-
-/* The columns an update may change, as the SQL names them (bind_job()
- * binds column C as ?C+1); updated_at and version change every time. */
-static const char *const update_columns[N_COLUMNS] = {
-    [C_JOB_NAME] = "job_name",
-    [C_PRODUCT] = "product",
-    [C_PERSONA] = "persona",
-    [C_SETTING] = "setting",
-    [C_EMOTION] = "emotion",
-    [C_HOOK] = "hook",
-    [C_VOICE] = "elevenlabs_voice_id",
-    [C_LANGUAGE] = "language",
-    [C_BRAND] = "brand_name",
-    [C_ENABLED] = "enabled",
-    [C_SETTINGS] = "enhanced_settings",
-    [C_EXTRA] = "extra",
-};
-
-/* Which of update_columns differ between was and now, a bit per column. */
-static unsigned
-changed_columns(const Jobs__V1__Job *was, const Jobs__V1__Job *now)
-{
-	unsigned mask = 0;
-
-	for (int c = 0; c < N_COLUMNS; c++)
-		if (update_columns[c] != NULL && text_offset[c] != 0 &&
-		    strcmp(text_of(was, c), text_of(now, c)) != 0)
-			mask |= 1u << c;
-	if (was->enabled != now->enabled)
-		mask |= 1u << C_ENABLED;
-	return mask;
-}
-
-/* The UPDATE of the columns in mask (and updated_at, version), from the
- * cache or prepared now; the cache keeps the most recently used first. */
-static int
-update_stmt(store *st, unsigned mask, sqlite3_stmt **out)
-{
-	struct update_stmt hit;
-	char sql[512];
-	int n = 0, i, rc;
-
-	for (i = 0; i < UPDATE_STMTS && st->updates[i].stmt != NULL; i++)
-		if (st->updates[i].mask == mask)
-			break;
-	if (i == UPDATE_STMTS || st->updates[i].stmt == NULL) {
-		n = snprintf(sql, sizeof sql, "UPDATE jobs SET updated_at = ?%d, version = ?%d",
-		             C_UPDATED + 1, C_VERSION + 1);
-		for (int c = 0; c < N_COLUMNS; c++)
-			if ((mask & (1u << c)) && update_columns[c] != NULL)
-				n += snprintf(sql + n, sizeof sql - (size_t)n, ", %s = ?%d",
-				              update_columns[c], c + 1);
-		snprintf(sql + n, sizeof sql - (size_t)n, " WHERE id = ?%d", C_ID + 1);
-		if (i == UPDATE_STMTS)
-			sqlite3_finalize(st->updates[--i].stmt); /* the least recently used */
-		st->updates[i].stmt = NULL;
-		rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-		                        &st->updates[i].stmt, NULL);
-		if (rc != SQLITE_OK)
-			return fail(st, rc);
-		st->updates[i].mask = mask;
-	}
-	hit = st->updates[i];
-	memmove(&st->updates[1], &st->updates[0], (size_t)i * sizeof st->updates[0]);
-	st->updates[0] = hit;
-	*out = hit.stmt;
-	return 0;
+	return st->ops->job_insert(st, job, a);
 }
 
 int
 store_job_replace(store *st, const Jobs__V1__Job *was, Jobs__V1__Job *job, arena *a)
 {
-	sqlite3_stmt *s;
-	int rv = update_stmt(st, changed_columns(was, job), &s);
-
-	return rv != 0 ? rv : write_job(st, s, job, a);
+	return st->ops->job_replace(st, was, job, a);
 }
 
 int
 store_job_overwrite(store *st, Jobs__V1__Job *job, arena *a)
 {
-	return write_job(st, st->stmt[S_OVERWRITE], job, a);
+	return st->ops->job_overwrite(st, job, a);
 }
 
 int
 store_job_delete(store *st, const char *id, int64_t expected_version)
 {
-	sqlite3_stmt *s = st->stmt[S_DELETE];
-	int rc;
-
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, expected_version > 0 ? expected_version : 0);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return fail(st, rc);
-	if (sqlite3_changes(st->db) > 0)
-		return 0;
-	/* Nothing deleted: no such job, or not the expected version. */
-	s = st->stmt[S_VERSION_OF];
-	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return ST(ABORTED);
-	return rc == SQLITE_DONE ? ST(NOT_FOUND) : fail(st, rc);
+	return st->ops->job_delete(st, id, expected_version);
 }
 
 int
-store_json_check(store *st, const char *text, bool want_object, const char *reserved, char *why,
-                 size_t whylen)
+store_job_list(store *st, const store_list *q, arena *a, store_page *out)
 {
-	sqlite3_stmt *s = st->stmt[S_JSON_TYPE];
-	const char *type;
-	int rc, rv = 0;
-
-	sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		rv = fail(st, rc);
-		snprintf(why, whylen, "could not be checked: %s", st->errmsg);
-	} else if ((type = (const char *)sqlite3_column_text(s, 0)) == NULL) {
-		rv = ST(INVALID_ARGUMENT);
-		snprintf(why, whylen, "is not valid JSON (RFC 8259, nested at most 2000 deep)");
-
-	} else if (want_object && strcmp(type, "object") != 0) {
-		rv = ST(INVALID_ARGUMENT);
-		snprintf(why, whylen, "is a JSON %s, not an object", type);
-	}
-	sqlite3_reset(s);
-	if (rv != 0 || reserved == NULL)
-		return rv;
-
-	s = st->stmt[S_JSON_RESERVED];
-	sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, reserved, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		rv = ST(INVALID_ARGUMENT);
-		snprintf(why, whylen, "has the key \"%.64s\", which is a field of its own",
-		         (const char *)sqlite3_column_text(s, 0));
-	} else if (rc != SQLITE_DONE) {
-		rv = fail(st, rc);
-		snprintf(why, whylen, "could not be checked: %s", st->errmsg);
-	}
-	sqlite3_reset(s);
-	return rv;
+	return st->ops->job_list(st, q, a, out);
 }
 
 int
-store_json_remove_key(store *st, const char *text, const char *key, arena *a, char **out)
+store_list_plan(store *st, const store_list *q, char *out, size_t outlen)
 {
-	sqlite3_stmt *s = st->stmt[S_JSON_REMOVE];
-	int rc, rv = 0;
-
-	sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		*out = column_text(s, 0, a);
-		if (*out == NULL)
-			rv = ST(RESOURCE_EXHAUSTED);
-	} else {
-		rv = fail(st, rc);
-	}
-	sqlite3_reset(s);
-	return rv;
+	return st->ops->list_plan(st, q, out, outlen);
 }
 
 int
-store_has_jobs(store *st, bool *any)
+store_job_search(store *st, const store_search *q, arena *a, store_hits *out)
 {
-	int64_t v = 0;
-	int rv = step_int(st, S_ANY_JOB, &v);
-
-	*any = v != 0;
-	return rv;
+	return st->ops->job_search(st, q, a, out);
 }
 
 int
-store_meta_get(store *st, const char *key, char *buf, size_t size)
+store_stats(store *st, int top, int64_t day_from, int64_t day_to, arena *a,
+            Jobs__V1__GetStatsResponse *out)
 {
-	sqlite3_stmt *s = st->stmt[S_META_GET];
-	int rc, rv = 0;
-
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		snprintf(buf, size, "%s", (const char *)sqlite3_column_text(s, 0));
-	else if (rc == SQLITE_DONE)
-		rv = ST(NOT_FOUND);
-	else
-		rv = fail(st, rc);
-	sqlite3_reset(s);
-	return rv;
-}
-
-int
-store_meta_put(store *st, const char *key, const char *value)
-{
-	sqlite3_stmt *s = st->stmt[S_META_PUT];
-
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
-	return run(st, S_META_PUT);
-}
-
-/* ---- remembered answers -------------------------------------------------- */
-
-int
-store_request_get(store *st, const char *request_id, arena *a, struct store_request *out)
-{
-	sqlite3_stmt *s = st->stmt[S_REQUEST_GET];
-	int rc, rv = 0;
-
-	sqlite3_bind_text(s, 1, request_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		uint8_t *copy;
-
-		out->call = sqlite3_column_int(s, 0);
-		out->fingerprint = sqlite3_column_int64(s, 1);
-		out->len = (size_t)sqlite3_column_bytes(s, 2);
-		if ((copy = arena_alloc(a, out->len)) == NULL)
-			rv = ST(RESOURCE_EXHAUSTED);
-		else if (out->len > 0)
-			memcpy(copy, sqlite3_column_blob(s, 2), out->len);
-		out->response = copy;
-	} else {
-		rv = rc == SQLITE_DONE ? ST(NOT_FOUND) : fail(st, rc);
-	}
-	sqlite3_reset(s);
-	return rv;
-}
-
-int
-store_request_put(store *st, const char *request_id, const struct store_request *r, int64_t now_us)
-{
-	sqlite3_stmt *s = st->stmt[S_REQUEST_PUT];
-
-	sqlite3_bind_text(s, 1, request_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 2, r->call);
-	sqlite3_bind_int64(s, 3, r->fingerprint);
-	sqlite3_bind_blob(s, 4, r->response, (int)r->len, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 5, now_us);
-	return run(st, S_REQUEST_PUT);
-}
-
-int
-store_request_prune(store *st, int64_t before_us, int limit, int *n)
-{
-	sqlite3_stmt *s = st->stmt[S_REQUEST_PRUNE];
-	int rv;
-
-	sqlite3_bind_int64(s, 1, before_us);
-	sqlite3_bind_int(s, 2, limit);
-	rv = run(st, S_REQUEST_PRUNE);
-	*n = rv == 0 ? sqlite3_changes(st->db) : 0;
-	return rv;
-}
-
-/* ---- backup, check, restore ---------------------------------------------- */
-
-/* fsync of the directory holding `path`, so that a rename in it lasts. */
-static void
-sync_dir_of(const char *path)
-{
-	char copy[PATH_MAX];
-	int fd;
-
-	snprintf(copy, sizeof copy, "%s", path);
-	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(fd);
-		close(fd);
-	}
+	return st->ops->stats(st, top, day_from, day_to, a, out);
 }
 
 int
 store_backup(store *st, const char *path, const atomic_bool *stop, int64_t *bytes, int64_t *jobs,
              char *why, size_t whylen)
 {
-	char partial[PATH_MAX];
-	sqlite3 *dst = NULL;
-	sqlite3_backup *b = NULL;
-	struct stat sb;
-	int fd, rc, rv;
-
-	if (snprintf(partial, sizeof partial, "%s.partial", path) >= (int)sizeof partial) {
-		snprintf(why, whylen, "path is too long");
-		return ST(INVALID_ARGUMENT);
-	}
-	if (stat(path, &sb) == 0) {
-		snprintf(why, whylen, "%s exists; back up to a new path", path);
-		return ST(FAILED_PRECONDITION);
-	}
-	if ((fd = open(partial, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
-		snprintf(why, whylen,
-		         errno == EEXIST ? "%s exists: a backup to this path is running, "
-		                           "or one was interrupted (remove it)"
-		                         : "cannot create %s: %s",
-		         partial, strerror(errno));
-		return errno == EEXIST ? ST(FAILED_PRECONDITION) : ST(INVALID_ARGUMENT);
-	}
-	close(fd);
-
-	/* One read transaction for the whole copy: one snapshot, however many
-	 * steps, and the writer never waits for us (WAL). */
-	if ((rv = exec(st, "BEGIN")) != 0 || (rv = step_int(st, S_COUNT, jobs)) != 0) {
-		snprintf(why, whylen, "cannot read the database: %s", st->errmsg);
-		goto done;
-	}
-	if ((rc = sqlite3_open_v2(partial, &dst, SQLITE_OPEN_READWRITE, store_vfs())) !=
-	        SQLITE_OK ||
-	    (b = sqlite3_backup_init(dst, "main", st->db, "main")) == NULL) {
-		snprintf(why, whylen, "cannot write %s: %s", partial,
-		         dst ? sqlite3_errmsg(dst) : "out of memory");
-		rv = ST(UNAVAILABLE);
-		goto done;
-	}
-	while ((rc = sqlite3_backup_step(b, 1024)) == SQLITE_OK || rc == SQLITE_BUSY ||
-	       rc == SQLITE_LOCKED) {
-		if (atomic_load(stop)) {
-			rc = SQLITE_INTERRUPT;
-			break;
-		}
-		if (rc != SQLITE_OK)
-			sqlite3_sleep(5);
-	}
-	sqlite3_backup_finish(b);
-	if (rc == SQLITE_INTERRUPT) {
-		snprintf(why, whylen, "stopped: jobsd is shutting down");
-		rv = ST(UNAVAILABLE);
-	} else if (rc != SQLITE_DONE) {
-		snprintf(why, whylen, "copy failed: %s", sqlite3_errstr(rc));
-		rv = (rc & 0xff) == SQLITE_FULL ? ST(RESOURCE_EXHAUSTED) : ST(UNAVAILABLE);
-	}
-done:
-	sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);
-	if (dst != NULL && sqlite3_close(dst) != SQLITE_OK && rv == 0) {
-		snprintf(why, whylen, "cannot finish %s", partial);
-		rv = ST(UNAVAILABLE);
-	}
-	/* link() does not replace: `path` appears whole or not at all. */
-	if (rv == 0 && link(partial, path) != 0) {
-		snprintf(why, whylen, "cannot create %s: %s", path, strerror(errno));
-		rv = errno == EEXIST ? ST(FAILED_PRECONDITION) : ST(UNAVAILABLE);
-	}
-	unlink(partial);
-	if (rv == 0) {
-		sync_dir_of(path);
-		*bytes = stat(path, &sb) == 0 ? (int64_t)sb.st_size : 0;
-	}
-	return rv;
-}
-
-/* Runs PRAGMA integrity_check(max) on `db`; problems into out (from `a`). */
-static int
-integrity(sqlite3 *db, arena *a, int max, char ***out, size_t *n)
-{
-	char sql[64];
-	sqlite3_stmt *s;
-	int rc;
-
-	*n = 0;
-	snprintf(sql, sizeof sql, "PRAGMA integrity_check(%d)", max);
-	if ((rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL)) != SQLITE_OK)
-		return rc;
-	*out = a != NULL ? arena_alloc(a, sizeof **out * (size_t)max) : NULL;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *row = (const char *)sqlite3_column_text(s, 0);
-
-		if (row == NULL || strcmp(row, "ok") == 0)
-			continue;
-		if (*out != NULL && *n < (size_t)max)
-			(*out)[*n] = arena_strdup(a, row);
-		(*n)++;
-	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
-/* Adds a problem found outside integrity_check (corruption that stopped it). */
-static void
-add_problem(store *st, arena *a, int max, char ***problems, size_t *n, const char *what)
-{
-	if (*problems == NULL || *n >= (size_t)max)
-		return;
-	(*problems)[(*n)++] = arena_printf(a, "%s: %s", what, sqlite3_errmsg(st->db));
+	return st->ops->backup(st, path, stop, bytes, jobs, why, whylen);
 }
 
 int
 store_check(store *st, arena *a, int max, char ***problems, size_t *n, int64_t *jobs,
             int64_t *bytes)
 {
-	int64_t pages = 0, page_size = 0;
-	int rc;
-
-	/* Damage is the check's finding, not its failure: corruption that stops
-	 * a step is reported as a problem, and the rest still runs. */
-	rc = integrity(st->db, a, max, problems, n);
-	if (*n > (size_t)max)
-		*n = (size_t)max;
-	if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
-		add_problem(st, a, max, problems, n, "the integrity check stopped");
-	else if (rc != SQLITE_OK)
-		return fail(st, rc);
-	if (step_int(st, S_COUNT, jobs) != 0) {
-		*jobs = -1;
-		add_problem(st, a, max, problems, n, "counting the jobs failed");
-	}
-	if (pragma_int(st, "PRAGMA page_count", &pages) != 0 ||
-	    pragma_int(st, "PRAGMA page_size", &page_size) != 0)
-		return ST(DATA_LOSS);
-	*bytes = pages * page_size;
-	return 0;
-}
-
-/* Copies file `from` to a new file `to`, synced. 0 or -1 (errno set). */
-static int
-copy_file(const char *from, const char *to)
-{
-	char buf[1 << 16];
-	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, saved;
-	ssize_t n;
-
-	if (in < 0 || (out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
-		goto failed;
-	while ((n = read(in, buf, sizeof buf)) > 0)
-		if (write(out, buf, (size_t)n) != n)
-			goto failed;
-	if (n < 0 || fsync(out) != 0)
-		goto failed;
-	close(in);
-	return close(out);
-failed:
-	saved = errno;
-	if (in >= 0)
-		close(in);
-	if (out >= 0) {
-		close(out);
-		unlink(to);
-	}
-	errno = saved;
-	return -1;
+	return st->ops->check(st, a, max, problems, n, jobs, bytes);
 }
 
 int
-store_restore(const char *db_path, const char *from, int64_t *jobs, char *why, size_t whylen)
+store_request_get(store *st, const char *request_id, arena *a, struct store_request *out)
 {
-	char tmp[PATH_MAX], kept[PATH_MAX], side[PATH_MAX + 8], stamp[32];
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
-	time_t now = time(NULL);
-	struct tm tm;
-	struct stat sb;
-	size_t problems = 0;
-	char **unused = NULL;
-	int64_t version = -1;
-	int rc;
+	return st->ops->request_get(st, request_id, a, out);
+}
 
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(tmp, sizeof tmp, "%s.restoring", db_path);
-	snprintf(kept, sizeof kept, "%s.before-restore-%s", db_path, stamp);
-	unlink(tmp);
-	if (copy_file(from, tmp) != 0) {
-		snprintf(why, whylen, "cannot copy %s: %s", from, strerror(errno));
-		return ST(INVALID_ARGUMENT);
-	}
+int
+store_request_put(store *st, const char *request_id, const struct store_request *r, int64_t now_us)
+{
+	return st->ops->request_put(st, request_id, r, now_us);
+}
 
-	/* Check the copy, never the original: opening it could leave files
-	 * beside a backup someone keeps. */
-	rc = sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE, store_vfs());
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL);
-	if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-		version = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	s = NULL;
-	if (rc == SQLITE_OK && version >= 1 && version <= STORE_SCHEMA_VERSION)
-		rc = integrity(db, NULL, 10, &unused, &problems);
-	if (rc == SQLITE_OK && problems == 0 && version >= 1 && version <= STORE_SCHEMA_VERSION &&
-	    sqlite3_prepare_v2(db, "SELECT count(*) FROM jobs", -1, &s, NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW)
-		*jobs = sqlite3_column_int64(s, 0);
-	else
-		version = -1;
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	if (version < 0) {
-		snprintf(why, whylen, "%s is not a sound jobs database %s", from,
-		         problems ? "(the integrity check fails)" : "of this or an older schema");
-		unlink(tmp);
-		return ST(INVALID_ARGUMENT);
-	}
+int
+store_request_prune(store *st, int64_t before_us, int limit, int *n)
+{
+	return st->ops->request_prune(st, before_us, limit, n);
+}
 
-	/* Keep what we replace, its WAL with it: the WAL holds committed data. */
-	if (stat(db_path, &sb) == 0 && rename(db_path, kept) != 0) {
-		snprintf(why, whylen, "cannot move %s aside: %s", db_path, strerror(errno));
-		unlink(tmp);
-		return ST(UNAVAILABLE);
-	}
-	snprintf(side, sizeof side, "%s-wal", db_path);
-	if (stat(side, &sb) == 0) {
-		char kept_wal[PATH_MAX + 8];
-		snprintf(kept_wal, sizeof kept_wal, "%s-wal", kept);
-		rename(side, kept_wal);
-	}
-	snprintf(side, sizeof side, "%s-shm", db_path);
-	unlink(side);
-	if (rename(tmp, db_path) != 0) {
-		snprintf(why, whylen, "cannot put the copy in place: %s", strerror(errno));
-		return ST(UNAVAILABLE);
-	}
-	sync_dir_of(db_path);
-	return 0;
+int
+store_has_jobs(store *st, bool *any)
+{
+	return st->ops->has_jobs(st, any);
+}
+
+int
+store_meta_get(store *st, const char *key, char *buf, size_t size)
+{
+	return st->ops->meta_get(st, key, buf, size);
+}
+
+int
+store_meta_put(store *st, const char *key, const char *value)
+{
+	return st->ops->meta_put(st, key, value);
 }

@@ -1,17 +1,24 @@
 /*
- * store.h: the jobs database. The only module that includes sqlite3.h.
+ * store.h: the jobs database, whichever engine keeps it.
  *
- * A `store` is one SQLite connection with its prepared statements. jobsd
- * opens one writer (it creates and migrates the schema, and is the only one
- * that writes) and any number of readers, one per thread that reads; in WAL
- * mode readers never wait for the writer.
+ * A `store` is one connection to the database with its prepared statements.
+ * `--db` names the database: a file path is SQLite (store_sqlite*.c), a
+ * postgresql:// or postgres:// URI is PostgreSQL (store_pg*.c). Nothing
+ * outside server/store*.c knows which one is in use; what differs between the
+ * engines and matters to their callers (how many connections may write at
+ * once, whether a write-ahead log needs copying by the owner) is asked through
+ * store_traits(), and calls an engine has no use for are harmless no-ops
+ * there.
+ *
+ * jobsd opens writer connections (the first one creates and migrates the
+ * schema) and reader connections, one per thread that reads.
  *
  * Jobs come in and go out as protobuf-c Jobs__V1__Job structs: the contract's
  * type is the store's type. Strings in jobs the store returns are allocated
  * from the caller's arena.
  *
- * Every function returns 0 or a status code (status.h). On INTERNAL or
- * UNAVAILABLE, store_errmsg() says what SQLite said.
+ * Every function returns 0 or a status code (status.h). On a failure,
+ * store_errmsg() says what the database said, never a password.
  */
 #ifndef JOBSD_STORE_H
 #define JOBSD_STORE_H
@@ -38,48 +45,81 @@ typedef struct store_options {
 	/* The writer's commits; and for any connection, its checkpoints
 	 * (store_checkpoint(): with STORE_SYNC_OFF they sync nothing). */
 	enum store_sync sync;
-	/* Writer only: its commits do not checkpoint the WAL into the database
+	/* Writer only: its commits do not checkpoint the log into the database
 	 * file; a connection of the caller's does, with store_checkpoint(),
-	 * when store_wal_pages() says the WAL has grown. */
+	 * when store_wal_pages() says the log has grown. */
 	bool background_checkpoints;
-	/* Writer with STORE_SYNC_FULL only: COMMIT writes the WAL but does not
-	 * wait for the disk (SQLite's synchronous=NORMAL); the owner makes its
-	 * commits durable with store_wal_sync() before it acknowledges them, on
-	 * another thread, while the writer goes on with the next transaction.
-	 * Other connections may read a commit before it is durable. */
+	/* Writer with STORE_SYNC_FULL only: COMMIT writes the log but does not
+	 * wait for the disk; the owner makes its commits durable with
+	 * store_wal_sync() before it acknowledges them, on another thread,
+	 * while the writer goes on with the next transaction. Other
+	 * connections may read a commit before it is durable. Engines that
+	 * cannot defer (store_sync_deferred() false) commit durably. */
 	bool deferred_sync;
-	int cache_kib; /* page cache of this connection; 0: 8 MiB */
-	/* Readers map up to this many MiB of the database into memory (PRAGMA
-	 * mmap_size); 0: not at all. Mapped, a read of a page is a memory access
-	 * instead of a pread() and a copy into the page cache, which makes
-	 * searches of a large database faster; but every page a reader touches
-	 * then counts in the process's resident memory, once per reader. */
+	int cache_kib; /* page cache of this connection; 0: the engine's choice */
+	/* Readers map up to this many MiB of the database into memory; 0: not
+	 * at all. Mapped, a read of a page is a memory access instead of a
+	 * pread() and a copy, which makes searches of a large database faster;
+	 * but every page a reader touches then counts in the process's resident
+	 * memory, once per reader. SQLite only. */
 	int mmap_mib;
 	int busy_timeout_ms; /* how long to wait for a lock; 0: 5000 */
 } store_options;
 
-/* The schema version this code writes (PRAGMA user_version). */
+/* The schema version this code writes (SQLite: PRAGMA user_version). */
 #define STORE_SCHEMA_VERSION 7
 
-/*
- * Opens the database at `path`. The writer creates it (mode 0600) and its
- * schema, and migrates an older schema to STORE_SCHEMA_VERSION; a reader
- * requires it to exist at that version. On failure returns a code and puts a
- * reason in err[0..errlen); *out is then NULL and needs no store_close().
- */
-int store_open(store **out, const char *path, const store_options *opt, char *err, size_t errlen);
+/* The engine `db` (a --db value) names. */
+enum store_engine {
+	STORE_SQLITE,     /* a file path */
+	STORE_POSTGRESQL, /* postgresql:// or postgres:// */
+	STORE_UNKNOWN,    /* another scheme://: refused, never taken for a path */
+};
+enum store_engine store_engine_of(const char *db);
 
-/* Finalises statements and closes. The writer checkpoints and truncates the
- * WAL first, so a cleanly stopped database is one file. NULL is a no-op. */
+/*
+ * `db` for logs and messages: a path as it is; a URI without its password
+ * (and without any parameter that could hold one), into buf[0..size).
+ * Returns buf.
+ */
+const char *store_describe(const char *db, char *buf, size_t size);
+
+/*
+ * Opens the database `db` (a path or a URI, see store_engine_of). A writer
+ * creates it (a file: mode 0600) and its schema, and migrates an older
+ * schema to STORE_SCHEMA_VERSION; a reader requires it to exist at that
+ * version. On failure returns a code and puts a reason in err[0..errlen);
+ * *out is then NULL and needs no store_close().
+ */
+int store_open(store **out, const char *db, const store_options *opt, char *err, size_t errlen);
+
+/* Finalises statements and closes. A SQLite writer checkpoints and truncates
+ * the WAL first, so a cleanly stopped database is one file (a failure is
+ * logged). NULL is a no-op. */
 void store_close(store *st);
 
-/* What SQLite last said on this connection, for logs and messages. */
+/* What the database last said on this connection, for logs and messages. */
 const char *store_errmsg(const store *st);
 
-/* PRAGMA user_version of the open database. */
+/* The schema version of the open database. */
 int store_schema_version(const store *st);
 
-/* Pages in the WAL after the writer's last commit (background_checkpoints
+/* What the engine behind a store can do, for the plan of threads around it. */
+struct store_traits {
+	const char *engine; /* "sqlite", "postgresql" */
+	/* How many connections may write at once to good effect: 1 for SQLite
+	 * (one writer per database); PostgreSQL runs writes side by side. */
+	int writers;
+	/* Whether the engine's log is copied into the database by connections
+	 * of the caller's (store_checkpoint(), store_wal_pages()): SQLite with
+	 * background_checkpoints. */
+	bool checkpoints;
+};
+struct store_traits store_traits(const store *st);
+
+/* ---- the log and housekeeping (SQLite; elsewhere 0, false, no-ops) ------ */
+
+/* Pages in the log after the writer's last commit (background_checkpoints
  * only; safe to read from any thread). */
 int64_t store_wal_pages(const store *st);
 
@@ -87,41 +127,45 @@ int64_t store_wal_pages(const store *st);
  * is what makes its commits durable). */
 bool store_sync_deferred(const store *st);
 
-/* deferred_sync: waits until everything written to the WAL so far, every
- * commit that returned included, is on disk (fdatasync). Safe from any
- * thread while the writer works. 0 or an errno value. */
+/* deferred_sync: waits until everything written to the log so far, every
+ * commit that returned included, is on disk. Safe from any thread while
+ * the writer works. 0 or an errno value. */
 int store_wal_sync(const store *st);
 
-/* Frames the writer has appended to the WAL since it opened, across the
- * WAL's restarts: a count that only grows (background_checkpoints only; safe
- * to read from any thread). */
+/* Frames the writer has appended to the log since it opened, across the
+ * log's restarts: a count that only grows (background_checkpoints only;
+ * safe to read from any thread). */
 int64_t store_wal_appended(const store *st);
 
-/* Frees what the store keeps between transactions for large ones (the
+/* Frees what the store keeps between transactions for large ones (SQLite's
  * sub-journal buffers of batch writes, up to 128 MiB each, which the next
  * batch would otherwise have to fault in again). The writer calls it when
  * it has been idle a while. Safe from any thread. */
 void store_trim_memory(void);
 
-/* Copies what it can of the WAL into the database file, without waiting for
- * or blocking readers and the writer (a PASSIVE checkpoint). Any connection
- * but the writer; 0 or UNAVAILABLE. *left (if not NULL): the frames it
- * could not copy yet (a reader still needed them). */
+/* Copies what it can of the log into the database file, without waiting for
+ * or blocking readers and the writer. Any connection but the writer; 0 or
+ * UNAVAILABLE. *left (if not NULL): the frames it could not copy yet (a
+ * reader still needed them). */
 int store_checkpoint(store *st, int *left);
 
-/* How many rows this connection's statements have stepped through in full
- * table scans since it opened (SQLITE_STMTSTATUS_FULLSCAN_STEP). The tests
- * hold Get, Update, Delete and List to zero, and store_commit() to the rows
- * of pending (the jobs the transaction wrote), which it reads a dozen times. */
+/*
+ * The work this connection's statements have done since it opened: rows
+ * stepped through in full scans of a table or of a whole index, and sorts
+ * run. The tests hold Get, Update, Delete and List to no scan beyond the
+ * rows a page returns, and the listings to no sort where an index has the
+ * order. -1 each where the engine does not count (PostgreSQL).
+ */
 int64_t store_fullscan_steps(const store *st);
+int64_t store_sorts(const store *st);
 
 /*
- * Transactions. store_begin() starts a write transaction (BEGIN IMMEDIATE);
- * store_commit() brings the counts and text indexes up to date with the
- * transaction's writes (store.c, pending) and ends it; store_rollback() abandons it.
- * Savepoints nest inside, so that one failed call in a group commit undoes
- * only its own writes: store_savepoint() marks, store_release() keeps,
- * store_rollback_to() undoes back to the mark and releases it.
+ * Transactions. store_begin() starts a write transaction; store_commit()
+ * brings the counts and text indexes up to date with the transaction's
+ * writes and ends it; store_rollback() abandons it. Savepoints nest inside,
+ * so that one failed call in a group commit undoes only its own writes:
+ * store_savepoint() marks, store_release() keeps, store_rollback_to() undoes
+ * back to the mark and releases it.
  */
 int store_begin(store *st);
 int store_commit(store *st);
@@ -148,9 +192,9 @@ int store_job_insert(store *st, Jobs__V1__Job *job, arena *a);
 /*
  * Overwrites the stored job with the same id, `was` as read in this
  * transaction, with `job` (created_at stays). Only the columns that differ
- * between the two are written, with updated_at and version: SQLite then
- * leaves alone the indexes of the others. Sets job->etag. NOT_FOUND if
- * there is none.
+ * between the two are written, with updated_at and version, so that the
+ * indexes of the others are left alone. Sets job->etag. NOT_FOUND if there
+ * is none.
  */
 int store_job_replace(store *st, const Jobs__V1__Job *was, Jobs__V1__Job *job, arena *a);
 
@@ -165,13 +209,13 @@ int store_job_overwrite(store *st, Jobs__V1__Job *job, arena *a);
  * expected_version > 0 and differs from the stored version. */
 int store_job_delete(store *st, const char *id, int64_t expected_version);
 
-/* ---- finding jobs (store_find.c) ---------------------------------------- */
+/* ---- finding jobs --------------------------------------------------------- */
 
 /* The key of a listing's order; the job id breaks ties in the same direction. */
 enum store_order {
 	STORE_BY_CREATED, /* created_at */
 	STORE_BY_UPDATED, /* updated_at */
-	STORE_BY_NAME,    /* job_name (BINARY: bytes of the UTF-8) */
+	STORE_BY_NAME,    /* job_name (bytes of the UTF-8) */
 };
 
 /* A page of a listing. Zero-initialised plus limit and max_bytes: the first
@@ -202,12 +246,13 @@ typedef struct store_page {
  * exact matches and half-open time ranges (see JobFilter in the proto). */
 int store_job_list(store *st, const store_list *q, arena *a, store_page *out);
 
-/* SQLite's EXPLAIN QUERY PLAN of listing `q`, its rows' details joined by
- * "; ", in out[0..outlen): for the tests and for people tuning indexes. */
+/* The engine's plan for listing `q`, as text in out[0..outlen): for people
+ * tuning indexes. */
 int store_list_plan(store *st, const store_list *q, char *out, size_t outlen);
 
 /* One word or phrase of a word search: its text as typed (the store quotes
- * it for FTS5, so any text is safe), and whether its last word is a prefix. */
+ * it for its engine, so any text is safe), and whether its last word is a
+ * prefix. */
 typedef struct store_term {
 	const char *text;
 	bool prefix;
@@ -245,30 +290,34 @@ typedef struct store_hits {
 	int64_t seq;
 } store_hits;
 
-/* A page of search results. INVALID_ARGUMENT if FTS5 refuses the query
- * (it should not: the terms are quoted). */
+/* A page of search results. INVALID_ARGUMENT if the engine refuses the
+ * query (it should not: the terms are quoted). */
 int store_job_search(store *st, const store_search *q, arena *a, store_hits *out);
 
-/* Statistics, from the counters each commit keeps up to date: totals, the
+/* Statistics, from the counters the writes keep up to date: totals, the
  * top `top` values of each dimension, and jobs created on days
  * [day_from, day_to] (days since 1970-01-01 UTC). Fills `out` (initialised
  * by the caller) from `a`. */
 int store_stats(store *st, int top, int64_t day_from, int64_t day_to, arena *a,
                 Jobs__V1__GetStatsResponse *out);
 
+/* ---- keeping the data ------------------------------------------------------ */
+
 /*
  * Copies the database as this (reader) connection sees it, all of it from one
  * snapshot, into a new file `path` (absolute). The copy is written to
  * path.partial and linked into place when complete, so `path` either does
  * not exist or is a whole copy. Between steps of pages it gives up, with
- * UNAVAILABLE, once *stop is true. FAILED_PRECONDITION if `path` exists.
- * On success *bytes is the copy's size and *jobs how many jobs it holds.
+ * UNAVAILABLE, once *stop is true. FAILED_PRECONDITION if `path` exists, or
+ * if the engine has tools of its own for this (PostgreSQL: the message
+ * names them). On success *bytes is the copy's size and *jobs how many jobs
+ * it holds.
  */
 int store_backup(store *st, const char *path, const atomic_bool *stop, int64_t *bytes,
                  int64_t *jobs, char *why, size_t whylen);
 
 /*
- * SQLite's integrity check of the whole database: *n problems (at most
+ * The engine's integrity checks of the database: *n problems (at most
  * `max`, strings from `a`; none when the database is sound), and the number
  * of jobs and the database's size in bytes.
  */
@@ -276,17 +325,17 @@ int store_check(store *st, arena *a, int max, char ***problems, size_t *n, int64
                 int64_t *bytes);
 
 /*
- * Replaces the database at `db_path` with a copy of the database file
+ * Replaces the database `db` (a --db value) with a copy of the database file
  * `from`, after checking that `from` is a sound jobs database of this or an
  * older schema. The database being replaced is kept as
- * db_path.before-restore-YYYYMMDDTHHMMSSZ. The caller holds the database's
- * lock (no jobsd is using it). On success *jobs is how many jobs `from` holds.
+ * db.before-restore-YYYYMMDDTHHMMSSZ. The caller holds the database's
+ * lock (no jobsd is using it). On success *jobs is how many jobs `from`
+ * holds. FAILED_PRECONDITION for an engine with tools of its own.
  */
-int store_restore(const char *db_path, const char *from, int64_t *jobs, char *why, size_t whylen);
+int store_restore(const char *db, const char *from, int64_t *jobs, char *why, size_t whylen);
 
 /*
- * Remembered answers to writes
-, for idempotent retries (AIP-155): the
+ * Remembered answers to writes, for idempotent retries (AIP-155): the
  * encoded Response of a successful write, under the request_id that asked
  * for it, with the call's number and a fingerprint of its message.
  *
@@ -306,19 +355,6 @@ int store_request_get(store *st, const char *request_id, arena *a, struct store_
 int store_request_put(store *st, const char *request_id, const struct store_request *r,
                       int64_t now_us);
 int store_request_prune(store *st, int64_t before_us, int limit, int *n);
-
-/*
- * Checks that `text` is JSON (RFC 8259, by SQLite's json_valid); with
- * want_object, a JSON object; with `reserved` (a JSON array of strings), an
- * object none of whose keys is in it. Returns 0 or INVALID_ARGUMENT with a
- * reason in `why` ("is not valid JSON", "is a JSON array, not an object").
- */
-int store_json_check(store *st, const char *text, bool want_object, const char *reserved, char *why,
-                     size_t whylen);
-
-/* `text` (a JSON object) without its key `key` (a plain name such as a Job
- * field's), in *out from the arena. */
-int store_json_remove_key(store *st, const char *text, const char *key, arena *a, char **out);
 
 /* Whether the database holds any job. */
 int store_has_jobs(store *st, bool *any);

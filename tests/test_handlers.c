@@ -405,7 +405,7 @@ Test(handlers, json_fields_are_kept_as_given)
 {
 	Jobs__V1__Job j = JOBS__V1__JOB__INIT;
 	const char *settings =
-	    "{\"big\":12345678901234567890,\"f\":0.1,\"deep\":[[[[{\"x\":null}]]]],"
+	    "{\"big\":9223372036854775807,\"f\":0.1,\"deep\":[[[[{\"x\":null}]]]],"
 	    "\"u\":\"\\u00e9t\\u00e9\"}";
 
 	j.id = "json";
@@ -415,6 +415,28 @@ Test(handlers, json_fields_are_kept_as_given)
 	assert_code(get("json"), OK);
 	cr_assert_str_eq(cl.resp.get_job->job->enhanced_settings, settings);
 	cr_assert_str_eq(cl.resp.get_job->job->extra, j.extra);
+}
+
+/* jobsd keeps only what its own tools read back (jansson, issue 19): an
+ * integer past int64 would stop `jobsctl export` at this job. */
+Test(handlers, json_the_tools_cannot_read_back_is_refused_naming_the_field)
+{
+	Jobs__V1__Job j = JOBS__V1__JOB__INIT;
+	Jobs__V1__Response *r;
+
+	j.id = "big";
+	j.enhanced_settings = "{\"n\":9877453312372561764}";
+	r = create(&j, NULL, 0);
+	assert_code(r, INVALID_ARGUMENT);
+	cr_assert(strstr(r->message, "enhanced_settings is not valid JSON: too big integer") ==
+	              r->message,
+	          "%s", r->message);
+	j.enhanced_settings = "";
+	j.extra = "{\"x\":[1e999]}";
+	r = create(&j, NULL, 0);
+	assert_code(r, INVALID_ARGUMENT);
+	cr_assert(strstr(r->message, "extra is not valid JSON") == r->message, "%s", r->message);
+	assert_code(get("big"), NOT_FOUND);
 }
 
 /* ---- GetJob, UpdateJob, DeleteJob --------------------------------------- */

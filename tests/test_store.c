@@ -4,13 +4,14 @@
 #include "helpers.h"
 #include "status.h"
 #include "store.h"
-#include "store_internal.h"
+#include "store_sqlite.h"
 
 #include <criterion/criterion.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char *dir;
 static char path[512];
@@ -590,26 +591,6 @@ Test(store, point_operations_never_scan_and_pages_cost_what_they_return)
 	}
 }
 
-Test(store, json_check)
-{
-	char why[128];
-
-	cr_assert_eq(store_json_check(st, "{\"a\":[1,2,{}]}", false, NULL, why, sizeof why), 0);
-	cr_assert_eq(store_json_check(st, "[1]", false, NULL, why, sizeof why), 0);
-	cr_assert_eq(store_json_check(st, "null", false, NULL, why, sizeof why), 0);
-	cr_assert_eq(store_json_check(st, "{\"a\":", false, NULL, why, sizeof why),
-	             ST(INVALID_ARGUMENT));
-	cr_assert(strncmp(why, "is not valid JSON", 17) == 0, "%s", why);
-	cr_assert_eq(store_json_check(st, "[1]", true, NULL, why, sizeof why),
-	             ST(INVALID_ARGUMENT));
-	cr_assert_str_eq(why, "is a JSON array, not an object");
-	cr_assert_eq(store_json_check(st, "{\"tags\":1,\"hook\":2}", true, "[\"hook\",\"id\"]", why,
-	                              sizeof why),
-	             ST(INVALID_ARGUMENT));
-	cr_assert(strstr(why, "\"hook\"") != NULL, "%s", why);
-	cr_assert_eq(store_json_check(st, "{\"tags\":1}", true, "[\"hook\"]", why, sizeof why), 0);
-}
-
 Test(store, reader_reads_and_cannot_write)
 {
 	store_options ro = {.reader = true};
@@ -645,7 +626,7 @@ Test(store, a_reader_checkpoints_with_the_sync_mode_it_is_given)
 
 		cr_assert_eq(store_open(&r, path, &ro, err, sizeof err), 0, "%s", err);
 		cr_assert_eq(
-		    sqlite3_prepare_v2(store_sqlite(r), "PRAGMA synchronous", -1, &s, NULL),
+		    sqlite3_prepare_v2(store_sqlite_db(r), "PRAGMA synchronous", -1, &s, NULL),
 		    SQLITE_OK);
 		cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
 		cr_assert_eq(sqlite3_column_int64(s, 0), cases[i].pragma, "mode %d",
@@ -806,7 +787,7 @@ fts_structure(const char *table)
 	sqlite3_stmt *s;
 
 	snprintf(sql, sizeof sql, "SELECT hex(block) FROM %s_data WHERE id = 10", table);
-	cr_assert_eq(sqlite3_prepare_v2(store_sqlite(st), sql, -1, &s, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(store_sqlite_db(st), sql, -1, &s, NULL), SQLITE_OK);
 	cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
 	snprintf(out, 4096, "%s", (const char *)sqlite3_column_text(s, 0));
 	sqlite3_finalize(s);
@@ -822,7 +803,7 @@ fts_segments(const char *table)
 	int64_t n;
 
 	snprintf(sql, sizeof sql, "SELECT count(DISTINCT segid) FROM %s_idx", table);
-	cr_assert_eq(sqlite3_prepare_v2(store_sqlite(st), sql, -1, &s, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(store_sqlite_db(st), sql, -1, &s, NULL), SQLITE_OK);
 	cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
 	n = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
@@ -887,9 +868,9 @@ frames_of_update(Jobs__V1__Job *j)
 
 	cr_assert_eq(store_begin(st), 0);
 	cr_assert_eq(replace(j), 0);
-	store_vfs_wal_writes(&asked0, &done0);
+	store_sqlite_vfs_wal_writes(&asked0, &done0);
 	cr_assert_eq(store_commit(st), 0);
-	store_vfs_wal_writes(&asked, &done);
+	store_sqlite_vfs_wal_writes(&asked, &done);
 	return (asked - asked0) / 2; /* a header and a page each */
 }
 
@@ -936,4 +917,34 @@ Test(store, an_update_writes_the_pages_of_what_changed_only)
 	cr_assert_str_eq(j->product, "name 0");
 	cr_assert_str_eq(j->setting, "backyard at dusk");
 	cr_assert_eq(stats_off_by(), 0);
+}
+
+/* --db takes a PostgreSQL URI, never a path that happens to hold "://"
+ * (jobsd once made a folder "postgresql:" for one). A server that cannot
+ * be reached is one line on stderr, without the password, and exit 1. */
+Test(store, database_urls_are_never_files_and_never_show_a_password)
+{
+	static const char *const urls[] = {
+	    "postgresql://jobs:s3cret@127.0.0.1:1/jobs?connect_timeout=2",
+	    "postgres://127.0.0.1:1/jobs?password=s3cret&connect_timeout=2",
+	    "mysql://jobs:s3cret@127.0.0.1/jobs",
+	};
+	char cmd[1024], entry[600];
+
+	for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+		snprintf(cmd, sizeof cmd,
+		         "cd '%s' && HOME='%s' exec '%s' --no-legacy-migration --listen "
+		         "ipc://%s/jobsd.sock --db '%s'",
+		         dir, dir, JOBSD_PATH, dir, urls[i]);
+		const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+		struct run r = run_cmd(argv, NULL, NULL);
+
+		cr_assert_eq(r.status, 1, "%s: status %d, stderr: %s", urls[i], r.status, r.err);
+		cr_assert_eq(strchr(r.err, '\n'), r.err + strlen(r.err) - 1, "one line: %s", r.err);
+		cr_assert_null(strstr(r.err, "s3cret"), "%s", r.err);
+		run_free(&r);
+		/* Nothing but the test's own database beside it. */
+		snprintf(entry, sizeof entry, "%s/%.*s", dir, (int)strcspn(urls[i], ":"), urls[i]);
+		cr_assert_neq(access(strcat(entry, ":"), F_OK), 0, "%s was created", entry);
+	}
 }

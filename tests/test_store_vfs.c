@@ -1,5 +1,5 @@
 /*
- * test_store_vfs.c: the store's VFS (server/store_vfs.c) through SQLite, on a
+ * test_store_vfs.c: the store's VFS (server/store_sqlite_vfs.c) through SQLite, on a
  * temporary database: savepoints roll back from the in-memory sub-journal,
  * its buffer is reused by the next transaction, and one that outgrows
  * memory moves to a file and still rolls back; the WAL's frames are written
@@ -13,7 +13,7 @@
  */
 #include "helpers.h"
 #include "lanes.h"
-#include "store_internal.h"
+#include "store_sqlite.h"
 
 #include <criterion/criterion.h>
 #include <sqlite3.h>
@@ -33,10 +33,10 @@ setup(void)
 
 	dir = tmpdir_make();
 	snprintf(path, sizeof path, "%s/t.db", dir);
-	cr_assert_not_null(store_vfs());
-	cr_assert_eq(
-	    sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, store_vfs()),
-	    SQLITE_OK);
+	cr_assert_not_null(store_sqlite_vfs());
+	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	                             store_sqlite_vfs()),
+	             SQLITE_OK);
 	cr_assert_eq(sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL), SQLITE_OK);
 }
 
@@ -113,7 +113,7 @@ rewrite_and_roll_back(int rows)
 
 Test(store_vfs, sqlite_keeps_no_memory_statistics)
 {
-	/* They cost a global mutex around every allocation (store_vfs.c);
+	/* They cost a global mutex around every allocation (store_sqlite_vfs.c);
 	 * kept, the count would be the megabyte the table takes and more. */
 	fill(200);
 	cr_assert_eq(sqlite3_memory_used(), 0);
@@ -121,28 +121,28 @@ Test(store_vfs, sqlite_keeps_no_memory_statistics)
 
 Test(store_vfs, a_savepoint_rolls_back_from_memory_and_the_buffer_serves_again)
 {
-	long long spills = store_vfs_spills();
+	long long spills = store_sqlite_vfs_spills();
 
 	fill(200); /* ~1 MiB of sub-journal: under the 2 MiB a pooled buffer may keep */
 	rewrite_and_roll_back(200);
 	rewrite_and_roll_back(200);
-	cr_assert_eq(store_vfs_spills(), spills, "1 MiB stayed in memory");
+	cr_assert_eq(store_sqlite_vfs_spills(), spills, "1 MiB stayed in memory");
 	cr_assert_eq(one(NOT_INTACT), 0);
 }
 
 Test(store_vfs, a_batch_sized_subjournal_stays_in_memory)
 {
-	long long spills = store_vfs_spills();
+	long long spills = store_sqlite_vfs_spills();
 
 	/* Each row is a page, journaled twice (the UPDATE, then the DELETE):
 	 * ~80 MiB, what a batch of 1,000 new jobs can journal. */
 	fill(10000);
 	rewrite_and_roll_back(10000);
-	cr_assert_eq(store_vfs_spills(), spills, "80 MiB stayed in memory");
+	cr_assert_eq(store_sqlite_vfs_spills(), spills, "80 MiB stayed in memory");
 	/* Kept for the next batch until the writer is idle and trims. */
-	cr_assert_gt(store_vfs_pooled(), 64 << 20);
+	cr_assert_gt(store_sqlite_vfs_pooled(), 64 << 20);
 	store_trim_memory();
-	cr_assert_leq(store_vfs_pooled(), 4 * (2 << 20));
+	cr_assert_leq(store_sqlite_vfs_pooled(), 4 * (2 << 20));
 }
 
 static void
@@ -166,26 +166,26 @@ Test(store_vfs, an_idle_writer_gives_large_buffers_back)
 	fill(10000);
 	rewrite_and_roll_back(10000); /* ~80 MiB of buffer, pooled (above) */
 	sleep_ms(300);
-	cr_assert_gt(store_vfs_pooled(), 64 << 20, "nothing but the writer trims");
+	cr_assert_gt(store_sqlite_vfs_pooled(), 64 << 20, "nothing but the writer trims");
 
 	snprintf(path, sizeof path, "%s/jobs.db", dir);
 	cr_assert_eq(store_open(&writer, path, &wo, err, sizeof err), 0, "%s", err);
 	lo.db_path = path;
 	lo.reader.reader = true;
 	cr_assert_eq(lanes_start(&l, writer, &lo, err, sizeof err), 0, "%s", err);
-	for (int i = 0; i < 100 && store_vfs_pooled() > 4 * (2 << 20); i++)
+	for (int i = 0; i < 100 && store_sqlite_vfs_pooled() > 4 * (2 << 20); i++)
 		sleep_ms(10);
-	cr_assert_leq(store_vfs_pooled(), 4 * (2 << 20), "an idle writer trims the pool");
+	cr_assert_leq(store_sqlite_vfs_pooled(), 4 * (2 << 20), "an idle writer trims the pool");
 	lanes_stop(l);
 }
 
 Test(store_vfs, a_subjournal_past_128_mib_moves_to_a_file_and_still_rolls_back)
 {
-	long long spills = store_vfs_spills();
+	long long spills = store_sqlite_vfs_spills();
 
 	fill(20000); /* ~160 MiB of sub-journal, as above */
 	rewrite_and_roll_back(20000);
-	cr_assert_gt(store_vfs_spills(), spills);
+	cr_assert_gt(store_sqlite_vfs_spills(), spills);
 	cr_assert_eq(one(NOT_INTACT), 0);
 }
 
@@ -219,14 +219,15 @@ Test(store_vfs, wal_frames_go_out_a_commit_at_a_time_and_other_connections_see_e
 	run("PRAGMA synchronous = NORMAL");
 	run("CREATE TABLE w (id INTEGER PRIMARY KEY, x TEXT); CREATE INDEX w_by_x ON w (x)");
 	snprintf(path, sizeof path, "%s/t.db", dir);
-	cr_assert_eq(sqlite3_open_v2(path, &rd, SQLITE_OPEN_READONLY, store_vfs()), SQLITE_OK);
-	store_vfs_wal_writes(&asked0, &done0);
+	cr_assert_eq(sqlite3_open_v2(path, &rd, SQLITE_OPEN_READONLY, store_sqlite_vfs()),
+	             SQLITE_OK);
+	store_sqlite_vfs_wal_writes(&asked0, &done0);
 	for (int t = 0; t < 40; t++) {
 		cr_assert_eq(insert_rows(db, t * 30 + 1, 30), SQLITE_OK, "%s", sqlite3_errmsg(db));
 		cr_assert_eq(one_of(rd, "SELECT count(*) FROM w"), (t + 1) * 30);
 		cr_assert_eq(one_of(rd, W_INTACT), (t + 1) * 30, "commit %d as written", t);
 	}
-	store_vfs_wal_writes(&asked, &done);
+	store_sqlite_vfs_wal_writes(&asked, &done);
 	/* ~2 x 20 frames a commit asked for; a few pieces of 64 KiB written. */
 	cr_assert_gt(asked - asked0, 40 * 30);
 	cr_assert_lt((done - done0) * 5, asked - asked0, "gathered: %lld writes for %lld asked",
@@ -242,7 +243,7 @@ commit_and_die(const char *path, int commits, int rows)
 {
 	sqlite3 *c;
 
-	if (sqlite3_open_v2(path, &c, SQLITE_OPEN_READWRITE, store_vfs()) != SQLITE_OK ||
+	if (sqlite3_open_v2(path, &c, SQLITE_OPEN_READWRITE, store_sqlite_vfs()) != SQLITE_OK ||
 	    sqlite3_exec(c, "PRAGMA synchronous = OFF", NULL, NULL, NULL) != SQLITE_OK)
 		_exit(2);
 	for (int t = 0; t < commits; t++)
@@ -294,7 +295,8 @@ Test(store_vfs, frames_of_a_rolled_back_transaction_never_land_on_a_later_commit
 	run("PRAGMA synchronous = NORMAL");
 	run("CREATE TABLE f (id INTEGER PRIMARY KEY, x TEXT)");
 	snprintf(path, sizeof path, "%s/t.db", dir);
-	cr_assert_eq(sqlite3_open_v2(path, &b, SQLITE_OPEN_READWRITE, store_vfs()), SQLITE_OK);
+	cr_assert_eq(sqlite3_open_v2(path, &b, SQLITE_OPEN_READWRITE, store_sqlite_vfs()),
+	             SQLITE_OK);
 	run("PRAGMA wal_checkpoint(TRUNCATE)"); /* the WAL starts over: frames from 0 */
 	run("PRAGMA cache_size = 10");          /* the transaction below spills */
 	run("BEGIN IMMEDIATE;"
@@ -319,7 +321,7 @@ Test(store_vfs, frames_of_a_rolled_back_transaction_never_land_on_a_later_commit
 /* ---- a disk that fills up ------------------------------------------------ */
 
 /* The default VFS of these tests: the system's, but the next `fail_writes`
- * writes to a WAL fail as on a full disk. Registered before store_vfs()
+ * writes to a WAL fail as on a full disk. Registered before store_sqlite_vfs()
  * first runs, so the store's VFS wraps it. */
 static sqlite3_vfs full_vfs;
 static sqlite3_vfs *system_vfs;

@@ -20,7 +20,7 @@
  * Each run prints both rates and their ratio; with --runs K, K runs side by
  * side, then the medians. The machine is shared: compare within a run.
  */
-#include "store_internal.h"
+#include "store_sqlite.h"
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -220,7 +220,7 @@ free_rows(struct row *rows, size_t n)
 }
 
 /* The raw insert: one prepared statement, one transaction, opened and
- * committed through jobsd's own store (server/store.c), so that its COMMIT
+ * committed through jobsd's own store (server/store_sqlite.c), so that its COMMIT
  * does what jobsd's does: since schema 5 the text indexes and since 6 the
  * counts of the new jobs are filled there, and a raw insert without it
  * would skip work that the import pays. Returns seconds. */
@@ -236,7 +236,7 @@ raw_insert(const char *db_path, const struct row *rows, size_t n)
 
 	if (store_open(&st, db_path, &o, err, sizeof err) != 0)
 		die("%s", err);
-	db = store_sqlite(st);
+	db = store_sqlite_db(st);
 	if (sqlite3_prepare_v2(
 	        db,
 	        "INSERT INTO jobs (id, job_name, product, persona, setting, emotion, "

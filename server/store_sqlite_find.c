@@ -1,7 +1,7 @@
 /*
- * store_find.c: finding jobs: filtered, ordered listings (ListJobs), full-text
+ * store_sqlite_find.c: finding jobs: filtered, ordered listings (ListJobs), full-text
  * and substring search (SearchJobs) and statistics (GetStats). See store.h
- * for the interface and the top of store.c for the tables, indexes and
+ * for the interface and store_sqlite_schema.c for the tables, indexes and
  * counters these queries read.
  *
  * SHAPES AND THE STATEMENT CACHE. A listing's SQL depends on which filters
@@ -37,7 +37,7 @@
  * trigrams ranks nothing a person would recognise).
  */
 #include "status.h"
-#include "store_internal.h"
+#include "store_sqlite.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -69,13 +69,14 @@ struct cache_entry {
 struct find_state {
 	struct cache_entry e[CACHE_SIZE];
 	uint64_t clock;
-	int64_t evicted_fullscan; /* full-scan steps of statements no longer cached */
+	/* The counters of statements no longer cached. */
+	int64_t evicted_fullscan, evicted_sorts;
 };
 
 void
-store_find_close(store *st)
+store_sqlite_find_close(store *st)
 {
-	struct find_state *fs = *store_find_slot(st);
+	struct find_state *fs = *store_sqlite_find_slot(st);
 
 	if (fs == NULL)
 		return;
@@ -84,19 +85,22 @@ store_find_close(store *st)
 		free(fs->e[i].sql);
 	}
 	free(fs);
-	*store_find_slot(st) = NULL;
+	*store_sqlite_find_slot(st) = NULL;
 }
 
-int64_t
-store_find_fullscan_steps(const store *st)
+void
+store_sqlite_find_counters(const store *st, int64_t *fullscan, int64_t *sorts)
 {
-	struct find_state *fs = *store_find_slot((store *)st);
-	int64_t n = fs != NULL ? fs->evicted_fullscan : 0;
+	struct find_state *fs = *store_sqlite_find_slot((store *)st);
 
+	*fullscan = fs != NULL ? fs->evicted_fullscan : 0;
+	*sorts = fs != NULL ? fs->evicted_sorts : 0;
 	for (int i = 0; fs != NULL && i < CACHE_SIZE; i++)
-		if (fs->e[i].stmt != NULL)
-			n += sqlite3_stmt_status(fs->e[i].stmt, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0);
-	return n;
+		if (fs->e[i].stmt != NULL) {
+			*fullscan +=
+			    sqlite3_stmt_status(fs->e[i].stmt, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0);
+			*sorts += sqlite3_stmt_status(fs->e[i].stmt, SQLITE_STMTSTATUS_SORT, 0);
+		}
 }
 
 /* The prepared statement for `sql` in *out: from the cache, or prepared and
@@ -105,7 +109,7 @@ store_find_fullscan_steps(const store *st)
 static int
 stmt_for(store *st, const char *sql, sqlite3_stmt **out)
 {
-	void **slot = store_find_slot(st);
+	void **slot = store_sqlite_find_slot(st);
 	struct find_state *fs = *slot;
 	struct cache_entry *victim;
 	sqlite3_stmt *s;
@@ -124,16 +128,18 @@ stmt_for(store *st, const char *sql, sqlite3_stmt **out)
 		if (fs->e[i].used < victim->used)
 			victim = &fs->e[i];
 	}
-	rc = sqlite3_prepare_v3(store_sqlite(st), sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
+	rc = sqlite3_prepare_v3(store_sqlite_db(st), sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
 	if (rc != SQLITE_OK)
-		return store_fail(st, rc);
+		return store_sqlite_fail(st, rc);
 	if ((copy = strdup(sql)) == NULL) {
 		sqlite3_finalize(s);
 		return store_failf(st, ST(RESOURCE_EXHAUSTED), "out of memory");
 	}
-	if (victim->stmt != NULL)
+	if (victim->stmt != NULL) {
 		fs->evicted_fullscan +=
 		    sqlite3_stmt_status(victim->stmt, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0);
+		fs->evicted_sorts += sqlite3_stmt_status(victim->stmt, SQLITE_STMTSTATUS_SORT, 0);
+	}
 	sqlite3_finalize(victim->stmt);
 	free(victim->sql);
 	victim->sql = copy;
@@ -316,7 +322,7 @@ count_of(store *st, const Jobs__V1__JobFilter *f, int k, int64_t *n)
 		if ((rc = sqlite3_step(s)) == SQLITE_ROW)
 			*n = sqlite3_column_int64(s, 0);
 	}
-	rv = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_fail(st, rc);
+	rv = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : store_sqlite_fail(st, rc);
 	done_with(s);
 	return rv;
 }
@@ -361,7 +367,7 @@ static int
 page_add(store_page *p, sqlite3_stmt *s, bool summary, arena *a, size_t *bytes)
 {
 	Jobs__V1__Job **j = &p->jobs[p->n_jobs];
-	int rv = store_row_to_job(s, a, j, bytes);
+	int rv = store_sqlite_row_to_job(s, a, j, bytes);
 
 	if (rv != 0)
 		return rv;
@@ -402,7 +408,7 @@ list_sql(store *st, const store_list *q, struct sql *b)
 }
 
 int
-store_job_list(store *st, const store_list *q, arena *a, store_page *out)
+store_sqlite_list(store *st, const store_list *q, arena *a, store_page *out)
 {
 	struct sql b = {.n = 0};
 	size_t bytes = 0;
@@ -432,13 +438,13 @@ store_job_list(store *st, const store_list *q, arena *a, store_page *out)
 			break;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		rv = store_fail(st, rc);
+		rv = store_sqlite_fail(st, rc);
 	done_with(s);
 	return rv;
 }
 
 int
-store_list_plan(store *st, const store_list *q, char *out, size_t outlen)
+store_sqlite_list_plan(store *st, const store_list *q, char *out, size_t outlen)
 {
 	struct sql b = {.n = 0};
 	sqlite3_stmt *s;
@@ -450,9 +456,9 @@ store_list_plan(store *st, const store_list *q, char *out, size_t outlen)
 		return rv;
 	if (b.overflow)
 		return store_failf(st, ST(INTERNAL), "query text too long");
-	rc = sqlite3_prepare_v2(store_sqlite(st), b.text, -1, &s, NULL);
+	rc = sqlite3_prepare_v2(store_sqlite_db(st), b.text, -1, &s, NULL);
 	if (rc != SQLITE_OK)
-		return store_fail(st, rc);
+		return store_sqlite_fail(st, rc);
 	*out = '\0';
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *detail = (const char *)sqlite3_column_text(s, 3);
@@ -535,7 +541,7 @@ hit_add(store *st, const store_search *q, const char *table, const char *match, 
 	else
 		rv = rc == SQLITE_DONE
 		         ? store_failf(st, ST(INTERNAL), "search index is out of sync")
-		         : store_fail(st, rc);
+		         : store_sqlite_fail(st, rc);
 	done_with(s);
 	if (rv != 0)
 		return rv;
@@ -559,7 +565,7 @@ hit_add(store *st, const store_search *q, const char *table, const char *match, 
 		rv = out->snippets[i] != NULL ? 0 : ST(RESOURCE_EXHAUSTED);
 	} else {
 		out->snippets[i] = (char *)"";
-		rv = rc == SQLITE_DONE ? 0 : store_fail(st, rc);
+		rv = rc == SQLITE_DONE ? 0 : store_sqlite_fail(st, rc);
 	}
 	done_with(s);
 	return rv;
@@ -569,7 +575,7 @@ hit_add(store *st, const store_search *q, const char *table, const char *match, 
 static int
 match_failed(store *st, int rc)
 {
-	int rv = store_fail(st, rc);
+	int rv = store_sqlite_fail(st, rc);
 	return rv == ST(INTERNAL) && (rc & 0xff) == SQLITE_ERROR ? ST(INVALID_ARGUMENT) : rv;
 }
 
@@ -739,7 +745,7 @@ search_words(store *st, const store_search *q, const char *match, arena *a, stor
 			return rv;
 		rc = sqlite3_step(s);
 		top = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-		rv = rc == SQLITE_ROW ? 0 : store_fail(st, rc);
+		rv = rc == SQLITE_ROW ? 0 : store_sqlite_fail(st, rc);
 		done_with(s);
 		if (rv != 0)
 			return rv;
@@ -797,7 +803,7 @@ search_words(store *st, const store_search *q, const char *match, arena *a, stor
 }
 
 int
-store_job_search(store *st, const store_search *q, arena *a, store_hits *out)
+store_sqlite_search(store *st, const store_search *q, arena *a, store_hits *out)
 {
 	store_search plain;
 	char *match;
@@ -860,14 +866,14 @@ top_values(store *st, const char *dim, int top, arena *a, Jobs__V1__ValueCount *
 		(*out)[(*n)++] = v;
 	}
 	if (rv == 0 && rc != SQLITE_DONE)
-		rv = store_fail(st, rc);
+		rv = store_sqlite_fail(st, rc);
 	done_with(s);
 	return rv;
 }
 
 int
-store_stats(store *st, int top, int64_t day_from, int64_t day_to, arena *a,
-            Jobs__V1__GetStatsResponse *out)
+store_sqlite_stats(store *st, int top, int64_t day_from, int64_t day_to, arena *a,
+                   Jobs__V1__GetStatsResponse *out)
 {
 	sqlite3_stmt *s;
 	size_t days = (size_t)(day_to - day_from + 1);
@@ -894,7 +900,7 @@ store_stats(store *st, int top, int64_t day_from, int64_t day_to, arena *a,
 				*(int64_t *)((char *)out + totals[i].offset) =
 				    sqlite3_column_int64(s, 1);
 	}
-	rv = rc == SQLITE_DONE ? 0 : store_fail(st, rc);
+	rv = rc == SQLITE_DONE ? 0 : store_sqlite_fail(st, rc);
 	done_with(s);
 	if (rv != 0)
 		return rv;
@@ -935,7 +941,7 @@ store_stats(store *st, int top, int64_t day_from, int64_t day_to, arena *a,
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		out->created_per_day[sqlite3_column_int64(s, 0) - day_from]->count =
 		    sqlite3_column_int64(s, 1);
-	rv = rc == SQLITE_DONE ? 0 : store_fail(st, rc);
+	rv = rc == SQLITE_DONE ? 0 : store_sqlite_fail(st, rc);
 	done_with(s);
 	return rv;
 }

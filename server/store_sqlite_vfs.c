@@ -1,5 +1,5 @@
 /*
- * store_vfs.c: the SQLite VFS the store opens its connections through. It is
+ * store_sqlite_vfs.c: the SQLite VFS the store opens its connections through. It is
  * the system's default VFS (unix) for every file but two kinds: the
  * sub-journal, which it keeps in memory, and the WAL, whose writes it
  * gathers into a few large ones.
@@ -25,21 +25,20 @@
  * the next transaction's: no syscall and no allocation in the steady state.
  * KEEP_MAX is what a group commit of ~16 creates needs. A batch import's
  * larger buffers wait in the pool too while the writer is busy (faulting
- * in up to 86 MiB again for every batch cost an import ~7%), and go when
- * it has been idle for 100 ms (store_trim_memory(), from lanes.c), so that
- * what jobsd holds at rest does not depend on the largest transaction it
- * ever ran (with 8 MiB pooled, a jobsd seeded with 10,000 jobs held 61 MiB
- * against 54 MiB for one seeded with 1,000,000).
+ * them in again for every batch is a cost an import would pay once a
+ * batch), and go when it has been idle for 100 ms (store_trim_memory(),
+ * from lanes.c), so that what jobsd holds at rest does not depend on the
+ * largest transaction it ever ran.
  *
  * A sub-journal larger than SPILL moves to a real temporary file of the
  * default VFS, as SQLite's own would: memory stays bounded. SPILL is what
  * the largest request needs: a batch of 1,000 new jobs changes pages all
- * over nine indexes, up to 86 MiB of sub-journal (a legacy import of
- * 100,000 jobs, in batches of 1,000 or 1 MiB); at 32 MiB it went to a
- * file, and writing that was a sixth of a legacy import's time (100,000
- * jobs: 15.3 -> 12.7 s; jobsd's peak RSS 58 -> 113 MiB while it ran, back
- * to 20 MiB after). What is larger (a migration that rewrites a big
- * database inside one statement) still goes to a file.
+ * over nine indexes, up to ~86 MiB of sub-journal (a legacy import, in
+ * batches of 1,000 jobs or 1 MiB). Below that, such batches went to a
+ * file, and writing it was a large share of an import's time: memory
+ * held only while a batch runs buys that back. What is larger (a
+ * migration that rewrites a big database inside one statement) still goes
+ * to a file.
  *
  * The file is only ever read back by ROLLBACK TO, within the transaction;
  * SQLite deletes it when the transaction ends, so nothing about it needs to
@@ -50,10 +49,9 @@
  * A commit appends one frame per changed page to the WAL, each as two
  * pwrite()s: the 24-byte frame header, then the page. A create changes ~23
  * pages (nine indexes, the row, the two text indexes, the remembered
- * answer), a group of ~5 creates ~105: some 200 system calls. Gathered,
- * the writer's CPU a create fell from 245 to 216 us in group commits and
- * from 690 to 546 us with one commit a create (tools/README.md). Here
- * the frames a connection appends one after the other are gathered in a
+ * answer), a group of ~5 creates ~105: some 200 system calls, each a
+ * kernel entry the writer pays for while every writing client waits on
+ * it. Here the frames a connection appends one after the other are gathered in a
  * buffer and written in pieces of WRITE_MAX, and the buffer is always
  * written out before the commit is visible to anyone:
  *
@@ -87,7 +85,7 @@
  *     still gathered was never committed and is dropped.
  * tests/test_store_vfs.c plays both (a disk full once, two writers).
  */
-#include "store_internal.h"
+#include "store_sqlite.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -160,7 +158,7 @@ pool_give(memfile *f)
 }
 
 int64_t
-store_vfs_pooled(void)
+store_sqlite_vfs_pooled(void)
 {
 	int64_t bytes = 0;
 
@@ -758,9 +756,8 @@ register_vfs(void)
 	/* Likewise process-wide, and before the first connection: SQLite's
 	 * memory statistics (which the store never reads) put one global
 	 * mutex around every allocation of every connection, and readers
-	 * ranking searches side by side queued on it (futex waits in perf).
-	 * Without them: searches alone (c=4) 568/630 -> 676/747 a second,
-	 * the mixed load 5,308/6,094 -> 6,648/7,258 (tools/README.md). */
+	 * ranking searches side by side queued on it (futex waits in perf),
+	 * so readers that share nothing else still took turns. */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if ((dflt = sqlite3_vfs_find(NULL)) == NULL || dflt->iVersion < 2)
 		return;
@@ -792,7 +789,7 @@ register_vfs(void)
 }
 
 const char *
-store_vfs(void)
+store_sqlite_vfs(void)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 
@@ -801,13 +798,13 @@ store_vfs(void)
 }
 
 int64_t
-store_vfs_spills(void)
+store_sqlite_vfs_spills(void)
 {
 	return atomic_load(&spills);
 }
 
 void
-store_vfs_wal_writes(int64_t *asked, int64_t *done)
+store_sqlite_vfs_wal_writes(int64_t *asked, int64_t *done)
 {
 	*asked = atomic_load(&wal_asked);
 	*done = atomic_load(&wal_done);
