@@ -597,6 +597,51 @@ Test(import, broken_single_file_writes_nothing_and_says_where)
 	cr_assert(!exists(fxp("broken.yaml.backup-" STAMP)), "no backup left behind");
 }
 
+/* Python wrote any integer and nan: such a job is named in the report and
+ * not imported (importing the rest of it would lose the value); the others
+ * import, from YAML and from JSON Lines alike. */
+Test(import, a_job_holding_what_json_cannot_is_named_and_not_half_read)
+{
+	struct run r;
+	json_t *rep, *e;
+
+	fixtures();
+	r = ctl("--json", "import", fxp("unrepresentable.yaml"), NULL);
+	cr_assert_eq(r.status, 2, "some jobs could not be read: %s", r.err);
+	rep = json_of(&r);
+	run_free(&r);
+	cr_assert_eq(json_integer_value(json_object_get(rep, "read")), 4);
+	cr_assert_eq(json_integer_value(json_object_get(rep, "imported")), 2);
+	cr_assert_eq(skipped(rep, "unrepresentable", &e), 2);
+	cr_assert_str_eq(json_str(e, "id"), "job-2");
+	cr_assert_str_eq(json_str(e, "job_name"), "Job 2");
+	cr_assert(strstr(json_str(e, "message"), "1180591620717411303424") != NULL, "%s",
+	          json_str(e, "message"));
+	cr_assert_eq(json_integer_value(json_object_get(e, "index")), 1);
+	json_decref(rep);
+	r = ctl("get", "job-2", NULL);
+	cr_assert_eq(r.status, 3, "not half-imported: %s", r.out);
+	run_free(&r);
+	r = ctl("get", "job-3", NULL);
+	cr_assert_eq(r.status, 3, "not half-imported: %s", r.out);
+	run_free(&r);
+	cr_assert_eq(count_jobs(d.url), 2);
+
+	r = ctl("--json", "import", "--replace", fxp("unrepresentable.jsonl"), NULL);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	rep = json_of(&r);
+	run_free(&r);
+	cr_assert_eq(json_integer_value(json_object_get(rep, "read")), 3);
+	cr_assert_eq(json_integer_value(json_object_get(rep, "imported")), 2);
+	cr_assert_eq(skipped(rep, "unrepresentable", &e), 1);
+	cr_assert_str_eq(json_str(e, "id"), "job-2");
+	cr_assert_eq(json_integer_value(json_object_get(e, "line")), 2);
+	cr_assert(strstr(json_str(e, "message"), "too big integer") != NULL, "%s",
+	          json_str(e, "message"));
+	json_decref(rep);
+	cr_assert_eq(count_jobs(d.url), 2);
+}
+
 Test(import, backup_is_made_first_and_the_source_is_untouched)
 {
 	struct run r;

@@ -768,10 +768,12 @@ struct seen {
 	size_t keep;      /* hold on to the first `keep` items */
 	size_t stop_at;   /* return stop_rc at this index (SIZE_MAX: never) */
 	int stop_rc;
+	/* "LINE:COLUMN: message" of a spoiled item, NULL for a whole one */
+	char *spoiled[16];
 };
 
 static int
-collect(void *ud, json_t *item, size_t index, int line)
+collect(void *ud, json_t *item, size_t index, int line, const struct legacy_yaml_error *spoiled)
 {
 	struct seen *s = ud;
 
@@ -779,6 +781,10 @@ collect(void *ud, json_t *item, size_t index, int line)
 		s->indexes[s->calls] = index;
 		s->lines[s->calls] = line;
 		s->items[s->calls] = dump(item);
+		if (spoiled != NULL)
+			cr_assert_geq(asprintf(&s->spoiled[s->calls], "%d:%d: %s", spoiled->line,
+			                       spoiled->column, spoiled->message),
+			              0);
 		if (s->calls < s->keep)
 			s->kept[s->calls] = json_incref(item);
 	}
@@ -791,6 +797,7 @@ seen_free(struct seen *s)
 {
 	for (size_t i = 0; i < 16; i++) {
 		free(s->items[i]);
+		free(s->spoiled[i]);
 		json_decref(s->kept[i]);
 	}
 }
@@ -872,6 +879,84 @@ Test(stream, anchors_and_merges_across_items)
 	cr_assert_str_eq(s.items[1], "{\"id\":2,\"lang\":\"fr\",\"on\":true}");
 	cr_assert_str_eq(s.items[2], "{\"id\":1,\"lang\":\"en\",\"on\":true}");
 	json_decref(doc);
+	seen_free(&s);
+}
+
+/* A legacy job may hold what JSON cannot (Python wrote any int): that job
+ * alone is spoiled, named by its place, and the others read whole. */
+Test(stream, a_value_json_cannot_hold_spoils_only_its_item)
+{
+	struct seen s = {.stop_at = SIZE_MAX};
+	struct legacy_yaml_error err;
+	json_t *doc;
+
+	cr_assert_eq(stream("jobs:\n"
+	                    "  - {id: a}\n"
+	                    "  - id: b\n"
+	                    "    settings: {n: 99999999999999999999, m: [.inf, 1]}\n"
+	                    "  - {id: c, x: !!int 12}\n"
+	                    "  - {id: d, y: !secret abc}\n"
+	                    "total: 4\n",
+	                    &s, &doc, &err),
+	             0, "%s", err.message);
+	cr_assert_eq(s.calls, 4);
+	cr_assert_null(s.spoiled[0]);
+	cr_assert_not_null(s.spoiled[1]);
+	cr_assert_str_eq(s.spoiled[1],
+	                 "4:19: integer out of range (not in int64): 99999999999999999999");
+	/* What is around the values stays, so the job can be named. */
+	cr_assert_str_eq(s.items[1], "{\"id\":\"b\",\"settings\":{\"m\":[null,1],\"n\":null}}");
+	cr_assert_null(s.spoiled[2]);
+	cr_assert_str_eq(s.items[2], "{\"id\":\"c\",\"x\":12}");
+	cr_assert_not_null(s.spoiled[3]);
+	cr_assert(strstr(s.spoiled[3], "unsupported tag") != NULL, "%s", s.spoiled[3]);
+	cr_assert_eq(json_integer_value(json_object_get(doc, "total")), 4);
+	json_decref(doc);
+	seen_free(&s);
+}
+
+Test(stream, an_alias_to_a_spoiled_value_spoils_its_item_too)
+{
+	struct seen s = {.stop_at = SIZE_MAX};
+	struct legacy_yaml_error err;
+	json_t *doc;
+
+	cr_assert_eq(stream("jobs:\n"
+	                    "  - {id: a, n: &big 1.0e+400, ok: &fine {v: 1}}\n"
+	                    "  - {id: b, n: *big}\n"
+	                    "  - {id: c, <<: *fine}\n"
+	                    "  - &k {id: d, &key .nan : 1}\n"
+	                    "  - {id: e, v: *key}\n",
+	                    &s, &doc, &err),
+	             0, "%s", err.message);
+	cr_assert_eq(s.calls, 5);
+	cr_assert_not_null(s.spoiled[0]);
+	cr_assert(strstr(s.spoiled[0], "too large for a double") != NULL, "%s", s.spoiled[0]);
+	cr_assert_not_null(s.spoiled[1]);
+	cr_assert(strstr(s.spoiled[1], "alias 'big'") != NULL, "%s", s.spoiled[1]);
+	cr_assert_null(s.spoiled[2], "a sound anchor of a spoiled item is sound");
+	cr_assert_str_eq(s.items[2], "{\"id\":\"c\",\"v\":1}");
+	cr_assert_null(s.spoiled[3], "a key is its text, whatever its value");
+	cr_assert_not_null(s.spoiled[4]);
+	json_decref(doc);
+	seen_free(&s);
+}
+
+Test(stream, outside_the_items_a_value_json_cannot_hold_is_an_error)
+{
+	struct seen s = {.stop_at = SIZE_MAX};
+	struct legacy_yaml_error err;
+	json_t *doc;
+
+	cr_assert_eq(stream("total: 99999999999999999999\njobs: [a]\n", &s, &doc, &err), -1);
+	cr_assert_eq(err.line, 1);
+	cr_assert(strstr(err.message, "out of range") != NULL, "%s", err.message);
+	cr_assert_null(doc);
+	seen_free(&s);
+	memset(&s, 0, sizeof s);
+	s.stop_at = SIZE_MAX;
+	cr_assert_eq(stream("all: &all [1, .inf]\njobs: *all\n", &s, &doc, &err), -1);
+	cr_assert(strstr(err.message, "cannot be represented") != NULL, "%s", err.message);
 	seen_free(&s);
 }
 
@@ -1032,13 +1117,13 @@ struct watch {
 };
 
 static int
-watch_item(void *ud, json_t *item, size_t index, int line)
+watch_item(void *ud, json_t *item, size_t index, int line, const struct legacy_yaml_error *spoiled)
 {
 	struct watch *w = ud;
 	size_t heap = heap_in_use();
 
 	if (json_integer_value(json_object_get(item, "id")) != (json_int_t)index ||
-	    line != (int)index + 3)
+	    line != (int)index + 3 || spoiled != NULL)
 		w->bad++;
 	if (index == 1000)
 		w->heap_at_1000 = heap;

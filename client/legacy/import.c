@@ -531,12 +531,52 @@ take(struct importer *im, const json_t *obj, const struct pos *at)
 	return rv;
 }
 
+/* The id a job names itself by, for the report of a job not imported: its
+ * text, or an integer's digits; NULL if it has none of those. */
+static const char *
+id_of(const json_t *job, char *buf, size_t size)
+{
+	json_t *id = json_is_object(job) ? json_object_get(job, "id") : NULL;
+
+	if (json_is_string(id))
+		return json_string_value(id);
+	if (json_is_integer(id)) {
+		snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+		return buf;
+	}
+	return NULL;
+}
+
+/*
+ * A job that holds a value JSON (and so jobsd) cannot hold: an integer
+ * beyond 64 bits, .inf, .nan. Importing the rest of it would lose that
+ * value, so it is named in the report and not imported. `line`, `column`,
+ * `why`: where the first such value is, and what it is.
+ */
 static int
-item_cb(void *ud, json_t *item, size_t index, int line)
+take_unrepresentable(struct importer *im, const json_t *obj, const struct pos *at, int line,
+                     int column, const char *why)
+{
+	char idbuf[32];
+	const char *id = id_of(obj, idbuf, sizeof idbuf);
+
+	if (im->o->stop != NULL && atomic_load(im->o->stop))
+		return failed(im, JOBS_CANCELLED, "stopped after reading %zu jobs", im->read);
+	im->read++;
+	return skip(im, "unrepresentable", at, id, name_of(obj),
+	            "line %d, column %d: %s; jobsd stores JSON, which cannot hold it, so the "
+	            "job is not imported (change the value in the source and import again)",
+	            line, column, why);
+}
+
+static int
+item_cb(void *ud, json_t *item, size_t index, int line, const struct legacy_yaml_error *spoiled)
 {
 	struct importer *im = ud;
 	struct pos at = {(long)index, line, -1};
-	int rv = take(im, item, &at);
+	int rv = spoiled != NULL ? take_unrepresentable(im, item, &at, spoiled->line,
+	                                                spoiled->column, spoiled->message)
+	                         : take(im, item, &at);
 
 	legacy_progress_update(&im->prog, (double)ftell(im->reading) / 1e6, im->read);
 	return rv != 0 ? 1 : 0;
@@ -615,12 +655,19 @@ read_json_lines(struct importer *im)
 
 		if (strspn(line, " \t\r\n") == (size_t)len)
 			continue;
-		if ((job = json_loadb(line, (size_t)len, JSON_DECODE_ANY, &je)) == NULL) {
+		if ((job = json_loadb(line, (size_t)len, JSON_DECODE_ANY, &je)) != NULL) {
+			rv = take(im, job, &at);
+		} else if (json_error_code(&je) == json_error_numeric_overflow) {
+			/* Valid JSON with an integer beyond 64 bits: read again with
+			 * integers as reals only to name the job in the report. */
+			job = json_loadb(line, (size_t)len,
+			                 JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL, NULL);
+			rv = take_unrepresentable(im, job, &at, lineno, je.column, je.text);
+		} else {
 			rv = failed(im, JOBS_INVALID_ARGUMENT, "%s:%d:%d: %s", s->data, lineno,
 			            je.column, je.text);
 			break;
 		}
-		rv = take(im, job, &at);
 		json_decref(job);
 		index++;
 		legacy_progress_update(&im->prog, (double)ftell(f) / 1e6, im->read);

@@ -26,7 +26,10 @@
  *     `~:` is "~"), since JSON keys are strings; a collection as a key is an
  *     error. PyYAML would make 1 an int key.
  *   - Integers outside int64, .inf and .nan are errors: JSON (and jansson)
- *     cannot hold them.
+ *     cannot hold them. Inside a streamed item such a value (and every
+ *     other scalar JSON cannot hold: see VALUE ERRORS) spoils only that
+ *     item, which the callback receives as spoiled; elsewhere it stops the
+ *     parse.
  *   - Timestamps become RFC 3339 UTC strings, through the client library's
  *     jobs_time_parse/jobs_time_format; a naive time is UTC (YAML 1.1) and a
  *     date alone is midnight UTC. A scalar that looks like a timestamp but is
@@ -80,6 +83,7 @@
 /* One anchor: what an alias to it stands for. */
 struct anchor {
 	json_t *value; /* one reference; NULL: the streamed sequence, not kept */
+	bool spoiled;  /* holds a null in place of a value JSON cannot hold */
 	size_t nodes;  /* nodes the value stands for, aliases expanded */
 	char *raw;     /* a scalar's text, for an alias used as a key; else NULL */
 	size_t rawlen;
@@ -103,6 +107,7 @@ struct frame {
 	char *anchor;   /* to register when the collection closes */
 	size_t nodes;   /* nodes in this subtree, aliases expanded */
 	size_t count;   /* FRAME_STREAM: elements streamed */
+	bool spoiled;   /* a value in this subtree could not be held (a null stands in) */
 	yaml_mark_t mark;
 };
 
@@ -113,6 +118,10 @@ struct builder {
 	void *ud;
 	struct legacy_yaml_error *err;
 	bool failed;       /* err holds the first error */
+	bool spoiled;      /* the node about to be emitted is spoiled */
+	bool item_spoiled; /* item_err holds the current item's first value error */
+	struct legacy_yaml_error item_err;
+	int stream_depth;  /* depth of the open FRAME_STREAM frame + 1; 0: none */
 	int stopped;       /* a callback's non-zero return */
 	locale_t c_locale; /* floats are read with '.' whatever LC_NUMERIC says */
 
@@ -161,6 +170,39 @@ static int
 fail_oom(struct builder *b, const yaml_mark_t *mark)
 {
 	return fail(b, mark, "out of memory");
+}
+
+/*
+ * VALUE ERRORS: a scalar whose value JSON cannot hold (an integer outside
+ * int64, .inf, a malformed !!int, an unsupported tag, ...). Inside a
+ * streamed item, such a value spoils the item alone: *out becomes null, the
+ * first such error of the item is kept for the callback, and parsing goes
+ * on, so one legacy job with a huge number does not hide the others.
+ * Anywhere else it is an error like any other (fail()).
+ */
+static int value_fail(struct builder *b, const yaml_mark_t *mark, json_t **out, const char *fmt,
+                      ...) __attribute__((format(printf, 4, 5)));
+
+static int
+value_fail(struct builder *b, const yaml_mark_t *mark, json_t **out, const char *fmt, ...)
+{
+	char msg[sizeof b->item_err.message];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (b->stream_depth == 0 || b->depth < b->stream_depth)
+		return fail(b, mark, "%s", msg);
+	if (!b->item_spoiled) {
+		b->item_spoiled = true;
+		b->item_err.line = (int)mark->line + 1;
+		b->item_err.column = (int)mark->column + 1;
+		memcpy(b->item_err.message, msg, sizeof msg);
+	}
+	b->spoiled = true;
+	*out = json_null();
+	return 0;
 }
 
 /*
@@ -656,7 +698,7 @@ make_string(struct builder *b, const yaml_event_t *ev, json_t **out)
 {
 	*out = json_stringn((const char *)ev->data.scalar.value, ev->data.scalar.length);
 	if (*out == NULL)
-		return fail(b, &ev->start_mark, "text is not valid UTF-8");
+		return value_fail(b, &ev->start_mark, out, "text is not valid UTF-8");
 	return 0;
 }
 
@@ -668,9 +710,10 @@ make_int(struct builder *b, const yaml_event_t *ev, const char *s, enum int_form
 
 	switch (int_value(s, form, &v)) {
 	case INT_RANGE:
-		return fail(b, &ev->start_mark, "integer out of range (not in int64): %.60s", s);
+		return value_fail(b, &ev->start_mark, out,
+		                  "integer out of range (not in int64): %.60s", s);
 	case INT_EMPTY:
-		return fail(b, &ev->start_mark, "integer without digits: %.60s", s);
+		return value_fail(b, &ev->start_mark, out, "integer without digits: %.60s", s);
 	case INT_OK:
 		break;
 	}
@@ -686,12 +729,14 @@ make_float(struct builder *b, const yaml_event_t *ev, const char *s, enum float_
 	double d;
 
 	if (form == FLOAT_INF || form == FLOAT_NAN)
-		return fail(b, &ev->start_mark, "%.60s cannot be represented in JSON", s);
+		return value_fail(b, &ev->start_mark, out, "%.60s cannot be represented in JSON",
+		                  s);
 	if (!float_value(b, s, form, &d))
-		return fail(b, &ev->start_mark, "not a number: %.60s", s);
+		return value_fail(b, &ev->start_mark, out, "not a number: %.60s", s);
 	if (!isfinite(d))
-		return fail(b, &ev->start_mark,
-		            "%.60s is too large for a double and cannot be represented in JSON", s);
+		return value_fail(
+		    b, &ev->start_mark, out,
+		    "%.60s is too large for a double and cannot be represented in JSON", s);
 	*out = json_real(d);
 	return *out != NULL ? 0 : fail_oom(b, &ev->start_mark);
 }
@@ -720,7 +765,7 @@ make_timestamp(struct builder *b, const yaml_event_t *ev, const char *s, bool lo
 	rc = second > 59 ? -1 : jobs_time_parse(norm, false, &us);
 	free(norm);
 	if (rc != 0)
-		return fail(b, &ev->start_mark, "invalid timestamp: %.60s", s);
+		return value_fail(b, &ev->start_mark, out, "invalid timestamp: %.60s", s);
 	*out = json_string(jobs_time_format(us, buf));
 	return *out != NULL ? 0 : fail_oom(b, &ev->start_mark);
 }
@@ -766,7 +811,7 @@ explicit_bool(struct builder *b, const yaml_event_t *ev, const char *s, json_t *
 		*out = json_boolean(match_bool(low));
 		return 0;
 	}
-	return fail(b, &ev->start_mark, "invalid !!bool value: %.60s", s);
+	return value_fail(b, &ev->start_mark, out, "invalid !!bool value: %.60s", s);
 }
 
 /* `s` without its underscores, in a new string (free it); NULL: no memory. */
@@ -856,7 +901,7 @@ explicit_int(struct builder *b, const yaml_event_t *ev, const char *s, json_t **
 		form = n > 0 && p[n] == '\0' ? INT_DEC : INT_NONE;
 	}
 	if (form == INT_NONE)
-		rc = fail(b, &ev->start_mark, "invalid !!int value: %.60s", s);
+		rc = value_fail(b, &ev->start_mark, out, "invalid !!int value: %.60s", s);
 	else
 		rc = make_int(b, ev, buf, form, out);
 	free(buf);
@@ -900,9 +945,9 @@ explicit_float(struct builder *b, const yaml_event_t *ev, const char *s, json_t 
 		form = FLOAT_NONE;
 	}
 	if (form == FLOAT_NONE)
-		rc = fail(b, &ev->start_mark, "invalid !!float value: %.60s", s);
+		rc = value_fail(b, &ev->start_mark, out, "invalid !!float value: %.60s", s);
 	else if (form == FLOAT_INF)
-		rc = fail(b, &ev->start_mark, "%.60s cannot be represented in JSON", s);
+		rc = value_fail(b, &ev->start_mark, out, "%.60s cannot be represented in JSON", s);
 	else
 		rc = make_float(b, ev, buf, form, out);
 	free(buf);
@@ -965,8 +1010,8 @@ resolve_scalar(struct builder *b, const yaml_event_t *ev, json_t **out)
 		goto unsupported;
 	/* A "\0" escape would hide the rest of the text from the checks. */
 	if (strlen(s) != ev->data.scalar.length)
-		return fail(b, &ev->start_mark, "invalid %s value (contains NUL)",
-		            short_tag(tag, tagbuf, sizeof(tagbuf)));
+		return value_fail(b, &ev->start_mark, out, "invalid %s value (contains NUL)",
+		                  short_tag(tag, tagbuf, sizeof(tagbuf)));
 	if (strcmp(name, "int") == 0)
 		return explicit_int(b, ev, s, out);
 	if (strcmp(name, "float") == 0)
@@ -976,11 +1021,11 @@ resolve_scalar(struct builder *b, const yaml_event_t *ev, json_t **out)
 	if (strcmp(name, "binary") == 0)
 		return explicit_binary(b, ev, s, out);
 	if ((rc = make_timestamp(b, ev, s, true, out)) == 1)
-		return fail(b, &ev->start_mark, "invalid !!timestamp value: %.60s", s);
+		return value_fail(b, &ev->start_mark, out, "invalid !!timestamp value: %.60s", s);
 	return rc;
 unsupported:
-	return fail(b, &ev->start_mark, "unsupported tag %.100s",
-	            short_tag(tag, tagbuf, sizeof(tagbuf)));
+	return value_fail(b, &ev->start_mark, out, "unsupported tag %.100s",
+	                  short_tag(tag, tagbuf, sizeof(tagbuf)));
 }
 
 /* ---- anchors ----------------------------------------------------------- */
@@ -1000,8 +1045,8 @@ find_anchor(struct builder *b, const char *name)
  * `raw` is a scalar's text, kept for an alias used as a mapping key.
  */
 static int
-add_anchor(struct builder *b, const char *name, json_t *value, size_t nodes, const char *raw,
-           size_t rawlen, const yaml_mark_t *mark)
+add_anchor(struct builder *b, const char *name, json_t *value, size_t nodes, bool spoiled,
+           const char *raw, size_t rawlen, const yaml_mark_t *mark)
 {
 	struct anchor *a = find_anchor(b, name);
 	char *rawcopy = NULL;
@@ -1035,6 +1080,7 @@ add_anchor(struct builder *b, const char *name, json_t *value, size_t nodes, con
 		free(a->raw);
 	}
 	a->value = json_incref(value);
+	a->spoiled = spoiled;
 	a->nodes = nodes;
 	a->raw = rawcopy;
 	a->rawlen = rawlen;
@@ -1162,20 +1208,26 @@ static int
 emit(struct builder *b, json_t *v, size_t nodes, const yaml_mark_t *mark)
 {
 	struct frame *f = top(b);
+	bool spoiled = b->spoiled;
 	int rc = 0;
 
+	b->spoiled = false;
 	if (f == NULL) {
 		b->root = v;
 		b->have_root = true;
 		return 0;
 	}
 	f->nodes += nodes;
+	f->spoiled |= spoiled;
 	switch (f->kind) {
 	case FRAME_STREAM:
 		if (b->fn != NULL)
-			rc = b->fn(b->ud, v, f->count, (int)mark->line + 1);
+			rc = b->fn(b->ud, v, f->count, (int)mark->line + 1,
+			           spoiled ? &b->item_err : NULL);
 		json_decref(v);
 		f->count++;
+		f->spoiled = false;
+		b->item_spoiled = false;
 		b->tree_alias_nodes = 0; /* the next item is a tree of its own */
 		if (rc != 0) {
 			b->stopped = rc;
@@ -1187,7 +1239,9 @@ emit(struct builder *b, json_t *v, size_t nodes, const yaml_mark_t *mark)
 			return fail_oom(b, mark);
 		return 0;
 	case FRAME_MAP:
-		if (f->merge_key)
+		if (f->merge_key && spoiled)
+			json_decref(v); /* a null stands in: nothing to merge */
+		else if (f->merge_key)
 			rc = add_merge(b, f, v, mark);
 		else if (json_object_setn_new(f->value, f->key, f->keylen, v) != 0)
 			rc = fail(b, mark, "cannot store the value of key %.60s", f->key);
@@ -1212,8 +1266,8 @@ stream_array(struct builder *b, json_t *arr, const yaml_mark_t *mark)
 
 	b->streamed = true;
 	for (size_t i = 0; i < json_array_size(arr); i++) {
-		if (b->fn != NULL &&
-		    (rc = b->fn(b->ud, json_array_get(arr, i), i, (int)mark->line + 1)) != 0) {
+		if (b->fn != NULL && (rc = b->fn(b->ud, json_array_get(arr, i), i,
+		                                 (int)mark->line + 1, NULL)) != 0) {
 			b->stopped = rc;
 			fail(b, mark, "stopped by the item callback (it returned %d)", rc);
 			return rc;
@@ -1268,7 +1322,7 @@ key_scalar(struct builder *b, struct frame *f, const yaml_event_t *ev)
 	const char *s = (const char *)ev->data.scalar.value;
 	const char *tag = (const char *)ev->data.scalar.tag;
 	size_t len = ev->data.scalar.length;
-	bool merge;
+	bool merge, spoiled = false, item_spoiled = b->item_spoiled;
 	char tagbuf[128];
 	json_t *v;
 	int rc;
@@ -1286,9 +1340,14 @@ key_scalar(struct builder *b, struct frame *f, const yaml_event_t *ev)
 			v = json_string("<<");
 		else if ((rc = resolve_scalar(b, ev, &v)) != 0)
 			return rc;
+		/* The key itself is its text, whatever the value: only a later
+		 * alias to it as a value is spoiled. */
+		spoiled = b->spoiled;
+		b->spoiled = false;
+		b->item_spoiled = item_spoiled;
 		rc = v == NULL ? fail_oom(b, &ev->start_mark)
-		               : add_anchor(b, (const char *)ev->data.scalar.anchor, v, 1, s, len,
-		                            &ev->start_mark);
+		               : add_anchor(b, (const char *)ev->data.scalar.anchor, v, 1, spoiled,
+		                            s, len, &ev->start_mark);
 		json_decref(v);
 		if (rc != 0)
 			return rc;
@@ -1315,8 +1374,9 @@ on_scalar(struct builder *b, const yaml_event_t *ev)
 		return fail(b, &ev->start_mark, "the document is not a mapping (to stream '%.60s')",
 		            b->items_key);
 	}
-	if (anchor != NULL && add_anchor(b, anchor, v, 1, (const char *)ev->data.scalar.value,
-	                                 ev->data.scalar.length, &ev->start_mark) != 0) {
+	if (anchor != NULL &&
+	    add_anchor(b, anchor, v, 1, b->spoiled, (const char *)ev->data.scalar.value,
+	               ev->data.scalar.length, &ev->start_mark) != 0) {
 		json_decref(v);
 		return -1;
 	}
@@ -1349,7 +1409,18 @@ on_alias(struct builder *b, const yaml_event_t *ev)
 	if (at_items(b)) {
 		if (!json_is_array(a->value))
 			return fail(b, &ev->start_mark, "'%.60s' is not a list", b->items_key);
+		if (a->spoiled)
+			return fail(b, &ev->start_mark,
+			            "alias '%.60s' names a list holding a value JSON cannot hold",
+			            name);
 		return stream_array(b, a->value, &ev->start_mark);
+	}
+	if (a->spoiled) {
+		json_t *null;
+
+		if ((rc = value_fail(b, &ev->start_mark, &null,
+		                     "alias '%.60s' names a value JSON cannot hold", name)) != 0)
+			return rc;
 	}
 	return emit(b, json_incref(a->value), a->nodes, &ev->start_mark);
 }
@@ -1402,6 +1473,8 @@ on_start(struct builder *b, const yaml_event_t *ev, bool is_map)
 		return fail_oom(b, &ev->start_mark);
 	}
 	b->depth++;
+	if (f->kind == FRAME_STREAM)
+		b->stream_depth = b->depth;
 	return 0;
 }
 
@@ -1419,6 +1492,7 @@ on_end(struct builder *b)
 	if (f.kind == FRAME_STREAM) {
 		v = json_integer((json_int_t)f.count);
 		f.nodes = 1;
+		b->stream_depth = 0;
 	} else if (f.merges != NULL) {
 		/* Merged keys first, in PyYAML's order, then the explicit ones. */
 		v = json_object();
@@ -1440,8 +1514,9 @@ on_end(struct builder *b)
 	}
 	nodes = f.nodes;
 	rc = f.anchor != NULL ? add_anchor(b, f.anchor, f.kind == FRAME_STREAM ? NULL : v, nodes,
-	                                   NULL, 0, &start)
+	                                   f.spoiled, NULL, 0, &start)
 	                      : 0;
+	b->spoiled = f.spoiled;
 	frame_clear(&f);
 	if (rc != 0) {
 		json_decref(v);

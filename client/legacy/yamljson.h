@@ -37,10 +37,18 @@ struct legacy_yaml_error {
  * Called with each element of the streamed sequence. `item` is borrowed:
  * json_incref() it to keep it; do not modify it, since parts of it may be
  * shared with later items through aliases. `index` counts from 0; `line` is
- * where the element starts. A non-zero return stops the parse; legacy_yaml_parse()
- * then returns that value (and err says the callback stopped it).
+ * where the element starts. A non-zero return stops the parse;
+ * legacy_yaml_parse() then returns that value (and err says the callback
+ * stopped it).
+ *
+ * `spoiled` is NULL for an element read whole. Otherwise the element held a
+ * scalar JSON cannot hold (an integer outside int64, .inf, .nan, an
+ * unsupported tag, ...: the value errors of yamljson.c): `item` has a null
+ * in place of each such value, so only what it says around them (an id, a
+ * name) may be used, and `spoiled` gives the first one's place and reason.
  */
-typedef int (*legacy_yaml_item_fn)(void *ud, json_t *item, size_t index, int line);
+typedef int (*legacy_yaml_item_fn)(void *ud, json_t *item, size_t index, int line,
+                                   const struct legacy_yaml_error *spoiled);
 
 /*
  * Parses the first document of the YAML stream `f` (later documents are
@@ -61,8 +69,9 @@ typedef int (*legacy_yaml_item_fn)(void *ud, json_t *item, size_t index, int lin
  * Returns 0, a callback's non-zero value, or -1 with `err` filled: a YAML
  * syntax error (libyaml's problem and place), or a value JSON cannot hold
  * (an integer outside int64, .inf or .nan, a mapping used as a key, an
- * unknown tag such as !!python/object), or too deep nesting (512 levels) or
- * alias expansion (a "billion laughs" document; limits in yamljson.c).
+ * unknown tag such as !!python/object) outside a streamed element, or too
+ * deep nesting (512 levels) or alias expansion (a "billion laughs"
+ * document; limits in yamljson.c).
  */
 int legacy_yaml_parse(FILE *f, const char *items_key, legacy_yaml_item_fn fn, void *ud,
                       json_t **doc, struct legacy_yaml_error *err);

@@ -6,11 +6,14 @@ app wrote them (PyYAML's yaml.safe_dump), for tests/test_import.c.
   edge/jobs_index.yaml   an index beside the single file (to be ignored)
   skips.yaml             jobs that must be skipped: no id, an id twice
   broken.yaml            valid jobs, then a syntax error at a known place
+  unrepresentable.yaml   jobs holding values JSON cannot (2**70, nan) among
+  unrepresentable.jsonl  good ones; the .jsonl as Python's json module writes
   folder/jobs/*.yaml     the per-job layout, one file broken, and
   folder/jobs_manifest.yaml  its manifest, listing one job with no file
   bare/*.yaml            a folder of job files without a manifest
 """
 import datetime
+import json
 import os
 import sys
 
@@ -99,6 +102,17 @@ dump("skips.yaml", {"jobs": skips})
 with open(os.path.join(out, "broken.yaml"), "w") as f:
     yaml.safe_dump({"jobs": [full(1), full(2)]}, f)
     f.write("- id: job-3\n  job_name: [unclosed\n  hook: x\n")
+
+unrepresentable = [
+    full(1),
+    full(2, enhanced_settings={"seed": 2 ** 70}),
+    full(3, enhanced_settings={"gain": [1, float("nan")]}),
+    full(4),
+]
+dump("unrepresentable.yaml", {"jobs": unrepresentable})
+with open(os.path.join(out, "unrepresentable.jsonl"), "w") as f:
+    for job in unrepresentable[:2] + unrepresentable[3:]:
+        f.write(json.dumps(job) + "\n")
 
 for i in (1, 2, 3):
     dump("folder/jobs/job-%d.yaml" % i, full(i))
