@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -440,6 +441,133 @@ Test(import, round_trip_json_lines_is_byte_identical)
 	run_free(&r);
 }
 
+/* ---- where an export goes -------------------------------------------------------- */
+
+Test(import, export_targets_standard_output_links_and_what_it_refuses)
+{
+	struct run r;
+	struct stat st;
+	char target[700];
+
+	r = ctl("create", "--id", "only", "--name", "Only one", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+
+	/* -: the export on stdout, the summary on stderr. */
+	r = ctl("export", "--format", "json", "-", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strncmp(r.out, "{\"brand_name\":", 14) == 0, "%s", r.out);
+	cr_assert_eq(strchr(r.out, '\n'), r.out + strlen(r.out) - 1, "one line: %s", r.out);
+	cr_assert(strstr(r.err, "exported 1 jobs to standard output") != NULL, "%s", r.err);
+	cr_assert(!exists(tmp("-")), "no file named -");
+	run_free(&r);
+	r = ctl("export", "--format", "yaml", "-", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strncmp(r.out, "jobs:\n- ", 8) == 0, "%s", r.out);
+	run_free(&r);
+	r = ctl("export", "--format", "yaml-dir", "-", NULL);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	run_free(&r);
+
+	/* /dev/stdout is a link to a pipe here: refused, pointing at -. */
+	r = ctl("export", "--format", "json", "/dev/stdout", NULL);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	cr_assert(strstr(r.err, "give -") != NULL, "%s", r.err);
+	run_free(&r);
+
+	/* A FIFO is refused and stays a FIFO. */
+	cr_assert_eq(mkfifo(tmp("fifo"), 0600), 0);
+	r = ctl("export", "--format", "json", tmp("fifo"), NULL);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	run_free(&r);
+	cr_assert_eq(lstat(tmp("fifo"), &st), 0);
+	cr_assert(S_ISFIFO(st.st_mode));
+
+	/* A link is written through: to a file, then to one not made yet. */
+	FILE *f = fopen(tmp("real.jsonl"), "w");
+	cr_assert_not_null(f);
+	fputs("old\n", f);
+	fclose(f);
+	cr_assert_eq(chmod(tmp("real.jsonl"), 0640), 0);
+	cr_assert_eq(symlink("real.jsonl", tmp("link.jsonl")), 0);
+	r = ctl("export", "--format", "json", tmp("link.jsonl"), NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	cr_assert_eq(lstat(tmp("link.jsonl"), &st), 0);
+	cr_assert(S_ISLNK(st.st_mode), "the link stays a link");
+	cr_assert_eq(stat(tmp("real.jsonl"), &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0640, "a replaced file keeps its mode: %o", st.st_mode);
+	char *text = read_file(tmp("real.jsonl"), NULL);
+	cr_assert(text != NULL && strstr(text, "\"id\":\"only\"") != NULL, "%s", text);
+	free(text);
+	snprintf(target, sizeof target, "%s", tmp("new.jsonl"));
+	cr_assert_eq(symlink(target, tmp("dangling.jsonl")), 0);
+	r = ctl("export", "--format", "json", tmp("dangling.jsonl"), NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	cr_assert_eq(stat(target, &st), 0);
+	cr_assert(S_ISREG(st.st_mode));
+}
+
+/* Jobs stored before jobsd refused integers beyond 64 bits: the export goes
+ * through all of them, names each it cannot write exactly, and writes
+ * nothing rather than an export that silently lacks them. */
+Test(import, export_names_every_job_it_cannot_write_and_writes_nothing)
+{
+	struct run r;
+	sqlite3 *db;
+	char dir[256];
+
+	const char *ids[] = {"big-1", "fine", "big-2"};
+	for (size_t i = 0; i < 3; i++) {
+		r = ctl("create", "--id", ids[i], NULL);
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		run_free(&r);
+	}
+	r = ctl("export", "--format", "json", tmp("out.jsonl"), NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	snprintf(dir, sizeof dir, "%s", d.dir);
+	cr_assert_eq(jobsd_stop(&d, SIGTERM), 0);
+	cr_assert_eq(sqlite3_open(d.db, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db,
+	                          "UPDATE jobs SET enhanced_settings = "
+	                          "'{\"n\": 99999999999999999999}' WHERE id LIKE 'big-%'",
+	                          NULL, NULL, NULL),
+	             SQLITE_OK, "%s", sqlite3_errmsg(db));
+	cr_assert_eq(sqlite3_changes(db), 2);
+	sqlite3_close(db);
+	cr_assert(jobsd_start(&d, dir, NULL));
+
+	char *before = read_file(tmp("out.jsonl"), NULL);
+	const char *formats[] = {"json", "yaml", "yaml-dir"};
+	for (size_t i = 0; i < 3; i++) {
+		r = ctl("export", "--format", formats[i], tmp("out.jsonl"), NULL);
+		cr_assert_neq(r.status, 0, "%s", formats[i]);
+		if (i < 2) {
+			cr_assert(strstr(r.err, "job 'big-1'") != NULL, "%s", r.err);
+			cr_assert(strstr(r.err, "job 'big-2'") != NULL, "%s", r.err);
+			cr_assert(strstr(r.err, "2 of 3 jobs") != NULL, "%s", r.err);
+			cr_assert(strstr(r.err, "DATA_LOSS") != NULL, "%s", r.err);
+		}
+		run_free(&r);
+	}
+	char *after = read_file(tmp("out.jsonl"), NULL);
+	cr_assert(before != NULL && after != NULL && strcmp(before, after) == 0,
+	          "the earlier export is untouched");
+	free(before);
+	free(after);
+	r = ctl("export", "--format", "yaml-dir", tmp("dir"), NULL);
+	cr_assert(strstr(r.err, "job 'big-2'") != NULL, "%s", r.err);
+	run_free(&r);
+	cr_assert(!exists(tmp("dir")), "no folder either");
+	r = ctl("export", "--format", "json", "-", NULL);
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert(strstr(r.out, "\"id\":\"fine\"") != NULL, "%s", r.out);
+	cr_assert(strstr(r.out, "big-") == NULL, "%s", r.out);
+	run_free(&r);
+}
+
 /* ---- the report --------------------------------------------------------------- */
 
 Test(import, report_names_every_skipped_job)
@@ -485,10 +613,18 @@ Test(import, report_names_every_skipped_job)
 	cr_assert_str_eq(json_str(e, "id"), "job-1");
 	cr_assert_eq(skipped(rep, "exists", &e), 2);
 	cr_assert(strstr(json_str(e, "message"), "--replace") != NULL);
-	cr_assert(json_is_string(json_object_get(rep, "backup")));
+	/* Nothing imported: its backup is removed, and the report says so. */
+	cr_assert(json_is_null(json_object_get(rep, "backup")));
+	cr_assert(json_is_true(json_object_get(rep, "backup_removed")));
+	cr_assert(exists(fxp("skips.yaml.backup-" STAMP)), "the first import's backup stays");
+	cr_assert(!exists(fxp("skips.yaml.backup-" STAMP "-2")), "the second's is gone");
 	cr_assert_str_eq(json_str(rep, "format"), "yaml");
 	cr_assert(json_is_false(json_object_get(rep, "dry_run")));
 	json_decref(rep);
+	r = ctl("import", fxp("skips.yaml"), NULL);
+	cr_assert(strstr(r.out, "no backup kept: nothing was imported") != NULL, "%s", r.out);
+	run_free(&r);
+	cr_assert(!exists(fxp("skips.yaml.backup-" STAMP "-2")));
 }
 
 Test(import, assign_ids_and_exit_statuses)

@@ -1207,6 +1207,11 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 		return rv;
 	if ((rv = legacy_export(ctl->client, &o, &count, err, sizeof err)) != JOBS_OK)
 		return fail(exit_for(rv), "export: %s (%s)", err, jobs_code_name(rv));
+	if (strcmp(o.path, "-") == 0) { /* stdout holds the export: the summary goes aside */
+		fprintf(stderr, "exported %zu jobs to standard output (%s)\n", count,
+		        legacy_format_name(o.format));
+		return EXIT_OK;
+	}
 	if (ctl->json) {
 		json_t *out = json_pack("{sIssss}", "exported", (json_int_t)count, "path", o.path,
 		                        "format", legacy_format_name(o.format));
@@ -1306,7 +1311,8 @@ static const char export_help[] =
     "  yaml-dir  PATH is a folder: jobs/ID.yaml and jobs_manifest.yaml\n"
     "  json      PATH is JSON Lines, one job per line\n"
     "Jobs come newest first (created_at, then id), keys sorted: the same jobs\n"
-    "always give the same bytes. PATH is replaced atomically.\n";
+    "always give the same bytes. PATH is replaced atomically; a symlink is\n"
+    "written through; - is standard output (yaml, json).\n";
 
 static int
 cmd_help(struct ctl *ctl, int argc, char **argv)

@@ -22,6 +22,18 @@
  * renameat2(RENAME_EXCHANGE), and only a PATH that looks like an earlier
  * yaml-dir export (jobs/NAME.yaml and jobs_manifest.yaml, nothing else) is
  * replaced.
+ *
+ * TARGETS. PATH "-" is standard output (yaml and json), written as it goes.
+ * A symlink is written through: what it points at is replaced (or made) as
+ * above and the link stays. Anything else that is not a regular file (a folder for
+ * yaml-dir), such as a device, a FIFO or a dangling link, is refused, since
+ * the rename would put a regular file in its place.
+ *
+ * UNREADABLE JOBS. A job whose JSON fields jansson cannot hold (an integer
+ * beyond 64 bits, stored before jobsd refused them) cannot be written
+ * exactly. The export goes on through every job, names each such job on
+ * stderr, and then fails with DATA_LOSS, leaving PATH untouched: an export
+ * that silently lacks jobs would be worse than none.
  */
 #include "jobjson.h"
 #include "files.h"
@@ -31,6 +43,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,10 +55,12 @@
 
 struct exporter {
 	const struct legacy_export_options *o;
+	const char *path; /* where the export goes: o->path, or a symlink's target */
 	jobs_client *c;
 	char *err;
 	size_t errlen;
 	size_t count;
+	size_t unreadable; /* jobs named on stderr and not written */
 	struct legacy_progress prog;
 	/* yaml, json */
 	FILE *f;
@@ -147,11 +162,14 @@ all_jobs(struct exporter *ex)
 			break;
 		}
 		for (size_t i = 0; rv == 0 && i < page->n_jobs; i++) {
-			json_t *obj = legacy_job_to_json(page->jobs[i], false, ex->err, ex->errlen);
+			char why[256];
+			json_t *obj = legacy_job_to_json(page->jobs[i], false, why, sizeof why);
 
 			if (obj == NULL) {
-				rv = JOBS_DATA_LOSS;
-				break;
+				fprintf(stderr, "export: job '%s' cannot be written exactly: %s\n",
+				        page->jobs[i]->id, why);
+				ex->unreadable++;
+				continue;
 			}
 			rv = put_job(ex, page->jobs[i], obj);
 			json_decref(obj);
@@ -166,24 +184,54 @@ all_jobs(struct exporter *ex)
 	} while (rv == 0 && *token != '\0');
 	legacy_progress_end(&ex->prog);
 	free(token);
+	if (rv == 0 && ex->unreadable > 0)
+		rv = failed(ex, JOBS_DATA_LOSS,
+		            "%zu of %zu jobs cannot be written exactly (named above), so %s was "
+		            "not written; change or delete them (jobsctl update ID "
+		            "--settings-json ..., jobsctl delete ID) and export again",
+		            ex->unreadable, ex->unreadable + ex->count,
+		            strcmp(ex->o->path, "-") == 0 ? "the export" : ex->o->path);
 	return rv;
 }
 
 /* ---- a file: yaml and json -------------------------------------------------- */
 
+/* Writes the whole export to ex->f. */
+static int
+write_stream(struct exporter *ex, const char *name)
+{
+	int rv;
+
+	if (ex->o->format == LEGACY_YAML && (legacy_yaml_out_open(&ex->y, ex->f) != 0 ||
+	                                     legacy_yaml_out_begin_items(ex->y, "jobs") != 0))
+		rv = failed(ex, JOBS_UNAVAILABLE, "cannot write %s", name);
+	else
+		rv = all_jobs(ex);
+	if (rv == 0 && ex->y != NULL &&
+	    (legacy_yaml_out_end_items(ex->y) != 0 || legacy_yaml_out_finish(ex->y) != 0))
+		rv = failed(ex, JOBS_UNAVAILABLE, "%s: %s", name, legacy_yaml_out_error(ex->y));
+	legacy_yaml_out_close(ex->y);
+	ex->y = NULL;
+	if (rv == 0 && fflush(ex->f) != 0)
+		rv = failed(ex, JOBS_UNAVAILABLE, "cannot write %s: %s", name, strerror(errno));
+	return rv;
+}
+
+static int
+export_stdout(struct exporter *ex)
+{
+	ex->f = stdout;
+	return write_stream(ex, "standard output");
+}
+
 static int
 export_file(struct exporter *ex)
 {
-	const char *path = ex->o->path;
+	const char *path = ex->path;
 	char *tmp = NULL;
 	struct stat st;
 	int fd, rv;
 
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		return failed(
-		    ex, JOBS_INVALID_ARGUMENT,
-		    "%s is a folder; --format %s writes a file (yaml-dir writes a folder)", path,
-		    legacy_format_name(ex->o->format));
 	if (asprintf(&tmp, "%s.tmp-XXXXXX", path) < 0)
 		return failed(ex, JOBS_RESOURCE_EXHAUSTED, "out of memory");
 	if ((fd = mkstemp(tmp)) < 0 || (ex->f = fdopen(fd, "w")) == NULL) {
@@ -195,17 +243,11 @@ export_file(struct exporter *ex)
 		free(tmp);
 		return rv;
 	}
-	if (ex->o->format == LEGACY_YAML && (legacy_yaml_out_open(&ex->y, ex->f) != 0 ||
-	                                     legacy_yaml_out_begin_items(ex->y, "jobs") != 0))
-		rv = failed(ex, JOBS_UNAVAILABLE, "cannot write %s", path);
-	else
-		rv = all_jobs(ex);
-	if (rv == 0 && ex->y != NULL &&
-	    (legacy_yaml_out_end_items(ex->y) != 0 || legacy_yaml_out_finish(ex->y) != 0))
-		rv = failed(ex, JOBS_UNAVAILABLE, "%s: %s", path, legacy_yaml_out_error(ex->y));
-	legacy_yaml_out_close(ex->y);
-	ex->y = NULL;
-	if (rv == 0 && (fflush(ex->f) != 0 || fsync(fileno(ex->f)) != 0))
+	/* A replaced export keeps its permission bits (mkstemp makes 0600). */
+	if (stat(path, &st) == 0)
+		fchmod(fd, st.st_mode & 07777);
+	rv = write_stream(ex, path);
+	if (rv == 0 && fsync(fileno(ex->f)) != 0)
 		rv = failed(ex, JOBS_UNAVAILABLE, "cannot write %s: %s", tmp, strerror(errno));
 	if (fclose(ex->f) != 0 && rv == 0)
 		rv = failed(ex, JOBS_UNAVAILABLE, "cannot write %s: %s", tmp, strerror(errno));
@@ -281,7 +323,7 @@ export_tree(const char *dir, bool only_check)
 static int
 export_folder(struct exporter *ex)
 {
-	const char *path = ex->o->path;
+	const char *path = ex->path;
 	char *tmp = NULL, *sub = NULL, *mpath = NULL;
 	struct stat st;
 	bool replace = false;
@@ -290,7 +332,7 @@ export_folder(struct exporter *ex)
 	int rv = 0, fd;
 
 	if (stat(path, &st) == 0) {
-		if (!S_ISDIR(st.st_mode) || !export_tree(path, true))
+		if (!export_tree(path, true))
 			return failed(
 			    ex, JOBS_FAILED_PRECONDITION,
 			    "%s exists and is not an earlier yaml-dir export (jobs/NAME.yaml "
@@ -352,11 +394,87 @@ done:
 	return rv;
 }
 
+/* The path a dangling symlink names, when nothing is there and the folder
+ * to hold it exists (malloc'd); NULL otherwise. */
+static char *
+dangling_target(const char *link)
+{
+	char to[4096], *copy, *full = NULL;
+	struct stat st;
+	ssize_t n = readlink(link, to, sizeof to - 1);
+
+	if (n <= 0)
+		return NULL;
+	to[n] = '\0';
+	if (to[0] == '/')
+		full = strdup(to);
+	else if ((copy = strdup(link)) != NULL) {
+		if (asprintf(&full, "%s/%s", dirname(copy), to) < 0)
+			full = NULL;
+		free(copy);
+	}
+	if (full == NULL || lstat(full, &st) == 0 || errno != ENOENT) {
+		free(full);
+		return NULL;
+	}
+	if ((copy = strdup(full)) == NULL || stat(dirname(copy), &st) != 0 ||
+	    !S_ISDIR(st.st_mode)) {
+		free(copy);
+		free(full);
+		return NULL;
+	}
+	free(copy);
+	return full;
+}
+
+/*
+ * Where the export goes (TARGETS above): *target is o->path, or the file or
+ * folder a symlink at o->path points at (malloc'd by realpath). Returns 0 or
+ * a jobs_code with the reason in ex->err.
+ */
+static int
+resolve_target(struct exporter *ex, char **target)
+{
+	const char *path = ex->o->path, *want;
+	bool dir = ex->o->format == LEGACY_YAML_DIR;
+	struct stat st;
+
+	*target = NULL;
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		return failed(ex, JOBS_UNAVAILABLE, "cannot use %s: %s", path, strerror(errno));
+	}
+	if (S_ISLNK(st.st_mode)) {
+		if ((*target = realpath(path, NULL)) != NULL && stat(*target, &st) == 0)
+			goto resolved;
+		free(*target);
+		/* A link to a file not made yet: the export makes it. */
+		if (!dir && (*target = dangling_target(path)) != NULL)
+			return 0;
+		return failed(ex, JOBS_INVALID_ARGUMENT,
+		              "%s is a symlink to nothing export can write; it writes through a "
+		              "link only to a %s%s",
+		              path, dir ? "folder" : "regular file, or to a new one",
+		              dir ? "" : " (for standard output give -)");
+	}
+resolved:
+	if (dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode))
+		return 0;
+	want = S_ISDIR(st.st_mode) ? "is a folder; --format yaml and json write a file (yaml-dir "
+	                             "writes a folder)"
+	       : dir               ? "is not a folder; --format yaml-dir writes one"
+	             : "is not a regular file (a device, FIFO or socket), which export would "
+	               "replace; give a file, or - for standard output";
+	return failed(ex, JOBS_INVALID_ARGUMENT, "%s %s", path, want);
+}
+
 int
 legacy_export(jobs_client *c, const struct legacy_export_options *o, size_t *count, char *err,
               size_t errlen)
 {
-	struct exporter ex = {.o = o, .c = c, .err = err, .errlen = errlen};
+	struct exporter ex = {.o = o, .path = o->path, .c = c, .err = err, .errlen = errlen};
+	char *target = NULL;
 	int rv;
 
 	err[0] = '\0';
@@ -364,7 +482,19 @@ legacy_export(jobs_client *c, const struct legacy_export_options *o, size_t *cou
 		snprintf(err, errlen, "export wants --format yaml, yaml-dir or json");
 		return JOBS_INVALID_ARGUMENT;
 	}
-	rv = o->format == LEGACY_YAML_DIR ? export_folder(&ex) : export_file(&ex);
+	if (strcmp(o->path, "-") == 0) {
+		if (o->format == LEGACY_YAML_DIR) {
+			snprintf(err, errlen,
+			         "--format yaml-dir writes a folder, not standard output");
+			return JOBS_INVALID_ARGUMENT;
+		}
+		rv = export_stdout(&ex);
+	} else if ((rv = resolve_target(&ex, &target)) == 0) {
+		if (target != NULL)
+			ex.path = target;
+		rv = o->format == LEGACY_YAML_DIR ? export_folder(&ex) : export_file(&ex);
+	}
+	free(target);
 	if (count != NULL)
 		*count = rv == 0 ? ex.count : 0;
 	return rv;

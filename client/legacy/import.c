@@ -1259,6 +1259,13 @@ legacy_import(const struct legacy_import_options *o, const struct legacy_sink *s
 	                    im.src.backup ? json_string(im.src.backup) : json_null());
 	/* Pass 2. */
 	rv = write_all(&im);
+	if (rv == 0 && im.src.backup != NULL && im.imported == 0) {
+		/* Every job was skipped: nothing changed, and a backup of each
+		 * re-import would pile up beside the source. */
+		drop_backup(&im);
+		json_object_set_new(im.report, "backup", json_null());
+		json_object_set_new(im.report, "backup_removed", json_true());
+	}
 	sort_by_place(im.skipped);
 	sort_by_place(im.assigned);
 done:
@@ -1327,6 +1334,8 @@ legacy_report_print(FILE *f, const json_t *r)
 		fputs("dry run: nothing was written, no backup made\n", f);
 	else if (json_is_string(backup))
 		fprintf(f, "backup: %s\n", json_string_value(backup));
+	else if (json_is_true(json_object_get(r, "backup_removed")))
+		fputs("no backup kept: nothing was imported\n", f);
 	if (json_array_size(assigned) > 0) {
 		fprintf(f, "new ids for %zu jobs without one:\n", json_array_size(assigned));
 		json_array_foreach(assigned, i, e)

@@ -34,7 +34,10 @@
  * EXPORT pages through ListJobs (newest first: created_at, then id,
  * descending: a stable order) and writes to a temporary file or folder
  * beside PATH, renamed over PATH at the end, so a reader sees the old export
- * or the new one, never half of one.
+ * or the new one, never half of one. PATH "-" is standard output; a symlink
+ * is written through; other files that are not regular are refused. A job
+ * it cannot write exactly is named on stderr, and the export then fails
+ * (export.c, TARGETS and UNREADABLE JOBS).
  */
 #ifndef JOBS_LEGACY_H
 #define JOBS_LEGACY_H
@@ -109,7 +112,10 @@ struct legacy_export_options {
 };
 
 /* Exports every job through `c`. On JOBS_OK *count (if given) is the number
- * written. Otherwise a jobs_code with a reason in err, and PATH untouched. */
+ * written. Otherwise a jobs_code with a reason in err, and PATH untouched
+ * (standard output keeps what was written: the status says it is not all):
+ * INVALID_ARGUMENT for a target export cannot write, DATA_LOSS when some jobs
+ * cannot be written exactly (each named on stderr). */
 int legacy_export(jobs_client *c, const struct legacy_export_options *o, size_t *count, char *err,
                   size_t errlen);
 
