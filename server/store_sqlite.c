@@ -6,6 +6,7 @@
  * store_sqlite_find.c; the VFS the connections open through in
  * store_sqlite_vfs.c. See store.h for the interface.
  */
+#include "files.h"
 #include "status.h"
 #include "log.h"
 #include "store_sqlite.h"
@@ -13,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -1074,20 +1074,6 @@ sq_request_prune(store *base, int64_t before_us, int limit, int *n)
 
 /* ---- backup, check, restore ---------------------------------------------- */
 
-/* fsync of the directory holding `path`, so that a rename in it lasts. */
-static void
-sync_dir_of(const char *path)
-{
-	char copy[PATH_MAX];
-	int fd;
-
-	snprintf(copy, sizeof copy, "%s", path);
-	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-}
-
 static int
 sq_backup(store *base, const char *path, const atomic_bool *stop, int64_t *bytes, int64_t *jobs,
           char *why, size_t whylen)
@@ -1103,11 +1089,13 @@ sq_backup(store *base, const char *path, const atomic_bool *stop, int64_t *bytes
 		snprintf(why, whylen, "path is too long");
 		return ST(INVALID_ARGUMENT);
 	}
-	if (stat(path, &sb) == 0) {
+	/* Nothing existing is written over or through: not `path` (lstat: a
+	 * symlink counts), not the partial file (O_EXCL, O_NOFOLLOW). */
+	if (lstat(path, &sb) == 0) {
 		snprintf(why, whylen, "%s exists; back up to a new path", path);
 		return ST(FAILED_PRECONDITION);
 	}
-	if ((fd = open(partial, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+	if ((fd = open(partial, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
 		snprintf(why, whylen,
 		         errno == EEXIST ? "%s exists: a backup to this path is running, "
 		                           "or one was interrupted (remove it)"
@@ -1171,7 +1159,7 @@ done:
 	}
 	unlink(partial);
 	if (rv == 0) {
-		sync_dir_of(path);
+		files_sync_parent(path);
 		*bytes = stat(path, &sb) == 0 ? (int64_t)sb.st_size : 0;
 	}
 	return rv;
@@ -1239,35 +1227,6 @@ sq_check(store *base, arena *a, int max, char ***problems, size_t *n, int64_t *j
 	return 0;
 }
 
-/* Copies file `from` to a new file `to`, synced. 0 or -1 (errno set). */
-static int
-copy_file(const char *from, const char *to)
-{
-	char buf[1 << 16];
-	int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, saved;
-	ssize_t n;
-
-	if (in < 0 || (out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
-		goto failed;
-	while ((n = read(in, buf, sizeof buf)) > 0)
-		if (write(out, buf, (size_t)n) != n)
-			goto failed;
-	if (n < 0 || fsync(out) != 0)
-		goto failed;
-	close(in);
-	return close(out);
-failed:
-	saved = errno;
-	if (in >= 0)
-		close(in);
-	if (out >= 0) {
-		close(out);
-		unlink(to);
-	}
-	errno = saved;
-	return -1;
-}
-
 int
 store_sqlite_restore(const char *db_path, const char *from, int64_t *jobs, char *why, size_t whylen)
 {
@@ -1280,15 +1239,15 @@ store_sqlite_restore(const char *db_path, const char *from, int64_t *jobs, char 
 	size_t problems = 0;
 	char **unused = NULL;
 	int64_t version = -1;
-	int rc;
+	int rc, e;
 
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
 	snprintf(tmp, sizeof tmp, "%s.restoring", db_path);
 	snprintf(kept, sizeof kept, "%s.before-restore-%s", db_path, stamp);
 	unlink(tmp);
-	if (copy_file(from, tmp) != 0) {
-		snprintf(why, whylen, "cannot copy %s: %s", from, strerror(errno));
+	if ((e = files_copy(from, tmp, 0600)) != 0) {
+		snprintf(why, whylen, "cannot copy %s: %s", from, strerror(e));
 		return ST(INVALID_ARGUMENT);
 	}
 
@@ -1336,7 +1295,7 @@ store_sqlite_restore(const char *db_path, const char *from, int64_t *jobs, char 
 		snprintf(why, whylen, "cannot put the copy in place: %s", strerror(errno));
 		return ST(UNAVAILABLE);
 	}
-	sync_dir_of(db_path);
+	files_sync_parent(db_path);
 	return 0;
 }
 
