@@ -1,6 +1,6 @@
 /*
- * internal.h: what the files of libjobsclient share. Not installed; jobsctl
- * and the tests link the static library and may use it too.
+ * internal.h: what the files of libjobsclient share. Not installed; jobsctl,
+ * jobsbench and the tests link the static library and may use it too.
  */
 #ifndef JOBSCLIENT_INTERNAL_H
 #define JOBSCLIENT_INTERNAL_H
@@ -8,6 +8,7 @@
 #include "jobs/client.h"
 #include "jobs/v1/jobs.pb-c.h"
 
+#include <nng/nng.h>
 #include <stdarg.h>
 
 /* ---- the fields of a job ----------------------------------------------- */
@@ -55,21 +56,75 @@ void job_to_proto(const jobs_job *in, Jobs__V1__Job *out, char **mask, size_t *n
  * out of memory. */
 jobs_job *job_from_proto(const Jobs__V1__Job *in);
 
-/* ---- the transport ----------------------------------------------------- */
+/* ---- the call table (calls.c) --------------------------------------------- */
+
+/* The calls, in the order of the Jobs service (tests/test_contract.c). */
+enum call_id {
+	CALL_CREATE_JOB,
+	CALL_GET_JOB,
+	CALL_UPDATE_JOB,
+	CALL_DELETE_JOB,
+	CALL_LIST_JOBS,
+	CALL_HEALTH,
+	CALL_SEARCH_JOBS,
+	CALL_GET_STATS,
+	CALL_BATCH_CREATE_JOBS,
+	CALL_BACKUP,
+	CALL_CHECK,
+	N_CALLS,
+};
+
+/*
+ * One call of the Jobs service, as the library makes it. hand_out() copies
+ * the result of an OK response `r` into the caller's `out` (never NULL), as
+ * the public types; `hint` is what the call's _async function passed to
+ * client_start() for it (the view of a listing). Returns JOBS_OK, or a code
+ * set in `call` (out of memory, a malformed answer).
+ */
+struct call_def {
+	const char *method; /* its name in the service: "GetJob" */
+	unsigned field;     /* its number in Request.call and Response.result */
+	int (*hand_out)(jobs_call *call, const Jobs__V1__Response *r, void *out, int hint);
+};
+
+extern const struct call_def call_defs[N_CALLS];
+
+/* ---- the transport (client.c) ---------------------------------------------- */
 
 /* Sets call->code and call->message (when call != NULL); returns code. */
 int call_status(jobs_call *call, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /*
- * The one way a call travels: wraps `in` as the Request.call field numbered
- * `call_field`, sends it, waits for the Response and checks it. On JOBS_OK
- * *resp is the response, whose result is that call's (free it with
- * jobs__v1__response__free_unpacked(*resp, NULL)); otherwise *resp is NULL
- * and `call` says why.
+ * The one way every call travels. Wraps `in` as the Request.call field of
+ * `def`, encodes it (so `in` may go when this returns), and starts it on
+ * `c`: JOBS_OK, after which the call completes exactly once as client.h's
+ * ASYNCHRONOUS CALLS says, with def->hand_out(..., out, hint) run first on
+ * JOBS_OK when out != NULL; or another code, set in `call`, and then it
+ * never completes.
  */
-int client_rpc(jobs_client *c, jobs_call *call, unsigned call_field, const ProtobufCMessage *in,
-               Jobs__V1__Response **resp);
+int client_start(jobs_client *c, jobs_call *call, const struct call_def *def,
+                 const ProtobufCMessage *in, void *out, int hint);
+
+/*
+ * The same path for bytes that are not a jobs.v1.Request: `body` is sent as
+ * it is, and on JOBS_OK *reply is the answer, whatever it holds (the
+ * caller's, nng_msg_free). jobsbench sends its echo baseline this way, so
+ * that the baseline pays the library's transport as jobsd's calls do.
+ */
+int client_start_raw(jobs_client *c, jobs_call *call, const void *body, size_t len,
+                     nng_msg **reply);
+
+/* Puts a completed call on its queue (queue.c). */
+void queue_post(jobs_queue *q, jobs_call *call);
+
+/* Whether this thread is running a completion of the library's (a
+ * callback, or a blocking call's wake-up): blocking there is refused. */
+bool client_in_completion(void);
+
+/* Clients opened and not yet freed, for tests: a client closed from a
+ * callback is freed a moment later, on a thread of its own. */
+int client_live_count(void);
 
 /* malloc'd copy of s, "" for NULL; NULL when out of memory. */
 char *client_strdup(const char *s);

@@ -1,8 +1,9 @@
 /*
  * test_contract.c: the proto's service is the one list of calls. The server's
- * dispatch table, the client library's functions, jobsctl's commands and the
- * client's field table must each cover it exactly, so that a call cannot
- * exist in one place and be missing in another.
+ * dispatch table, the client library's call table and its functions (both
+ * forms), jobsctl's commands and the client's field table must each cover it
+ * exactly, so that a call cannot exist in one place and be missing in
+ * another.
  */
 #include "dispatch.h"
 #include "helpers.h"
@@ -54,18 +55,45 @@ Test(contract, the_server_dispatches_every_call)
 	}
 }
 
-Test(contract, the_client_library_has_a_function_per_call)
+Test(contract, the_client_library_has_a_function_per_call_in_both_forms)
 {
 	void *lib = dlopen(JOBSCLIENT_SO, RTLD_NOW | RTLD_LOCAL);
-	char name[128];
+	char name[128], async[160];
 
 	cr_assert_not_null(lib, "%s", dlerror());
 	for (unsigned i = 0; i < svc->n_methods; i++) {
 		function_name(svc->methods[i].name, name, sizeof name);
+		snprintf(async, sizeof async, "%s_async", name);
 		cr_assert_not_null(dlsym(lib, name), "libjobsclient has no %s for %s", name,
+		                   svc->methods[i].name);
+		cr_assert_not_null(dlsym(lib, async), "libjobsclient has no %s for %s", async,
 		                   svc->methods[i].name);
 	}
 	dlclose(lib);
+}
+
+Test(contract, the_client_call_table_is_the_service)
+{
+	cr_assert_eq(N_CALLS, svc->n_methods, "one entry per call of the service");
+	for (unsigned i = 0; i < svc->n_methods; i++) {
+		const ProtobufCMethodDescriptor *md = &svc->methods[i];
+		const struct call_def *def = &call_defs[i];
+		const ProtobufCFieldDescriptor *in, *out;
+
+		cr_assert_str_eq(def->method, md->name, "entry %u, in service order", i);
+		in = protobuf_c_message_descriptor_get_field(&jobs__v1__request__descriptor,
+		                                             def->field);
+		out = protobuf_c_message_descriptor_get_field(&jobs__v1__response__descriptor,
+		                                              def->field);
+		cr_assert_not_null(in, "%s: no Request field %u", md->name, def->field);
+		cr_assert_not_null(out, "%s: no Response field %u", md->name, def->field);
+		cr_assert_eq(in->descriptor, md->input, "%s: the request's type", md->name);
+		cr_assert_eq(out->descriptor, md->output, "%s: the response's type", md->name);
+		/* A call whose answer carries something hands it out. */
+		cr_assert_eq(def->hand_out != NULL,
+		             ((const ProtobufCMessageDescriptor *)md->output)->n_fields > 0,
+		             "%s: hand_out", md->name);
+	}
 }
 
 Test(contract, jobsctl_reaches_every_call)

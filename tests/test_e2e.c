@@ -567,7 +567,7 @@ restart_later(void *arg)
 {
 	struct restarter *r = arg;
 
-	usleep(1000 * 1000); /* longer than an attempt: the first one must time out */
+	usleep(1000 * 1000); /* the call waits for jobsd meanwhile */
 	atomic_store(&r->started, jobsd_start(r->d, r->dir, NULL) ? 1 : -1);
 	/* jobsd dies with the thread that forked it (PR_SET_PDEATHSIG): live on
 	 * until the test is done with it. */
@@ -576,9 +576,9 @@ restart_later(void *arg)
 	return NULL;
 }
 
-Test(e2e, the_client_retries_until_the_server_is_back)
+Test(e2e, a_call_waits_within_its_timeout_until_the_server_is_back)
 {
-	jobs_client_options o = {.max_attempts = 10, .timeout_ms = 400};
+	jobs_client_options o = {.timeout_ms = 5000};
 
 	/* static: a failed assertion leaves this frame while the thread runs */
 	static struct restarter r;
@@ -594,7 +594,7 @@ Test(e2e, the_client_retries_until_the_server_is_back)
 	pthread_create(&t, NULL, restart_later, &r);
 	cr_assert_eq(jobs_get_job(patient, &call, "survivor", NULL), JOBS_OK, "%s: %s",
 	             jobs_code_name(call.code), call.message);
-	cr_assert_gt(call.attempts, 1, "it took retries: %d", call.attempts);
+	cr_assert_geq(call.attempts, 1); /* sent when a connection came back */
 	/* The retry can reach jobsd before jobsd_start has seen it healthy. */
 	while (atomic_load(&r.started) == 0)
 		usleep(10 * 1000);

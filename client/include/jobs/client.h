@@ -16,23 +16,53 @@
  * Link with `pkg-config --cflags --libs jobsclient`.
  *
  * NAMES. Call Foo of the Jobs service is the function jobs_foo (CreateJob is
- * jobs_create_job); tests/test_contract.c holds the library to that.
+ * jobs_create_job), and its asynchronous form jobs_foo_async, with the same
+ * arguments; tests/test_contract.c holds the library to that.
  *
  * ERRORS. Every call returns a jobs_code (0 is JOBS_OK) and, when given a
  * jobs_call, leaves the same code and a message for people in it. The codes
  * are the gRPC canonical set, as on the wire (proto/jobs/v1/jobs.proto).
- * Transport failures map to them too: the server cannot be reached is
+ * Transport failures map to them too: no server could be reached is
  * JOBS_UNAVAILABLE, no answer in time is JOBS_DEADLINE_EXCEEDED.
+ *
+ * ASYNCHRONOUS CALLS. jobs_get_job_async(c, call, id, &out) sends the call
+ * and returns at once: JOBS_OK means it is under way and will complete
+ * exactly once; any other code means it never started, and then it never
+ * completes (libuv's rule). On completion the library sets call->code,
+ * call->message, call->attempts and, on JOBS_OK, *out, then either calls
+ * call->done(call) on one of its threads, or puts the call on
+ * call->queue, a jobs_queue, whose file descriptor an event loop (epoll,
+ * libuv, libevent) can watch. No thread waits per call in flight: every call
+ * is a state machine on nng's threads (send, receive, pause before a retry).
+ * jobs_cancel() ends a call early. The blocking jobs_foo() is
+ * jobs_foo_async() and a wait.
+ *
+ * Why not protoc-c's service stubs (jobs__v1__jobs__get_job(service, input,
+ * closure, data) over a ProtobufCService whose invoke would send over nng)?
+ * They are only casts to invoke(method_index); their closure receives the
+ * output message alone, so a status, its message and the attempts would need
+ * a side channel; invoke takes no per-call deadline, request_id or handle to
+ * cancel; and they hand out protobuf-c messages, which callers would still
+ * convert into these types. The call table in client/calls.c, checked
+ * against the proto's service descriptor by tests/test_contract.c, gives the
+ * same single source of truth, and both forms of each call come from it.
  *
  * THREADS. A jobs_client may be shared by any number of threads; calls on it
  * run concurrently, each on its own nng context. A jobs_call belongs to one
- * call at a time.
+ * call at a time. Completion callbacks run on the library's threads: keep
+ * them short. They may start calls, cancel calls and close the client (even
+ * their own), but not make blocking calls (refused with
+ * JOBS_FAILED_PRECONDITION: it could stall the threads the answers need).
  *
- * OWNERSHIP. Arguments are borrowed for the duration of the call. Every
- * object a call hands out through an out-parameter belongs to the caller and
- * is released with the _free function named at that call; the _free
- * functions accept NULL. A jobs_job handed out by the library is a single
- * allocation: free it with jobs_job_free(), never its strings one by one.
+ * OWNERSHIP. Arguments are borrowed until the call (blocking) or the _async
+ * function returns: a request is encoded before _async returns, so its
+ * arguments may go at once. The jobs_call and the `out` pointer of an
+ * asynchronous call are the caller's and must stay put until it completes.
+ * Every object a call hands out through an out-parameter belongs to the
+ * caller and is released with the _free function named at that call; the
+ * _free functions accept NULL. A jobs_job handed out by the library is a
+ * single allocation: free it with jobs_job_free(), never its strings one by
+ * one.
  */
 #ifndef JOBS_CLIENT_H
 #define JOBS_CLIENT_H
@@ -77,16 +107,44 @@ typedef enum jobs_code {
  * Static storage. */
 JOBS_API const char *jobs_code_name(int code);
 
+struct jobs_call;
+typedef struct jobs_queue jobs_queue;
+
+/* Where an asynchronous call reports that it is over (see jobs_call.done). */
+typedef void (*jobs_done_fn)(struct jobs_call *call);
+
 /*
  * Per-call options in, status out. Zero-initialise (jobs_call call = {0})
- * for the defaults. Every call function accepts NULL instead.
+ * for the defaults. Every blocking call function accepts NULL instead; the
+ * _async ones need a jobs_call, which must outlive the call.
  */
 typedef struct jobs_call {
-	int timeout_ms;         /* in: per attempt; 0 = the client's default */
-	const char *request_id; /* in: NULL = a fresh random id; reuse one to retry a call */
-	int code;               /* out: as returned */
-	char message[256];      /* out: why, for people; "" on JOBS_OK */
-	int attempts;           /* out: how many times the request was sent */
+	/* in: the time the whole call may take, connecting, every attempt and
+	 * the pauses between them included; 0 = the client's timeout_ms */
+	int timeout_ms;
+	/* in: NULL = a fresh id; reuse one to retry a call yourself. Copied
+	 * into the request before the call function returns. */
+	const char *request_id;
+	int code;          /* out: as returned or completed */
+	char message[256]; /* out: why, for people; "" on JOBS_OK */
+	int attempts;      /* out: how many times the request was sent */
+	/* in: an absolute deadline, milliseconds since the Unix epoch (the
+	 * wire's deadline_ms); 0 = none. With timeout_ms too, the earlier one
+	 * holds. One already past fails the call with JOBS_DEADLINE_EXCEEDED
+	 * before anything is sent. */
+	int64_t deadline_ms;
+	/* in, _async calls: where the completion goes, one of the two. done is
+	 * called once on a library thread; queue receives the call (see
+	 * jobs_queue_next). */
+	jobs_done_fn done;
+	jobs_queue *queue;
+	void *data; /* yours: the library never reads or writes it */
+	/* The library's, while the call is in flight; never touch. */
+	struct {
+		void *op;
+		uint64_t gen;
+		struct jobs_call *next;
+	} internal_;
 } jobs_call;
 
 /* ---- jobs -------------------------------------------------------------- */
@@ -149,31 +207,48 @@ JOBS_API void jobs_job_free(jobs_job *job);
 
 typedef struct jobs_client jobs_client;
 
+/*
+ * RETRIES AND RESENDS: one story. A call is encoded once, and whatever sends
+ * it again sends the same bytes: the same request_id, the same deadline.
+ * Only the library sends again. nng's req socket would also resend on its
+ * own (after NNG_OPT_REQ_RESENDTIME, and at once when the connection that
+ * carried the request closes); the library switches that off, so that every
+ * sending is one of its attempts: counted in jobs_call.attempts, bounded by
+ * max_attempts, reported in the error. An attempt gives way to the next one
+ * when
+ *   - the connection that carried it closed (the server died or restarted):
+ *     at once, to whichever server is connected, or as soon as one is;
+ *   - the server answered UNAVAILABLE (it is shutting down) or
+ *     RESOURCE_EXHAUSTED (overloaded): after a pause of jittered exponential
+ *     backoff (25 ms, 50 ms, ... at most 1 s);
+ *   - with attempt_timeout_ms set, the server has been silent that long (a
+ *     stopped or cut-off server): at once.
+ * Every call may be sent again, writes too, and none is ever done twice:
+ * jobsd answers a repeated request_id of a write with its first answer
+ * (for --dedup-window seconds), and reads change nothing.
+ */
 typedef struct jobs_client_options {
-	int timeout_ms; /* per attempt of a call; 0: 5000 */
+	/* The time a call may take in all (jobs_call.timeout_ms), and
+	 * jobs_client_open() may wait for a first connection; 0: 5000. */
+	int timeout_ms;
 	/* Largest request to send; 0: 1 MiB, jobsd's default. Keep it at most
 	 * the server's (jobs_health): a larger request is cut off by the server,
 	 * and nng 1.5.2 can then hang in jobs_client_close() (in nng_close()). */
 	size_t max_message_bytes;
-	bool lazy_connect; /* open even if the server is not up yet */
-	/*
-	 * Retries: a call is sent again, with the same request_id, when an
-	 * attempt fails with UNAVAILABLE (no connection, server restarting or
-	 * draining), RESOURCE_EXHAUSTED from the server (overloaded) or times out,
-	 * up to max_attempts times in all (0: 3; 1: never again), waiting an
-	 * exponentially growing, jittered pause between attempts (25 ms, 50 ms,
-	 * ... at most 1 s). Every call may be retried, writes too: jobsd answers
-	 * a repeated request_id with its first answer instead of doing the work
-	 * twice. A call thus takes at most max_attempts * timeout_ms plus pauses.
-	 */
+	bool lazy_connect; /* open even if no server is up yet */
+	/* Attempts a call may take in all (see above); 0: 3; 1: sent once. */
 	int max_attempts;
+	/* A server silent this long on an attempt is given up for the next
+	 * attempt; 0: never (an attempt may take what is left of the call). Set
+	 * it above the slowest call's time, or slow calls are sent again. */
+	int attempt_timeout_ms;
 	/* Bearer token for servers started with --token-file: the token itself,
 	 * or a file holding it (trailing whitespace removed). NULL: none. */
 	const char *auth_token;
 	const char *auth_token_file;
-	/* For tls+tcp:// URLs: the CA that signed the server's certificate
-	 * (required), the name to check in that certificate (default: the URL's
-	 * host), and a client certificate and key for servers that require one. */
+	/* For tls+tcp:// URLs: the CA that signed the servers' certificates
+	 * (required), the name to check in them (default: each URL's host), and
+	 * a client certificate and key for servers that require one. */
 	const char *tls_ca_file;
 	const char *tls_server_name;
 	const char *tls_cert_file;
@@ -181,20 +256,79 @@ typedef struct jobs_client_options {
 } jobs_client_options;
 
 /*
- * Connects to jobsd at `url` (tcp://HOST:PORT, ipc:///PATH). `opts` may be
- * NULL. Unless opts->lazy_connect, fails with JOBS_UNAVAILABLE when nothing
- * answers at `url`; either way the client reconnects by itself later. On
- * success *out is the client, to be closed with jobs_client_close(); on
- * failure *out is NULL.
+ * Connects to jobsd at `urls`: one URL (tcp://HOST:PORT, ipc:///PATH,
+ * tls+tcp://HOST:PORT) or several, separated by commas
+ * ("tcp://a:7460,tcp://b:7460"), all serving the same jobs. One nng req
+ * socket dials them all; each call goes to a server that is connected and
+ * not busy sending, so calls spread over the servers that are up. A server
+ * that goes away is skipped, and it is used again when it comes back: the
+ * client reconnects by itself (after 20 ms, then up to every second).
+ *
+ * Unless opts->lazy_connect, waits until one server is connected (at most
+ * opts->timeout_ms), and fails with JOBS_UNAVAILABLE at once when every
+ * server refused. A malformed list (an empty entry, a URL without a scheme,
+ * one named twice) is JOBS_INVALID_ARGUMENT. `opts` may be NULL. On success
+ * *out is the client, to be closed with jobs_client_close(); on failure *out
+ * is NULL.
  */
-JOBS_API int jobs_client_open(jobs_client **out, const char *url, const jobs_client_options *opts,
+JOBS_API int jobs_client_open(jobs_client **out, const char *urls, const jobs_client_options *opts,
                               jobs_call *call);
 
-/* Closes the connection and frees the client. Calls in flight on other
- * threads must have returned. NULL is a no-op. */
+/*
+ * Closes the connections and frees the client. Calls still in flight
+ * complete with JOBS_CANCELLED first; close returns once their completions
+ * have returned. Called from a completion callback (of this client or
+ * another), it returns at once and the client is freed on another thread
+ * after the last of its callbacks returned; until then, calls on it fail
+ * with JOBS_CANCELLED. NULL is a no-op.
+ */
 JOBS_API void jobs_client_close(jobs_client *c);
 
+/* ---- completion ----------------------------------------------------------- */
+
+/*
+ * Ends the call started with `call` early, if it is still in flight: it
+ * completes with JOBS_CANCELLED (unless its answer won the race). Any
+ * thread, any time before `call` is reused or the client closed; a no-op
+ * when the call is over.
+ */
+JOBS_API void jobs_cancel(jobs_call *call);
+
+/*
+ * A completion queue: asynchronous calls with call->queue set land here when
+ * they are over, for the thread of your choice to collect. On success *out
+ * is the queue (jobs_queue_close); JOBS_RESOURCE_EXHAUSTED otherwise.
+ */
+JOBS_API int jobs_queue_open(jobs_queue **out);
+
+/* Frees the queue. The calls that complete into it must all be over and
+ * collected. NULL is a no-op. */
+JOBS_API void jobs_queue_close(jobs_queue *q);
+
+/*
+ * The next completed call, oldest first; NULL when none came within
+ * timeout_ms (0: do not wait; negative: wait as long as it takes). Any
+ * number of threads may collect from one queue.
+ */
+JOBS_API jobs_call *jobs_queue_next(jobs_queue *q, int timeout_ms);
+
+/*
+ * A file descriptor that polls readable while completed calls wait in the
+ * queue, for an event loop: when it is readable, collect with
+ * jobs_queue_next(q, 0) until NULL. Owned by the queue. -1 (and errno) if
+ * the system has none to give.
+ */
+JOBS_API int jobs_queue_fd(jobs_queue *q);
+
 /* ---- the calls: one function per call of the Jobs service --------------- */
+
+/*
+ * Each call comes twice: jobs_foo() returns when the call is over;
+ * jobs_foo_async(), with the same arguments, returns once the request is on
+ * its way and completes later (ASYNCHRONOUS CALLS at the top): `call` and
+ * `out` must then stay put until it does. What the call and its out-
+ * parameter mean is said once, at the blocking form.
+ */
 
 /*
  * Creates a job from the fields of `job` that job->fields names (see
@@ -203,9 +337,12 @@ JOBS_API void jobs_client_close(jobs_client *c);
  * stored (free with jobs_job_free). JOBS_ALREADY_EXISTS if the id is taken.
  */
 JOBS_API int jobs_create_job(jobs_client *c, jobs_call *call, const jobs_job *job, jobs_job **out);
+JOBS_API int jobs_create_job_async(jobs_client *c, jobs_call *call, const jobs_job *job,
+                                   jobs_job **out);
 
 /* Reads one job. *out as for jobs_create_job. JOBS_NOT_FOUND if none. */
 JOBS_API int jobs_get_job(jobs_client *c, jobs_call *call, const char *id, jobs_job **out);
+JOBS_API int jobs_get_job_async(jobs_client *c, jobs_call *call, const char *id, jobs_job **out);
 
 /*
  * Changes the fields that changes->fields names (0: those it sets) of the job
@@ -215,10 +352,14 @@ JOBS_API int jobs_get_job(jobs_client *c, jobs_call *call, const char *id, jobs_
  */
 JOBS_API int jobs_update_job(jobs_client *c, jobs_call *call, const jobs_job *changes,
                              const char *expected_etag, jobs_job **out);
+JOBS_API int jobs_update_job_async(jobs_client *c, jobs_call *call, const jobs_job *changes,
+                                   const char *expected_etag, jobs_job **out);
 
 /* Deletes a job; expected_etag as for jobs_update_job. JOBS_NOT_FOUND if none. */
 JOBS_API int jobs_delete_job(jobs_client *c, jobs_call *call, const char *id,
                              const char *expected_etag);
+JOBS_API int jobs_delete_job_async(jobs_client *c, jobs_call *call, const char *id,
+                                   const char *expected_etag);
 
 /* Which jobs a listing or search covers: every field that is set narrows
  * it. Zero-initialised: every job. Strings: NULL or "" for no filter, else an
@@ -288,6 +429,8 @@ JOBS_API void jobs_job_page_free(jobs_job_page *page);
  * skipped nor repeated among the rest. */
 JOBS_API int jobs_list_jobs(jobs_client *c, jobs_call *call, const jobs_list_query *q,
                             jobs_job_page **out);
+JOBS_API int jobs_list_jobs_async(jobs_client *c, jobs_call *call, const jobs_list_query *q,
+                                  jobs_job_page **out);
 
 typedef enum jobs_search_mode {
 	/* Words, any case or accents: `solar lantern` (both words), `"solar
@@ -327,6 +470,8 @@ JOBS_API void jobs_search_page_free(jobs_search_page *page);
  * fewer than 3 characters). */
 JOBS_API int jobs_search_jobs(jobs_client *c, jobs_call *call, const jobs_search_query *q,
                               jobs_search_page **out);
+JOBS_API int jobs_search_jobs_async(jobs_client *c, jobs_call *call, const jobs_search_query *q,
+                                    jobs_search_page **out);
 
 /* What to count; zero-initialise for the top 10 and the last 30 days. */
 typedef struct jobs_stats_query {
@@ -362,6 +507,8 @@ JOBS_API void jobs_stats_free(jobs_stats *s);
  * million jobs as at ten. On JOBS_OK *out is filled (jobs_stats_free). */
 JOBS_API int jobs_get_stats(jobs_client *c, jobs_call *call, const jobs_stats_query *q,
                             jobs_stats **out);
+JOBS_API int jobs_get_stats_async(jobs_client *c, jobs_call *call, const jobs_stats_query *q,
+                                  jobs_stats **out);
 
 typedef struct jobs_health_info {
 	char *status;  /* "SERVING" or "DRAINING" */
@@ -375,6 +522,7 @@ JOBS_API void jobs_health_info_free(jobs_health_info *h);
 
 /* Asks whether jobsd is up. On JOBS_OK *out is filled (jobs_health_info_free). */
 JOBS_API int jobs_health(jobs_client *c, jobs_call *call, jobs_health_info **out);
+JOBS_API int jobs_health_async(jobs_client *c, jobs_call *call, jobs_health_info **out);
 
 typedef struct jobs_backup_info {
 	char *path; /* absolute, on jobsd's machine */
@@ -392,6 +540,8 @@ JOBS_API void jobs_backup_info_free(jobs_backup_info *b);
  * Restore a copy with `jobsd --restore PATH` while no jobsd uses the database.
  */
 JOBS_API int jobs_backup(jobs_client *c, jobs_call *call, const char *path, jobs_backup_info **out);
+JOBS_API int jobs_backup_async(jobs_client *c, jobs_call *call, const char *path,
+                               jobs_backup_info **out);
 
 typedef struct jobs_check_info {
 	bool ok;         /* no problems */
@@ -407,6 +557,7 @@ JOBS_API void jobs_check_info_free(jobs_check_info *c);
 /* Runs SQLite's integrity check on jobsd's database. On JOBS_OK (the check
  * ran; see (*out)->ok for its verdict) *out is filled (jobs_check_info_free). */
 JOBS_API int jobs_check(jobs_client *c, jobs_call *call, jobs_check_info **out);
+JOBS_API int jobs_check_async(jobs_client *c, jobs_call *call, jobs_check_info **out);
 /* ---- batches ------------------------------------------------------------ */
 
 /* What one BatchCreateJobs call may carry (jobs.proto): at most this many
@@ -453,6 +604,9 @@ JOBS_API void jobs_batch_result_free(jobs_batch_result *r);
  */
 JOBS_API int jobs_batch_create_jobs(jobs_client *c, jobs_call *call, const jobs_job *const *jobs,
                                     size_t n, unsigned flags, jobs_batch_result **out);
+JOBS_API int jobs_batch_create_jobs_async(jobs_client *c, jobs_call *call,
+                                          const jobs_job *const *jobs, size_t n, unsigned flags,
+                                          jobs_batch_result **out);
 
 /* The bytes `job` adds to a BatchCreateJobs request, for splitting a load
  * into batches that fit (jobs_health's max_message_bytes). */

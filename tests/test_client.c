@@ -1,0 +1,673 @@
+/*
+ * test_client.c: libjobsclient's asynchronous calls and its transport,
+ * against real jobsd processes: completions by callback and by queue (and
+ * its fd), cancellation, deadlines, closing with calls in flight and from a
+ * callback, a list of servers of which one dies and comes back, retries
+ * that keep their request_id, and a stress of many threads while the server
+ * is killed under them. ASan watches every test for leaks.
+ */
+#include "helpers.h"
+#include "internal.h"
+
+#include <criterion/criterion.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static struct jobsd d;
+static jobs_client *c;
+
+static void
+start(void)
+{
+	jobs_call call = {0};
+
+	cr_assert(jobsd_start(&d, NULL, NULL));
+	cr_assert_eq(jobs_client_open(&c, d.url, NULL, &call), JOBS_OK, "%s", call.message);
+}
+
+static void
+stop(void)
+{
+	jobs_client_close(c);
+	c = NULL;
+	cr_assert_eq(jobsd_cleanup(&d), 0, "jobsd must exit 0 at SIGTERM");
+}
+
+TestSuite(async, .init = start, .fini = stop, .timeout = 60);
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+make_job(const char *id)
+{
+	jobs_job in = {.id = (char *)id, .job_name = "async"};
+	jobs_call call = {0};
+
+	cr_assert_eq(jobs_create_job(c, &call, &in, NULL), JOBS_OK, "%s", call.message);
+}
+
+/* Counts completions and lets a test wait for a number of them. */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int n;
+} done_count = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+
+static void
+count_done(jobs_call *call)
+{
+	(void)call;
+	pthread_mutex_lock(&done_count.mu);
+	done_count.n++;
+	pthread_cond_broadcast(&done_count.cv);
+	pthread_mutex_unlock(&done_count.mu);
+}
+
+/* Waits until `n` completions were counted (at most 10 s); returns how many. */
+static int
+wait_done(int n)
+{
+	int64_t until = now_ms() + 10000;
+	int got;
+
+	pthread_mutex_lock(&done_count.mu);
+	while (done_count.n < n && now_ms() < until) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 10 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&done_count.cv, &done_count.mu, &ts);
+	}
+	got = done_count.n;
+	pthread_mutex_unlock(&done_count.mu);
+	return got;
+}
+
+/* Waits until every client is freed (a close from a callback frees later). */
+static void
+assert_clients_freed(int expected)
+{
+	for (int i = 0; i < 1000 && client_live_count() != expected; i++)
+		usleep(5000);
+	cr_assert_eq(client_live_count(), expected, "clients still alive");
+}
+
+Test(async, a_call_completes_through_its_callback)
+{
+	jobs_call call = {.done = count_done};
+	jobs_job *job = NULL;
+
+	make_job("cb-1");
+	cr_assert_eq(jobs_get_job_async(c, &call, "cb-1", &job), JOBS_OK, "%s", call.message);
+	cr_assert_eq(wait_done(1), 1);
+	cr_assert_eq(call.code, JOBS_OK, "%s", call.message);
+	cr_assert_eq(call.attempts, 1);
+	cr_assert_not_null(job);
+	cr_assert_str_eq(job->job_name, "async");
+	jobs_job_free(job);
+
+	/* A failure completes too, with its code and message. */
+	call = (jobs_call){.done = count_done};
+	cr_assert_eq(jobs_get_job_async(c, &call, "nope", &job), JOBS_OK);
+	cr_assert_eq(wait_done(2), 2);
+	cr_assert_eq(call.code, JOBS_NOT_FOUND);
+	cr_assert(strstr(call.message, "nope") != NULL, "%s", call.message);
+	cr_assert_null(job);
+}
+
+Test(async, a_queue_collects_completions_and_its_fd_says_when)
+{
+	enum { N = 64 };
+	static jobs_call calls[N];
+	static jobs_job *jobs[N];
+	jobs_queue *q;
+	struct pollfd p;
+	int got = 0, ok = 0;
+
+	make_job("q-1");
+	cr_assert_eq(jobs_queue_open(&q), JOBS_OK);
+	p = (struct pollfd){.fd = jobs_queue_fd(q), .events = POLLIN};
+	cr_assert_geq(p.fd, 0);
+	cr_assert_eq(poll(&p, 1, 0), 0, "an empty queue does not poll readable");
+	for (int i = 0; i < N; i++) {
+		calls[i] = (jobs_call){.queue = q, .data = &jobs[i]};
+		cr_assert_eq(jobs_get_job_async(c, &calls[i], i % 2 ? "q-1" : "none", &jobs[i]),
+		             JOBS_OK, "%s", calls[i].message);
+	}
+	while (got < N) {
+		jobs_call *done;
+
+		cr_assert_eq(poll(&p, 1, 10000), 1, "completions make the fd readable");
+		while ((done = jobs_queue_next(q, 0)) != NULL) {
+			jobs_job **out = done->data;
+
+			cr_assert(done >= calls && done < calls + N);
+			cr_assert_eq(done->code, (done - calls) % 2 ? JOBS_OK : JOBS_NOT_FOUND,
+			             "%s", done->message);
+			ok += done->code == JOBS_OK;
+			cr_assert_eq(*out != NULL, done->code == JOBS_OK);
+			jobs_job_free(*out);
+			got++;
+		}
+	}
+	cr_assert_eq(ok, N / 2);
+	cr_assert_eq(poll(&p, 1, 0), 0, "a drained queue does not poll readable");
+	cr_assert_null(jobs_queue_next(q, 20), "nothing more comes");
+	jobs_queue_close(q);
+}
+
+Test(async, a_deadline_already_past_sends_nothing_and_never_completes)
+{
+	struct timespec ts;
+	jobs_call call = {.done = count_done};
+	jobs_job *job = (jobs_job *)&call; /* anything but NULL */
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	call.deadline_ms = (int64_t)ts.tv_sec * 1000 - 1500;
+	cr_assert_eq(jobs_get_job_async(c, &call, "x", &job), JOBS_DEADLINE_EXCEEDED);
+	cr_assert_eq(call.code, JOBS_DEADLINE_EXCEEDED);
+	cr_assert(strstr(call.message, "nothing was sent") != NULL, "%s", call.message);
+	cr_assert_null(job);
+	usleep(50 * 1000);
+	cr_assert_eq(wait_done(0), 0, "a call that did not start never completes");
+
+	/* The blocking form says the same. */
+	call = (jobs_call){.deadline_ms = (int64_t)ts.tv_sec * 1000 - 1};
+	cr_assert_eq(jobs_get_job(c, &call, "x", NULL), JOBS_DEADLINE_EXCEEDED);
+	cr_assert_eq(call.attempts, 0);
+}
+
+Test(async, an_async_call_needs_somewhere_to_complete)
+{
+	jobs_queue *q;
+	jobs_call call = {0};
+
+	cr_assert_eq(jobs_get_job_async(c, NULL, "x", NULL), JOBS_INVALID_ARGUMENT);
+	cr_assert_eq(jobs_get_job_async(c, &call, "x", NULL), JOBS_INVALID_ARGUMENT);
+	cr_assert(strstr(call.message, "call->done") != NULL, "%s", call.message);
+	cr_assert_eq(jobs_queue_open(&q), JOBS_OK);
+	call = (jobs_call){.done = count_done, .queue = q};
+	cr_assert_eq(jobs_get_job_async(c, &call, "x", NULL), JOBS_INVALID_ARGUMENT);
+	call = (jobs_call){.done = count_done};
+	cr_assert_eq(jobs_get_job_async(NULL, &call, "x", NULL), JOBS_INVALID_ARGUMENT);
+	call = (jobs_call){.done = count_done, .timeout_ms = -5};
+	cr_assert_eq(jobs_get_job_async(c, &call, "x", NULL), JOBS_INVALID_ARGUMENT);
+	jobs_queue_close(q);
+	cr_assert_eq(wait_done(0), 0);
+}
+
+Test(async, cancel_ends_a_call_at_once)
+{
+	jobs_call call = {.done = count_done, .timeout_ms = 20000};
+	int st;
+	int64_t t0;
+
+	kill(d.pid, SIGSTOP); /* the call waits for an answer that will not come */
+	cr_assert_eq(waitpid(d.pid, &st, WUNTRACED), d.pid);
+	t0 = now_ms();
+	cr_assert_eq(jobs_health_async(c, &call, NULL), JOBS_OK);
+	usleep(50 * 1000);
+	jobs_cancel(&call);
+	cr_assert_eq(wait_done(1), 1);
+	cr_assert_lt(now_ms() - t0, 2000);
+	cr_assert_eq(call.code, JOBS_CANCELLED, "%s", call.message);
+	cr_assert(strstr(call.message, "cancelled") != NULL, "%s", call.message);
+	jobs_cancel(&call); /* over: a no-op */
+	kill(d.pid, SIGCONT);
+}
+
+Test(async, close_cancels_the_calls_in_flight_first)
+{
+	enum { N = 8 };
+	static jobs_call calls[N];
+	jobs_client *other;
+	jobs_call call = {0};
+	int st;
+
+	cr_assert_eq(jobs_client_open(&other, d.url, NULL, &call), JOBS_OK);
+	kill(d.pid, SIGSTOP);
+	cr_assert_eq(waitpid(d.pid, &st, WUNTRACED), d.pid);
+	for (int i = 0; i < N; i++) {
+		calls[i] = (jobs_call){.done = count_done, .timeout_ms = 20000};
+		cr_assert_eq(jobs_health_async(other, &calls[i], NULL), JOBS_OK);
+	}
+	jobs_client_close(other); /* returns after every completion returned */
+	cr_assert_eq(wait_done(0), N, "every call completed before close returned");
+	for (int i = 0; i < N; i++) {
+		cr_assert_eq(calls[i].code, JOBS_CANCELLED);
+		cr_assert(strstr(calls[i].message, "closed") != NULL, "%s", calls[i].message);
+	}
+	kill(d.pid, SIGCONT);
+	assert_clients_freed(1);
+}
+
+/* A callback that closes its own client, then tries to use it. */
+static struct {
+	jobs_client *c;
+	int code_after_close;
+	char message_after_close[256];
+} closer;
+
+static void
+close_from_callback(jobs_call *call)
+{
+	jobs_call again = {.done = count_done};
+
+	(void)call;
+	jobs_client_close(closer.c);
+	/* Still valid memory until this callback returns, and closed. */
+	closer.code_after_close = jobs_health_async(closer.c, &again, NULL);
+	snprintf(closer.message_after_close, sizeof closer.message_after_close, "%s",
+	         again.message);
+	count_done(call);
+}
+
+Test(async, a_callback_may_close_its_own_client)
+{
+	jobs_call call = {0}, first = {.done = close_from_callback};
+
+	cr_assert_eq(jobs_client_open(&closer.c, d.url, NULL, &call), JOBS_OK);
+	cr_assert_eq(jobs_health_async(closer.c, &first, NULL), JOBS_OK);
+	cr_assert_eq(wait_done(1), 1);
+	cr_assert_eq(first.code, JOBS_OK, "%s", first.message);
+	cr_assert_eq(closer.code_after_close, JOBS_CANCELLED);
+	cr_assert(strstr(closer.message_after_close, "closed") != NULL, "%s",
+	          closer.message_after_close);
+	assert_clients_freed(1);
+}
+
+Test(async, a_callback_closing_a_client_with_other_calls_in_flight)
+{
+	enum { N = 6 };
+	static jobs_call calls[N];
+	jobs_call call = {0};
+	int st;
+
+	cr_assert_eq(jobs_client_open(&closer.c, d.url, NULL, &call), JOBS_OK);
+	kill(d.pid, SIGSTOP);
+	cr_assert_eq(waitpid(d.pid, &st, WUNTRACED), d.pid);
+	for (int i = 1; i < N; i++) {
+		calls[i] = (jobs_call){.done = count_done, .timeout_ms = 20000};
+		cr_assert_eq(jobs_health_async(closer.c, &calls[i], NULL), JOBS_OK);
+	}
+	/* This one fails at once (bad deadline is refused; use a short timeout
+	 * instead) and its callback closes the client under the others. */
+	calls[0] = (jobs_call){.done = close_from_callback, .timeout_ms = 100};
+	cr_assert_eq(jobs_health_async(closer.c, &calls[0], NULL), JOBS_OK);
+	cr_assert_eq(wait_done(N), N);
+	cr_assert_eq(calls[0].code, JOBS_DEADLINE_EXCEEDED, "%s", calls[0].message);
+	for (int i = 1; i < N; i++)
+		cr_assert_eq(calls[i].code, JOBS_CANCELLED, "%s", calls[i].message);
+	kill(d.pid, SIGCONT);
+	assert_clients_freed(1);
+}
+
+static int blocking_code;
+
+static void
+block_in_callback(jobs_call *call)
+{
+	blocking_code = jobs_health(c, NULL, NULL);
+	count_done(call);
+}
+
+Test(async, a_callback_may_not_block)
+{
+	jobs_call call = {.done = block_in_callback};
+
+	cr_assert_eq(jobs_health_async(c, &call, NULL), JOBS_OK);
+	cr_assert_eq(wait_done(1), 1);
+	cr_assert_eq(blocking_code, JOBS_FAILED_PRECONDITION);
+}
+
+/* A callback that starts the next call from inside the completion: a chain
+ * on one op, as an event loop would run it. */
+static atomic_int chain_left;
+
+static void
+chain(jobs_call *call)
+{
+	if (call->code == JOBS_OK && atomic_fetch_sub(&chain_left, 1) > 1 &&
+	    jobs_health_async(c, call, NULL) == JOBS_OK)
+		return;
+	count_done(call);
+}
+
+Test(async, a_callback_may_start_the_next_call)
+{
+	jobs_call call = {.done = chain};
+
+	atomic_store(&chain_left, 200);
+	cr_assert_eq(jobs_health_async(c, &call, NULL), JOBS_OK);
+	cr_assert_eq(wait_done(1), 1);
+	cr_assert_eq(call.code, JOBS_OK, "%s", call.message);
+	cr_assert_eq(atomic_load(&chain_left), 0);
+}
+
+Test(async, a_retry_sends_the_same_bytes_and_is_answered_once)
+{
+	jobs_client_options o = {.attempt_timeout_ms = 150, .max_attempts = 5};
+	jobs_job in = {.job_name = "once"}, *made = NULL;
+	jobs_client *cl;
+	jobs_call call = {0};
+	jobs_job_page *page;
+	jobs_list_query q = {.page_size = 10};
+	int st;
+
+	cr_assert_eq(jobs_client_open(&cl, d.url, &o, &call), JOBS_OK);
+	/* jobsd takes the create, and its repeats, only when it runs again: it
+	 * makes the job for the first copy and answers the others with that. */
+	kill(d.pid, SIGSTOP);
+	cr_assert_eq(waitpid(d.pid, &st, WUNTRACED), d.pid);
+	call = (jobs_call){.done = count_done};
+	cr_assert_eq(jobs_create_job_async(cl, &call, &in, &made), JOBS_OK);
+	usleep(400 * 1000);
+	kill(d.pid, SIGCONT);
+	cr_assert_eq(wait_done(1), 1);
+	cr_assert_eq(call.code, JOBS_OK, "%s", call.message);
+	cr_assert_geq(call.attempts, 2, "sent again while jobsd was stopped");
+	cr_assert_eq(jobs_list_jobs(cl, NULL, &q, &page), JOBS_OK);
+	cr_assert_eq(page->n_jobs, 1, "one job, however many times it was sent");
+	cr_assert_str_eq(page->jobs[0]->id, made->id);
+	jobs_job_page_free(page);
+	jobs_job_free(made);
+	jobs_client_close(cl);
+}
+
+/* ---- several servers -------------------------------------------------------- */
+
+TestSuite(servers, .timeout = 120);
+
+/* Gets "only-a" `n` times through `cl`: counts OK (served by a, which has
+ * it) and NOT_FOUND (served by b); any other code fails the test. */
+static void
+spread(jobs_client *cl, int n, int *from_a, int *from_b)
+{
+	*from_a = *from_b = 0;
+	for (int i = 0; i < n; i++) {
+		jobs_call call = {0};
+		int rv = jobs_get_job(cl, &call, "only-a", NULL);
+
+		cr_assert(rv == JOBS_OK || rv == JOBS_NOT_FOUND, "call %d: %s: %s", i,
+		          jobs_code_name(rv), call.message);
+		*(rv == JOBS_OK ? from_a : from_b) += 1;
+	}
+}
+
+Test(servers, calls_spread_a_dead_server_is_skipped_and_used_again_when_back)
+{
+	struct jobsd a, b;
+	char list[700], adir[256];
+	jobs_client *ca, *cl;
+	jobs_call call = {0};
+	jobs_job only = {.id = "only-a", .job_name = "on a"};
+	int from_a, from_b, st;
+	static jobs_call inflight[16];
+
+	cr_assert(jobsd_start(&a, NULL, NULL));
+	cr_assert(jobsd_start(&b, NULL, NULL));
+	snprintf(adir, sizeof adir, "%s", a.dir);
+	cr_assert_eq(jobs_client_open(&ca, a.url, NULL, &call), JOBS_OK);
+	cr_assert_eq(jobs_create_job(ca, &call, &only, NULL), JOBS_OK, "%s", call.message);
+	jobs_client_close(ca);
+
+	snprintf(list, sizeof list, "%s, %s", a.url, b.url);
+	cr_assert_eq(jobs_client_open(&cl, list, NULL, &call), JOBS_OK, "%s", call.message);
+	for (int i = 0; i < 100 && jobs_get_job(cl, &call, "only-a", NULL) != JOBS_NOT_FOUND; i++)
+		usleep(10000); /* until b is connected too */
+	spread(cl, 60, &from_a, &from_b);
+	cr_assert_gt(from_a, 0, "a served some");
+	cr_assert_gt(from_b, 0, "b served some");
+
+	/* Calls in flight on a when it dies are carried over to b. */
+	kill(a.pid, SIGSTOP);
+	cr_assert_eq(waitpid(a.pid, &st, WUNTRACED), a.pid);
+	for (int i = 0; i < 16; i++) {
+		inflight[i] = (jobs_call){.done = count_done, .timeout_ms = 10000};
+		cr_assert_eq(jobs_health_async(cl, &inflight[i], NULL), JOBS_OK);
+	}
+	usleep(100 * 1000);
+	cr_assert_eq(jobsd_stop(&a, SIGKILL), 128 + SIGKILL);
+	cr_assert_eq(wait_done(16), 16);
+	for (int i = 0; i < 16; i++)
+		cr_assert_eq(inflight[i].code, JOBS_OK, "%s", inflight[i].message);
+
+	spread(cl, 40, &from_a, &from_b);
+	cr_assert_eq(from_a, 0);
+	cr_assert_eq(from_b, 40, "b serves every call while a is down");
+
+	/* a comes back on the same socket: used again, no new client. */
+	cr_assert(jobsd_start(&a, adir, NULL));
+	for (int i = 0; i < 300; i++) {
+		spread(cl, 10, &from_a, &from_b);
+		if (from_a > 0)
+			break;
+		usleep(10 * 1000);
+	}
+	cr_assert_gt(from_a, 0, "a is used again after it came back");
+	jobs_client_close(cl);
+	cr_assert_eq(jobsd_cleanup(&a), 0);
+	cr_assert_eq(jobsd_cleanup(&b), 0);
+}
+
+Test(servers, a_silent_server_is_left_for_another_after_attempt_timeout)
+{
+	struct jobsd a, b;
+	char list[700];
+	jobs_client_options o = {.attempt_timeout_ms = 200, .timeout_ms = 5000};
+	jobs_client *cl;
+	jobs_call call = {0};
+	int st, retried = 0;
+
+	cr_assert(jobsd_start(&a, NULL, NULL));
+	cr_assert(jobsd_start(&b, NULL, NULL));
+	snprintf(list, sizeof list, "%s,%s", a.url, b.url);
+	cr_assert_eq(jobs_client_open(&cl, list, &o, &call), JOBS_OK, "%s", call.message);
+	usleep(200 * 1000); /* both connected */
+	kill(a.pid, SIGSTOP);
+	cr_assert_eq(waitpid(a.pid, &st, WUNTRACED), a.pid);
+	for (int i = 0; i < 10; i++) {
+		call = (jobs_call){0};
+		cr_assert_eq(jobs_health(cl, &call, NULL), JOBS_OK, "%s", call.message);
+		retried += call.attempts > 1;
+	}
+	cr_assert_gt(retried, 0, "some calls went to the stopped server first");
+	kill(a.pid, SIGCONT);
+	jobs_client_close(cl);
+	cr_assert_eq(jobsd_cleanup(&a), 0);
+	cr_assert_eq(jobsd_cleanup(&b), 0);
+}
+
+Test(servers, a_malformed_list_is_one_clear_line)
+{
+	static const struct {
+		const char *list, *says;
+	} bad[] = {
+	    {"", "no server URL"},
+	    {"ipc:///tmp/x,,ipc:///tmp/y", "empty entry (number 2)"},
+	    {"ipc:///tmp/x,", "empty entry"},
+	    {"127.0.0.1:7460", "did you mean tcp://127.0.0.1:7460?"},
+	    {"ipc:///tmp/x, ipc:///tmp/x", "names ipc:///tmp/x twice"},
+	    {"udp://127.0.0.1:1", "jobsd serves tcp://"},
+	};
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		jobs_client *cl = (jobs_client *)&bad; /* anything but NULL */
+		jobs_call call = {0};
+
+		cr_assert_eq(jobs_client_open(&cl, bad[i].list, NULL, &call), JOBS_INVALID_ARGUMENT,
+		             "'%s': %s", bad[i].list, call.message);
+		cr_assert_null(cl);
+		cr_assert(strstr(call.message, bad[i].says) != NULL, "'%s': %s", bad[i].list,
+		          call.message);
+		cr_assert_null(strchr(call.message, '\n'));
+	}
+	assert_clients_freed(0);
+}
+
+Test(servers, opening_gives_up_on_a_stopped_server_within_the_timeout)
+{
+	struct jobsd a;
+	jobs_client_options o = {.timeout_ms = 300};
+	jobs_client *cl;
+	jobs_call call = {0};
+	int64_t t0;
+	int st;
+
+	cr_assert(jobsd_start(&a, NULL, NULL));
+	kill(a.pid, SIGSTOP);
+	cr_assert_eq(waitpid(a.pid, &st, WUNTRACED), a.pid);
+	t0 = now_ms();
+	cr_assert_eq(jobs_client_open(&cl, a.url, &o, &call), JOBS_UNAVAILABLE);
+	cr_assert_lt(now_ms() - t0, 1500, "took %lld ms", (long long)(now_ms() - t0));
+	cr_assert(strstr(call.message, "within 300 ms") != NULL, "%s", call.message);
+	kill(a.pid, SIGCONT);
+	/* Refused connections fail at once. */
+	cr_assert_eq(jobsd_stop(&a, SIGTERM), 0);
+	t0 = now_ms();
+	cr_assert_eq(jobs_client_open(&cl, a.url, NULL, &call), JOBS_UNAVAILABLE);
+	cr_assert_lt(now_ms() - t0, 1000, "took %lld ms", (long long)(now_ms() - t0));
+	cr_assert_eq(jobsd_cleanup(&a), 0);
+	assert_clients_freed(0);
+}
+
+/* ---- stress ------------------------------------------------------------------- */
+
+/* Many threads share one client: blocking calls, async calls and
+ * cancellations, while the server is killed and started again under them.
+ * Every call completes exactly once, with a code from the expected set. */
+struct stresser {
+	jobs_client *c;
+	int index;
+	atomic_int started, completed, bad, callbacks;
+};
+
+static void
+stress_check(struct stresser *s, const jobs_call *call)
+{
+	if (call->code != JOBS_OK && call->code != JOBS_NOT_FOUND &&
+	    call->code != JOBS_UNAVAILABLE && call->code != JOBS_CANCELLED &&
+	    call->code != JOBS_DEADLINE_EXCEEDED)
+		atomic_fetch_add(&s->bad, 1);
+	atomic_fetch_add(&s->completed, 1);
+}
+
+static void
+stress_done(jobs_call *call)
+{
+	struct stresser *s = call->data;
+
+	stress_check(s, call);
+	atomic_fetch_add(&s->callbacks, 1);
+}
+
+static void *
+stress_main(void *arg)
+{
+	struct stresser *s = arg;
+	jobs_queue *q;
+
+	if (jobs_queue_open(&q) != JOBS_OK)
+		return NULL;
+	for (int round = 0; round < 40; round++) {
+		jobs_call calls[8];
+		jobs_job *jobs[8] = {0};
+		int started = 0, callbacks = 0;
+
+		for (int i = 0; i < 8; i++) {
+			calls[i] = (jobs_call){.timeout_ms = 500, .data = s};
+			if (i % 2)
+				calls[i].queue = q;
+			else
+				calls[i].done = stress_done;
+			if (jobs_get_job_async(s->c, &calls[i], "stress", &jobs[i]) == JOBS_OK) {
+				started |= 1 << i;
+				atomic_fetch_add(&s->started, 1);
+				callbacks += i % 2 == 0;
+			}
+		}
+		if (round % 3 == s->index % 3)
+			for (int i = 0; i < 8; i += 3)
+				jobs_cancel(&calls[i]);
+		{
+			jobs_call b = {.timeout_ms = 500};
+			int rv = jobs_health(s->c, &b, NULL);
+
+			if (rv != JOBS_OK && rv != JOBS_UNAVAILABLE && rv != JOBS_DEADLINE_EXCEEDED)
+				atomic_fetch_add(&s->bad, 1);
+		}
+		/* Collect this round's queued calls; wait for the callbacks. */
+		for (int i = 1; i < 8; i += 2) {
+			jobs_call *done;
+
+			if (!(started & 1 << i))
+				continue;
+			if ((done = jobs_queue_next(q, 5000)) == NULL) {
+				atomic_fetch_add(&s->bad, 1);
+				continue;
+			}
+			stress_check(s, done);
+		}
+		for (int n = 0; atomic_load(&s->callbacks) < callbacks && n < 5000; n++)
+			usleep(1000);
+		atomic_fetch_sub(&s->callbacks, callbacks);
+		for (int i = 0; i < 8; i++)
+			jobs_job_free(jobs[i]);
+	}
+	jobs_queue_close(q);
+	return NULL;
+}
+
+Test(servers, many_threads_while_the_server_is_killed)
+{
+	enum { T = 8 };
+	static struct stresser s[T];
+	struct jobsd a;
+	char dir[256];
+	pthread_t t[T];
+	jobs_client *cl;
+	jobs_call call = {0};
+	jobs_client_options o = {.lazy_connect = true};
+
+	cr_assert(jobsd_start(&a, NULL, NULL));
+	snprintf(dir, sizeof dir, "%s", a.dir);
+	cr_assert_eq(jobs_client_open(&cl, a.url, &o, &call), JOBS_OK);
+	for (int i = 0; i < T; i++) {
+		s[i].c = cl;
+		s[i].index = i;
+		cr_assert_eq(pthread_create(&t[i], NULL, stress_main, &s[i]), 0);
+	}
+	usleep(150 * 1000);
+	jobsd_stop(&a, SIGKILL);
+	usleep(300 * 1000);
+	cr_assert(jobsd_start(&a, dir, NULL));
+	for (int i = 0; i < T; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < T; i++) {
+		cr_assert_eq(atomic_load(&s[i].bad), 0, "thread %d", i);
+		cr_assert_eq(atomic_load(&s[i].started), 40 * 8, "thread %d", i);
+		cr_assert_eq(atomic_load(&s[i].completed), 40 * 8, "every call completed once");
+	}
+	jobs_client_close(cl);
+	cr_assert_eq(jobsd_cleanup(&a), 0);
+	assert_clients_freed(0);
+}
