@@ -4,9 +4,10 @@
  *   cc example.c $(pkg-config --cflags --libs jobsclient) -o example
  *   ./example tcp://127.0.0.1:7460
  *
- * Creates a job, reads it back, changes it only if nobody else did in the
- * meantime (etag), lists the newest jobs and deletes its own. Every call
- * returns a jobs_code; `call` holds the same code and a message for people.
+ * Creates a job, changes it only if nobody else did in the meantime (etag),
+ * lists the newest jobs, reads them again all at once through the
+ * asynchronous calls and a queue, and deletes its own. Every call returns a
+ * jobs_code; `call` holds the same code and a message for people.
  */
 #include <jobs/client.h>
 
@@ -30,6 +31,10 @@ main(int argc, char **argv)
 	jobs_call call = {0};
 	jobs_job *job = NULL, *changed = NULL;
 	jobs_job_page *page = NULL;
+	jobs_queue *queue = NULL;
+	jobs_call *reads = NULL;
+	jobs_job **got = NULL;
+	size_t started = 0;
 	int rv = 1;
 
 	if (check(jobs_client_open(&c, url, NULL, &call), &call, "connect") != JOBS_OK)
@@ -59,11 +64,35 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < page->n_jobs; i++)
 		printf("  %s  %s\n", page->jobs[i]->id, page->jobs[i]->job_name);
 
+	/* Each read is sent before any answer is awaited; the answers are
+	 * collected from the queue as they come. */
+	if ((reads = calloc(page->n_jobs + 1, sizeof *reads)) == NULL ||
+	    (got = calloc(page->n_jobs + 1, sizeof *got)) == NULL ||
+	    jobs_queue_open(&queue) != JOBS_OK)
+		goto out;
+	for (size_t i = 0; i < page->n_jobs; i++) {
+		reads[i] = (jobs_call){.queue = queue};
+		if (check(jobs_get_job_async(c, &reads[i], page->jobs[i]->id, &got[i]), &reads[i],
+		          "read") == JOBS_OK)
+			started++;
+	}
+	for (; started > 0; started--) {
+		jobs_call *done = jobs_queue_next(queue, -1);
+		jobs_job *read = got[done - reads];
+
+		if (check(done->code, done, "read") == JOBS_OK)
+			printf("read %s again (etag %s)\n", read->id, read->etag);
+		jobs_job_free(read);
+	}
+
 	if (check(jobs_delete_job(c, &call, job->id, changed->etag), &call, "delete") != JOBS_OK)
 		goto out;
 	printf("deleted %s\n", job->id);
 	rv = 0;
 out:
+	jobs_queue_close(queue);
+	free(got);
+	free(reads);
 	jobs_job_page_free(page);
 	jobs_job_free(changed);
 	jobs_job_free(job);
