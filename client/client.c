@@ -1041,8 +1041,8 @@ client_start(jobs_client *c, jobs_call *call, const struct call_def *def,
 	const ProtobufCFieldDescriptor *f =
 	    protobuf_c_message_descriptor_get_field(&jobs__v1__request__descriptor, def->field);
 	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
-	int64_t deadline_us;
-	int timeout_ms, rv;
+	int64_t deadline_us = 0;
+	int timeout_ms = 0, rv;
 	nng_msg *msg;
 	char rid[48];
 	size_t size;
@@ -1075,8 +1075,8 @@ client_start(jobs_client *c, jobs_call *call, const struct call_def *def,
 int
 client_start_raw(jobs_client *c, jobs_call *call, const void *body, size_t len, nng_msg **reply)
 {
-	int64_t deadline_us, wire_ms;
-	int timeout_ms, rv;
+	int64_t deadline_us = 0, wire_ms = 0;
+	int timeout_ms = 0, rv;
 	nng_msg *msg;
 
 	if ((rv = start_check(c, call, &deadline_us, &timeout_ms, &wire_ms)) != JOBS_OK)

@@ -160,18 +160,26 @@ Test(jobsbench, baseline_echo_gives_a_ratio)
 	run_free(&r);
 }
 
-Test(jobsbench, echo_with_a_context_per_call)
+Test(jobsbench, cpu_per_call_is_reported_for_both_sides)
 {
-	struct run r = bench("--requests", "100", "--warmup", "0", "--seed", "10", "--baseline",
-	                     "echo", "--echo-ctx-per-call", "--format", "json", NULL);
-	json_t *o, *b;
+	/* No --server-pid: jobsd is found from its socket. Two threads drive. */
+	struct run r = bench("--requests", "300", "--warmup", "0", "--seed", "10", "--threads", "2",
+	                     "--concurrency", "4", "--baseline", "echo", "--format", "json", NULL);
+	json_t *o, *cpu, *b;
 
 	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
 	o = json_of(&r);
+	cr_assert_eq(json_integer_value(json_object_get(o, "count")), 300);
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(o, "settings"), "threads")),
+	             2);
+	cpu = json_object_get(o, "cpu_us_per_call");
+	cr_assert(json_is_object(cpu), "%s", r.out);
+	cr_assert_gt(json_real_value(json_object_get(cpu, "client")), 0, "%s", r.out);
+	cr_assert(json_is_real(json_object_get(cpu, "server")), "jobsd found from its socket: %s",
+	          r.out);
 	b = json_object_get(o, "baseline");
-	cr_assert_eq(json_integer_value(json_object_get(b, "count")), 100);
-	cr_assert_eq(json_object_size(json_object_get(b, "errors")), 0, "%s", r.out);
-	cr_assert(json_is_true(json_object_get(b, "context_per_call")));
+	cr_assert(json_is_real(json_object_get(json_object_get(b, "cpu_us_per_call"), "server")),
+	          "the echo server's CPU: %s", r.out);
 	json_decref(o);
 	run_free(&r);
 }
@@ -257,6 +265,7 @@ Test(jobsbench_usage, bad_flags_are_refused_with_a_reason)
 	assert_usage("weights add up to 0", "--mix", "get=0", NULL);
 	assert_usage("names get twice", "--mix", "get=1,get=2", NULL);
 	assert_usage("ends with a comma", "--mix", "get=1,", NULL);
+	assert_usage("--threads (3) cannot exceed", "--concurrency", "2", "--threads", "3", NULL);
 	assert_usage("cannot exceed --concurrency", "--concurrency", "2", "--connections", "3",
 	             NULL);
 	assert_usage("not both", "--duration", "1s", "--requests", "10", NULL);

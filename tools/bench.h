@@ -2,12 +2,15 @@
  * bench.h: what the files of jobsbench share.
  *
  *   jobsbench.c     flags, the run (seed, calibrate, echo baseline, measure),
- *                   the slot threads, open-loop scheduling, progress
+ *                   the driver threads and their slots, open-loop
+ *                   scheduling, progress, CPU readings
  *   bench_calls.c   the call table (one entry per kind of call in a --mix),
  *                   the realistic job generator, wire sizes by encoding
  *   bench_report.c  the results as text for people, JSON or CSV
  *   hist.c          the latency histogram
+ *   proc.c          CPU time of a process; which process serves a URL
  *   echo_server.c   jobsbench-echo, the raw nng baseline (its own binary)
+ *   ref_client.c    jobsbench-ref, the leanest nng client (its own binary)
  */
 #ifndef JOBS_BENCH_H
 #define JOBS_BENCH_H
@@ -30,7 +33,7 @@
 
 /* ---- the generator of calls -------------------------------------------- */
 
-/* Per-thread state of the call generator. Zero it, then gen_init(). */
+/* Per-slot state of the call generator. Zero it, then gen_init(). */
 struct gen {
 	uint64_t rng;    /* xorshift64* state, never 0 */
 	uint64_t n_ids;  /* jobs seeded: ids seed_id(0 .. n_ids-1) exist */
@@ -41,6 +44,11 @@ struct gen {
 	/* --ack-log, or NULL: each acknowledged create and update appends a
 	 * line "ID ETAG" (stdio locks the stream; not owned). */
 	FILE *acks;
+	/* The request of the call in flight, kept until it is finished (for
+	 * measuring its size): the job of a create or the changes of an
+	 * update, and which search. */
+	jobs_job job;
+	size_t search;
 	/* Text of the job being built (see gen_job). */
 	char name[256], product[256], persona[512], setting[256], hook[16384];
 	char brand[128], voice[32], settings[8192], extra[2048];
@@ -65,18 +73,33 @@ struct wire_size {
 	size_t request, response;
 };
 
+/* What a call hands out: kept by its slot from the start of the call until
+ * its kind's finish(). */
+union bench_out {
+	jobs_job *job;
+	jobs_job_page *page;
+	jobs_search_page *found;
+	jobs_health_info *health;
+};
+
 /*
- * One kind of call in a --mix. run() makes one call of that kind with g's
- * random state on c and returns its jobs_code; when `size` is not NULL it also
- * encodes what went each way and stores the sizes (for the echo baseline;
- * not done during measurement, as it costs time).
+ * One kind of call in a --mix, made through libjobsclient's asynchronous
+ * calls. start() starts one call of that kind with g's random state on c:
+ * JOBS_OK (it will complete into `call` as call->done or call->queue says),
+ * or the code it could not start with. finish() runs once the call
+ * completed: it frees what the call handed out in *out, follows pages and
+ * logs acknowledged writes; with `size`, it also encodes what went each way
+ * and stores the sizes (for the echo baseline; not done while measuring, as
+ * it costs time).
  */
 struct call_kind {
 	const char *name;    /* in --mix: "get" */
 	const char *rpc;     /* the Jobs service method: "GetJob" */
 	bool needs_ids;      /* picks among seeded jobs: --seed is needed */
 	const char *missing; /* non-NULL: the client cannot make this call; why */
-	int (*run)(struct gen *g, jobs_client *c, jobs_call *call, struct wire_size *size);
+	int (*start)(struct gen *g, jobs_client *c, jobs_call *call, union bench_out *out);
+	void (*finish)(struct gen *g, const jobs_call *call, union bench_out *out,
+	               struct wire_size *size);
 };
 
 extern const struct call_kind call_kinds[];
@@ -112,8 +135,12 @@ struct target_result {
 	/* From the calibration sample (--baseline): mean bytes per call. */
 	double request_bytes[BENCH_MAX_KINDS], response_bytes[BENCH_MAX_KINDS];
 	bool have_sizes;
-	/* --server-pid: the server's VmRSS during measurement, KiB (0: none). */
+	/* The server's VmRSS during measurement, KiB (0: none). */
 	long rss_start_kb, rss_max_kb, rss_end_kb;
+	/* CPU per call while measuring, microseconds: jobsbench's own, and the
+	 * server's when its process is known (server_pid); -1 when not. */
+	double client_cpu_us, server_cpu_us;
+	long server_pid;
 	bool interrupted; /* stopped early by SIGINT */
 };
 
@@ -140,7 +167,7 @@ struct bench_report {
 	double seed_s;                /* time spent seeding */
 	struct target_result *jobsd;
 	struct target_result *echo; /* NULL without --baseline */
-	bool echo_fresh_ctx;
+	int threads;                /* driver threads */
 };
 
 enum bench_format { FORMAT_HUMAN, FORMAT_JSON, FORMAT_CSV };

@@ -2,13 +2,13 @@
  * bench_calls.c: what jobsbench asks jobsd: the call table behind --mix, the
  * generator of realistic jobs, seeding, and the wire size of each call.
  *
- * Every call goes through libjobsclient, as the services that depend on jobsd
- * call it. To add a kind of call (SearchJobs, when jobs_search_jobs exists),
- * write its run function and fill in its entry of call_kinds[] at the bottom;
- * --mix, the reports and the echo baseline follow from the table.
+ * Every call goes through libjobsclient's asynchronous calls, as a service
+ * that depends on jobsd would make them. To add a kind of call, write its
+ * start and finish functions and fill in its entry of call_kinds[] at the
+ * bottom; --mix, the reports and the echo baseline follow from the table.
  *
  * Wire sizes: libjobsclient does not say how many bytes a call moved, so
- * with `size` given a run function encodes the same Request and Response
+ * with `size` given a finish function encodes the same Request and Response
  * with protobuf-c (the envelope as client.c builds it: a 36-character
  * request id and a deadline) and measures them. jobsbench does that only on
  * a calibration sample, outside of measurement.
@@ -401,57 +401,67 @@ pick_id(struct gen *g)
 }
 
 static int
-run_get(struct gen *g, jobs_client *c, jobs_call *call, struct wire_size *size)
+start_get(struct gen *g, jobs_client *c, jobs_call *call, union bench_out *out)
 {
-	jobs_job *job = NULL;
-	const char *id = pick_id(g);
-	int rv = jobs_get_job(c, call, id, size != NULL ? &job : NULL);
+	return jobs_get_job_async(c, call, pick_id(g), &out->job);
+}
 
+static void
+finish_get(struct gen *g, const jobs_call *call, union bench_out *out, struct wire_size *size)
+{
+	(void)call;
 	if (size != NULL) {
 		Jobs__V1__GetJobRequest in = JOBS__V1__GET_JOB_REQUEST__INIT;
-		in.id = (char *)id;
+		in.id = g->id;
 		size->request = request_size(g, JOBS__V1__REQUEST__CALL_GET_JOB, &in.base);
-		size->response = job_response_size(job);
+		size->response = job_response_size(out->job);
 	}
-	jobs_job_free(job);
-	return rv;
+	jobs_job_free(out->job);
 }
 
 /* With --ack-log, records that the write of `out` was acknowledged. */
 static void
-log_ack(struct gen *g, int rv, const jobs_job *out)
+log_ack(struct gen *g, const jobs_call *call, const jobs_job *out)
 {
-	if (g->acks != NULL && rv == JOBS_OK && out != NULL)
+	if (g->acks != NULL && call->code == JOBS_OK && out != NULL)
 		fprintf(g->acks, "%s %s\n", out->id, out->etag);
 }
 
 static int
-run_create(struct gen *g, jobs_client *c, jobs_call *call, struct wire_size *size)
+start_create(struct gen *g, jobs_client *c, jobs_call *call, union bench_out *out)
 {
-	jobs_job job, *out = NULL;
-	int rv;
+	gen_job(g, &g->job, NULL); /* the server picks the id */
+	return jobs_create_job_async(c, call, &g->job, &out->job);
+}
 
-	gen_job(g, &job, NULL); /* the server picks the id */
-	rv = jobs_create_job(c, call, &job, size != NULL || g->acks != NULL ? &out : NULL);
-	log_ack(g, rv, out);
+/* A create or an update is over. */
+static void
+finish_write(struct gen *g, const jobs_call *call, union bench_out *out, struct wire_size *size,
+             unsigned field)
+{
+	log_ack(g, call, out->job);
 	if (size != NULL) {
-		size->request = job_request_size(g, JOBS__V1__REQUEST__CALL_CREATE_JOB, &job);
-		size->response = job_response_size(out);
+		size->request = job_request_size(g, field, &g->job);
+		size->response = job_response_size(out->job);
 	}
-	jobs_job_free(out);
-	return rv;
+	jobs_job_free(out->job);
+}
+
+static void
+finish_create(struct gen *g, const jobs_call *call, union bench_out *out, struct wire_size *size)
+{
+	finish_write(g, call, out, size, JOBS__V1__REQUEST__CALL_CREATE_JOB);
 }
 
 static int
-run_update(struct gen *g, jobs_client *c, jobs_call *call, struct wire_size *size)
+start_update(struct gen *g, jobs_client *c, jobs_call *call, union bench_out *out)
 {
-	jobs_job fresh, changes, *out = NULL;
-	int rv;
+	jobs_job fresh;
 
 	/* A new hook and settings, a flip of enabled, a new emotion: what an
 	 * editor's save changes. Unconditional (no etag), so it never conflicts. */
 	gen_job(g, &fresh, NULL);
-	changes = (jobs_job){
+	g->job = (jobs_job){
 	    .id = (char *)pick_id(g),
 	    .hook = fresh.hook,
 	    .emotion = fresh.emotion,
@@ -460,19 +470,15 @@ run_update(struct gen *g, jobs_client *c, jobs_call *call, struct wire_size *siz
 	    .fields = JOBS_FIELD_HOOK | JOBS_FIELD_EMOTION | JOBS_FIELD_ENABLED |
 	              JOBS_FIELD_ENHANCED_SETTINGS,
 	};
-	rv =
-	    jobs_update_job(c, call, &changes, NULL, size != NULL || g->acks != NULL ? &out : NULL);
-	log_ack(g, rv, out);
-	if (size != NULL) {
-		size->request = job_request_size(g, JOBS__V1__REQUEST__CALL_UPDATE_JOB, &changes);
-		size->response = job_response_size(out);
-	}
-	jobs_job_free(out);
-	return rv;
+	return jobs_update_job_async(c, call, &g->job, NULL, &out->job);
 }
 
-/* The first page of 50, newest first, then up to three pages after it, as
- * a person paging through a list does. */
+static void
+finish_update(struct gen *g, const jobs_call *call, union bench_out *out, struct wire_size *size)
+{
+	finish_write(g, call, out, size, JOBS__V1__REQUEST__CALL_UPDATE_JOB);
+}
+
 /*
  * Proto copies of jobs[0..n) for measuring a reply's size: *pbs and *ptrs
  * are malloc'd (free both), their strings borrowed from the jobs. Returns
@@ -497,31 +503,39 @@ jobs_to_pb(jobs_job *const *jobs, size_t n, Jobs__V1__Job **pbs, Jobs__V1__Job *
 	return n;
 }
 
+/* The first page of 50, newest first, then up to three pages after it, as
+ * a person paging through a list does. */
 static int
-run_list(struct gen *g, jobs_client *c, jobs_call *call, struct wire_size *size)
+start_list(struct gen *g, jobs_client *c, jobs_call *call, union bench_out *out)
 {
 	jobs_list_query q = {.page_size = 50, .page_token = g->token};
-	jobs_job_page *page = NULL;
-	int rv = jobs_list_jobs(c, call, &q, &page);
+
+	return jobs_list_jobs_async(c, call, &q, &out->page);
+}
+
+static void
+finish_list(struct gen *g, const jobs_call *call, union bench_out *out, struct wire_size *size)
+{
+	jobs_job_page *page = out->page;
 
 	if (size != NULL) {
 		Jobs__V1__ListJobsRequest in = JOBS__V1__LIST_JOBS_REQUEST__INIT;
-		Jobs__V1__ListJobsResponse out = JOBS__V1__LIST_JOBS_RESPONSE__INIT;
+		Jobs__V1__ListJobsResponse res = JOBS__V1__LIST_JOBS_RESPONSE__INIT;
 		Jobs__V1__Job *pbs, **ptrs;
 
-		in.page_size = q.page_size;
+		in.page_size = 50;
 		in.page_token = g->token;
 		size->request = request_size(g, JOBS__V1__REQUEST__CALL_LIST_JOBS, &in.base);
-		out.n_jobs = jobs_to_pb(page != NULL ? page->jobs : NULL,
+		res.n_jobs = jobs_to_pb(page != NULL ? page->jobs : NULL,
 		                        page != NULL ? page->n_jobs : 0, &pbs, &ptrs);
-		out.jobs = ptrs;
+		res.jobs = ptrs;
 		if (page != NULL)
-			out.next_page_token = page->next_page_token;
-		size->response = response_size(JOBS__V1__RESPONSE__RESULT_LIST_JOBS, &out.base);
+			res.next_page_token = page->next_page_token;
+		size->response = response_size(JOBS__V1__RESPONSE__RESULT_LIST_JOBS, &res.base);
 		free(pbs);
 		free(ptrs);
 	}
-	if (rv == JOBS_OK && page->next_page_token[0] != '\0' && ++g->list_depth < 4 &&
+	if (call->code == JOBS_OK && page->next_page_token[0] != '\0' && ++g->list_depth < 4 &&
 	    strlen(page->next_page_token) < sizeof g->token) {
 		strcpy(g->token, page->next_page_token);
 	} else {
@@ -529,7 +543,6 @@ run_list(struct gen *g, jobs_client *c, jobs_call *call, struct wire_size *size)
 		g->list_depth = 0;
 	}
 	jobs_job_page_free(page);
-	return rv;
 }
 
 /* What people search for: words of the generated jobs' text, some as
@@ -547,23 +560,32 @@ static const struct {
 };
 
 static int
-run_search(struct gen *g, jobs_client *c, jobs_call *call, struct wire_size *size)
+start_search(struct gen *g, jobs_client *c, jobs_call *call, union bench_out *out)
 {
-	size_t k = below(g, sizeof searches / sizeof searches[0]);
-	jobs_search_query q = {.text = searches[k].text, .mode = searches[k].mode, .page_size = 20};
-	jobs_search_page *page = NULL;
-	int rv = jobs_search_jobs(c, call, &q, &page);
+	jobs_search_query q;
 
+	g->search = below(g, sizeof searches / sizeof searches[0]);
+	q = (jobs_search_query){
+	    .text = searches[g->search].text, .mode = searches[g->search].mode, .page_size = 20};
+	return jobs_search_jobs_async(c, call, &q, &out->found);
+}
+
+static void
+finish_search(struct gen *g, const jobs_call *call, union bench_out *out, struct wire_size *size)
+{
+	jobs_search_page *page = out->found;
+
+	(void)call;
 	if (size != NULL) {
 		Jobs__V1__SearchJobsRequest in = JOBS__V1__SEARCH_JOBS_REQUEST__INIT;
-		Jobs__V1__SearchJobsResponse out = JOBS__V1__SEARCH_JOBS_RESPONSE__INIT;
+		Jobs__V1__SearchJobsResponse res = JOBS__V1__SEARCH_JOBS_RESPONSE__INIT;
 		Jobs__V1__SearchResult *rs = NULL, **rp = NULL;
 		Jobs__V1__Job *pbs, **ptrs;
 		size_t n;
 
-		in.query = (char *)q.text;
-		in.mode = (Jobs__V1__SearchMode)q.mode;
-		in.page_size = q.page_size;
+		in.query = (char *)searches[g->search].text;
+		in.mode = (Jobs__V1__SearchMode)searches[g->search].mode;
+		in.page_size = 20;
 		size->request = request_size(g, JOBS__V1__REQUEST__CALL_SEARCH_JOBS, &in.base);
 		n = jobs_to_pb(page != NULL ? page->jobs : NULL, page != NULL ? page->n_jobs : 0,
 		               &pbs, &ptrs);
@@ -576,42 +598,47 @@ run_search(struct gen *g, jobs_client *c, jobs_call *call, struct wire_size *siz
 			rs[i].score = page->scores[i];
 			rp[i] = &rs[i];
 		}
-		out.results = rp;
-		out.n_results = n;
+		res.results = rp;
+		res.n_results = n;
 		if (page != NULL)
-			out.next_page_token = page->next_page_token;
-		size->response = response_size(JOBS__V1__RESPONSE__RESULT_SEARCH_JOBS, &out.base);
+			res.next_page_token = page->next_page_token;
+		size->response = response_size(JOBS__V1__RESPONSE__RESULT_SEARCH_JOBS, &res.base);
 		free(rs);
 		free(rp);
 		free(pbs);
 		free(ptrs);
 	}
 	jobs_search_page_free(page);
-	return rv;
 }
 
 static int
-run_health(struct gen *g, jobs_client *c, jobs_call *call, struct wire_size *size)
+start_health(struct gen *g, jobs_client *c, jobs_call *call, union bench_out *out)
 {
-	jobs_health_info *h = NULL;
-	int rv = jobs_health(c, call, &h);
+	(void)g;
+	return jobs_health_async(c, call, &out->health);
+}
 
+static void
+finish_health(struct gen *g, const jobs_call *call, union bench_out *out, struct wire_size *size)
+{
+	jobs_health_info *h = out->health;
+
+	(void)call;
 	if (size != NULL) {
 		Jobs__V1__HealthRequest in = JOBS__V1__HEALTH_REQUEST__INIT;
-		Jobs__V1__HealthResponse out = JOBS__V1__HEALTH_RESPONSE__INIT;
+		Jobs__V1__HealthResponse res = JOBS__V1__HEALTH_RESPONSE__INIT;
 
 		size->request = request_size(g, JOBS__V1__REQUEST__CALL_HEALTH, &in.base);
 		if (h != NULL) {
-			out.status = h->status;
-			out.version = h->version;
-			out.schema_version = h->schema_version;
-			out.uptime_ms = h->uptime_ms;
-			out.max_message_bytes = h->max_message_bytes;
+			res.status = h->status;
+			res.version = h->version;
+			res.schema_version = h->schema_version;
+			res.uptime_ms = h->uptime_ms;
+			res.max_message_bytes = h->max_message_bytes;
 		}
-		size->response = response_size(JOBS__V1__RESPONSE__RESULT_HEALTH, &out.base);
+		size->response = response_size(JOBS__V1__RESPONSE__RESULT_HEALTH, &res.base);
 	}
 	jobs_health_info_free(h);
-	return rv;
 }
 
 /* ---- seeding ----------------------------------------------------------- */
@@ -731,12 +758,12 @@ seed_batch(struct gen *g, jobs_client *c, jobs_call *call, uint64_t first, uint6
 /* ---- the table ----------------------------------------------------------- */
 
 const struct call_kind call_kinds[] = {
-    {"get", "GetJob", true, NULL, run_get},
-    {"update", "UpdateJob", true, NULL, run_update},
-    {"create", "CreateJob", false, NULL, run_create},
-    {"list", "ListJobs", false, NULL, run_list},
-    {"search", "SearchJobs", false, NULL, run_search},
-    {"health", "Health", false, NULL, run_health},
+    {"get", "GetJob", true, NULL, start_get, finish_get},
+    {"update", "UpdateJob", true, NULL, start_update, finish_update},
+    {"create", "CreateJob", false, NULL, start_create, finish_create},
+    {"list", "ListJobs", false, NULL, start_list, finish_list},
+    {"search", "SearchJobs", false, NULL, start_search, finish_search},
+    {"health", "Health", false, NULL, start_health, finish_health},
 };
 const size_t n_call_kinds = sizeof call_kinds / sizeof call_kinds[0];
 _Static_assert(sizeof call_kinds / sizeof call_kinds[0] <= BENCH_MAX_KINDS, "BENCH_MAX_KINDS");

@@ -3,14 +3,17 @@
  *
  *   human  a summary per target: throughput, count, errors by status,
  *          latency min/mean/p50/p90/p99/p99.9/max, a histogram, a row per
- *          kind of call; with --baseline, the echo server first and the
- *          ratios last
+ *          kind of call, CPU per call (jobsbench's and the server's); with
+ *          --baseline, the echo server first and the ratios last
  *   json   one object. The top level is jobsd's: throughput_rps, count,
  *          errors (status name -> count), latency_us {min, mean, p50, p90,
- *          p99, p999, max}, by_call (kind -> the same keys); with --baseline,
- *          baseline (the echo server's, same keys) and ratio (jobsd
- *          throughput / echo throughput). Plus the run's settings.
+ *          p99, p999, max}, by_call (kind -> the same keys), cpu_us_per_call
+ *          {client, server} (server null when its process is unknown);
+ *          with --baseline, baseline (the echo server's, same keys) and
+ *          ratio (jobsd throughput / echo throughput). Plus the run's
+ *          settings.
  *   csv    a header, then a row per kind of call and one "total" per target
+ *          (the total carries the CPU per call)
  *
  * Latency is of every measured call, answered OK or not.
  */
@@ -191,6 +194,19 @@ human_target(const struct bench_report *r, const struct target_result *t, const 
 		printf("  memory      server resident %.1f MiB at the start, %.1f MiB at most, "
 		       "%.1f MiB at the end\n",
 		       t->rss_start_kb / 1024.0, t->rss_max_kb / 1024.0, t->rss_end_kb / 1024.0);
+	if (t->client_cpu_us >= 0) {
+		printf("  cpu         jobsbench %.1f us per call", t->client_cpu_us);
+		if (t->server_cpu_us >= 0)
+			printf(", server %.1f us per call (pid %ld)", t->server_cpu_us,
+			       t->server_pid);
+		else
+			printf(", server unknown (not on this machine; --server-pid)");
+		putchar('\n');
+		if (t->server_cpu_us >= 0 && t->client_cpu_us > t->server_cpu_us)
+			printf(
+			    "  warning     jobsbench used more CPU than the server: these figures "
+			    "measure jobsbench too\n");
+	}
 }
 
 static double
@@ -207,8 +223,8 @@ write_human(const struct bench_report *r)
 		printf("open loop at %.1f calls/s", r->rps);
 	else
 		printf("closed loop");
-	printf(", %d in flight over %d connection%s\n", r->concurrency, r->connections,
-	       r->connections == 1 ? "" : "s");
+	printf(", %d in flight over %d connection%s, %d thread%s\n", r->concurrency, r->connections,
+	       r->connections == 1 ? "" : "s", r->threads, r->threads == 1 ? "" : "s");
 	if (r->requests > 0)
 		printf("  %llu calls measured", (unsigned long long)r->requests);
 	else
@@ -223,9 +239,7 @@ write_human(const struct bench_report *r)
 		       r->seed_s);
 	putchar('\n');
 	if (r->echo != NULL)
-		human_target(r, r->echo,
-		             r->echo_fresh_ctx ? "echo baseline (a context per call)"
-		                               : "echo baseline");
+		human_target(r, r->echo, "echo baseline");
 	human_target(r, r->jobsd, "jobsd");
 	if (r->echo != NULL) {
 		const hist *j = r->jobsd->total.lat, *e = r->echo->total.lat;
@@ -303,6 +317,11 @@ json_target(const struct bench_report *r, const struct target_result *t)
 		json_object_set_new(by, call_kinds[k].name, c);
 	}
 	json_object_set_new(o, "by_call", by);
+	if (t->client_cpu_us >= 0)
+		json_object_set_new(
+		    o, "cpu_us_per_call",
+		    json_pack("{s:f, s:o}", "client", t->client_cpu_us, "server",
+		              t->server_cpu_us >= 0 ? json_real(t->server_cpu_us) : json_null()));
 	if (t->rss_max_kb > 0)
 		json_object_set_new(
 		    o, "server_rss_kb",
@@ -326,17 +345,17 @@ write_json(const struct bench_report *r)
 	for (size_t k = 0; k < n_call_kinds; k++)
 		if (r->weights[k] > 0)
 			json_object_set_new(mix, call_kinds[k].name, json_integer(r->weights[k]));
-	cfg = json_pack("{s:s, s:s, s:f, s:i, s:i, s:f, s:I, s:f, s:i, s:o, s:I, s:I, s:f}", "date",
-	                date, "loop", r->open_loop ? "open" : "closed", "rps", r->rps,
-	                "concurrency", r->concurrency, "connections", r->connections, "duration_s",
-	                r->duration_s, "requests", (json_int_t)r->requests, "warmup_s", r->warmup_s,
-	                "timeout_ms", r->timeout_ms, "mix", mix, "seed", (json_int_t)r->seeded,
-	                "seed_created", (json_int_t)r->seed_created, "seed_s", r->seed_s);
+	cfg = json_pack("{s:s, s:s, s:f, s:i, s:i, s:i, s:f, s:I, s:f, s:i, s:o, s:I, s:I, s:f}",
+	                "date", date, "loop", r->open_loop ? "open" : "closed", "rps", r->rps,
+	                "concurrency", r->concurrency, "connections", r->connections, "threads",
+	                r->threads, "duration_s", r->duration_s, "requests",
+	                (json_int_t)r->requests, "warmup_s", r->warmup_s, "timeout_ms",
+	                r->timeout_ms, "mix", mix, "seed", (json_int_t)r->seeded, "seed_created",
+	                (json_int_t)r->seed_created, "seed_s", r->seed_s);
 	json_object_set_new(o, "settings", cfg);
 	if (r->echo != NULL) {
 		json_t *b = json_target(r, r->echo);
 
-		json_object_set_new(b, "context_per_call", json_boolean(r->echo_fresh_ctx));
 		json_object_set_new(o, "baseline", b);
 		json_object_set_new(o, "ratio",
 		                    json_real(ratio(rate(r->jobsd, &r->jobsd->total),
@@ -350,8 +369,10 @@ write_json(const struct bench_report *r)
 
 /* ---- csv ------------------------------------------------------------------- */
 
+/* A row; the total's (cpu) carries the CPU per call, the kinds' leave it
+ * empty. */
 static void
-csv_row(const struct target_result *t, const char *call, const struct kind_result *k)
+csv_row(const struct target_result *t, const char *call, const struct kind_result *k, bool cpu)
 {
 	const hist *h = k->lat;
 
@@ -363,11 +384,17 @@ csv_row(const struct target_result *t, const char *call, const struct kind_resul
 			       (unsigned long long)k->codes[i]);
 			first = 0;
 		}
-	printf(",%llu,%.1f,%llu,%llu,%llu,%llu,%llu\n", (unsigned long long)hist_min(h),
+	printf(",%llu,%.1f,%llu,%llu,%llu,%llu,%llu,", (unsigned long long)hist_min(h),
 	       hist_mean(h), (unsigned long long)hist_percentile(h, 50),
 	       (unsigned long long)hist_percentile(h, 90),
 	       (unsigned long long)hist_percentile(h, 99),
 	       (unsigned long long)hist_percentile(h, 99.9), (unsigned long long)hist_max(h));
+	if (cpu && t->client_cpu_us >= 0)
+		printf("%.2f", t->client_cpu_us);
+	putchar(',');
+	if (cpu && t->server_cpu_us >= 0)
+		printf("%.2f", t->server_cpu_us);
+	putchar('\n');
 }
 
 static void
@@ -375,15 +402,15 @@ csv_target(const struct bench_report *r, const struct target_result *t)
 {
 	for (size_t k = 0; k < n_call_kinds; k++)
 		if (r->weights[k] > 0 && t->kinds[k].lat != NULL)
-			csv_row(t, call_kinds[k].name, &t->kinds[k]);
-	csv_row(t, "total", &t->total);
+			csv_row(t, call_kinds[k].name, &t->kinds[k], false);
+	csv_row(t, "total", &t->total, true);
 }
 
 static int
 write_csv(const struct bench_report *r)
 {
 	printf("target,call,count,throughput_rps,errors,error_codes,min_us,mean_us,p50_us,p90_us,"
-	       "p99_us,p999_us,max_us\n");
+	       "p99_us,p999_us,max_us,client_cpu_us,server_cpu_us\n");
 	if (r->echo != NULL)
 		csv_target(r, r->echo);
 	csv_target(r, r->jobsd);

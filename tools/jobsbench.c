@@ -5,42 +5,56 @@
  *   jobsbench --server tcp://127.0.0.1:7460 --concurrency 16 --duration 10s \
  *       --mix get=80,update=10,create=5,list=3 --seed 100000 --baseline echo
  *
- * A run: connect (--connections sockets) -> seed (--seed: jobs that gets and
- * updates pick among) -> with --baseline echo, measure a raw nng echo server
- * of the same message sizes first -> measure jobsd -> report (bench_report.c).
- * Each measurement is a warm-up (--warmup, not recorded) then --duration or
- * --requests.
+ * A run: connect (--connections clients, each one nng socket) -> seed
+ * (--seed: jobs that gets and updates pick among) -> with --baseline echo,
+ * measure a raw nng echo server of the same message sizes first -> measure
+ * jobsd -> report (bench_report.c). Each measurement is a warm-up
+ * (--warmup, not recorded) then --duration or --requests.
  *
- * THREADS. --concurrency C slots, each a thread making one call at a time
- * (so C calls in flight), slot i on connection i % K. Each slot records into
- * histograms of its own; they are merged after the join. The main thread
- * only ticks: progress, --server-pid memory samples, SIGINT.
+ * THREADS. Load goes through libjobsclient's asynchronous calls, as a
+ * service built on an event loop would make them: --concurrency C slots,
+ * each one call in flight at a time, shared out among --threads T driver
+ * threads (default 1). A driver starts a call on each idle slot of its
+ * own, collects completions from its jobs_queue and starts the next; no
+ * thread waits per call. Slot i uses connection i % K. Each driver records
+ * into histograms of its own; they are merged after the join. The main
+ * thread only ticks: progress, the server's memory, CPU readings, SIGINT.
  *
- * CLOSED LOOP (default): each slot calls back to back; a call's latency is
- * from its send to its answer.
+ * CLOSED LOOP (default): a slot starts its next call as soon as its last
+ * one completed; a call's latency is from its start to its completion.
  *
- * OPEN LOOP (--rps R): call i is due at start + i/R. Slots take the next
- * due call from one shared counter, sleep until it is due, and send it. When
- * every slot is busy, due calls wait for a free slot, and that wait is part
- * of their latency, which is measured from when the call was due, not from
- * when it went out. This is the coordinated-omission correction of wrk2: a
- * server that stalls cannot hide the calls it kept from being sent.
+ * OPEN LOOP (--rps R): call i is due at start + i/R. Drivers take the next
+ * due call from one shared counter and start it when it is due, on an idle
+ * slot. When every slot is busy, due calls wait for a free slot, and that
+ * wait is part of their latency, which is measured from when the call was
+ * due, not from when it went out. This is the coordinated-omission
+ * correction of wrk2: a server that stalls cannot hide the calls it kept
+ * from being sent.
+ *
+ * CPU. The process's CPU time (getrusage) and the server's (/proc/PID/stat:
+ * --server-pid, or the process listening at the URL when it is on this
+ * machine) are read when measuring starts and when it ends, and reported
+ * per call. When jobsbench used more CPU per call than the server, it says
+ * so: on a machine with few cores the figures are then about jobsbench.
  *
  * ECHO BASELINE (--baseline echo). jobsbench first makes a sample of real
  * calls of the mix and encodes them to learn their request and response
  * sizes (bench_calls.c). It starts jobsbench-echo (echo_server.c) in a child
  * process on the same transport (tcp on the server's host, port chosen by
  * the kernel; or ipc), and drives it exactly as jobsd is driven: the same
- * slots, connections, loop, warm-up and length, with requests of the sampled
- * request sizes that ask for replies of the matching response sizes. The
- * echo client keeps one nng context per slot, as the leanest nng client
- * does, unless --echo-ctx-per-call, which opens one per call as
- * libjobsclient does today.
+ * drivers, slots, connections, loop, warm-up and length, through the same
+ * library transport (client_start_raw: the same contexts, queue and
+ * completion, without protobuf), with requests of the sampled request
+ * sizes that ask for replies of the matching response sizes.
+ * tools/ref_client.c (jobsbench-ref) is the leanest client of the same
+ * echo server, the floor this is compared against (tools/README.md).
  */
 #include "bench.h"
+#include "proc.h"
+
+#include "internal.h" /* client_start_raw, for the echo baseline */
 
 #include <nng/nng.h>
-#include <nng/protocol/reqrep0/req.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -75,10 +89,12 @@ static const char usage_text[] =
     "Usage: jobsbench [OPTIONS]\n"
     "Load-tests jobsd through libjobsclient and reports throughput and latency.\n"
     "\n"
-    "  -s, --server URL        jobsd to test (tcp://HOST:PORT, ipc:///PATH);\n"
-    "                          default $JOBS_SERVER, else " DEFAULT_SERVER "\n"
+    "  -s, --server URL        jobsd to test (tcp://HOST:PORT, ipc:///PATH), or\n"
+    "                          several: URL1,URL2,...; default $JOBS_SERVER,\n"
+    "                          else " DEFAULT_SERVER "\n"
     "  -c, --concurrency C     calls in flight at once; default 16\n"
     "  -k, --connections K     sockets to spread them over, at most C; default 1\n"
+    "  -t, --threads T         threads driving the calls, at most C; default 1\n"
     "  -d, --duration T        measure for T (10s, 500ms, 2m); default 10s\n"
     "  -n, --requests N        measure N calls instead of a duration\n"
     "      --warmup T          calls before measuring, not recorded; default 2s\n"
@@ -93,9 +109,9 @@ static const char usage_text[] =
     "                          closed loop, each slot calls back to back\n"
     "      --baseline echo     also measure a raw nng echo server of the same\n"
     "                          message sizes, first, and report the ratio\n"
-    "      --echo-ctx-per-call the echo client opens an nng context per call, as\n"
-    "                          libjobsclient does (default: one per slot)\n"
-    "      --server-pid PID    report that process's resident memory during the run\n"
+    "      --server-pid PID    the server's process, for its CPU per call and memory;\n"
+    "                          default: the process listening at --server, when it\n"
+    "                          is on this machine\n"
     "      --ack-log FILE      write \"ID ETAG\" to FILE for every acknowledged create\n"
     "                          and update, to check afterwards that none was lost\n"
     "      --token-file PATH   bearer token to send, for a jobsd with --token-file\n"
@@ -106,7 +122,7 @@ static const char usage_text[] =
 
 struct opts {
 	const char *server;
-	int concurrency, connections;
+	int concurrency, connections, threads;
 	double duration_s;
 	uint64_t requests;
 	double warmup_s;
@@ -118,7 +134,6 @@ struct opts {
 	double rps; /* 0: closed loop */
 	enum bench_format format;
 	bool baseline_echo;
-	bool echo_ctx_per_call;
 	long server_pid;
 	FILE *acks; /* --ack-log, opened by parse_flags, closed by main */
 };
@@ -155,25 +170,6 @@ now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
-}
-
-/* Sleeps until `t` (now_ns() time), waking at least every 100 ms to see
- * whether the run was interrupted. */
-static void
-sleep_until(int64_t t)
-{
-	for (;;) {
-		int64_t left = t - now_ns();
-		struct timespec ts;
-
-		if (left <= 0 || atomic_load_explicit(&interrupted, memory_order_relaxed))
-			return;
-		if (left > NS_PER_S / 10)
-			left = NS_PER_S / 10;
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)left;
-		nanosleep(&ts, NULL);
-	}
 }
 
 /* ---- flags ------------------------------------------------------------- */
@@ -278,7 +274,6 @@ enum {
 	OPT_TOKEN_FILE,
 	OPT_SEED,
 	OPT_BASELINE,
-	OPT_ECHO_CTX,
 	OPT_SERVER_PID,
 	OPT_ACK_LOG,
 };
@@ -290,6 +285,7 @@ parse_flags(int argc, char **argv, struct opts *o)
 	    {"server", required_argument, NULL, 's'},
 	    {"concurrency", required_argument, NULL, 'c'},
 	    {"connections", required_argument, NULL, 'k'},
+	    {"threads", required_argument, NULL, 't'},
 	    {"duration", required_argument, NULL, 'd'},
 	    {"requests", required_argument, NULL, 'n'},
 	    {"warmup", required_argument, NULL, OPT_WARMUP},
@@ -299,7 +295,6 @@ parse_flags(int argc, char **argv, struct opts *o)
 	    {"seed", required_argument, NULL, OPT_SEED},
 	    {"rps", required_argument, NULL, 'r'},
 	    {"baseline", required_argument, NULL, OPT_BASELINE},
-	    {"echo-ctx-per-call", no_argument, NULL, OPT_ECHO_CTX},
 	    {"server-pid", required_argument, NULL, OPT_SERVER_PID},
 	    {"ack-log", required_argument, NULL, OPT_ACK_LOG},
 	    {"format", required_argument, NULL, 'f'},
@@ -314,13 +309,14 @@ parse_flags(int argc, char **argv, struct opts *o)
 	    .server = env != NULL && *env != '\0' ? env : DEFAULT_SERVER,
 	    .concurrency = 16,
 	    .connections = 1,
+	    .threads = 1,
 	    .duration_s = 10,
 	    .warmup_s = 2,
 	    .timeout_ms = DEFAULT_TIMEOUT_MS,
 	};
 	parse_mix("get=100", o->weights);
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":s:c:k:d:n:m:r:f:h", longs, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":s:c:k:t:d:n:m:r:f:h", longs, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			o->server = optarg;
@@ -332,6 +328,9 @@ parse_flags(int argc, char **argv, struct opts *o)
 		case 'k':
 			o->connections =
 			    (int)parse_int("--connections", optarg, 1, MAX_CONCURRENCY);
+			break;
+		case 't':
+			o->threads = (int)parse_int("--threads", optarg, 1, MAX_CONCURRENCY);
 			break;
 		case 'd':
 			o->duration_s = parse_duration("--duration", optarg, false);
@@ -372,9 +371,6 @@ parse_flags(int argc, char **argv, struct opts *o)
 				usage_error("--baseline knows only 'echo', not '%s'", optarg);
 			o->baseline_echo = true;
 			break;
-		case OPT_ECHO_CTX:
-			o->echo_ctx_per_call = true;
-			break;
 		case OPT_SERVER_PID:
 			o->server_pid = (long)parse_int("--server-pid", optarg, 1, INT_MAX);
 			break;
@@ -412,10 +408,12 @@ parse_flags(int argc, char **argv, struct opts *o)
 		            o->connections, o->concurrency);
 	if (o->requests > 0 && have_duration)
 		usage_error("give --duration or --requests, not both");
+	if (o->threads > o->concurrency)
+		usage_error("--threads (%d) cannot exceed --concurrency (%d): a thread without a "
+		            "call to drive measures nothing",
+		            o->threads, o->concurrency);
 	if (o->requests > 0)
 		o->duration_s = 0;
-	if (o->echo_ctx_per_call && !o->baseline_echo)
-		usage_error("--echo-ctx-per-call goes with --baseline echo");
 	if (o->baseline_echo && strncmp(o->server, "tcp://", 6) != 0 &&
 	    strncmp(o->server, "ipc://", 6) != 0)
 		usage_error("--baseline echo runs on tcp:// or ipc:// servers, not %s", o->server);
@@ -438,18 +436,37 @@ struct samples {
 };
 
 struct run;
+struct driver;
 
-/* One slot: a thread with one call in flight at a time. */
+/* One call in flight at a time. Touched by its driver's thread only. */
 struct slot {
 	struct run *run;
-	int index;
+	struct driver *drv;
+	jobs_client *c;
+	struct gen gen;
+	jobs_call call; /* call.data is the slot */
+	union bench_out out;
+	int kind;
+	bool busy, record;
+	int64_t due; /* ns: its latency runs from here */
+	/* echo: the request, and the size of the reply it asks for */
+	uint8_t *echo_buf;
+	size_t echo_cap, echo_want;
+	nng_msg *reply;
+};
+
+/* A thread driving a share of the slots through one completion queue. */
+struct driver {
+	struct run *run;
 	pthread_t thread;
 	bool started;
-	struct gen gen;
-	jobs_call call;
-	nng_ctx ctx; /* echo, one context per slot */
-	nng_aio *aio;
-	bool ctx_open;
+	jobs_queue *q;
+	int fd; /* q's, to wait for it with a timeout finer than 1 ms; -1 */
+	struct slot **idle;
+	int n_idle, n_slots;
+	/* open loop: a call taken from the counter and not started yet */
+	bool have_next, next_record;
+	int64_t next_due;
 	struct kind_result kinds[BENCH_MAX_KINDS]; /* lat != NULL for kinds of the mix */
 	int64_t last_done_ns;                      /* of a recorded call; 0: none */
 	/* Read by the main thread for progress. */
@@ -460,7 +477,6 @@ struct run {
 	const struct opts *o;
 	bool echo; /* the target is the echo server, not jobsd */
 	jobs_client **clients;
-	nng_socket *socks;
 	const struct samples *samples; /* echo: by kind */
 	int cum[BENCH_MAX_KINDS];      /* cumulative weights */
 	int total_weight;
@@ -469,6 +485,9 @@ struct run {
 	atomic_uint_fast64_t ticket;
 	atomic_int running;
 	struct slot *slots;
+	struct driver *drivers;
+	const long *pids; /* the server's processes (n_pids), for CPU and memory */
+	int n_pids;
 };
 
 static int
@@ -483,12 +502,13 @@ pick_kind(struct run *r, struct gen *g)
 }
 
 /*
- * The next call for slot s: false when the run is over. *due is when the
- * call counts as sent (its latency runs from there); *record whether it is
- * measured (not warm-up). In the open loop, sleeps until it is due.
+ * Takes the next call of the run: false when the run is over. *due is when
+ * the call counts as started (its latency runs from there: now in the
+ * closed loop, its place in the schedule in the open loop); *record whether
+ * it is measured (not warm-up).
  */
 static bool
-next_call(struct run *r, int64_t *due, bool *record)
+take_call(struct run *r, int64_t *due, bool *record)
 {
 	const struct opts *o = r->o;
 
@@ -517,107 +537,149 @@ next_call(struct run *r, int64_t *due, bool *record)
 				return false;
 			*record = *due >= r->t0_ns;
 		}
-		sleep_until(*due);
-		return !atomic_load_explicit(&interrupted, memory_order_relaxed);
+		return true;
 	}
 }
 
+/* A call to the echo server down the library's transport: a request of a
+ * sampled size asking for a reply of the matching size. */
 static int
-nng_to_code(int rv)
+start_echo(struct slot *s)
 {
-	switch (rv) {
-	case 0:
-		return JOBS_OK;
-	case NNG_ETIMEDOUT:
-		return JOBS_DEADLINE_EXCEEDED;
-	case NNG_ENOMEM:
-		return JOBS_RESOURCE_EXHAUSTED;
-	default:
-		return JOBS_UNAVAILABLE;
-	}
-}
-
-/* One call to the echo server: a request of a sampled size asking for a
- * reply of the matching size. */
-static int
-echo_call(struct slot *s, int kind)
-{
-	struct run *r = s->run;
-	const struct samples *smp = &r->samples[kind];
+	const struct samples *smp = &s->run->samples[s->kind];
 	const struct wire_size *w = &smp->v[gen_next(&s->gen) % smp->n];
 	size_t req = w->request < 4 ? 4 : w->request;
-	nng_ctx ctx = s->ctx;
-	nng_aio *aio = s->aio;
-	nng_msg *msg;
-	uint8_t *b;
+
+	if (req > s->echo_cap) {
+		uint8_t *b = realloc(s->echo_buf, req);
+
+		if (b == NULL)
+			return JOBS_RESOURCE_EXHAUSTED;
+		memset(b + s->echo_cap, 0, req - s->echo_cap);
+		s->echo_buf = b;
+		s->echo_cap = req;
+	}
+	s->echo_want = w->response;
+	s->echo_buf[0] = (uint8_t)(w->response >> 24);
+	s->echo_buf[1] = (uint8_t)(w->response >> 16);
+	s->echo_buf[2] = (uint8_t)(w->response >> 8);
+	s->echo_buf[3] = (uint8_t)w->response;
+	return client_start_raw(s->c, &s->call, s->echo_buf, req, &s->reply);
+}
+
+/* The call on slot s is over (or never started): record it, free what it
+ * handed out, make the slot idle. */
+static void
+complete(struct slot *s)
+{
+	struct driver *d = s->drv;
+	int64_t done = now_ns();
+	int code = s->call.code;
+
+	if (s->run->echo) {
+		if (code == JOBS_OK && nng_msg_len(s->reply) != s->echo_want)
+			code = JOBS_INTERNAL;
+		nng_msg_free(s->reply);
+		s->reply = NULL;
+	} else {
+		call_kinds[s->kind].finish(&s->gen, &s->call, &s->out, NULL);
+	}
+	if (code < 0 || code >= BENCH_N_CODES)
+		code = BENCH_N_CODES - 1;
+	atomic_fetch_add_explicit(&d->calls, 1, memory_order_relaxed);
+	if (s->record) {
+		hist_record(d->kinds[s->kind].lat, (uint64_t)(done - s->due) / 1000);
+		d->kinds[s->kind].codes[code]++;
+		d->last_done_ns = done;
+		atomic_fetch_add_explicit(&d->recorded, 1, memory_order_relaxed);
+		if (code != JOBS_OK)
+			atomic_fetch_add_explicit(&d->errors, 1, memory_order_relaxed);
+	}
+	s->busy = false;
+	d->idle[d->n_idle++] = s;
+}
+
+/* Starts the call taken (due, record) on an idle slot of d's. */
+static void
+launch(struct driver *d, int64_t due, bool record)
+{
+	struct run *r = d->run;
+	struct slot *s = d->idle[--d->n_idle];
 	int rv;
 
-	if (r->o->echo_ctx_per_call) {
-		if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0)
-			return nng_to_code(rv);
-		if ((rv = nng_ctx_open(&ctx, r->socks[s->index % r->o->connections])) != 0) {
-			nng_aio_free(aio);
-			return nng_to_code(rv);
-		}
+	s->kind = pick_kind(r, &s->gen);
+	s->due = due;
+	s->record = record;
+	s->busy = true;
+	s->call = (jobs_call){.timeout_ms = r->o->timeout_ms, .queue = d->q, .data = s};
+	memset(&s->out, 0, sizeof s->out);
+	rv = r->echo ? start_echo(s) : call_kinds[s->kind].start(&s->gen, s->c, &s->call, &s->out);
+	if (rv != JOBS_OK) { /* it will not complete: it failed now */
+		s->call.code = rv;
+		complete(s);
 	}
-	if ((rv = nng_msg_alloc(&msg, req)) != 0)
-		goto done;
-	b = nng_msg_body(msg);
-	b[0] = (uint8_t)(w->response >> 24);
-	b[1] = (uint8_t)(w->response >> 16);
-	b[2] = (uint8_t)(w->response >> 8);
-	b[3] = (uint8_t)w->response;
-	nng_aio_set_timeout(aio, r->o->timeout_ms);
-	nng_aio_set_msg(aio, msg);
-	nng_ctx_send(ctx, aio);
-	nng_aio_wait(aio);
-	if ((rv = nng_aio_result(aio)) != 0) {
-		nng_msg_free(nng_aio_get_msg(aio));
-		goto done;
+}
+
+/* Collects the completions in d's queue, waiting up to wait_ns (negative:
+ * 100 ms, to notice SIGINT) for the first one. */
+static void
+collect(struct driver *d, int64_t wait_ns)
+{
+	jobs_call *done;
+
+	if (wait_ns < 0 || wait_ns > NS_PER_S / 10)
+		wait_ns = NS_PER_S / 10;
+	if (d->fd >= 0) {
+		struct pollfd p = {d->fd, POLLIN, 0};
+		struct timespec ts = {0, (long)wait_ns};
+
+		if (wait_ns > 0)
+			ppoll(&p, 1, &ts, NULL);
+		done = jobs_queue_next(d->q, 0);
+	} else {
+		done = jobs_queue_next(d->q, (int)(wait_ns / 1000000));
 	}
-	nng_ctx_recv(ctx, aio);
-	nng_aio_wait(aio);
-	if ((rv = nng_aio_result(aio)) == 0) {
-		msg = nng_aio_get_msg(aio);
-		if (nng_msg_len(msg) != w->response)
-			rv = -1;
-		nng_msg_free(msg);
-	}
-done:
-	if (r->o->echo_ctx_per_call) {
-		nng_ctx_close(ctx);
-		nng_aio_free(aio);
-	}
-	return rv == -1 ? JOBS_INTERNAL : nng_to_code(rv);
+	for (; done != NULL; done = jobs_queue_next(d->q, 0))
+		complete(done->data);
 }
 
 static void *
-slot_main(void *arg)
+driver_main(void *arg)
 {
-	struct slot *s = arg;
-	struct run *r = s->run;
-	jobs_client *c = r->echo ? NULL : r->clients[s->index % r->o->connections];
-	int64_t due;
-	bool record;
+	struct driver *d = arg;
+	struct run *r = d->run;
+	bool more = true, cancelled = false;
 
-	while (next_call(r, &due, &record)) {
-		int kind = pick_kind(r, &s->gen), code;
-		int64_t done;
-
-		code =
-		    r->echo ? echo_call(s, kind) : call_kinds[kind].run(&s->gen, c, &s->call, NULL);
-		done = now_ns();
-		if (code < 0 || code >= BENCH_N_CODES)
-			code = BENCH_N_CODES - 1;
-		atomic_fetch_add_explicit(&s->calls, 1, memory_order_relaxed);
-		if (!record)
-			continue;
-		hist_record(s->kinds[kind].lat, (uint64_t)(done - due) / 1000);
-		s->kinds[kind].codes[code]++;
-		s->last_done_ns = done;
-		atomic_fetch_add_explicit(&s->recorded, 1, memory_order_relaxed);
-		if (code != JOBS_OK)
-			atomic_fetch_add_explicit(&s->errors, 1, memory_order_relaxed);
+	for (;;) {
+		while (more && d->n_idle > 0) {
+			if (!d->have_next) {
+				if (!take_call(r, &d->next_due, &d->next_record)) {
+					more = false;
+					break;
+				}
+				d->have_next = true;
+			}
+			if (d->next_due > now_ns())
+				break; /* the open loop's next call is not due yet */
+			d->have_next = false;
+			launch(d, d->next_due, d->next_record);
+		}
+		if (!more && d->n_idle == d->n_slots)
+			break;
+		if (atomic_load_explicit(&interrupted, memory_order_relaxed) && !cancelled) {
+			/* Stop now: what is in flight is not recorded. */
+			more = false;
+			cancelled = true;
+			for (int i = 0; i < d->n_slots; i++) {
+				struct slot *s = &r->slots[(size_t)i * (size_t)r->o->threads +
+				                           (size_t)(d - r->drivers)];
+				if (s->busy) {
+					s->record = false;
+					jobs_cancel(&s->call);
+				}
+			}
+		}
+		collect(d, more && d->have_next && d->n_idle > 0 ? d->next_due - now_ns() : -1);
 	}
 	atomic_fetch_sub(&r->running, 1);
 	return NULL;
@@ -647,25 +709,60 @@ progress_wanted(void)
 	return isatty(STDERR_FILENO);
 }
 
-/* Watches the slots until they are all done: progress once a second on a
- * terminal, memory samples every 100 ms with --server-pid. */
+/* The servers' CPU time, microseconds; -1 if one cannot be read. */
+static int64_t
+servers_cpu_us(const struct run *r)
+{
+	int64_t sum = 0;
+
+	for (int i = 0; i < r->n_pids; i++) {
+		int64_t us = proc_cpu_us(r->pids[i]);
+
+		if (us < 0)
+			return -1;
+		sum += us;
+	}
+	return r->n_pids > 0 ? sum : -1;
+}
+
+/*
+ * Watches the drivers until they are all done: CPU readings when measuring
+ * starts, progress once a second on a terminal, the server's memory every
+ * 100 ms. *self0 and *server0 are the readings at the start of measuring.
+ */
 static void
-watch(struct run *r, struct target_result *out)
+watch(struct run *r, struct target_result *out, int64_t *self0, int64_t *server0)
 {
 	const struct opts *o = r->o;
-	bool tty = progress_wanted();
+	bool tty = progress_wanted(), measuring = false;
 	uint64_t last_calls = 0;
-	int64_t last_t = now_ns();
+	int64_t last_t = now_ns(), next_tick = last_t + NS_PER_S / 10;
 	int ticks = 0;
 
+	*self0 = self_cpu_us();
+	*server0 = servers_cpu_us(r);
 	while (atomic_load(&r->running) > 0) {
-		struct timespec ts = {0, 100 * 1000 * 1000};
-		int64_t now;
+		int64_t now = now_ns(), until = next_tick;
+		struct timespec ts;
 
-		nanosleep(&ts, NULL);
+		if (!measuring && r->t0_ns < until)
+			until = r->t0_ns;
+		if (until > now) {
+			ts.tv_sec = (until - now) / NS_PER_S;
+			ts.tv_nsec = (until - now) % NS_PER_S;
+			nanosleep(&ts, NULL);
+		}
 		now = now_ns();
-		if (o->server_pid > 0 && !r->echo && now >= r->t0_ns) {
-			long kb = rss_kb(o->server_pid);
+		if (!measuring && now >= r->t0_ns) {
+			measuring = true;
+			*self0 = self_cpu_us();
+			*server0 = servers_cpu_us(r);
+		}
+		if (now < next_tick)
+			continue;
+		next_tick += NS_PER_S / 10;
+		if (r->n_pids > 0 && now >= r->t0_ns) {
+			long kb = rss_kb(r->pids[0]);
 
 			if (kb > 0) {
 				if (out->rss_start_kb == 0)
@@ -678,10 +775,10 @@ watch(struct run *r, struct target_result *out)
 		if (!tty || ++ticks % 10 != 0)
 			continue;
 		uint64_t calls = 0, rec = 0, errs = 0;
-		for (int i = 0; i < o->concurrency; i++) {
-			calls += atomic_load_explicit(&r->slots[i].calls, memory_order_relaxed);
-			rec += atomic_load_explicit(&r->slots[i].recorded, memory_order_relaxed);
-			errs += atomic_load_explicit(&r->slots[i].errors, memory_order_relaxed);
+		for (int i = 0; i < o->threads; i++) {
+			calls += atomic_load_explicit(&r->drivers[i].calls, memory_order_relaxed);
+			rec += atomic_load_explicit(&r->drivers[i].recorded, memory_order_relaxed);
+			errs += atomic_load_explicit(&r->drivers[i].errors, memory_order_relaxed);
 		}
 		fprintf(stderr,
 		        "\r\033[K%s %-7s %6.1fs  %10.0f calls/s  %llu measured  %llu errors",
@@ -696,8 +793,30 @@ watch(struct run *r, struct target_result *out)
 		fputs("\r\033[K", stderr);
 }
 
+/* Frees a run's slots and drivers (the results stay in `out`). */
+static void
+run_free(struct run *r)
+{
+	for (int i = 0; r->slots != NULL && i < r->o->concurrency; i++) {
+		free(r->slots[i].echo_buf);
+		nng_msg_free(r->slots[i].reply);
+	}
+	for (int i = 0; r->drivers != NULL && i < r->o->threads; i++) {
+		struct driver *d = &r->drivers[i];
+
+		for (size_t k = 0; k < n_call_kinds; k++)
+			kind_result_fini(&d->kinds[k]);
+		jobs_queue_close(d->q);
+		free(d->idle);
+	}
+	free(r->slots);
+	free(r->drivers);
+	r->slots = NULL;
+	r->drivers = NULL;
+}
+
 /*
- * Measures one target with the open clients (jobsd) or sockets (echo):
+ * Measures one target with the open clients (jobsd, or the echo server):
  * warm-up, then --duration or --requests. Fills *out, whose histograms it
  * allocates (kind_result_fini them). Returns 0, or -1 after saying why.
  */
@@ -705,42 +824,55 @@ static int
 measure(struct run *r, struct target_result *out)
 {
 	const struct opts *o = r->o;
-	int rv = -1, sum = 0;
+	int rv = -1, sum = 0, started = 0;
+	int64_t self0, server0, self1, server1, last = 0;
+	uint64_t recorded;
 
 	for (size_t k = 0; k < n_call_kinds; k++) {
 		sum += o->weights[k];
 		r->cum[k] = sum;
 	}
 	r->total_weight = sum;
-	if ((r->slots = calloc((size_t)o->concurrency, sizeof *r->slots)) == NULL) {
+	r->slots = calloc((size_t)o->concurrency, sizeof *r->slots);
+	r->drivers = calloc((size_t)o->threads, sizeof *r->drivers);
+	if (r->slots == NULL || r->drivers == NULL) {
 		fail("out of memory");
-		return -1;
+		goto out;
+	}
+	for (int i = 0; i < o->threads; i++) {
+		struct driver *d = &r->drivers[i];
+
+		d->run = r;
+		d->fd = -1;
+		d->n_slots = o->concurrency / o->threads + (i < o->concurrency % o->threads);
+		if ((d->idle = calloc((size_t)d->n_slots, sizeof *d->idle)) == NULL ||
+		    jobs_queue_open(&d->q) != JOBS_OK) {
+			fail("out of memory");
+			goto out;
+		}
+		/* The open loop waits for due times finer than a millisecond. */
+		if (o->rps > 0 && (d->fd = jobs_queue_fd(d->q)) < 0) {
+			fail("cannot make a completion queue's fd: %s", strerror(errno));
+			goto out;
+		}
+		for (size_t k = 0; k < n_call_kinds; k++)
+			if (o->weights[k] > 0 && !kind_result_init(&d->kinds[k])) {
+				fail("out of memory");
+				goto out;
+			}
 	}
 	for (int i = 0; i < o->concurrency; i++) {
 		struct slot *s = &r->slots[i];
+		struct driver *d = &r->drivers[i % o->threads];
 
 		s->run = r;
-		s->index = i;
+		s->drv = d;
+		s->c = r->clients[i % o->connections];
 		gen_init(&s->gen, 1000003u * (uint64_t)(i + 1) + (r->echo ? 7 : 0), o->seed,
 		         o->timeout_ms);
 		if (!r->echo)
 			s->gen.acks = o->acks;
-		s->call.timeout_ms = o->timeout_ms;
-		for (size_t k = 0; k < n_call_kinds; k++)
-			if (o->weights[k] > 0 && !kind_result_init(&s->kinds[k])) {
-				fail("out of memory");
-				goto out;
-			}
-		if (r->echo && !o->echo_ctx_per_call) {
-			int e;
-
-			if ((e = nng_aio_alloc(&s->aio, NULL, NULL)) != 0 ||
-			    (e = nng_ctx_open(&s->ctx, r->socks[i % o->connections])) != 0) {
-				fail("cannot set up an nng context: %s", nng_strerror(e));
-				goto out;
-			}
-			s->ctx_open = true;
-		}
+		d->idle[d->n_idle++] = s;
 	}
 
 	r->start_ns = now_ns();
@@ -748,54 +880,50 @@ measure(struct run *r, struct target_result *out)
 	r->t1_ns = o->requests > 0 ? INT64_MAX : r->t0_ns + (int64_t)(o->duration_s * 1e9);
 	r->warm_tickets = (uint64_t)(o->warmup_s * o->rps);
 	atomic_store(&r->ticket, 0);
-	atomic_store(&r->running, o->concurrency);
-	for (int i = 0; i < o->concurrency; i++) {
-		if (pthread_create(&r->slots[i].thread, NULL, slot_main, &r->slots[i]) != 0) {
-			fail("cannot start thread %d of %d", i + 1, o->concurrency);
+	atomic_store(&r->running, o->threads);
+	for (; started < o->threads; started++) {
+		if (pthread_create(&r->drivers[started].thread, NULL, driver_main,
+		                   &r->drivers[started]) != 0) {
+			fail("cannot start thread %d of %d", started + 1, o->threads);
 			atomic_store(&interrupted, true);
-			atomic_fetch_sub(&r->running, o->concurrency - i);
+			atomic_fetch_sub(&r->running, o->threads - started);
 			break;
 		}
-		r->slots[i].started = true;
 	}
-	watch(r, out);
-	for (int i = 0; i < o->concurrency; i++)
-		if (r->slots[i].started)
-			pthread_join(r->slots[i].thread, NULL);
-	if (!r->slots[o->concurrency - 1].started)
+	watch(r, out, &self0, &server0);
+	for (int i = 0; i < started; i++)
+		pthread_join(r->drivers[i].thread, NULL);
+	self1 = self_cpu_us();
+	server1 = servers_cpu_us(r);
+	if (started < o->threads)
 		goto out;
 
-	int64_t last = 0;
 	for (size_t k = 0; k < n_call_kinds; k++)
 		if (o->weights[k] > 0 && !kind_result_init(&out->kinds[k]))
 			goto out;
 	if (!kind_result_init(&out->total))
 		goto out;
-	for (int i = 0; i < o->concurrency; i++) {
+	for (int i = 0; i < o->threads; i++) {
 		for (size_t k = 0; k < n_call_kinds; k++)
 			if (o->weights[k] > 0)
-				kind_result_merge(&out->kinds[k], &r->slots[i].kinds[k]);
-		if (r->slots[i].last_done_ns > last)
-			last = r->slots[i].last_done_ns;
+				kind_result_merge(&out->kinds[k], &r->drivers[i].kinds[k]);
+		if (r->drivers[i].last_done_ns > last)
+			last = r->drivers[i].last_done_ns;
 	}
 	for (size_t k = 0; k < n_call_kinds; k++)
 		if (o->weights[k] > 0)
 			kind_result_merge(&out->total, &out->kinds[k]);
 	out->elapsed_s = last > r->t0_ns ? (double)(last - r->t0_ns) / 1e9 : 0;
 	out->interrupted = atomic_load(&interrupted);
+	recorded = hist_count(out->total.lat);
+	out->client_cpu_us = recorded > 0 ? (double)(self1 - self0) / (double)recorded : -1;
+	out->server_cpu_us = recorded > 0 && server0 >= 0 && server1 >= 0
+	                         ? (double)(server1 - server0) / (double)recorded
+	                         : -1;
+	out->server_pid = r->n_pids > 0 ? r->pids[0] : 0;
 	rv = 0;
 out:
-	for (int i = 0; i < o->concurrency; i++) {
-		struct slot *s = &r->slots[i];
-
-		for (size_t k = 0; k < n_call_kinds; k++)
-			kind_result_fini(&s->kinds[k]);
-		if (s->ctx_open)
-			nng_ctx_close(s->ctx);
-		nng_aio_free(s->aio);
-	}
-	free(r->slots);
-	r->slots = NULL;
+	run_free(r);
 	return rv;
 }
 
@@ -952,28 +1080,33 @@ static int
 calibrate(const struct opts *o, jobs_client *c, struct samples *smp, struct target_result *res)
 {
 	struct gen *g = calloc(1, sizeof *g);
+	jobs_queue *q = NULL;
+	int rv = -1;
 
-	if (g == NULL) {
+	if (g == NULL || jobs_queue_open(&q) != JOBS_OK) {
 		fail("out of memory");
-		return -1;
+		goto out;
 	}
 	gen_init(g, 424242, o->seed, o->timeout_ms);
 	for (size_t k = 0; k < n_call_kinds; k++) {
-		jobs_call call = {.timeout_ms = o->timeout_ms};
+		jobs_call call = {0};
 		double req = 0, resp = 0;
-		int code = JOBS_OK;
 
 		if (o->weights[k] == 0)
 			continue;
 		if ((smp[k].v = calloc(CALIBRATION_CALLS, sizeof *smp[k].v)) == NULL) {
-			free(g);
 			fail("out of memory");
-			return -1;
+			goto out;
 		}
 		for (int i = 0; i < CALIBRATION_CALLS; i++) {
+			union bench_out out = {0};
 			struct wire_size w;
 
-			if ((code = call_kinds[k].run(g, c, &call, &w)) != JOBS_OK)
+			call = (jobs_call){.timeout_ms = o->timeout_ms, .queue = q};
+			if (call_kinds[k].start(g, c, &call, &out) == JOBS_OK)
+				jobs_queue_next(q, -1);
+			call_kinds[k].finish(g, &call, &out, &w);
+			if (call.code != JOBS_OK)
 				continue;
 			smp[k].v[smp[k].n++] = w;
 			req += (double)w.request;
@@ -981,16 +1114,18 @@ calibrate(const struct opts *o, jobs_client *c, struct samples *smp, struct targ
 		}
 		if (smp[k].n == 0) {
 			fail("measuring message sizes: every %s failed: %s: %s", call_kinds[k].rpc,
-			     jobs_code_name(code), call.message);
-			free(g);
-			return -1;
+			     jobs_code_name(call.code), call.message);
+			goto out;
 		}
 		res->request_bytes[k] = req / (double)smp[k].n;
 		res->response_bytes[k] = resp / (double)smp[k].n;
 	}
 	res->have_sizes = true;
+	rv = 0;
+out:
+	jobs_queue_close(q);
 	free(g);
-	return 0;
+	return rv;
 }
 
 /* ---- the echo server ----------------------------------------------------- */
@@ -1027,14 +1162,16 @@ echo_program(char *buf, size_t len)
 static int
 echo_start(const struct opts *o, struct echo *e)
 {
-	char prog[PATH_MAX], listen[512], contexts[32], line[512] = "";
+	char prog[PATH_MAX], listen[512], contexts[32], line[512] = "", first[512];
 	int fds[2];
 	size_t len = 0;
 
 	memset(e, 0, sizeof *e);
 	echo_program(prog, sizeof prog);
-	if (strncmp(o->server, "tcp://", 6) == 0) {
-		const char *host = o->server + 6, *colon = strrchr(host, ':');
+	/* The first server of a list: the echo server runs where it does. */
+	snprintf(first, sizeof first, "%.*s", (int)strcspn(o->server, ", \t"), o->server);
+	if (strncmp(first, "tcp://", 6) == 0) {
+		const char *host = first + 6, *colon = strrchr(host, ':');
 
 		snprintf(listen, sizeof listen, "tcp://%.*s:0",
 		         (int)(colon != NULL ? colon - host : (ptrdiff_t)strlen(host)), host);
@@ -1113,48 +1250,73 @@ echo_stop(struct echo *e)
 		unlink(e->ipc_path);
 }
 
-/* The echo side of a run: start the server, connect as jobsd's clients are
- * connected (req sockets set up as client.c sets its own), measure, stop. */
+/* The echo side of a run: start the server, connect as to jobsd (the same
+ * library, options and number of connections), measure, stop. */
 static int
 measure_echo(const struct opts *o, const struct samples *smp, struct target_result *res)
 {
+	jobs_client_options opts = {.timeout_ms = o->timeout_ms, .max_attempts = 1};
 	struct echo e;
-	struct run r = {.o = o, .echo = true, .samples = smp};
+	long pid;
+	struct run r = {.o = o, .echo = true, .samples = smp, .pids = &pid, .n_pids = 1};
+	jobs_call call = {0};
 	int rv = -1, n_open = 0;
 
 	if (echo_start(o, &e) != 0)
 		return -1;
+	pid = e.pid;
 	snprintf(res->url, sizeof res->url, "%s", e.url);
-	if ((r.socks = calloc((size_t)o->connections, sizeof *r.socks)) == NULL) {
+	if ((r.clients = calloc((size_t)o->connections, sizeof *r.clients)) == NULL) {
 		fail("out of memory");
 		goto out;
 	}
-	for (; n_open < o->connections; n_open++) {
-		nng_socket *s = &r.socks[n_open];
-		int e_rv;
-
-		if ((e_rv = nng_req0_open(s)) != 0) {
-			fail("cannot open a req socket: %s", nng_strerror(e_rv));
+	for (; n_open < o->connections; n_open++)
+		if (jobs_client_open(&r.clients[n_open], e.url, &opts, &call) != JOBS_OK) {
+			fail("the echo server: %s", call.message);
 			goto out;
 		}
-		nng_socket_set_ms(*s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
-		nng_socket_set_size(*s, NNG_OPT_RECVMAXSZ, ECHO_MAX_RESPONSE);
-		nng_socket_set_ms(*s, NNG_OPT_RECONNMINT, 20);
-		nng_socket_set_ms(*s, NNG_OPT_RECONNMAXT, 1000);
-		if ((e_rv = nng_dial(*s, e.url, NULL, 0)) != 0) {
-			fail("cannot connect to the echo server at %s: %s", e.url,
-			     nng_strerror(e_rv));
-			nng_close(*s);
-			goto out;
-		}
-	}
 	rv = measure(&r, res);
 out:
 	for (int i = 0; i < n_open; i++)
-		nng_close(r.socks[i]);
-	free(r.socks);
+		jobs_client_close(r.clients[i]);
+	free(r.clients);
 	echo_stop(&e);
 	return rv;
+}
+
+/* A warning on stderr when the client used more CPU per call than the
+ * server: the figures are then about jobsbench more than about the server. */
+static void
+warn_cpu(const struct target_result *t)
+{
+	if (t->client_cpu_us > 0 && t->server_cpu_us > 0 && t->client_cpu_us > t->server_cpu_us)
+		fprintf(stderr,
+		        "jobsbench: warning: %s: jobsbench used more CPU per call (%.1f us) than "
+		        "the server (%.1f us); with few cores the figures measure jobsbench too\n",
+		        t->target, t->client_cpu_us, t->server_cpu_us);
+}
+
+/* The processes serving --server: --server-pid, else each URL's listener
+ * on this machine. Returns how many (into pids[max]). */
+static int
+find_servers(const struct opts *o, long *pids, int max)
+{
+	char list[4096], *save = NULL;
+	int n = 0;
+
+	if (o->server_pid > 0) {
+		pids[0] = o->server_pid;
+		return 1;
+	}
+	snprintf(list, sizeof list, "%s", o->server);
+	for (char *u = strtok_r(list, ", \t", &save); u != NULL && n < max;
+	     u = strtok_r(NULL, ", \t", &save)) {
+		long pid = proc_serving(u);
+
+		if (pid > 0)
+			pids[n++] = pid;
+	}
+	return n;
 }
 
 /* ---- main ---------------------------------------------------------------- */
@@ -1192,7 +1354,7 @@ main(int argc, char **argv)
 	    .warmup_s = o.warmup_s,
 	    .timeout_ms = o.timeout_ms,
 	    .jobsd = &jobsd,
-	    .echo_fresh_ctx = o.echo_ctx_per_call,
+	    .threads = o.threads,
 	};
 	memcpy(rep.weights, o.weights, sizeof rep.weights);
 	snprintf(jobsd.url, sizeof jobsd.url, "%s", o.server);
@@ -1210,11 +1372,16 @@ main(int argc, char **argv)
 		rep.echo = &echo;
 	}
 	{
-		struct run r = {.o = &o, .clients = cs};
+		long pids[16];
+		struct run r = {.o = &o, .clients = cs, .pids = pids};
 
+		r.n_pids = find_servers(&o, pids, 16);
 		if (measure(&r, &jobsd) != 0)
 			goto out;
 	}
+	if (rep.echo != NULL)
+		warn_cpu(&echo);
+	warn_cpu(&jobsd);
 	status = report_write(&rep, o.format) == 0 ? 0 : EXIT_FAILED;
 out:
 	close_clients(&o, cs);
