@@ -1,9 +1,10 @@
 /*
  * test_yamlout.c: client/legacy/yamlout.c, YAML written as PyYAML's safe_dump
  * writes it. The decisions it makes (which strings to quote, how floats
- * look) are checked against PyYAML itself, run at test time; the tests skip
- * when python3 has no yaml module.
+ * look) are checked against PyYAML itself, run at test time; without
+ * python3 and its yaml module the tests fail.
  */
+#include "helpers.h"
 #include "yamljson.h"
 #include "yamlout.h"
 
@@ -14,36 +15,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 /* Runs python3 with `program`, `input` on stdin; returns its stdout
- * (malloc'd), or NULL after skipping the test when PyYAML is missing. */
+ * (malloc'd). Fails the test when python3, PyYAML or the program fails:
+ * PyYAML refusing our YAML is exactly what these tests are for. */
 static char *
 python(const char *program, const char *input)
 {
-	char in_path[] = "/tmp/yamlout-in-XXXXXX", cmd[8192];
-	int fd = mkstemp(in_path);
-	FILE *f, *p;
-	char *out = calloc(1, 1 << 20);
-	size_t n;
-	int status;
+	const char *argv[] = {"/usr/bin/env", "python3", "-c", program, NULL};
+	struct run r = run_cmd(argv, input, NULL);
 
-	cr_assert(fd >= 0 && out != NULL);
-	f = fdopen(fd, "w");
-	fputs(input, f);
-	fclose(f);
-	snprintf(cmd, sizeof cmd, "python3 -c '%s' < %s 2>/dev/null", program, in_path);
-	p = popen(cmd, "r");
-	cr_assert_not_null(p);
-	n = fread(out, 1, (1 << 20) - 1, p);
-	out[n] = '\0';
-	status = pclose(p);
-	unlink(in_path);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		free(out);
-		cr_skip_test("python3 with PyYAML (python3-yaml) is not installed");
-	}
-	return out;
+	cr_assert_eq(r.status, 0,
+	             "python3 (with PyYAML: tools/deps.sh test installs python3-yaml) failed, "
+	             "status %d, on:\n%s\n%s",
+	             r.status, input, r.err);
+	free(r.err);
+	return r.out;
 }
 
 /* The YAML text of `v` as yamlout writes it; free() it. */

@@ -6,12 +6,15 @@ set -euo pipefail
 jobsd=$1 proto=$2
 dir=$(mktemp -d)
 url="ipc://$dir/jobsd.sock"
-"$jobsd" --db "$dir/jobs.db" --listen "$url" 2>"$dir/log" &
+# HOME is the temporary folder: a developer's ~/.zyra-video-agent stays out.
+HOME=$dir "$jobsd" --db "$dir/jobs.db" --listen "$url" --no-legacy-migration 2>"$dir/log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
-for _ in $(seq 200); do [ -S "$dir/jobsd.sock" ] && break; sleep 0.05; done
 
 fail() { echo "wire_smoke: $*" >&2; cat "$dir/log" >&2; exit 1; }
+
+for _ in $(seq 200); do [ -S "$dir/jobsd.sock" ] && break; sleep 0.05; done
+[ -S "$dir/jobsd.sock" ] || fail "jobsd did not listen within 10 s"
 
 # call TEXT: the Request in protobuf text format -> the Response, as text.
 call() {
