@@ -275,3 +275,13 @@ read_file(const char *path, size_t *len)
 		*len = strlen(s);
 	return s;
 }
+
+void
+utc_day(char day[11])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	strftime(day, 11, "%Y-%m-%d", &tm);
+}

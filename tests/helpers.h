@@ -63,6 +63,11 @@ void run_free(struct run *r);
  * nothing on stdin. */
 struct run run_tool(const char *path, const char *url, const char *const *env, ...);
 
+/* Today's date in UTC, "YYYY-MM-DD", into day (11 bytes). Tests of the
+ * per-day counts take it before creating jobs and after reading the counts:
+ * a run across midnight sees two days, and every job is on one of them. */
+void utc_day(char day[11]);
+
 /* Reads a whole file; malloc'd, NUL-terminated; NULL if it cannot. */
 char *read_file(const char *path, size_t *len);
 

@@ -921,15 +921,26 @@ Test(import, memory_stays_bounded_for_a_large_file, .timeout = 280)
 
 /* ---- jobsd imports at start-up -------------------------------------------------- */
 
-/* Waits until jobsd at url has n jobs (10 s at most). */
+/* Waits until the start-up import of jobsd `dd` has logged its report (30 s
+ * at most), then checks that it holds n jobs. The report is the import's
+ * last word: the jobs count alone can be complete before it is written. */
 static void
-wait_for_jobs(const char *url, size_t n)
+wait_for_import(const struct jobsd *dd, size_t n)
 {
-	struct timespec pause = {0, 50 * 1000 * 1000};
+	struct timespec pause = {0, 20 * 1000 * 1000};
+	bool reported = false;
 
-	for (int i = 0; i < 200 && count_jobs(url) < n; i++)
-		nanosleep(&pause, NULL);
-	cr_assert_eq(count_jobs(url), n);
+	for (int i = 0; i < 1500 && !reported; i++) {
+		char *log = read_file(dd->log, NULL);
+
+		/* The totals line: "legacy import...: imported N of M jobs from" */
+		reported = log != NULL && strstr(log, " jobs from ") != NULL;
+		free(log);
+		if (!reported)
+			nanosleep(&pause, NULL);
+	}
+	cr_assert(reported, "no report of the start-up import in 30 s");
+	cr_assert_eq(count_jobs(dd->url), n);
 }
 
 Test(import, jobsd_import_legacy_flag)
@@ -941,7 +952,7 @@ Test(import, jobsd_import_legacy_flag)
 	fixtures();
 	extra[1] = fxp("skips.yaml");
 	cr_assert(jobsd_start(&d2, NULL, extra));
-	wait_for_jobs(d2.url, 2);
+	wait_for_import(&d2, 2);
 	cr_assert_eq(jobsd_stop(&d2, SIGTERM), 0);
 	log = read_file(d2.log, NULL);
 	cr_assert(strstr(log, "legacy import: imported 2 of 6 jobs") != NULL, "%s", log);
@@ -970,7 +981,7 @@ Test(import, jobsd_migrates_the_default_legacy_store_once)
 	setenv("HOME", home, 1); /* this test's process only; jobsd inherits it */
 
 	cr_assert(jobsd_start(&d2, NULL, extra));
-	wait_for_jobs(d2.url, 9);
+	wait_for_import(&d2, 9);
 	cr_assert_eq(jobsd_stop(&d2, SIGTERM), 0);
 	log = read_file(d2.log, NULL);
 	cr_assert(strstr(log, "legacy store found at") != NULL, "%s", log);

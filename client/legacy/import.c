@@ -177,7 +177,9 @@ detect(struct importer *im)
 		if (is_dir(p)) {
 			s->format = LEGACY_YAML_DIR;
 			s->data = p;
-			s->dir_prefix = strdup("jobs/");
+			p = NULL;
+			if ((s->dir_prefix = strdup("jobs/")) == NULL)
+				goto nomem;
 			p = join(o->path, "jobs_manifest.yaml");
 			if (p != NULL && exists(p))
 				s->manifest = p;
@@ -202,8 +204,10 @@ detect(struct importer *im)
 		} else {
 			free(p);
 			s->format = LEGACY_YAML_DIR;
-			s->data = strdup(o->path);
-			s->dir_prefix = strdup("");
+			p = NULL;
+			if ((s->data = strdup(o->path)) == NULL ||
+			    (s->dir_prefix = strdup("")) == NULL)
+				goto nomem;
 			p = join(o->path, "jobs_manifest.yaml");
 			if (p != NULL && exists(p))
 				s->manifest = p;
@@ -791,9 +795,9 @@ check_manifest(struct importer *im)
  * place in the source at the end. At most SENDERS + QUEUED batches are in
  * memory (each at most the server's largest request, 1 MiB by default).
  * The more batches a commit takes, the fewer times each index page it
- * changes goes to the WAL and the disk: a 100,000-job import took 12.3 s
- * with 3 senders, 9.6 with 8, 9.0 with 16 (jobsd's peak RSS 114, 131 and
- * 158 MiB; tools/README.md, bench_import). Each batch in flight costs this
+ * changes goes to the WAL and the disk, at the cost of jobsd's memory for
+ * the batches it holds (tools/README.md, bench_import, measures both for
+ * several sender counts). Each batch in flight costs this
  * process ~3 MiB (its jobs decoded, its request encoded).
  */
 #define SENDERS 16
@@ -1229,10 +1233,12 @@ legacy_import(const struct legacy_import_options *o, const struct legacy_sink *s
 	json_object_set_new(im.report, "format", json_string(legacy_format_name(im.src.format)));
 	if (!o->dry_run && (rv = make_backup(&im)) != 0)
 		goto done;
-	if (im.src.read_data == NULL) {
-		im.src.read_data = strdup(im.src.data);
-		if (im.src.manifest != NULL)
-			im.src.read_manifest = strdup(im.src.manifest);
+	if (im.src.read_data == NULL &&
+	    ((im.src.read_data = strdup(im.src.data)) == NULL ||
+	     (im.src.manifest != NULL &&
+	      (im.src.read_manifest = strdup(im.src.manifest)) == NULL))) {
+		rv = failed(&im, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+		goto done;
 	}
 	if ((im.spool = tmpfile()) == NULL) {
 		rv = failed(&im, JOBS_UNAVAILABLE, "cannot create a spool file: %s",
