@@ -602,6 +602,12 @@ handle_backup(call *c, const void *in_, void *out_)
 	char path[PATH_MAX], why[512];
 	int rv, e;
 
+	/* A database server backs itself up: the store says with what. */
+	if (!store_traits(c->db).file_backups) {
+		rv = store_backup(c->db, in->path, &c->info->stopping, &out->bytes, &out->jobs, why,
+		                  sizeof why);
+		return call_fail(c, rv, "%s", why);
+	}
 	if (dir == NULL)
 		return call_fail(c, ST(FAILED_PRECONDITION), "this jobsd has no backup folder");
 	if (in->path[0] == '\0')

@@ -3,7 +3,10 @@
  *
  * Threads and what they hold:
  *   reader threads   one reader store each, for life; they pop the read queue.
- *   writer thread    the writer store; pops up to max_batch calls at a time.
+ *   writer threads   one writer store each (SQLite: one thread; PostgreSQL:
+ *                    opt.writers, side by side); each pops up to max_batch
+ *                    calls at a time. The first also prunes remembered
+ *                    answers and tidies (store_tidy()).
  *   syncer           when the writer store has deferred_sync (jobsd: --sync
  *                    full with --max-batch > 1): takes the calls of the groups
  *                    the writer has committed, makes the WAL durable with one
@@ -12,10 +15,11 @@
  *                    wait and the writer's work overlap instead of adding up.
  *   inline callers   borrow a reader store from `pool` (a stack, grown on
  *                    demand: at most one per thread that ever runs inline).
- *   checkpointer     a reader store; copies the WAL into the database file
- *                    when the writer's commits have grown it past
- *                    CHECKPOINT_PAGES (or every second), so that this I/O is
- *                    never on the path of a commit the callers wait for.
+ *   checkpointer     (engines whose log needs it, store_traits()) a reader
+ *                    store; copies the WAL into the database file when the
+ *                    writer's commits have grown it past CHECKPOINT_PAGES
+ *                    (or every second), so that this I/O is never on the path
+ *                    of a commit the callers wait for.
  * Queues are FIFO lists under one mutex each, with a condition variable.
  */
 #include "lanes.h"
@@ -37,9 +41,14 @@ struct queue {
 	bool stopping;
 };
 
+struct writer_arg {
+	struct lanes *l;
+	int index; /* in l->writers */
+};
+
 struct lanes {
 	struct lanes_options opt;
-	store *writer;
+	store *writer; /* the first writer's */
 	store *checkpoint_db;
 	pthread_t checkpoint_thread;
 	bool checkpoint_started;
@@ -54,8 +63,11 @@ struct lanes {
 	pthread_t *reader_threads;
 	store **reader_stores;
 	int n_readers; /* threads started */
-	pthread_t writer_thread;
-	bool writer_started;
+	pthread_t *writer_threads;
+	struct writer_arg *writer_args;
+	store **writers;    /* writers[0] is `writer` */
+	int writers_opened; /* connections in writers[] */
+	int n_writers;      /* threads started */
 
 	pthread_mutex_t pool_mu; /* the inline lane's connections */
 	store **pool;
@@ -199,9 +211,19 @@ queue_fini(struct queue *q)
 
 /* ---- the write lane ---------------------------------------------------- */
 
+/* The call's deadline as store_set_deadline() takes it; 0: none. */
+static int64_t
+deadline_of(const call *c)
+{
+	if (c->req == NULL || c->req->deadline_ms <= 0 || c->req->deadline_ms > INT64_MAX / 1000)
+		return 0;
+	return c->req->deadline_ms * 1000;
+}
+
 void
 lanes_write_group(store *db, call **calls, size_t n)
 {
+	bool lone = n == 1; /* its transaction is all its savepoint would be */
 	int rv;
 
 	if ((rv = store_begin(db)) != 0) {
@@ -215,25 +237,34 @@ lanes_write_group(store *db, call **calls, size_t n)
 		if (call_expired(c, clock_now_us()))
 			continue;
 		c->db = db;
+		store_set_deadline(db, deadline_of(c));
 		if (call_replay(c))
 			continue; /* answered before: the first answer again */
-		if ((rv = store_savepoint(db)) != 0) {
+		if (!lone && (rv = store_savepoint(db)) != 0) {
 			call_fail(c, rv, "cannot start a write: %s", store_errmsg(db));
 			continue;
 		}
 		call_run(c);
 		if (c->resp.code == ST(OK))
 			call_remember(c);
+		if (lone)
+			break;
 		rv = c->resp.code == ST(OK) ? store_release(db) : store_rollback_to(db);
 		if (rv != 0) {
 			/* The transaction is in an unknown state: give it all up. */
 			log_error("savepoint failed: %s", store_errmsg(db));
+			store_set_deadline(db, 0);
 			store_rollback(db);
 			for (size_t k = 0; k < n; k++)
 				call_fail(calls[k], rv, "write failed: %s; nothing was written",
 				          store_errmsg(db));
 			return;
 		}
+	}
+	store_set_deadline(db, 0); /* the commit is every call's */
+	if (lone && calls[0]->resp.code != ST(OK)) {
+		store_rollback(db);
+		return;
 	}
 	if ((rv = store_commit(db)) != 0) {
 		log_error("commit of %zu calls failed: %s", n, store_errmsg(db));
@@ -252,7 +283,9 @@ lanes_serve_sync(store *db, call *c)
 		lanes_write_group(db, &c, 1);
 	} else {
 		c->db = db;
+		store_set_deadline(db, deadline_of(c));
 		call_run(c);
+		store_set_deadline(db, 0);
 	}
 }
 
@@ -324,21 +357,41 @@ checkpoint_main(void *arg)
 static void
 maybe_checkpoint(lanes *l)
 {
-	if (store_wal_appended(l->writer) - atomic_load(&l->ck_upto) < CHECKPOINT_PAGES)
+	if (!l->checkpoint_started ||
+	    store_wal_appended(l->writer) - atomic_load(&l->ck_upto) < CHECKPOINT_PAGES)
 		return;
 	pthread_mutex_lock(&l->ck_mu);
 	pthread_cond_signal(&l->ck_cv);
 	pthread_mutex_unlock(&l->ck_mu);
 }
 
+/* What an engine keeps off the write path is brought up to date this often
+ * (store_tidy(); PostgreSQL folds the counts). */
+#define TIDY_EVERY_US 1000000
+
+static void
+tidy(store *db, int64_t *last_us)
+{
+	int64_t now = clock_now_us();
+	int rv;
+
+	if (now - *last_us < TIDY_EVERY_US)
+		return;
+	*last_us = now;
+	if ((rv = store_tidy(db)) != 0)
+		log_warn("tidying the database failed: %s", store_errmsg(db));
+}
+
 static void *
 writer_main(void *arg)
 {
-	lanes *l = arg;
+	lanes *l = ((struct writer_arg *)arg)->l;
+	int index = ((struct writer_arg *)arg)->index;
+	store *db = l->writers[index];
 	size_t max = (size_t)l->opt.max_batch, n;
 	lane_item **items = calloc(max, sizeof *items);
 	call **calls = calloc(max, sizeof *calls);
-	int64_t last_prune_us = 0;
+	int64_t last_prune_us = 0, last_tidy_us = 0;
 
 	pthread_setname_np(pthread_self(), "jobsd:writer");
 	if (items == NULL || calls == NULL) {
@@ -359,15 +412,18 @@ writer_main(void *arg)
 			break;
 		for (size_t i = 0; i < n; i++)
 			calls[i] = items[i]->call;
-		lanes_write_group(l->writer, calls, n);
+		lanes_write_group(db, calls, n);
 		if (l->sync_started) {
 			queue_push_all(&l->sq, items, n);
 		} else {
 			for (size_t i = 0; i < n; i++)
 				items[i]->done(items[i]);
 		}
-		maybe_checkpoint(l);
-		prune_requests(l, &last_prune_us);
+		if (index == 0) {
+			maybe_checkpoint(l);
+			prune_requests(l, &last_prune_us);
+			tidy(db, &last_tidy_us);
+		}
 	}
 	queue_flush(&l->wq);
 	free(items);
@@ -422,6 +478,7 @@ reader_main(void *arg)
 	while (queue_pop(&l->rq, &it, 1, NULL) == 1) {
 		if (!call_expired(it->call, clock_now_us())) {
 			it->call->db = db;
+			store_set_deadline(db, deadline_of(it->call));
 			call_run(it->call);
 		}
 		it->done(it);
@@ -475,6 +532,7 @@ lanes_run_inline(lanes *l, call *c)
 		return;
 	}
 	c->db = db;
+	store_set_deadline(db, deadline_of(c));
 	call_run(c);
 	c->db = NULL;
 	pool_put(l, db);
@@ -501,6 +559,9 @@ lanes_start(lanes **out, store *writer, const struct lanes_options *opt, char *e
 		return ST(RESOURCE_EXHAUSTED);
 	}
 	l->opt = *opt;
+	if (l->opt.writers < 1)
+		l->opt.writers = 1;
+	opt = &l->opt;
 	l->writer = writer;
 	queue_init(&l->rq);
 	queue_init(&l->wq);
@@ -510,7 +571,13 @@ lanes_start(lanes **out, store *writer, const struct lanes_options *opt, char *e
 	pthread_cond_init(&l->ck_cv, NULL);
 	l->reader_threads = calloc((size_t)opt->readers, sizeof *l->reader_threads);
 	l->reader_stores = calloc((size_t)opt->readers, sizeof *l->reader_stores);
-	if (l->reader_threads == NULL || l->reader_stores == NULL) {
+	l->writer_threads = calloc((size_t)opt->writers, sizeof *l->writer_threads);
+	l->writer_args = calloc((size_t)opt->writers, sizeof *l->writer_args);
+	l->writers = calloc((size_t)opt->writers, sizeof *l->writers);
+	if (l->writers != NULL)
+		l->writers[0] = writer;
+	if (l->reader_threads == NULL || l->reader_stores == NULL || l->writer_threads == NULL ||
+	    l->writer_args == NULL || l->writers == NULL) {
 		snprintf(err, errlen, "out of memory");
 		rv = ST(RESOURCE_EXHAUSTED);
 		goto failed;
@@ -540,14 +607,17 @@ lanes_start(lanes **out, store *writer, const struct lanes_options *opt, char *e
 		/* The thread owns ra; db is closed here after the join. */
 		l->reader_stores[l->n_readers++] = db;
 	}
-	if ((rv = store_open(&l->checkpoint_db, opt->db_path, &opt->reader, err, errlen)) != 0)
-		goto failed;
-	if (pthread_create(&l->checkpoint_thread, NULL, checkpoint_main, l) != 0) {
-		snprintf(err, errlen, "cannot start the checkpoint thread");
-		rv = ST(RESOURCE_EXHAUSTED);
-		goto failed;
+	if (store_traits(writer).checkpoints) {
+		if ((rv = store_open(&l->checkpoint_db, opt->db_path, &opt->reader, err, errlen)) !=
+		    0)
+			goto failed;
+		if (pthread_create(&l->checkpoint_thread, NULL, checkpoint_main, l) != 0) {
+			snprintf(err, errlen, "cannot start the checkpoint thread");
+			rv = ST(RESOURCE_EXHAUSTED);
+			goto failed;
+		}
+		l->checkpoint_started = true;
 	}
-	l->checkpoint_started = true;
 	if (store_sync_deferred(writer)) {
 		if (pthread_create(&l->sync_thread, NULL, sync_main, l) != 0) {
 			snprintf(err, errlen, "cannot start the sync thread");
@@ -556,12 +626,22 @@ lanes_start(lanes **out, store *writer, const struct lanes_options *opt, char *e
 		}
 		l->sync_started = true;
 	}
-	if (pthread_create(&l->writer_thread, NULL, writer_main, l) != 0) {
-		snprintf(err, errlen, "cannot start the writer thread");
-		rv = ST(RESOURCE_EXHAUSTED);
-		goto failed;
+	/* Every writer's connection first, then the threads: a database that
+	 * refuses one more connection fails the start, not a write later. */
+	for (l->writers_opened = 1; l->writers_opened < opt->writers; l->writers_opened++)
+		if ((rv = store_open(&l->writers[l->writers_opened], opt->db_path, &opt->writer,
+		                     err, errlen)) != 0)
+			goto failed;
+	for (int i = 0; i < opt->writers; i++) {
+		l->writer_args[i] = (struct writer_arg){l, i};
+		if (pthread_create(&l->writer_threads[i], NULL, writer_main, &l->writer_args[i]) !=
+		    0) {
+			snprintf(err, errlen, "cannot start a writer thread");
+			rv = ST(RESOURCE_EXHAUSTED);
+			goto failed;
+		}
+		l->n_writers++;
 	}
-	l->writer_started = true;
 	*out = l;
 	return 0;
 failed:
@@ -578,8 +658,8 @@ lanes_stop(lanes *l)
 	queue_stop(&l->wq);
 	for (int i = 0; i < l->n_readers; i++)
 		pthread_join(l->reader_threads[i], NULL);
-	if (l->writer_started)
-		pthread_join(l->writer_thread, NULL);
+	for (int i = 0; i < l->n_writers; i++)
+		pthread_join(l->writer_threads[i], NULL);
 	queue_stop(&l->sq); /* after the writer: it answers what was committed */
 	if (l->sync_started)
 		pthread_join(l->sync_thread, NULL);
@@ -595,7 +675,12 @@ lanes_stop(lanes *l)
 		store_close(l->reader_stores[i]);
 	for (int i = 0; i < l->pool_len; i++)
 		store_close(l->pool[i]);
+	for (int i = 1; i < l->writers_opened; i++)
+		store_close(l->writers[i]);
 	store_close(l->writer); /* last: it checkpoints the WAL */
+	free(l->writers);
+	free(l->writer_args);
+	free(l->writer_threads);
 	free(l->reader_stores);
 	free(l->reader_threads);
 	free(l->pool);

@@ -5,11 +5,13 @@
  *           connection from a pool: short, bounded reads such as GetJob.
  *   read    on one of N reader threads, each with its own connection: reads
  *           that may take longer, so they never hold up nng's threads.
- *   write   on the one writer thread, which applies the queued writes of many
- *           calls in one transaction (group commit), each call under its own
- *           savepoint, and answers them only once the commit is durable to
- *           the --sync level: after COMMIT returned, or, with a
- *           deferred_sync writer, after the syncer's fdatasync (lanes.c).
+ *   write   on the writer threads (one for SQLite, one per writer connection
+ *           where the engine writes in parallel, store_traits()), each of
+ *           which applies the queued writes of many calls in one transaction
+ *           (group commit), each call under its own savepoint, and answers
+ *           them only once the commit is durable to the --sync level: after
+ *           COMMIT returned, or, with a deferred_sync writer, after the
+ *           syncer's fdatasync (lanes.c).
  *
  * A call handed to lanes_submit() is owned by the lanes until they call its
  * item's done(), exactly once, from one of their threads.
@@ -29,17 +31,19 @@ typedef struct lane_item {
 typedef struct lanes lanes;
 
 struct lanes_options {
-	const char *db_path;     /* for reader connections */
+	const char *db_path;     /* for reader connections, and writers past the first */
 	store_options reader;    /* their options */
+	store_options writer;    /* the writers' past the first */
 	int readers;             /* reader threads, >= 1 */
+	int writers;             /* writer threads, >= 1 (each with its own connection) */
 	int max_batch;           /* most calls in one group commit, >= 1 */
 	int64_t dedup_window_us; /* how long answers to writes are remembered */
 };
 
 /*
  * Starts the threads. Takes ownership of `writer` (the migrated writer
- * connection) in all cases: on failure it is closed. Returns 0 or a status
- * with a reason in err.
+ * connection, the first writer's) in all cases: on failure it is closed.
+ * Returns 0 or a status with a reason in err.
  */
 int lanes_start(lanes **out, store *writer, const struct lanes_options *opt, char *err,
                 size_t errlen);
@@ -59,9 +63,10 @@ void lanes_stop(lanes *l);
 
 /*
  * One group commit on `db`: calls[0..n) in one transaction, each under its
- * own savepoint so that a failed call undoes only itself. If COMMIT fails,
- * every call that had succeeded is answered with the failure instead. The
- * writer thread's body, and the write path of tests and the fuzzer.
+ * own savepoint so that a failed call undoes only itself (a lone call needs
+ * none: its transaction is rolled back instead). If COMMIT fails, every call
+ * that had succeeded is answered with the failure instead. The writer
+ * threads' body, and the write path of tests and the fuzzer.
  */
 void lanes_write_group(store *db, call **calls, size_t n);
 

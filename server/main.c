@@ -47,13 +47,17 @@ static const char usage[] =
     "\n"
     "  -l, --listen URL          listen on URL (tcp://HOST:PORT or ipc:///PATH);\n"
     "                            repeat for more; default " DEFAULT_URL "\n"
-    "  -d, --db PATH             the SQLite database; default\n"
-    "                            $XDG_DATA_HOME/jobsd/jobs.db (~/.local/share/jobsd/jobs.db)\n"
+    "  -d, --db PATH|URI         the database: a SQLite file, default\n"
+    "                            $XDG_DATA_HOME/jobsd/jobs.db (~/.local/share/jobsd/jobs.db);\n"
+    "                            or PostgreSQL: a libpq URI, postgresql://[user@]host[:port]/db\n"
+    "                            (libpq's PG* environment fills in what it leaves out)\n"
     "  -w, --workers N           reader threads for slow reads; default 2 per CPU, 2..16\n"
     "      --max-message-size N  largest request in bytes (K and M suffixes: KiB, MiB);\n"
     "                            default 1M\n"
     "      --max-inflight N      calls served at once before RESOURCE_EXHAUSTED; default 128\n"
     "      --max-batch N         most writes in one group commit; default 256\n"
+    "      --writers N           connections that write side by side (PostgreSQL; SQLite\n"
+    "                            has one writer); default 8\n"
     "      --mmap-mib N          readers map up to N MiB of the database (mmap): faster\n"
     "                            searches of a large database, but each reader's mapped\n"
     "                            pages count in jobsd's resident memory; default 0 (off)\n"
@@ -94,6 +98,7 @@ struct config {
 	size_t max_message_bytes;
 	int max_inflight;
 	int max_batch;
+	int writers; /* 0: the engine's own */
 	int mmap_mib;
 	enum store_sync sync;
 	int drain_timeout_ms;
@@ -238,6 +243,7 @@ parse_flags(int argc, char **argv, struct config *cfg)
 		OPT_MAX_MSG = 256,
 		OPT_MAX_INFLIGHT,
 		OPT_MAX_BATCH,
+		OPT_WRITERS,
 		OPT_MMAP,
 		OPT_SYNC,
 		OPT_DRAIN,
@@ -261,6 +267,7 @@ parse_flags(int argc, char **argv, struct config *cfg)
 	    {"max-message-size", required_argument, NULL, OPT_MAX_MSG},
 	    {"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
 	    {"max-batch", required_argument, NULL, OPT_MAX_BATCH},
+	    {"writers", required_argument, NULL, OPT_WRITERS},
 	    {"mmap-mib", required_argument, NULL, OPT_MMAP},
 	    {"sync", required_argument, NULL, OPT_SYNC},
 	    {"drain-timeout", required_argument, NULL, OPT_DRAIN},
@@ -318,6 +325,9 @@ parse_flags(int argc, char **argv, struct config *cfg)
 			break;
 		case OPT_MAX_BATCH:
 			cfg->max_batch = (int)parse_number("--max-batch", optarg, 1, 65536, false);
+			break;
+		case OPT_WRITERS:
+			cfg->writers = (int)parse_number("--writers", optarg, 1, 256, false);
 			break;
 		case OPT_MMAP:
 			cfg->mmap_mib = (int)parse_number("--mmap-mib", optarg, 0, 2047, false);
@@ -476,7 +486,8 @@ main(int argc, char **argv)
 	store *writer = NULL;
 	char err[512], shown[512], *backup_dir = NULL;
 	sigset_t sigs;
-	int lock_fd = -1, sig, left, status;
+	struct store_traits engine;
+	int lock_fd = -1, sig, left, status, schema;
 
 	parse_flags(argc, argv, &cfg);
 
@@ -578,6 +589,12 @@ main(int argc, char **argv)
 	lopt.reader.sync = cfg.sync; /* for the checkpointer's connection */
 	lopt.reader.mmap_mib = cfg.mmap_mib;
 	lopt.readers = cfg.workers;
+	engine = store_traits(writer);
+	schema = store_schema_version(writer);
+	lopt.writer = wopt;
+	lopt.writers = engine.writers;
+	if (cfg.writers > 0 && lopt.writers > 1)
+		lopt.writers = cfg.writers;
 	lopt.max_batch = cfg.max_batch;
 	lopt.dedup_window_us = (int64_t)cfg.dedup_window_s * 1000000;
 	if (lanes_start(&ln, writer, &lopt, err, sizeof err) != 0) {
@@ -605,8 +622,9 @@ main(int argc, char **argv)
 	}
 	if (legacy != NULL && legacy_startup_run(legacy) != 0)
 		log_error("the legacy import did not start");
-	log_info("jobsd %s serving %s (schema %d, %d readers, sync %s%s)", JOBS_VERSION, shown,
-	         STORE_SCHEMA_VERSION, cfg.workers,
+	log_info("jobsd %s serving %s (%s schema %d, %d readers, %d writer%s, sync %s%s)",
+	         JOBS_VERSION, shown, engine.engine, schema, cfg.workers, lopt.writers,
+	         lopt.writers == 1 ? "" : "s",
 	         cfg.sync == STORE_SYNC_FULL     ? "full"
 	         : cfg.sync == STORE_SYNC_NORMAL ? "normal"
 	                                         : "off",

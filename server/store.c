@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,8 +72,7 @@ store_open(store **out, const char *db, const store_options *opt, char *err, siz
 	case STORE_SQLITE:
 		return store_sqlite_open(out, db, opt, err, errlen);
 	case STORE_POSTGRESQL:
-		snprintf(err, errlen, "PostgreSQL databases are not supported by this jobsd yet");
-		return ST(UNIMPLEMENTED);
+		return store_pg_open(out, db, opt, err, errlen);
 	default:
 		snprintf(err, errlen,
 		         "--db: '%.*s' is not a database this jobsd knows (a file path, or "
@@ -126,6 +126,52 @@ store_etag_parse(const char *etag)
 	return errno != 0 || *end != '\0' ? -1 : v;
 }
 
+/* ---- a job's columns ------------------------------------------------------------ */
+
+const size_t store_text_offset[N_COLUMNS] = {
+    [C_ID] = offsetof(Jobs__V1__Job, id),
+    [C_JOB_NAME] = offsetof(Jobs__V1__Job, job_name),
+    [C_PRODUCT] = offsetof(Jobs__V1__Job, product),
+    [C_PERSONA] = offsetof(Jobs__V1__Job, persona),
+    [C_SETTING] = offsetof(Jobs__V1__Job, setting),
+    [C_EMOTION] = offsetof(Jobs__V1__Job, emotion),
+    [C_HOOK] = offsetof(Jobs__V1__Job, hook),
+    [C_VOICE] = offsetof(Jobs__V1__Job, elevenlabs_voice_id),
+    [C_LANGUAGE] = offsetof(Jobs__V1__Job, language),
+    [C_BRAND] = offsetof(Jobs__V1__Job, brand_name),
+    [C_SETTINGS] = offsetof(Jobs__V1__Job, enhanced_settings),
+    [C_EXTRA] = offsetof(Jobs__V1__Job, extra),
+};
+
+const char *const store_update_columns[N_COLUMNS] = {
+    [C_JOB_NAME] = "job_name",
+    [C_PRODUCT] = "product",
+    [C_PERSONA] = "persona",
+    [C_SETTING] = "setting",
+    [C_EMOTION] = "emotion",
+    [C_HOOK] = "hook",
+    [C_VOICE] = "elevenlabs_voice_id",
+    [C_LANGUAGE] = "language",
+    [C_BRAND] = "brand_name",
+    [C_ENABLED] = "enabled",
+    [C_SETTINGS] = "enhanced_settings",
+    [C_EXTRA] = "extra",
+};
+
+unsigned
+store_changed_columns(const Jobs__V1__Job *was, const Jobs__V1__Job *now)
+{
+	unsigned mask = 0;
+
+	for (int c = 0; c < N_COLUMNS; c++)
+		if (store_update_columns[c] != NULL && store_text_offset[c] != 0 &&
+		    strcmp(store_job_text(was, c), store_job_text(now, c)) != 0)
+			mask |= 1u << c;
+	if (was->enabled != now->enabled)
+		mask |= 1u << C_ENABLED;
+	return mask;
+}
+
 /* ---- dispatch ---------------------------------------------------------------- */
 
 void
@@ -151,6 +197,19 @@ struct store_traits
 store_traits(const store *st)
 {
 	return st->ops->traits;
+}
+
+void
+store_set_deadline(store *st, int64_t deadline_us)
+{
+	if (st->ops->set_deadline != NULL)
+		st->ops->set_deadline(st, deadline_us);
+}
+
+int
+store_tidy(store *st)
+{
+	return st->ops->tidy != NULL ? st->ops->tidy(st) : 0;
 }
 
 int64_t

@@ -114,8 +114,25 @@ struct store_traits {
 	 * of the caller's (store_checkpoint(), store_wal_pages()): SQLite with
 	 * background_checkpoints. */
 	bool checkpoints;
+	/* Whether store_backup() writes files (SQLite); elsewhere it refuses,
+	 * naming the engine's own tools. */
+	bool file_backups;
 };
 struct store_traits store_traits(const store *st);
+
+/*
+ * The absolute wall-clock time (microseconds since the Unix epoch) after
+ * which this connection's statements give up with DEADLINE_EXCEEDED: the
+ * deadline of the call it serves now; 0: the engine's own limit. SQLite
+ * ignores it (its statements are local and bounded by busy_timeout_ms).
+ */
+void store_set_deadline(store *st, int64_t deadline_us);
+
+/* Brings up to date what the engine keeps off the write path (PostgreSQL:
+ * folds the counts the writes noted into the totals GetStats starts from;
+ * SQLite: nothing). A writer calls it now and then, outside a transaction.
+ * 0 or a status. */
+int store_tidy(store *st);
 
 /* ---- the log and housekeeping (SQLite; elsewhere 0, false, no-ops) ------ */
 
@@ -165,7 +182,10 @@ int64_t store_sorts(const store *st);
  * writes and ends it; store_rollback() abandons it. Savepoints nest inside,
  * so that one failed call in a group commit undoes only its own writes:
  * store_savepoint() marks, store_release() keeps, store_rollback_to() undoes
- * back to the mark and releases it.
+ * back to the mark and releases it. A write that failed (other than
+ * NOT_FOUND, ALREADY_EXISTS or ABORTED, which change nothing) leaves its
+ * transaction to be rolled back, to the last savepoint or whole: PostgreSQL
+ * runs nothing more in it.
  */
 int store_begin(store *st);
 int store_commit(store *st);
@@ -341,7 +361,10 @@ int store_restore(const char *db, const char *from, int64_t *jobs, char *why, si
  *
  * store_request_get: 0 and the answer (bytes from `a`), or NOT_FOUND.
  * store_request_put: remembers one; call it inside the write's transaction,
- *   so the answer is kept exactly when the write is.
+ *   so the answer is kept exactly when the write is. A request_id that is
+ *   remembered already (another writer answered it meanwhile) fails the
+ *   transaction: ALREADY_EXISTS at once, or (PostgreSQL, which sends it
+ *   with the next statement) that statement's or the COMMIT's failure.
  * store_request_prune: forgets up to `limit` answers older than `before_us`;
  *   *n is how many went.
  */

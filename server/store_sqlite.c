@@ -79,51 +79,9 @@
 
 /* ---- statements -------------------------------------------------------- */
 
-/* Columns of a job, in the order row_to_job() reads them and bind_job() binds
- * them (?1..?16). */
+/* Columns of a job (STORE_JOB_COLUMNS, C_...): bind_job() binds column C as
+ * ?C+1. */
 #define JOB_COLUMNS STORE_JOB_COLUMNS
-enum {
-	C_ID,
-	C_JOB_NAME,
-	C_PRODUCT,
-	C_PERSONA,
-	C_SETTING,
-	C_EMOTION,
-	C_HOOK,
-	C_VOICE,
-	C_LANGUAGE,
-	C_BRAND,
-	C_ENABLED,
-	C_CREATED,
-	C_UPDATED,
-	C_VERSION,
-	C_SETTINGS,
-	C_EXTRA,
-	N_COLUMNS
-};
-
-/* Where a job keeps each text column (0: not a text column). */
-static const size_t text_offset[N_COLUMNS] = {
-    [C_ID] = offsetof(Jobs__V1__Job, id),
-    [C_JOB_NAME] = offsetof(Jobs__V1__Job, job_name),
-    [C_PRODUCT] = offsetof(Jobs__V1__Job, product),
-    [C_PERSONA] = offsetof(Jobs__V1__Job, persona),
-    [C_SETTING] = offsetof(Jobs__V1__Job, setting),
-    [C_EMOTION] = offsetof(Jobs__V1__Job, emotion),
-    [C_HOOK] = offsetof(Jobs__V1__Job, hook),
-    [C_VOICE] = offsetof(Jobs__V1__Job, elevenlabs_voice_id),
-    [C_LANGUAGE] = offsetof(Jobs__V1__Job, language),
-    [C_BRAND] = offsetof(Jobs__V1__Job, brand_name),
-    [C_SETTINGS] = offsetof(Jobs__V1__Job, enhanced_settings),
-    [C_EXTRA] = offsetof(Jobs__V1__Job, extra),
-};
-
-/* Text column c of j (c must be one). */
-static const char *
-text_of(const Jobs__V1__Job *j, int c)
-{
-	return *(const char *const *)((const char *)j + text_offset[c]);
-}
 
 enum stmt_id {
 	S_BEGIN,
@@ -772,7 +730,7 @@ store_sqlite_row_to_job(sqlite3_stmt *s, arena *a, Jobs__V1__Job **out, size_t *
 		return ST(RESOURCE_EXHAUSTED);
 	jobs__v1__job__init(j);
 	for (int c = C_ID; c <= C_BRAND; c++) {
-		char **member = (char **)((char *)j + text_offset[c]);
+		char **member = store_job_text_at(j, c);
 
 		if ((*member = column_text(s, c, a)) == NULL)
 			return ST(RESOURCE_EXHAUSTED);
@@ -800,7 +758,7 @@ static void
 bind_job(sqlite3_stmt *s, const Jobs__V1__Job *j, int64_t version)
 {
 	for (int c = C_ID; c <= C_BRAND; c++)
-		sqlite3_bind_text(s, c + 1, text_of(j, c), -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, c + 1, store_job_text(j, c), -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, C_ENABLED + 1, j->enabled ? 1 : 0);
 	sqlite3_bind_int64(s, C_CREATED + 1, j->created_at);
 	sqlite3_bind_int64(s, C_UPDATED + 1, j->updated_at);
@@ -864,38 +822,6 @@ sq_job_insert(store *base, Jobs__V1__Job *job, arena *a)
 	return write_job(st, st->stmt[S_INSERT], job, a);
 }
 
-/* The columns an update may change, as the SQL names them (bind_job()
- * binds column C as ?C+1); updated_at and version change every time. */
-static const char *const update_columns[N_COLUMNS] = {
-    [C_JOB_NAME] = "job_name",
-    [C_PRODUCT] = "product",
-    [C_PERSONA] = "persona",
-    [C_SETTING] = "setting",
-    [C_EMOTION] = "emotion",
-    [C_HOOK] = "hook",
-    [C_VOICE] = "elevenlabs_voice_id",
-    [C_LANGUAGE] = "language",
-    [C_BRAND] = "brand_name",
-    [C_ENABLED] = "enabled",
-    [C_SETTINGS] = "enhanced_settings",
-    [C_EXTRA] = "extra",
-};
-
-/* Which of update_columns differ between was and now, a bit per column. */
-static unsigned
-changed_columns(const Jobs__V1__Job *was, const Jobs__V1__Job *now)
-{
-	unsigned mask = 0;
-
-	for (int c = 0; c < N_COLUMNS; c++)
-		if (update_columns[c] != NULL && text_offset[c] != 0 &&
-		    strcmp(text_of(was, c), text_of(now, c)) != 0)
-			mask |= 1u << c;
-	if (was->enabled != now->enabled)
-		mask |= 1u << C_ENABLED;
-	return mask;
-}
-
 /* The UPDATE of the columns in mask (and updated_at, version), from the
  * cache or prepared now; the cache keeps the most recently used first. */
 static int
@@ -912,9 +838,9 @@ update_stmt(sq *st, unsigned mask, sqlite3_stmt **out)
 		n = snprintf(sql, sizeof sql, "UPDATE jobs SET updated_at = ?%d, version = ?%d",
 		             C_UPDATED + 1, C_VERSION + 1);
 		for (int c = 0; c < N_COLUMNS; c++)
-			if ((mask & (1u << c)) && update_columns[c] != NULL)
+			if ((mask & (1u << c)) && store_update_columns[c] != NULL)
 				n += snprintf(sql + n, sizeof sql - (size_t)n, ", %s = ?%d",
-				              update_columns[c], c + 1);
+				              store_update_columns[c], c + 1);
 		snprintf(sql + n, sizeof sql - (size_t)n, " WHERE id = ?%d", C_ID + 1);
 		if (i == UPDATE_STMTS)
 			sqlite3_finalize(st->updates[--i].stmt); /* the least recently used */
@@ -937,7 +863,7 @@ sq_job_replace(store *base, const Jobs__V1__Job *was, Jobs__V1__Job *job, arena 
 {
 	sq *st = (sq *)base;
 	sqlite3_stmt *s;
-	int rv = update_stmt(st, changed_columns(was, job), &s);
+	int rv = update_stmt(st, store_changed_columns(was, job), &s);
 
 	return rv != 0 ? rv : write_job(st, s, job, a);
 }
@@ -1191,6 +1117,52 @@ integrity(sqlite3 *db, arena *a, int max, char ***out, size_t *n)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* The counts GetStats reads (stat_values, stat_totals, stat_days) against a
+ * count of the jobs: each row a mismatch (what, counted, actual). */
+static const char counts_vs_jobs[] =
+    "WITH actual (what, n) AS ("
+    " SELECT 'total', count(*) FROM jobs UNION ALL"
+    " SELECT 'enabled', count(*) FROM jobs WHERE enabled UNION ALL"
+    " SELECT 'product ' || product, count(*) FROM jobs GROUP BY product UNION ALL"
+    " SELECT 'language ' || language, count(*) FROM jobs GROUP BY language UNION ALL"
+    " SELECT 'persona ' || persona, count(*) FROM jobs GROUP BY persona UNION ALL"
+    " SELECT 'brand ' || brand_name, count(*) FROM jobs GROUP BY brand_name UNION ALL"
+    " SELECT 'unique:product', count(DISTINCT product) FROM jobs UNION ALL"
+    " SELECT 'unique:language', count(DISTINCT language) FROM jobs UNION ALL"
+    " SELECT 'unique:persona', count(DISTINCT persona) FROM jobs UNION ALL"
+    " SELECT 'unique:brand', count(DISTINCT brand_name) FROM jobs UNION ALL"
+    " SELECT 'day ' || " DAY(
+        "created_at") ", count(*) FROM jobs GROUP BY 1),"
+                      " counted (what, n) AS ("
+                      " SELECT key, n FROM stat_totals UNION ALL"
+                      " SELECT dim || ' ' || value, n FROM stat_values UNION ALL"
+                      " SELECT 'day ' || day, n FROM stat_days) "
+                      "SELECT substr(what, 1, 80), coalesce(counted.n, 0), coalesce(actual.n, 0) "
+                      "FROM counted "
+                      "FULL JOIN actual USING (what) WHERE coalesce(counted.n, 0) != "
+                      "coalesce(actual.n, 0) "
+                      "LIMIT ?1";
+
+/* Adds each mismatch of counts_vs_jobs to problems (from `a`). */
+static int
+counts_off(sq *st, arena *a, int max, char **problems, size_t *n)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(st->db, counts_vs_jobs, -1, &s, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int(s, 1, max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (*n < (size_t)max)
+			problems[(*n)++] = arena_printf(a, "count of %s: %lld counted, %lld jobs",
+			                                (const char *)sqlite3_column_text(s, 0),
+			                                (long long)sqlite3_column_int64(s, 1),
+			                                (long long)sqlite3_column_int64(s, 2));
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 /* Adds a problem found outside integrity_check (corruption that stopped it). */
 static void
 add_problem(sq *st, arena *a, int max, char ***problems, size_t *n, const char *what)
@@ -1219,6 +1191,11 @@ sq_check(store *base, arena *a, int max, char ***problems, size_t *n, int64_t *j
 	if (step_int(st, S_COUNT, jobs) != 0) {
 		*jobs = -1;
 		add_problem(st, a, max, problems, n, "counting the jobs failed");
+	}
+	if (*n == 0 && (rc = counts_off(st, a, max, *problems, n)) != SQLITE_OK) {
+		if (rc != SQLITE_CORRUPT && rc != SQLITE_NOTADB)
+			return fail(st, rc);
+		add_problem(st, a, max, problems, n, "comparing the counts stopped");
 	}
 	if (pragma_int(st, "PRAGMA page_count", &pages) != 0 ||
 	    pragma_int(st, "PRAGMA page_size", &page_size) != 0)
@@ -1302,7 +1279,7 @@ store_sqlite_restore(const char *db_path, const char *from, int64_t *jobs, char 
 /* ---- the engine --------------------------------------------------------- */
 
 static const struct store_ops sqlite_ops = {
-    .traits = {.engine = "sqlite", .writers = 1, .checkpoints = true},
+    .traits = {.engine = "sqlite", .writers = 1, .checkpoints = true, .file_backups = true},
     .close = sq_close,
     .begin = sq_begin,
     .commit = sq_commit,

@@ -13,11 +13,6 @@
 
 #include <sqlite3.h>
 
-/* Columns of a job, in the order store_sqlite_row_to_job() reads them. */
-#define STORE_JOB_COLUMNS                                                                          \
-	"id, job_name, product, persona, setting, emotion, hook, elevenlabs_voice_id, language, "  \
-	"brand_name, enabled, created_at, updated_at, version, enhanced_settings, extra"
-
 /* migrations[v - 1] takes the schema from version v - 1 to v (frozen text,
  * store_sqlite_schema.c). */
 extern const char *const store_sqlite_migrations[STORE_SCHEMA_VERSION];

@@ -174,30 +174,8 @@ done_with(sqlite3_stmt *s)
 	sqlite3_clear_bindings(s);
 }
 
-/* SQL text being built. Shapes are short; overflow is a bug, reported as
- * INTERNAL rather than run truncated. */
-struct sql {
-	char text[2048];
-	size_t n;
-	bool overflow;
-};
-
-static void __attribute__((format(printf, 2, 3))) sql_add(struct sql *b, const char *fmt, ...)
-{
-	va_list ap;
-	int k;
-
-	va_start(ap, fmt);
-	k = vsnprintf(b->text + b->n, sizeof b->text - b->n, fmt, ap);
-	va_end(ap);
-	if (k < 0 || (size_t)k >= sizeof b->text - b->n)
-		b->overflow = true;
-	else
-		b->n += (size_t)k;
-}
-
 static int
-prepare_built(store *st, struct sql *b, sqlite3_stmt **out)
+prepare_built(store *st, struct store_sql *b, sqlite3_stmt **out)
 {
 	if (b->overflow)
 		return store_failf(st, ST(INTERNAL), "query text too long");
@@ -245,37 +223,23 @@ eq_set(const Jobs__V1__JobFilter *f, int k)
 	return *eq_text(f, k) != '\0';
 }
 
-/* Whether `f` sets no condition. libjobsclient always sends a filter, most
- * often an empty one. */
-static bool
-filter_is_empty(const Jobs__V1__JobFilter *f)
-{
-	if (f == NULL)
-		return true;
-	for (int k = 0; k < N_EQ; k++)
-		if (eq_set(f, k))
-			return false;
-	return f->created_after == 0 && f->created_before == 0 && f->updated_after == 0 &&
-	       f->updated_before == 0;
-}
-
 /* Appends " AND ..." for each condition of `f` (NULL: none). */
 static void
-filter_sql(struct sql *b, const Jobs__V1__JobFilter *f)
+filter_sql(struct store_sql *b, const Jobs__V1__JobFilter *f)
 {
 	if (f == NULL)
 		return;
 	for (int k = 0; k < N_EQ; k++)
 		if (eq_set(f, k))
-			sql_add(b, " AND jobs.%s = %s", eq[k].col, eq[k].param);
+			store_sql_add(b, " AND jobs.%s = %s", eq[k].col, eq[k].param);
 	if (f->created_after != 0)
-		sql_add(b, " AND jobs.created_at >= :c_after");
+		store_sql_add(b, " AND jobs.created_at >= :c_after");
 	if (f->created_before != 0)
-		sql_add(b, " AND jobs.created_at < :c_before");
+		store_sql_add(b, " AND jobs.created_at < :c_before");
 	if (f->updated_after != 0)
-		sql_add(b, " AND jobs.updated_at >= :u_after");
+		store_sql_add(b, " AND jobs.updated_at >= :u_after");
 	if (f->updated_before != 0)
-		sql_add(b, " AND jobs.updated_at < :u_before");
+		store_sql_add(b, " AND jobs.updated_at < :u_before");
 }
 
 static void
@@ -353,15 +317,6 @@ driver(store *st, const store_list *q, int *drive)
 
 /* ---- pages of jobs -------------------------------------------------------- */
 
-/* Room for `limit` jobs in out (zeroed). */
-static int
-page_init(store_page *out, int limit, arena *a)
-{
-	memset(out, 0, sizeof *out);
-	out->jobs = arena_alloc(a, sizeof *out->jobs * (size_t)limit);
-	return out->jobs != NULL ? 0 : ST(RESOURCE_EXHAUSTED);
-}
-
 /* Appends the job in the current row of `s`. */
 static int
 page_add(store_page *p, sqlite3_stmt *s, bool summary, arena *a, size_t *bytes)
@@ -379,7 +334,7 @@ page_add(store_page *p, sqlite3_stmt *s, bool summary, arena *a, size_t *bytes)
 
 /* The SQL of listing `q` in *b (see the top of this file). */
 static int
-list_sql(store *st, const store_list *q, struct sql *b)
+list_sql(store *st, const store_list *q, struct store_sql *b)
 {
 	static const char *const key[] = {
 	    [STORE_BY_CREATED] = "created_at",
@@ -396,26 +351,26 @@ list_sql(store *st, const store_list *q, struct sql *b)
 
 	if ((rv = driver(st, q, &drive)) != 0)
 		return rv;
-	sql_add(b, "SELECT %s FROM jobs INDEXED BY %s WHERE 1",
-	        q->summary ? SUMMARY_COLUMNS : STORE_JOB_COLUMNS,
-	        drive >= 0 ? eq[drive].index : key_index[q->order]);
+	store_sql_add(b, "SELECT %s FROM jobs INDEXED BY %s WHERE 1",
+	              q->summary ? SUMMARY_COLUMNS : STORE_JOB_COLUMNS,
+	              drive >= 0 ? eq[drive].index : key_index[q->order]);
 	filter_sql(b, q->filter);
 	if (q->after)
-		sql_add(b, " AND (jobs.%s, jobs.id) %s (:key, :id)", key[q->order],
-		        q->ascending ? ">" : "<");
-	sql_add(b, " ORDER BY jobs.%s %s, jobs.id %s LIMIT :limit", key[q->order], dir, dir);
+		store_sql_add(b, " AND (jobs.%s, jobs.id) %s (:key, :id)", key[q->order],
+		              q->ascending ? ">" : "<");
+	store_sql_add(b, " ORDER BY jobs.%s %s, jobs.id %s LIMIT :limit", key[q->order], dir, dir);
 	return 0;
 }
 
 int
 store_sqlite_list(store *st, const store_list *q, arena *a, store_page *out)
 {
-	struct sql b = {.n = 0};
+	struct store_sql b = {.n = 0};
 	size_t bytes = 0;
 	sqlite3_stmt *s;
 	int rc, rv;
 
-	if ((rv = page_init(out, q->limit, a)) != 0)
+	if ((rv = store_page_init(out, q->limit, a)) != 0)
 		return rv;
 	if ((rv = list_sql(st, q, &b)) != 0 || (rv = prepare_built(st, &b, &s)) != 0)
 		return rv;
@@ -446,12 +401,12 @@ store_sqlite_list(store *st, const store_list *q, arena *a, store_page *out)
 int
 store_sqlite_list_plan(store *st, const store_list *q, char *out, size_t outlen)
 {
-	struct sql b = {.n = 0};
+	struct store_sql b = {.n = 0};
 	sqlite3_stmt *s;
 	size_t n = 0;
 	int rc, rv;
 
-	sql_add(&b, "EXPLAIN QUERY PLAN ");
+	store_sql_add(&b, "EXPLAIN QUERY PLAN ");
 	if ((rv = list_sql(st, q, &b)) != 0)
 		return rv;
 	if (b.overflow)
@@ -527,11 +482,11 @@ hit_add(store *st, const store_search *q, const char *table, const char *match, 
 {
 	size_t i = out->page.n_jobs;
 	sqlite3_stmt *s;
-	struct sql b = {.n = 0};
+	struct store_sql b = {.n = 0};
 	int rc, rv;
 
-	sql_add(&b, "SELECT %s FROM jobs WHERE seq = :seq",
-	        q->summary ? SUMMARY_COLUMNS : STORE_JOB_COLUMNS);
+	store_sql_add(&b, "SELECT %s FROM jobs WHERE seq = :seq",
+	              q->summary ? SUMMARY_COLUMNS : STORE_JOB_COLUMNS);
 	if ((rv = prepare_built(st, &b, &s)) != 0)
 		return rv;
 	bind_i64(s, ":seq", seq);
@@ -550,10 +505,11 @@ hit_add(store *st, const store_search *q, const char *table, const char *match, 
 		return 0;
 
 	b.n = 0;
-	sql_add(&b,
-	        "SELECT snippet(%s, -1, '[', ']', '…', 12) FROM %s WHERE %s MATCH :q AND rowid = "
-	        ":seq",
-	        table, table, table);
+	store_sql_add(
+	    &b,
+	    "SELECT snippet(%s, -1, '[', ']', '…', 12) FROM %s WHERE %s MATCH :q AND rowid = "
+	    ":seq",
+	    table, table, table);
 	if ((rv = prepare_built(st, &b, &s)) != 0)
 		return rv;
 	bind_text(s, ":q", match);
@@ -583,7 +539,7 @@ match_failed(store *st, int rc)
 static int
 search_substring(store *st, const store_search *q, const char *match, arena *a, store_hits *out)
 {
-	struct sql b = {.n = 0};
+	struct store_sql b = {.n = 0};
 	size_t bytes = 0;
 	int64_t seqs[101];
 	size_t n = 0;
@@ -592,12 +548,12 @@ search_substring(store *st, const store_search *q, const char *match, arena *a, 
 
 	if (q->limit > 100)
 		return store_failf(st, ST(INVALID_ARGUMENT), "page too large");
-	sql_add(&b, "SELECT jobs_tri.rowid FROM jobs_tri%s WHERE jobs_tri MATCH :q",
-	        q->filter != NULL ? " JOIN jobs ON jobs.seq = jobs_tri.rowid" : "");
+	store_sql_add(&b, "SELECT jobs_tri.rowid FROM jobs_tri%s WHERE jobs_tri MATCH :q",
+	              q->filter != NULL ? " JOIN jobs ON jobs.seq = jobs_tri.rowid" : "");
 	if (q->after)
-		sql_add(&b, " AND jobs_tri.rowid < :after");
+		store_sql_add(&b, " AND jobs_tri.rowid < :after");
 	filter_sql(&b, q->filter);
-	sql_add(&b, " ORDER BY jobs_tri.rowid DESC LIMIT :limit");
+	store_sql_add(&b, " ORDER BY jobs_tri.rowid DESC LIMIT :limit");
 	if ((rv = prepare_built(st, &b, &s)) != 0)
 		return rv;
 	bind_text(s, ":q", match);
@@ -626,15 +582,15 @@ search_substring(store *st, const store_search *q, const char *match, arena *a, 
 static int
 newest_match(store *st, const store_search *q, const char *match, int64_t top, int64_t *seq)
 {
-	struct sql b = {.n = 0};
+	struct store_sql b = {.n = 0};
 	sqlite3_stmt *s;
 	int rc, rv;
 
-	sql_add(&b, "SELECT jobs_fts.rowid FROM jobs_fts%s WHERE jobs_fts MATCH :q",
-	        q->filter != NULL ? " JOIN jobs ON jobs.seq = jobs_fts.rowid" : "");
-	sql_add(&b, " AND jobs_fts.rowid <= :top");
+	store_sql_add(&b, "SELECT jobs_fts.rowid FROM jobs_fts%s WHERE jobs_fts MATCH :q",
+	              q->filter != NULL ? " JOIN jobs ON jobs.seq = jobs_fts.rowid" : "");
+	store_sql_add(&b, " AND jobs_fts.rowid <= :top");
 	filter_sql(&b, q->filter);
-	sql_add(&b, " ORDER BY jobs_fts.rowid DESC LIMIT 1");
+	store_sql_add(&b, " ORDER BY jobs_fts.rowid DESC LIMIT 1");
 	if ((rv = prepare_built(st, &b, &s)) != 0)
 		return rv;
 	bind_text(s, ":q", match);
@@ -647,23 +603,6 @@ newest_match(store *st, const store_search *q, const char *match, int64_t top, i
 	return rv;
 }
 
-/* A match of a block: its row and bm25 rank (lower is better). */
-struct ranked {
-	int64_t seq;
-	double rank;
-};
-
-/* Best first: rank, then newest. */
-static int
-by_rank(const void *x, const void *y)
-{
-	const struct ranked *a = x, *b = y;
-
-	if (a->rank != b->rank)
-		return a->rank < b->rank ? -1 : 1;
-	return a->seq < b->seq ? 1 : a->seq > b->seq ? -1 : 0;
-}
-
 /*
  * The matches of the block that ends at `top`, best first (by_rank), into
  * *rows (from the arena; at most STORE_SEARCH_BLOCK). With have_lo, the
@@ -674,22 +613,22 @@ by_rank(const void *x, const void *y)
  */
 static int
 rank_block(store *st, const store_search *q, const char *match, bool have_lo, int64_t *lo,
-           int64_t top, arena *a, struct ranked **rows, size_t *n)
+           int64_t top, arena *a, struct store_ranked **rows, size_t *n)
 {
-	struct sql b = {.n = 0};
+	struct store_sql b = {.n = 0};
 	sqlite3_stmt *s;
 	int rc, rv;
 
 	*n = 0;
 	if ((*rows = arena_alloc(a, sizeof **rows * STORE_SEARCH_BLOCK)) == NULL)
 		return ST(RESOURCE_EXHAUSTED);
-	sql_add(&b, "SELECT jobs_fts.rowid, jobs_fts.rank FROM jobs_fts%s",
-	        q->filter != NULL ? " JOIN jobs ON jobs.seq = jobs_fts.rowid" : "");
-	sql_add(&b, " WHERE jobs_fts MATCH :q AND jobs_fts.rowid <= :top%s",
-	        have_lo ? " AND jobs_fts.rowid >= :lo" : "");
+	store_sql_add(&b, "SELECT jobs_fts.rowid, jobs_fts.rank FROM jobs_fts%s",
+	              q->filter != NULL ? " JOIN jobs ON jobs.seq = jobs_fts.rowid" : "");
+	store_sql_add(&b, " WHERE jobs_fts MATCH :q AND jobs_fts.rowid <= :top%s",
+	              have_lo ? " AND jobs_fts.rowid >= :lo" : "");
 	filter_sql(&b, q->filter);
-	sql_add(&b, " ORDER BY %s LIMIT :limit",
-	        have_lo ? "jobs_fts.rank, jobs_fts.rowid DESC" : "jobs_fts.rowid DESC");
+	store_sql_add(&b, " ORDER BY %s LIMIT :limit",
+	              have_lo ? "jobs_fts.rank, jobs_fts.rowid DESC" : "jobs_fts.rowid DESC");
 	if ((rv = prepare_built(st, &b, &s)) != 0)
 		return rv;
 	bind_text(s, ":q", match);
@@ -705,128 +644,65 @@ rank_block(store *st, const store_search *q, const char *match, bool have_lo, in
 	}
 	rv = rc == SQLITE_DONE ? 0 : match_failed(st, rc);
 	done_with(s);
-	if (rv == 0 && !have_lo) {
+	if (rv == 0 && !have_lo)
 		*lo = *n == STORE_SEARCH_BLOCK ? (*rows)[*n - 1].seq : INT64_MIN;
-		qsort(*rows, *n, sizeof **rows, by_rank);
-	}
 	return rv;
 }
 
-/*
- * Word search: blocks of matches, each ranked by bm25 (see the top). A
- * block is [lo, top] in seq; both ends are fixed when the search enters it
- * and travel in the page token, so writes between pages neither grow nor
- * shift a block (new jobs have higher seqs than any block).
- *
- * Within a block the position is "after job S". bm25 scores drift with
- * every write (they depend on the number of jobs, their mean length, how
- * many hold each word), so the rank S had on the last page is no position
- * to compare today's ranks with. The block is ranked again and the page
- * starts after S in today's order. Only when S is gone (deleted, or no
- * longer matching) does the old rank serve, as the nearest position.
- */
+/* The highest seq now. */
 static int
-search_words(store *st, const store_search *q, const char *match, arena *a, store_hits *out)
+top_seq(const struct store_words *w, int64_t *top)
 {
-	int64_t top, lo = 0;
-	bool have_lo = false, resume = q->after && q->in_block;
-	size_t bytes = 0;
 	sqlite3_stmt *s;
-	int rc, rv = 0;
+	int rc, rv;
 
-	if (q->after) {
-		top = q->block_top;
-		lo = q->block_bottom;
-		have_lo = true;
-	} else {
-		/* The first block starts at the newest job now: jobs written
-		 * later are not in this search's pages. */
-		if ((rv = stmt_for(st, "SELECT max(seq) FROM jobs", &s)) != 0)
-			return rv;
-		rc = sqlite3_step(s);
-		top = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-		rv = rc == SQLITE_ROW ? 0 : store_sqlite_fail(st, rc);
-		done_with(s);
-		if (rv != 0)
-			return rv;
-	}
-	for (;;) {
-		struct ranked *rows;
-		size_t n, start = 0;
+	if ((rv = stmt_for(w->st, "SELECT max(seq) FROM jobs", &s)) != 0)
+		return rv;
+	rc = sqlite3_step(s);
+	*top = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	rv = rc == SQLITE_ROW ? 0 : store_sqlite_fail(w->st, rc);
+	done_with(s);
+	return rv;
+}
 
-		if ((rv = rank_block(st, q, match, have_lo, &lo, top, a, &rows, &n)) != 0)
-			return rv;
-		if (resume) {
-			while (start < n && rows[start].seq != q->after_seq)
-				start++;
-			if (start < n) {
-				start++; /* after S */
-			} else {
-				start = 0;
-				while (start < n && (rows[start].rank < q->after_rank ||
-				                     (rows[start].rank == q->after_rank &&
-				                      rows[start].seq >= q->after_seq)))
-					start++;
-			}
-			resume = false;
-		}
-		for (size_t i = start; i < n; i++) {
-			if (out->page.n_jobs == (size_t)q->limit || bytes >= q->max_bytes) {
-				out->page.more = true;
-				return 0;
-			}
-			if ((rv = hit_add(st, q, "jobs_fts", match, rows[i].seq, -rows[i].rank, a,
-			                  out, &bytes)) != 0)
-				return rv;
-			/* The position after this hit, for the next page. */
-			out->block_top = top;
-			out->block_bottom = lo;
-			out->in_block = true;
-			out->rank = rows[i].rank;
-			out->seq = rows[i].seq;
-		}
-		if (lo == INT64_MIN)
-			return 0; /* the last block is done: no more */
-		top = lo - 1;
-		have_lo = false;
-		if (out->page.n_jobs == (size_t)q->limit) {
-			/* Full as the block ended: more only if an older match
-			 * exists. The position stays at the last hit: its block
-			 * yields nothing more, then the next one follows. */
-			int64_t next;
-			if ((rv = newest_match(st, q, match, top, &next)) != 0)
-				return rv;
-			out->page.more = next != INT64_MIN;
-			return 0;
-		}
-	}
+static int
+words_block(const struct store_words *w, bool have_lo, int64_t *lo, int64_t top, arena *a,
+            struct store_ranked **rows, size_t *n)
+{
+	return rank_block(w->st, w->q, w->match, have_lo, lo, top, a, rows, n);
+}
+
+static int
+words_newest(const struct store_words *w, int64_t top, int64_t *seq)
+{
+	return newest_match(w->st, w->q, w->match, top, seq);
+}
+
+static int
+words_add(const struct store_words *w, int64_t seq, double score, arena *a, store_hits *out,
+          size_t *bytes)
+{
+	return hit_add(w->st, w->q, "jobs_fts", w->match, seq, score, a, out, bytes);
 }
 
 int
 store_sqlite_search(store *st, const store_search *q, arena *a, store_hits *out)
 {
 	store_search plain;
+	struct store_words w = {.st = st,
+	                        .top = top_seq,
+	                        .block = words_block,
+	                        .newest = words_newest,
+	                        .add = words_add};
 	char *match;
-	int rv;
 
-	/* An empty filter is none: with one, each match would be looked up in
-	 * jobs (a join) to pass conditions there are none of. */
-	if (q->filter != NULL && filter_is_empty(q->filter)) {
-		plain = *q;
-		plain.filter = NULL;
-		q = &plain;
-	}
-	memset(out, 0, sizeof *out);
-	if ((rv = page_init(&out->page, q->limit, a)) != 0)
-		return rv;
-	out->scores = arena_alloc(a, sizeof *out->scores * (size_t)q->limit);
-	if (q->snippets)
-		out->snippets = arena_alloc(a, sizeof *out->snippets * (size_t)q->limit);
-	if ((match = match_text(q, a)) == NULL || out->scores == NULL ||
-	    (q->snippets && out->snippets == NULL))
+	if ((q = store_hits_init(q, &plain, a, out)) == NULL || (match = match_text(q, a)) == NULL)
 		return ST(RESOURCE_EXHAUSTED);
-	return q->substring != NULL ? search_substring(st, q, match, a, out)
-	                            : search_words(st, q, match, a, out);
+	if (q->substring != NULL)
+		return search_substring(st, q, match, a, out);
+	w.q = q;
+	w.match = match;
+	return store_search_words(&w, a, out);
 }
 
 /* ---- statistics ------------------------------------------------------------- */
@@ -876,7 +752,6 @@ store_sqlite_stats(store *st, int top, int64_t day_from, int64_t day_to, arena *
                    Jobs__V1__GetStatsResponse *out)
 {
 	sqlite3_stmt *s;
-	size_t days = (size_t)(day_to - day_from + 1);
 	int rc, rv;
 
 	if ((rv = stmt_for(st, "SELECT key, n FROM stat_totals", &s)) != 0)
@@ -914,25 +789,8 @@ store_sqlite_stats(store *st, int top, int64_t day_from, int64_t day_to, arena *
 		return rv;
 
 	/* Every day of the range, zeros included. */
-	if ((out->created_per_day = arena_alloc(a, sizeof *out->created_per_day * days)) == NULL)
-		return ST(RESOURCE_EXHAUSTED);
-	for (size_t i = 0; i < days; i++) {
-		Jobs__V1__DayCount *d = arena_alloc(a, sizeof *d);
-		time_t t = (time_t)((day_from + (int64_t)i) * 86400);
-		struct tm tm;
-
-		if (d == NULL)
-			return ST(RESOURCE_EXHAUSTED);
-		jobs__v1__day_count__init(d);
-		if (gmtime_r(&t, &tm) == NULL)
-			return store_failf(st, ST(INVALID_ARGUMENT), "day %lld is out of range",
-			                   (long long)(day_from + (int64_t)i));
-		if ((d->date = arena_printf(a, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-		                            tm.tm_mday)) == NULL)
-			return ST(RESOURCE_EXHAUSTED);
-		out->created_per_day[i] = d;
-	}
-	out->n_created_per_day = days;
+	if ((rv = store_stats_days(st, day_from, day_to, a, out)) != 0)
+		return rv;
 	rv = stmt_for(st, "SELECT day, n FROM stat_days WHERE day BETWEEN ?1 AND ?2", &s);
 	if (rv != 0)
 		return rv;

@@ -5,6 +5,9 @@
 
 #include "jobs/client.h"
 
+#include <criterion/criterion.h>
+#include <libpq-fe.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -42,6 +45,87 @@ tmpdir_remove(const char *dir)
 	run_free(&r);
 }
 
+/* ---- the store under test ------------------------------------------------ */
+
+bool
+test_store_is_pg(void)
+{
+	const char *s = getenv("JOBS_TEST_STORE");
+	return s != NULL && strcmp(s, "postgresql") == 0;
+}
+
+const char *
+test_pg_server(void)
+{
+	static char url[512];
+	const char *env = getenv("JOBS_TEST_PG_URL");
+	char *text;
+
+	if (env != NULL && *env != '\0')
+		return env;
+	if (url[0] != '\0')
+		return url;
+	text = read_file(PG_STATE_DIR "/url", NULL);
+	cr_assert_not_null(text,
+	                   "no PostgreSQL for the tests: run them through ctest (its pg fixture "
+	                   "starts one: tools/pg.sh start " PG_STATE_DIR "), or set "
+	                   "JOBS_TEST_PG_URL");
+	text[strcspn(text, "\n")] = '\0';
+	snprintf(url, sizeof url, "%s", text);
+	free(text);
+	return url;
+}
+
+/* Runs `sql` on the suite's server, failing the test if it fails. */
+static void
+pg_admin(const char *sql)
+{
+	PGconn *c = PQconnectdb(test_pg_server());
+	PGresult *r;
+
+	cr_assert_eq(PQstatus(c), CONNECTION_OK, "cannot reach the tests' PostgreSQL: %s",
+	             PQerrorMessage(c));
+	r = PQexec(c, sql);
+	cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+}
+
+void
+test_db_make(const char *dir, char *out, size_t size)
+{
+	static int made;
+	const char *server;
+	char name[64], sql[128];
+
+	if (!test_store_is_pg()) {
+		snprintf(out, size, "%s/jobs.db", dir);
+		return;
+	}
+	server = test_pg_server();
+	snprintf(name, sizeof name, "jobsd_test_%ld_%d_%ld", (long)getpid(), ++made,
+	         (long)time(NULL) % 100000);
+	snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+	pg_admin(sql);
+	/* A dbname parameter overrides the URI's path. */
+	snprintf(out, size, "%s%sdbname=%s", server, strchr(server, '?') ? "&" : "?", name);
+}
+
+void
+test_db_drop(const char *db)
+{
+	const char *name = strstr(db, "dbname=");
+	char sql[128];
+
+	if (name == NULL || strncmp(db, "postgres", 8) != 0)
+		return;
+	snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %.*s WITH (FORCE)",
+	         (int)strcspn(name + 7, "&"), name + 7);
+	pg_admin(sql);
+}
+
+/* ---- jobsd ------------------------------------------------------------------ */
+
 static bool
 answers(const char *url)
 {
@@ -67,9 +151,24 @@ jobsd_start(struct jobsd *d, const char *dir, const char *const *extra)
 	int n = 0, fd;
 	struct timespec pause = {0, 10 * 1000 * 1000};
 
+	char kept[300], *was;
+
 	memset(d, 0, sizeof *d);
 	snprintf(d->dir, sizeof d->dir, "%s", dir != NULL ? dir : tmpdir_make());
-	snprintf(d->db, sizeof d->db, "%s/jobs.db", d->dir);
+	/* A PostgreSQL database is named in the folder, so that a jobsd started
+	 * again in it finds the same one. */
+	snprintf(kept, sizeof kept, "%s/db.url", d->dir);
+	if ((was = read_file(kept, NULL)) != NULL) {
+		snprintf(d->db, sizeof d->db, "%s", was);
+		free(was);
+	} else {
+		test_db_make(d->dir, d->db, sizeof d->db);
+		if (test_store_is_pg() &&
+		    (fd = open(kept, O_WRONLY | O_CREAT | O_EXCL, 0600)) >= 0) {
+			cr_assert_eq(write(fd, d->db, strlen(d->db)), (ssize_t)strlen(d->db));
+			close(fd);
+		}
+	}
 	snprintf(d->url, sizeof d->url, "ipc://%s/jobsd.sock", d->dir);
 	snprintf(d->log, sizeof d->log, "%s/jobsd.log", d->dir);
 	argv[n++] = JOBSD_PATH;
@@ -133,8 +232,10 @@ jobsd_cleanup(struct jobsd *d)
 		fprintf(stderr, "jobsd exited %d; its log:\n%s\n", status, log ? log : "(none)");
 		free(log);
 	}
-	if (d->dir[0] != '\0')
+	if (d->dir[0] != '\0') {
+		test_db_drop(d->db);
 		tmpdir_remove(d->dir);
+	}
 	d->dir[0] = '\0';
 	return status;
 }

@@ -16,11 +16,34 @@
 const char *tmpdir_make(void);
 void tmpdir_remove(const char *dir);
 
+/*
+ * The store under test. A store-exercising suite runs once per engine: CTest
+ * registers its binary twice, the second time with JOBS_TEST_STORE=postgresql
+ * and the `pg` fixture, which starts a PostgreSQL of the suite's own
+ * (tools/pg.sh; its URI in the build's pg/url, or JOBS_TEST_PG_URL to use
+ * one's own server).
+ */
+bool test_store_is_pg(void);
+
+/*
+ * A new, empty database of the store under test, as --db takes it, into
+ * out[0..size): SQLite: DIR/jobs.db; PostgreSQL: a database created now on
+ * the suite's server, named after this process and a counter, with `dir`
+ * unused. A server that cannot be reached fails the test (never a skip).
+ * test_db_drop() removes a PostgreSQL one once nothing uses it (SQLite's go
+ * with their folder).
+ */
+void test_db_make(const char *dir, char *out, size_t size);
+void test_db_drop(const char *db);
+
+/* The URI of the suite's PostgreSQL server (its maintenance database). */
+const char *test_pg_server(void);
+
 /* A jobsd under test. */
 struct jobsd {
 	pid_t pid;
 	char dir[256]; /* its temporary directory */
-	char db[300];  /* dir/jobs.db */
+	char db[300];  /* dir/jobs.db, or the PostgreSQL database (test_db_make) */
 	char url[320]; /* ipc://dir/jobsd.sock */
 	char log[300]; /* dir/jobsd.log: its stderr */
 };

@@ -25,20 +25,38 @@ static arena ar;
 static struct server_info info = {.version = "test", .max_message_bytes = 1 << 20};
 static call cl;
 
+static char db_path[512]; /* the database of the test */
+
+/* A new database of the store under test (SQLite's, for handlers_sqlite). */
 static void
-setup(void)
+open_new(bool sqlite)
 {
 	store_options o = {.sync = STORE_SYNC_OFF};
-	char err[256], path[512];
+	char err[256];
 
 	dir = tmpdir_make();
-	snprintf(path, sizeof path, "%s/jobs.db", dir);
+	if (sqlite)
+		snprintf(db_path, sizeof db_path, "%s/jobs.db", dir);
+	else
+		test_db_make(dir, db_path, sizeof db_path);
 	snprintf(backups, sizeof backups, "%s/backups", dir);
 	cr_assert_eq(mkdir(backups, 0700), 0);
 	info.backup_dir = backups;
 	cr_assert_eq(dispatch_init(err, sizeof err), 0, "%s", err);
-	cr_assert_eq(store_open(&db, path, &o, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(store_open(&db, db_path, &o, err, sizeof err), 0, "%s", err);
 	cr_assert_eq(arena_init(&ar, 4096, 64 << 20), 0);
+}
+
+static void
+setup(void)
+{
+	open_new(false);
+}
+
+static void
+setup_sqlite(void)
+{
+	open_new(true);
 }
 
 static void
@@ -46,10 +64,16 @@ teardown(void)
 {
 	store_close(db);
 	arena_fini(&ar);
+	test_db_drop(db_path);
 	tmpdir_remove(dir);
 }
 
+/* `handlers` runs on the store under test (CTest runs this binary on each);
+ * `handlers_sqlite` and `handlers_pg` hold what differs: SQLite backs up
+ * into its folder, PostgreSQL refuses and names its own tools. */
 TestSuite(handlers, .init = setup, .fini = teardown);
+TestSuite(handlers_sqlite, .init = setup_sqlite, .fini = teardown);
+TestSuite(handlers_pg, .init = setup, .fini = teardown);
 
 /* Serves raw bytes; the response lives in `cl` until the next call. */
 static Jobs__V1__Response *
@@ -666,7 +690,8 @@ Test(handlers, health)
 	assert_code(r, OK);
 	cr_assert_str_eq(r->health->status, "SERVING");
 	cr_assert_str_eq(r->health->version, "test");
-	cr_assert_eq(r->health->schema_version, STORE_SCHEMA_VERSION);
+	cr_assert_eq(r->health->schema_version, store_schema_version(db));
+	cr_assert_eq(r->health->schema_version, test_store_is_pg() ? 1 : STORE_SCHEMA_VERSION);
 	cr_assert_eq(r->health->max_message_bytes, 1 << 20);
 }
 
@@ -828,7 +853,7 @@ backup(const char *path)
 	return serve(&req);
 }
 
-Test(handlers, backup_writes_inside_its_folder_and_nowhere_else)
+Test(handlers_sqlite, backup_writes_inside_its_folder_and_nowhere_else)
 {
 	char path[800], out[700];
 	struct stat sb;
@@ -872,12 +897,30 @@ Test(handlers, backup_writes_inside_its_folder_and_nowhere_else)
 	run_free(&l);
 }
 
-Test(handlers, backup_without_a_folder_is_refused)
+Test(handlers_sqlite, backup_without_a_folder_is_refused)
 {
 	info.backup_dir = NULL;
 	Jobs__V1__Response *r = backup("copy.db");
 	assert_code(r, FAILED_PRECONDITION);
 	cr_assert(strstr(r->message, "no backup folder") != NULL, "%s", r->message);
+}
+
+/* PostgreSQL's own tools back it up; jobsd says which, and writes nothing. */
+Test(handlers_pg, backup_names_the_tools_of_postgresql)
+{
+	char path[600];
+	struct stat sb;
+
+	create_named("b-1", "one");
+	for (int with_folder = 0; with_folder < 2; with_folder++) {
+		info.backup_dir = with_folder ? backups : NULL;
+		Jobs__V1__Response *r = backup("copy.db");
+		assert_code(r, FAILED_PRECONDITION);
+		cr_assert(strstr(r->message, "pg_dump") != NULL, "%s", r->message);
+		cr_assert(strstr(r->message, "pg_basebackup") != NULL, "%s", r->message);
+	}
+	snprintf(path, sizeof path, "%s/copy.db", backups);
+	cr_assert_neq(stat(path, &sb), 0, "nothing was written");
 }
 
 Test(handlers, every_fuzzer_regression_gets_a_well_formed_answer)

@@ -1,5 +1,11 @@
 /*
  * test_store.c: the store through store.h, on a temporary database.
+ *
+ * Suite `store` runs on the store under test (test_db_make(): CTest runs
+ * this binary once on SQLite and once on PostgreSQL); `store_sqlite` and
+ * `store_pg` hold what only one engine has (WAL, VFS and FTS5 internals;
+ * advisory locks, races between connections, reconnection), each run with
+ * its engine only.
  */
 #include "helpers.h"
 #include "status.h"
@@ -7,7 +13,13 @@
 #include "store_sqlite.h"
 
 #include <criterion/criterion.h>
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,16 +30,32 @@ static char path[512];
 static store *st;
 static arena ar;
 
+/* A new database of the store under test (or SQLite's, for its suite). */
 static void
-setup(void)
+open_new(bool sqlite)
 {
 	store_options o = {.sync = STORE_SYNC_NORMAL};
 	char err[256];
 
 	dir = tmpdir_make();
-	snprintf(path, sizeof path, "%s/jobs.db", dir);
+	if (sqlite)
+		snprintf(path, sizeof path, "%s/jobs.db", dir);
+	else
+		test_db_make(dir, path, sizeof path);
 	cr_assert_eq(store_open(&st, path, &o, err, sizeof err), 0, "%s", err);
 	cr_assert_eq(arena_init(&ar, 4096, 0), 0);
+}
+
+static void
+setup(void)
+{
+	open_new(false);
+}
+
+static void
+setup_sqlite(void)
+{
+	open_new(true);
 }
 
 static void
@@ -35,10 +63,12 @@ teardown(void)
 {
 	store_close(st);
 	arena_fini(&ar);
+	test_db_drop(path);
 	tmpdir_remove(dir);
 }
 
 TestSuite(store, .init = setup, .fini = teardown);
+TestSuite(store_sqlite, .init = setup_sqlite, .fini = teardown);
 
 /* A job with every field filled, id `id`, created at `created`. */
 static Jobs__V1__Job *
@@ -73,7 +103,10 @@ insert(Jobs__V1__Job *j)
 
 	cr_assert_eq(store_begin(st), 0);
 	rv = store_job_insert(st, j, &ar);
-	cr_assert_eq(store_commit(st), 0, "%s", store_errmsg(st));
+	if (rv != 0) /* a failed write ends its transaction (store.h) */
+		store_rollback(st);
+	else
+		cr_assert_eq(store_commit(st), 0, "%s", store_errmsg(st));
 	return rv;
 }
 
@@ -87,7 +120,7 @@ replace(Jobs__V1__Job *j)
 	return rv != 0 ? rv : store_job_replace(st, was, j, &ar);
 }
 
-Test(store, creates_private_wal_database_at_current_version)
+Test(store_sqlite, creates_private_wal_database_at_current_version)
 {
 	struct stat sb;
 	sqlite3 *db;
@@ -106,7 +139,7 @@ Test(store, creates_private_wal_database_at_current_version)
 
 /* Schema 7: both FTS5 tables merge segments eight at a time, not four (what
  * a group commit of creates saves: tools/README.md, issue 5, fifth round). */
-Test(store, text_indexes_merge_eight_segments_at_a_time)
+Test(store_sqlite, text_indexes_merge_eight_segments_at_a_time)
 {
 	static const char *const tables[] = {"jobs_fts_config", "jobs_tri_config"};
 	sqlite3 *db;
@@ -308,7 +341,7 @@ text_indexes_intact(sqlite3 *raw)
  * transaction's writes (pending): a job written several times, one
  * created and deleted, one deleted whose rowid a new job takes, a call
  * undone by its savepoint, all in one group commit. */
-Test(store, text_indexes_follow_many_writes_in_one_transaction)
+Test(store_sqlite, text_indexes_follow_many_writes_in_one_transaction)
 {
 	Jobs__V1__Job *j;
 	sqlite3 *raw;
@@ -402,7 +435,7 @@ stats_off_by(void)
 /* The counts too are brought up to date at COMMIT from pending: new values,
  * values whose last job goes, a job's value changed back and forth, enabled
  * and created_at changed, a savepoint undone, a rowid reused. */
-Test(store, statistics_follow_many_writes_in_one_transaction)
+Test(store_sqlite, statistics_follow_many_writes_in_one_transaction)
 {
 	Jobs__V1__Job *j;
 
@@ -457,7 +490,7 @@ Test(store, statistics_follow_many_writes_in_one_transaction)
 
 /* deferred_sync: commits go on without waiting for the disk, and
  * store_wal_sync() is what makes them durable; only with --sync full. */
-Test(store, deferred_sync_is_for_a_full_sync_writer_and_syncs_the_wal)
+Test(store_sqlite, deferred_sync_is_for_a_full_sync_writer_and_syncs_the_wal)
 {
 	store_options full = {.sync = STORE_SYNC_FULL, .deferred_sync = true};
 	store_options normal = {.sync = STORE_SYNC_NORMAL, .deferred_sync = true};
@@ -541,7 +574,7 @@ Test(store, list_stops_at_max_bytes_but_returns_at_least_one)
 	cr_assert(p.more);
 }
 
-Test(store, point_operations_never_scan_and_pages_cost_what_they_return)
+Test(store_sqlite, point_operations_never_scan_and_pages_cost_what_they_return)
 {
 	store_list q = {.limit = 50, .max_bytes = 1 << 30};
 	store_page p;
@@ -611,7 +644,7 @@ Test(store, reader_reads_and_cannot_write)
 
 /* A reader's checkpoints (jobsd's checkpointer is a reader) sync as the
  * --sync mode says: none at all with off, where SQLite's default would. */
-Test(store, a_reader_checkpoints_with_the_sync_mode_it_is_given)
+Test(store_sqlite, a_reader_checkpoints_with_the_sync_mode_it_is_given)
 {
 	static const struct {
 		enum store_sync sync;
@@ -637,7 +670,7 @@ Test(store, a_reader_checkpoints_with_the_sync_mode_it_is_given)
 	}
 }
 
-Test(store, background_checkpoints_leave_the_wal_to_another_connection)
+Test(store_sqlite, background_checkpoints_leave_the_wal_to_another_connection)
 {
 	store_options wo = {.sync = STORE_SYNC_NORMAL, .background_checkpoints = true},
 	              ro = {.reader = true};
@@ -667,7 +700,7 @@ Test(store, background_checkpoints_leave_the_wal_to_another_connection)
 
 #define STAND_IN(t) "CREATE TRIGGER jobs_stats_" t " AFTER INSERT ON jobs BEGIN SELECT 1; END;"
 
-Test(store, version_3_remembered_answers_survive_migration_4)
+Test(store_sqlite, version_3_remembered_answers_survive_migration_4)
 {
 	static const char v3_requests[] =
 	    "DROP TABLE requests;"
@@ -716,7 +749,7 @@ Test(store, version_3_remembered_answers_survive_migration_4)
 	cr_assert_eq(store_request_get(st, "late", &ar, &got), 0);
 }
 
-Test(store, refuses_a_newer_schema)
+Test(store_sqlite, refuses_a_newer_schema)
 {
 	store_options o = {0};
 	store *other;
@@ -733,7 +766,7 @@ Test(store, refuses_a_newer_schema)
 	cr_assert_null(other);
 }
 
-Test(store, refuses_a_file_that_is_not_a_database)
+Test(store_sqlite, refuses_a_file_that_is_not_a_database)
 {
 	store_options o = {0};
 	store *other;
@@ -761,8 +794,19 @@ Test(store, remembered_answers_and_their_pruning)
 	cr_assert_eq(store_begin(st), 0);
 	cr_assert_eq(store_request_put(st, "old", &r, 1000), 0);
 	cr_assert_eq(store_request_put(st, "new", &r, 5000), 0);
-	cr_assert_eq(store_request_put(st, "new", &r, 5000), ST(ALREADY_EXISTS));
 	cr_assert_eq(store_commit(st), 0);
+	/* A request_id remembered already fails the transaction that would
+	 * remember it again: at once, or (PostgreSQL defers it) at COMMIT. */
+	struct store_request other = r;
+	other.call = 11;
+	cr_assert_eq(store_begin(st), 0);
+	int rv = store_request_put(st, "new", &other, 6000);
+	if (rv == 0)
+		rv = store_commit(st);
+	cr_assert_neq(rv, 0, "remembered twice");
+	store_rollback(st);
+	cr_assert_eq(store_request_get(st, "new", &ar, &got), 0);
+	cr_assert_eq(got.call, 10, "the first answer stays");
 	cr_assert_eq(store_request_get(st, "old", &ar, &got), 0);
 	cr_assert_eq(got.call, 10);
 	cr_assert_eq(got.fingerprint, 42);
@@ -814,7 +858,7 @@ fts_segments(const char *table)
  * changed: `enabled` alone neither, the hook alone jobs_fts only (jobs_tri
  * leaves the hook out), the name both, one segment each (the old entries
  * out and the new in, in one flush). */
-Test(store, an_update_rewrites_only_the_text_indexes_whose_text_changed)
+Test(store_sqlite, an_update_rewrites_only_the_text_indexes_whose_text_changed)
 {
 	Jobs__V1__Job *j;
 	char *fts, *tri;
@@ -877,7 +921,7 @@ frames_of_update(Jobs__V1__Job *j)
 /* An update writes the columns that changed, and SQLite rewrites the index
  * entries of those alone: a change of `setting` (in no index and no text
  * index) leaves the nine indexes out, but for updated_at's. */
-Test(store, an_update_writes_the_pages_of_what_changed_only)
+Test(store_sqlite, an_update_writes_the_pages_of_what_changed_only)
 {
 	char id[32], name[32];
 	Jobs__V1__Job *j;
@@ -947,4 +991,373 @@ Test(store, database_urls_are_never_files_and_never_show_a_password)
 		snprintf(entry, sizeof entry, "%s/%.*s", dir, (int)strcspn(urls[i], ":"), urls[i]);
 		cr_assert_neq(access(strcat(entry, ":"), F_OK), 0, "%s was created", entry);
 	}
+}
+
+/* ---- PostgreSQL only ------------------------------------------------------------ */
+
+TestSuite(store_pg, .init = setup, .fini = teardown);
+
+/* Runs `sql` on the test's database through a connection of the test's
+ * own; the first row's first field, as text, into out (if not NULL). */
+static void
+pg_sql(const char *sql, char *out, size_t size)
+{
+	PGconn *c = PQconnectdb(path);
+	PGresult *r;
+
+	cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
+	r = PQexec(c, sql);
+	cr_assert(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK,
+	          "%s: %s", sql, PQerrorMessage(c));
+	if (out != NULL)
+		snprintf(out, size, "%s", PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "");
+	PQclear(r);
+	PQfinish(c);
+}
+
+struct opener {
+	pthread_t thread;
+	store *st;
+	int rv;
+	char err[256];
+};
+
+static void *
+open_writer(void *arg)
+{
+	struct opener *o = arg;
+	store_options wo = {.sync = STORE_SYNC_NORMAL};
+
+	o->rv = store_open(&o->st, path, &wo, o->err, sizeof o->err);
+	return NULL;
+}
+
+/* jobsd's starting together on a new database migrate it once: the
+ * advisory lock makes the others wait, then find it done. */
+Test(store_pg, jobsds_starting_together_migrate_once)
+{
+	struct opener o[6];
+	char n[32];
+
+	store_close(st);
+	st = NULL;
+	test_db_drop(path);
+	test_db_make(dir, path, sizeof path);
+	for (int i = 0; i < 6; i++)
+		cr_assert_eq(pthread_create(&o[i].thread, NULL, open_writer, &o[i]), 0);
+	for (int i = 0; i < 6; i++) {
+		pthread_join(o[i].thread, NULL);
+		cr_assert_eq(o[i].rv, 0, "%s", o[i].err);
+		cr_assert_eq(store_schema_version(o[i].st), 1);
+		if (i > 0)
+			store_close(o[i].st);
+	}
+	st = o[0].st;
+	pg_sql("SELECT count(*) FROM jobsd_schema", n, sizeof n);
+	cr_assert_str_eq(n, "1");
+	cr_assert_eq(insert(make_job("after", 1)), 0);
+}
+
+Test(store_pg, a_newer_schema_is_refused)
+{
+	store_options o = {.sync = STORE_SYNC_NORMAL};
+	store *other;
+	char err[256];
+
+	pg_sql("INSERT INTO jobsd_schema (version, jobsd) VALUES (99, 'the future')", NULL, 0);
+	cr_assert_eq(store_open(&other, path, &o, err, sizeof err), ST(FAILED_PRECONDITION));
+	cr_assert(strstr(err, "99") != NULL, "%s", err);
+}
+
+struct racer {
+	store *st;
+	const char *id;
+	int rv;
+	atomic_bool inserted;
+};
+
+/* Inserts r->id in a transaction it commits once the other racer is told. */
+static void *
+insert_and_commit(void *arg)
+{
+	struct racer *r = arg;
+	arena a;
+
+	arena_init(&a, 1024, 0);
+	cr_assert_eq(store_begin(r->st), 0);
+	Jobs__V1__Job *j = make_job(r->id, 7);
+	r->rv = store_job_insert(r->st, j, &a);
+	atomic_store(&r->inserted, true);
+	cr_assert_eq(store_commit(r->st), 0, "%s", store_errmsg(r->st));
+	arena_fini(&a);
+	return NULL;
+}
+
+/* Two writers (two jobsd, or two writer connections of one) creating the
+ * same id: one wins, the other hears ALREADY_EXISTS, and its transaction
+ * goes on: the rest of its batch is written. */
+Test(store_pg, a_duplicate_id_raced_by_two_writers_is_already_exists)
+{
+	store_options wo = {.sync = STORE_SYNC_NORMAL};
+	struct racer a = {.id = "raced"};
+	Jobs__V1__Job *out;
+	pthread_t t;
+	char err[256];
+
+	cr_assert_eq(store_open(&a.st, path, &wo, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(pthread_create(&t, NULL, insert_and_commit, &a), 0);
+	while (!atomic_load(&a.inserted))
+		sched_yield();
+	cr_assert_eq(store_begin(st), 0);
+	/* Waits for the other transaction, then sees its row. */
+	cr_assert_eq(store_job_insert(st, make_job("raced", 8), &ar), ST(ALREADY_EXISTS));
+	cr_assert_eq(store_job_insert(st, make_job("mine", 8), &ar), 0);
+	cr_assert_eq(store_commit(st), 0, "%s", store_errmsg(st));
+	pthread_join(t, NULL);
+	cr_assert_eq(a.rv, 0);
+	cr_assert_eq(store_job_get(st, "raced", &ar, &out), 0);
+	cr_assert_eq(out->created_at, 7, "the first writer's job");
+	cr_assert_eq(store_job_get(st, "mine", &ar, &out), 0);
+	store_close(a.st);
+}
+
+/* Commits r->st once another connection of the database waits for a lock
+ * (polled, so the order of the two does not depend on timing). */
+static void *
+commit_when_waited_for(void *arg)
+{
+	struct racer *r = arg;
+	struct timespec pause = {0, 10 * 1000 * 1000};
+	char n[16] = "0";
+
+	for (int i = 0; i < 1000 && atoi(n) == 0; i++) {
+		nanosleep(&pause, NULL);
+		pg_sql(
+		    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+		    "wait_event_type = 'Lock'",
+		    n, sizeof n);
+	}
+	r->rv = atoi(n) > 0 ? store_commit(r->st) : -1;
+	return NULL;
+}
+
+/* Read, check, write is atomic among parallel writers: a writer's read in a
+ * transaction waits for another's uncommitted write of the job, then reads
+ * it, so no update is lost and an etag check sees the latest version. */
+Test(store_pg, a_writer_reads_what_another_writer_committed_before_it_writes)
+{
+	store_options wo = {.sync = STORE_SYNC_NORMAL};
+	store *other;
+	Jobs__V1__Job *was, *mine, *seen;
+	char err[256], etag[32];
+
+	cr_assert_eq(insert(make_job("shared", 1)), 0);
+	cr_assert_eq(store_open(&other, path, &wo, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(store_begin(other), 0);
+	cr_assert_eq(store_job_get(other, "shared", &ar, &was), 0);
+	mine = make_job("shared", 1);
+	mine->product = "Changed by the other";
+	cr_assert_eq(store_job_replace(other, was, mine, &ar), 0);
+	snprintf(etag, sizeof etag, "%s", mine->etag);
+	/* The other commits only after this connection has asked (below): a
+	 * thread does it once the row lock is contended. */
+	struct racer r = {.st = other};
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, commit_when_waited_for, &r), 0);
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(store_job_get(st, "shared", &ar, &seen), 0);
+	cr_assert_str_eq(seen->product, "Changed by the other");
+	cr_assert_str_eq(seen->etag, etag);
+	cr_assert_eq(store_commit(st), 0);
+	pthread_join(t, NULL);
+	cr_assert_eq(r.rv, 0, "%s", store_errmsg(other));
+	store_close(other);
+}
+
+/* The backend of `s`'s connection is ended by the server (as when it
+ * restarts, or an administrator terminates it): the calls meanwhile answer
+ * UNAVAILABLE, and the store reopens by itself. */
+Test(store_pg, a_lost_connection_answers_unavailable_and_reopens)
+{
+	Jobs__V1__Job *out;
+	struct timespec pause = {0, 20 * 1000 * 1000};
+	char n[16];
+	int rv = -1, unavailable = 0;
+
+	cr_assert_eq(insert(make_job("kept", 1)), 0);
+	pg_sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = "
+	       "current_database() AND application_name = 'jobsd'",
+	       n, sizeof n);
+	cr_assert_str_eq(n, "1");
+	for (int i = 0; i < 250 && rv != 0; i++) {
+		rv = store_job_get(st, "kept", &ar, &out);
+		if (rv != 0) {
+			cr_assert_eq(rv, ST(UNAVAILABLE), "%s: %s", status_name(rv),
+			             store_errmsg(st));
+			unavailable++;
+			nanosleep(&pause, NULL);
+		}
+	}
+	cr_assert_eq(rv, 0, "the store never reopened: %s", store_errmsg(st));
+	cr_assert_geq(unavailable, 1, "the broken connection went unnoticed");
+	cr_assert_str_eq(out->id, "kept");
+
+	/* A transaction the connection took with it is gone, said so. */
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(store_job_insert(st, make_job("lost", 2), &ar), 0);
+	pg_sql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = "
+	       "current_database() AND application_name = 'jobsd'",
+	       n, sizeof n);
+	cr_assert_eq(store_commit(st), ST(UNAVAILABLE));
+	store_rollback(st);
+	for (int i = 0; i < 250 && (rv = store_job_get(st, "lost", &ar, &out)) == ST(UNAVAILABLE);
+	     i++)
+		nanosleep(&pause, NULL);
+	cr_assert_eq(rv, ST(NOT_FOUND), "%s", store_errmsg(st));
+}
+
+/* A statement that waits (here for a row another connection has locked)
+ * gives up at the call's deadline, cancelled on the server. */
+Test(store_pg, a_statement_gives_up_at_the_calls_deadline)
+{
+	store_options wo = {.sync = STORE_SYNC_NORMAL};
+	store *other;
+	Jobs__V1__Job *out;
+	char err[256];
+	struct timespec t0, t1;
+
+	cr_assert_eq(insert(make_job("locked", 1)), 0);
+	cr_assert_eq(store_open(&other, path, &wo, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(store_begin(other), 0);
+	cr_assert_eq(store_job_get(other, "locked", &ar, &out), 0); /* FOR UPDATE */
+
+	cr_assert_eq(store_begin(st), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	store_set_deadline(st, (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000 + 300000);
+	cr_assert_eq(store_job_get(st, "locked", &ar, &out), ST(DEADLINE_EXCEEDED), "%s",
+	             store_errmsg(st));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	cr_assert(waited >= 0.29 && waited < 2.0, "waited %.3f s for a 0.3 s deadline", waited);
+	store_rollback(st);
+	store_set_deadline(st, 0);
+	store_rollback(other);
+	store_close(other);
+	cr_assert_eq(store_job_get(st, "locked", &ar, &out), 0, "%s", store_errmsg(st));
+}
+
+/* A server that cannot be reached, or a URI libpq cannot read: one line,
+ * without the password. */
+Test(store_pg, unreachable_or_unreadable_uris_say_why_without_the_password)
+{
+	static const struct {
+		const char *uri;
+		int code;
+	} cases[] = {
+	    {"postgresql://jobs:s3cret@127.0.0.1:1/jobs?connect_timeout=2", ST(UNAVAILABLE)},
+	    {"postgres://127.0.0.1:1/jobs?password=s3cret", ST(UNAVAILABLE)},
+	    {"postgresql://jobs:s3%zzcret@127.0.0.1/jobs", ST(INVALID_ARGUMENT)},
+	    {"postgresql://jobs:s3cret@127.0.0.1/jobs?nonsense=s3cret", ST(INVALID_ARGUMENT)},
+	};
+	store_options o = {.sync = STORE_SYNC_NORMAL};
+	store *other;
+	char err[512];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		err[0] = '\0';
+		cr_assert_eq(store_open(&other, cases[i].uri, &o, err, sizeof err), cases[i].code,
+		             "%s: %s", cases[i].uri, err);
+		cr_assert_neq(err[0], '\0');
+		cr_assert_null(strchr(err, '\n'), "%s", err);
+		cr_assert_null(strstr(err, "s3"), "%s", err);
+	}
+}
+
+/* Check: amcheck where the database has it, and the counts against the
+ * jobs, which catches counts someone changed by hand. */
+Test(store_pg, check_runs_amcheck_and_compares_the_counts)
+{
+	char **problems;
+	size_t n;
+	int64_t jobs, bytes;
+
+	pg_sql("CREATE EXTENSION IF NOT EXISTS amcheck", NULL, 0);
+	for (int i = 0; i < 20; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "c-%d", i);
+		cr_assert_eq(insert(make_job(id, i * 86400000000LL)), 0);
+	}
+	cr_assert_eq(store_check(st, &ar, 10, &problems, &n, &jobs, &bytes), 0, "%s",
+	             store_errmsg(st));
+	cr_assert_eq(n, 0, "%s", n ? problems[0] : "");
+	cr_assert_eq(jobs, 20);
+	cr_assert_gt(bytes, 0);
+	cr_assert_eq(store_tidy(st), 0, "%s", store_errmsg(st));
+	pg_sql("UPDATE stat_totals SET n = n + 3 WHERE key = 'total'", NULL, 0);
+	cr_assert_eq(store_check(st, &ar, 10, &problems, &n, &jobs, &bytes), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(problems[0], "count of total: 23 counted, 20 jobs");
+}
+
+/* The counts writes note are folded in by store_tidy(), and GetStats reads
+ * the same before and after. */
+Test(store_pg, tidy_folds_the_counts_and_stats_stay_exact)
+{
+	Jobs__V1__GetStatsResponse a = JOBS__V1__GET_STATS_RESPONSE__INIT,
+	                           b = JOBS__V1__GET_STATS_RESPONSE__INIT;
+	char n[16];
+
+	for (int i = 0; i < 10; i++) {
+		char id[16];
+		Jobs__V1__Job *j;
+		snprintf(id, sizeof id, "f-%d", i);
+		j = make_job(id, i * 86400000000LL);
+		j->product = i % 3 ? "Lamp" : "Kettle";
+		j->enabled = i % 2;
+		cr_assert_eq(insert(j), 0);
+	}
+	cr_assert_eq(store_stats(st, 5, 0, 10, &ar, &a), 0, "%s", store_errmsg(st));
+	pg_sql("SELECT count(*) FROM stat_changes", n, sizeof n);
+	cr_assert_str_eq(n, "10");
+	cr_assert_eq(store_tidy(st), 0, "%s", store_errmsg(st));
+	pg_sql("SELECT count(*) FROM stat_changes", n, sizeof n);
+	cr_assert_str_eq(n, "0");
+	cr_assert_eq(store_stats(st, 5, 0, 10, &ar, &b), 0, "%s", store_errmsg(st));
+	cr_assert_eq(a.total_jobs, 10);
+	cr_assert_eq(b.total_jobs, 10);
+	cr_assert_eq(a.enabled_jobs, 5);
+	cr_assert_eq(b.enabled_jobs, 5);
+	cr_assert_eq(b.unique_products, 2);
+	cr_assert_str_eq(b.by_product[0]->value, "Lamp");
+	cr_assert_eq(b.by_product[0]->count, 6);
+	cr_assert_eq(a.by_product[0]->count, 6);
+	cr_assert_eq(b.created_per_day[3]->count, 1);
+	cr_assert_eq(a.created_per_day[3]->count, 1);
+}
+
+/* Versions come from one sequence: parallel writers never hand out the
+ * same one, nor reuse one. */
+Test(store_pg, writers_share_one_sequence_of_versions)
+{
+	store_options wo = {.sync = STORE_SYNC_NORMAL};
+	store *other;
+	char err[256], id[16];
+	int64_t last = 0;
+
+	cr_assert_eq(store_open(&other, path, &wo, err, sizeof err), 0, "%s", err);
+	for (int i = 0; i < 10; i++) {
+		store *w = i % 2 ? other : st;
+		Jobs__V1__Job *j;
+
+		snprintf(id, sizeof id, "v-%d", i);
+		j = make_job(id, 1);
+		cr_assert_eq(store_begin(w), 0);
+		cr_assert_eq(store_job_insert(w, j, &ar), 0);
+		cr_assert_eq(store_commit(w), 0);
+		cr_assert_gt(store_etag_parse(j->etag), last);
+		last = store_etag_parse(j->etag);
+	}
+	store_close(other);
 }

@@ -1,0 +1,166 @@
+/*
+ * store_pg_schema.c: the PostgreSQL database's format and its history: what
+ * each table and index is for, and the migrations from each schema version
+ * to the next (store_pg.c runs them, at start, under an advisory lock, so
+ * that several jobsd starting at once migrate exactly once).
+ *
+ * A migration is frozen text: it is what that version of jobsd ran, written
+ * out in full, never built from the strings the live statements use, so that
+ * changing a live statement cannot rewrite an old migration.
+ *
+ * THE SCHEMA (version STORE_PG_SCHEMA_VERSION, in jobsd_schema)
+ *
+ *   Everything lives in the schema the connection's search_path names first
+ *   (public unless the URI says otherwise), beside the extensions unaccent
+ *   and pg_trgm (trusted extensions: the database's owner may create them).
+ *
+ *   jobsd_schema  one row per migration applied: version, when, by which
+ *             jobsd. The schema's version is the highest.
+ *   jobs      one row per job, in real columns. `seq` (an identity) is the
+ *             order jobs arrived in: what search pages by, as SQLite's rowid.
+ *             `id` is UNIQUE. Text columns are NOT NULL, '' when unset; those
+ *             that are compared or sorted are COLLATE "C", so that names
+ *             order by their UTF-8 bytes and ids break ties by bytes, as on
+ *             SQLite, whatever the database's locale. created_at and
+ *             updated_at are timestamptz (microseconds, as the API's times).
+ *             `version` is the etag, from the sequence job_versions: never
+ *             reused, not even after a delete, and the same sequence for
+ *             every jobsd on the database. enhanced_settings and extra are
+ *             json (the text as given, checked by jansson at the door); extra
+ *             is an object. `words` is the text search vector of the job:
+ *             job_name (weight A), product and brand_name (B), persona (C),
+ *             hook (D), through the configuration jobs_words (the default
+ *             parser, then unaccent, then lower case), after jobs_words()
+ *             has turned every ASCII character that is not a letter or a
+ *             digit into a space: words are runs of letters and digits, as
+ *             SQLite's unicode61 tokenizer sees them. A generated column, so
+ *             that no writer can forget it.
+ *   jobs_by_created (created_at, id), jobs_by_updated (updated_at, id),
+ *   jobs_by_name (job_name, id): the three listing orders. A keyset page
+ *             is an index range from the previous page's (key, id): page
+ *             1,000 costs what page 1 costs, and tokens hold what SQLite's
+ *             hold.
+ *   jobs_by_enabled, _product, _language, _brand (column, created_at, id),
+ *   jobs_by_persona (left(persona, 200), created_at, id): one per equality
+ *             filter, so that a filtered listing in the default order reads
+ *             the rows it returns. A persona may be 4 KiB and a b-tree entry
+ *             at most ~2.7 KiB: its index holds the first 200 characters,
+ *             and the listing compares both. The planner, which keeps
+ *             statistics of its own, chooses between them and the order's
+ *             index for the other orders.
+ *   jobs_words  GIN on words: word and prefix search, ranked by ts_rank.
+ *   jobs_trigrams  GIN (pg_trgm) on job_name, product, brand_name and
+ *             persona joined by U+001F: substring search, case-insensitive
+ *             (ILIKE), 3+ characters. The hook is left out, as on SQLite.
+ *   meta      key/value, as on SQLite ('legacy_migrated').
+ *   requests  the answers to recent writes, by request_id (AIP-155), with
+ *             requests_by_time for pruning: a retried write gets its first
+ *             answer, whichever jobsd on the database answered it.
+ *   stat_changes  the count changes the writes make, one row per job
+ *             counted in (+1) or out (-1), with the values GetStats counts
+ *             (product, language, persona, brand_name, enabled, UTC day of
+ *             created_at). The triggers jobs_count (insert, delete) and
+ *             jobs_count_update (an update of one of those columns) add
+ *             them, so every writer keeps the counts, psql included. Rows are
+ *             only ever added, so parallel writers never wait for each other
+ *             on a counter row, as they would if each write updated one.
+ *   stat_values (dim, vkey, value, n), stat_totals (key, n), stat_days
+ *             (day, n): the counts stat_changes held when last folded in
+ *             (store_pg_fold_counts(), one statement that empties
+ *             stat_changes into them). GetStats reads both, so it is exact
+ *             at any moment. vkey is md5(value) as a uuid: a persona is too
+ *             long for a b-tree key.
+ *
+ * VERSION HISTORY
+ *   1  all of the above.
+ */
+#include "store_pg.h"
+
+// clang-format off
+const char *const store_pg_migrations[STORE_PG_SCHEMA_VERSION] = {
+    /* 1 */
+    "CREATE EXTENSION IF NOT EXISTS unaccent; "
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm; "
+    "CREATE TABLE jobsd_schema (version integer PRIMARY KEY, "
+        "applied_at timestamptz NOT NULL DEFAULT now(), jobsd text NOT NULL); "
+    "CREATE TABLE meta (key text COLLATE \"C\" PRIMARY KEY, value text NOT NULL); "
+    "CREATE SEQUENCE job_versions; "
+    "CREATE TEXT SEARCH CONFIGURATION jobs_words (COPY = pg_catalog.simple); "
+    "ALTER TEXT SEARCH CONFIGURATION jobs_words ALTER MAPPING FOR asciiword, asciihword, "
+        "hword_asciipart, word, hword, hword_part, numword, numhword, hword_numpart "
+        "WITH unaccent, simple; "
+    "CREATE FUNCTION jobs_words(t text) RETURNS text LANGUAGE sql IMMUTABLE STRICT "
+        "PARALLEL SAFE RETURN regexp_replace(t, '[\\x01-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\\x7f]+', "
+        "' ', 'g'); "
+    "CREATE TABLE jobs ("
+        "seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+        "id text COLLATE \"C\" NOT NULL UNIQUE, "
+        "job_name text COLLATE \"C\" NOT NULL, "
+        "product text COLLATE \"C\" NOT NULL, "
+        "persona text COLLATE \"C\" NOT NULL, "
+        "setting text NOT NULL, "
+        "emotion text NOT NULL, "
+        "hook text NOT NULL, "
+        "elevenlabs_voice_id text NOT NULL, "
+        "language text COLLATE \"C\" NOT NULL, "
+        "brand_name text COLLATE \"C\" NOT NULL, "
+        "enabled boolean NOT NULL, "
+        "created_at timestamptz NOT NULL, "
+        "updated_at timestamptz NOT NULL, "
+        "version bigint NOT NULL DEFAULT nextval('job_versions'), "
+        "enhanced_settings json, "
+        "extra json CONSTRAINT extra_is_object CHECK (json_typeof(extra) = 'object'), "
+        "words tsvector GENERATED ALWAYS AS ("
+            "setweight(to_tsvector('jobs_words', jobs_words(job_name)), 'A') || "
+            "setweight(to_tsvector('jobs_words', jobs_words(product)), 'B') || "
+            "setweight(to_tsvector('jobs_words', jobs_words(brand_name)), 'B') || "
+            "setweight(to_tsvector('jobs_words', jobs_words(persona)), 'C') || "
+            "setweight(to_tsvector('jobs_words', jobs_words(hook)), 'D')) STORED); "
+    "CREATE INDEX jobs_by_created ON jobs (created_at, id); "
+    "CREATE INDEX jobs_by_updated ON jobs (updated_at, id); "
+    "CREATE INDEX jobs_by_name ON jobs (job_name, id); "
+    "CREATE INDEX jobs_by_enabled ON jobs (enabled, created_at, id); "
+    "CREATE INDEX jobs_by_product ON jobs (product, created_at, id); "
+    "CREATE INDEX jobs_by_persona ON jobs (left(persona, 200), created_at, id); "
+    "CREATE INDEX jobs_by_language ON jobs (language, created_at, id); "
+    "CREATE INDEX jobs_by_brand ON jobs (brand_name, created_at, id); "
+    "CREATE INDEX jobs_words ON jobs USING gin (words); "
+    "CREATE INDEX jobs_trigrams ON jobs USING gin ((job_name || E'\\x1f' || product || "
+        "E'\\x1f' || brand_name || E'\\x1f' || persona) gin_trgm_ops); "
+    "CREATE TABLE requests (request_id text COLLATE \"C\" PRIMARY KEY, "
+        "call integer NOT NULL, fingerprint bigint NOT NULL, response bytea NOT NULL, "
+        "created_at timestamptz NOT NULL); "
+    "CREATE INDEX requests_by_time ON requests (created_at); "
+    "CREATE TABLE stat_changes (product text NOT NULL, language text NOT NULL, "
+        "persona text NOT NULL, brand_name text NOT NULL, enabled boolean NOT NULL, "
+        "day date NOT NULL, n integer NOT NULL); "
+    "CREATE TABLE stat_values (dim text COLLATE \"C\" NOT NULL, vkey uuid NOT NULL, "
+        "value text COLLATE \"C\" NOT NULL, n bigint NOT NULL, PRIMARY KEY (dim, vkey)); "
+    "CREATE TABLE stat_totals (key text COLLATE \"C\" PRIMARY KEY, n bigint NOT NULL); "
+    "CREATE TABLE stat_days (day date PRIMARY KEY, n bigint NOT NULL); "
+    "INSERT INTO stat_totals VALUES ('total', 0), ('enabled', 0); "
+    "CREATE FUNCTION jobs_count() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN "
+        "IF TG_OP <> 'INSERT' THEN "
+            "INSERT INTO stat_changes VALUES (OLD.product, OLD.language, OLD.persona, "
+                "OLD.brand_name, OLD.enabled, (OLD.created_at AT TIME ZONE 'UTC')::date, -1); "
+        "END IF; "
+        "IF TG_OP <> 'DELETE' THEN "
+            "INSERT INTO stat_changes VALUES (NEW.product, NEW.language, NEW.persona, "
+                "NEW.brand_name, NEW.enabled, (NEW.created_at AT TIME ZONE 'UTC')::date, 1); "
+        "END IF; "
+        "RETURN NULL; "
+    "END $$; "
+    "CREATE TRIGGER jobs_count AFTER INSERT OR DELETE ON jobs "
+        "FOR EACH ROW EXECUTE FUNCTION jobs_count(); "
+    "CREATE TRIGGER jobs_count_update "
+        "AFTER UPDATE OF product, language, persona, brand_name, enabled, created_at ON jobs "
+        "FOR EACH ROW WHEN (OLD.product IS DISTINCT FROM NEW.product "
+        "OR OLD.language IS DISTINCT FROM NEW.language "
+        "OR OLD.persona IS DISTINCT FROM NEW.persona "
+        "OR OLD.brand_name IS DISTINCT FROM NEW.brand_name "
+        "OR OLD.enabled IS DISTINCT FROM NEW.enabled "
+        "OR OLD.created_at IS DISTINCT FROM NEW.created_at) "
+        "EXECUTE FUNCTION jobs_count();",
+};
+// clang-format on
