@@ -542,6 +542,7 @@ jobs_batch_create_jobs_async(jobs_client *c, jobs_call *call, const jobs_job *co
 	in.n_jobs = n;
 	in.replace_existing = (flags & JOBS_BATCH_REPLACE) != 0;
 	in.validate_only = (flags & JOBS_BATCH_VALIDATE_ONLY) != 0;
+	in.allow_unnamed = (flags & JOBS_BATCH_ALLOW_UNNAMED) != 0;
 	rv = client_start(c, call, &call_defs[CALL_BATCH_CREATE_JOBS], &in.base, out, 0);
 done:
 	free(masks);

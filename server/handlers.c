@@ -259,13 +259,25 @@ new_job_id(int64_t now_us, char out[37])
 	uuid_unparse_lower(u, out);
 }
 
+/* The seed's schema has job_name NOT NULL: a job is created with a name
+ * (legacy imports excepted: BatchCreateJobsRequest.allow_unnamed). */
+static int
+check_named(call *c, const Jobs__V1__Job *j)
+{
+	return *j->job_name != '\0' ? 0
+	                            : call_fail(c, ST(INVALID_ARGUMENT),
+	                                        "job_name is required: every job has a name");
+}
+
 /*
  * The job a CreateJobRequest asks for, from the call's arena: the defaults,
- * the masked fields, a new id when it has none, the timestamps, validated.
- * Returns 0, or the status it set with call_fail().
+ * the masked fields, a new id when it has none, the timestamps, validated;
+ * without a job_name only when `unnamed_ok`. Returns 0, or the status it
+ * set with call_fail().
  */
 static int
-new_job_from_request(call *c, const Jobs__V1__CreateJobRequest *in, Jobs__V1__Job **out)
+new_job_from_request(call *c, const Jobs__V1__CreateJobRequest *in, bool unnamed_ok,
+                     Jobs__V1__Job **out)
 {
 	Jobs__V1__Job *j = new_job(c);
 	int rv;
@@ -289,7 +301,7 @@ new_job_from_request(call *c, const Jobs__V1__CreateJobRequest *in, Jobs__V1__Jo
 		j->created_at = c->now_us;
 	if (j->updated_at == 0)
 		j->updated_at = j->created_at;
-	if ((rv = validate_job(c, j)) != 0)
+	if ((rv = validate_job(c, j)) != 0 || (!unnamed_ok && (rv = check_named(c, j)) != 0))
 		return rv;
 	*out = j;
 	return 0;
@@ -303,7 +315,7 @@ handle_create_job(call *c, const void *in_, void *out_)
 	Jobs__V1__Job *j = NULL;
 	int rv;
 
-	if ((rv = new_job_from_request(c, in, &j)) != 0)
+	if ((rv = new_job_from_request(c, in, false, &j)) != 0)
 		return rv;
 	rv = store_job_insert(c->db, j, c->arena);
 	if (rv == ST(ALREADY_EXISTS))
@@ -402,6 +414,12 @@ handle_update_job(call *c, const void *in_, void *out_)
 	rv = apply_mask(c, j, in->job, in->update_mask, in->n_update_mask, FOR_UPDATE,
 	                "update_mask");
 	if (rv != 0 || (rv = unshadow(c, j, in)) != 0)
+		return rv;
+	/* A name cannot be taken away; a legacy job imported without one can
+	 * still change its other fields. */
+	if (update_sets(in, protobuf_c_message_descriptor_get_field_by_name(
+	                        &jobs__v1__job__descriptor, "job_name")) &&
+	    (rv = check_named(c, j)) != 0)
 		return rv;
 	/* updated_at moves forward even if the clock did not. */
 	j->updated_at = c->now_us > j->updated_at ? c->now_us : j->updated_at + 1;
@@ -537,7 +555,7 @@ handle_batch_create_jobs(call *c, const void *in_, void *out_)
 
 	/* Every check first, so a bad job fails the batch before any write. */
 	for (size_t i = 0; i < n; i++) {
-		if ((rv = new_job_from_request(c, in->jobs[i], &jobs[i])) != 0)
+		if ((rv = new_job_from_request(c, in->jobs[i], in->allow_unnamed, &jobs[i])) != 0)
 			return failed_at(c, i);
 		ids[i] = (struct id_index){jobs[i]->id, i};
 		jobs__v1__batch_job_outcome__init(&outs[i]);

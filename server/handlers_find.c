@@ -320,10 +320,12 @@ parse_query(call *c, const char *text, store_term **terms, size_t *n_terms)
 				prefix = true;
 			}
 		}
-		/* A prefix of fewer than 2 characters would read every term that
-		 * starts so: such a * is text, like any other punctuation. */
-		if (prefix && word_chars(start, (size_t)(end - start)) < 2)
-			prefix = false;
+		/* A prefix of one character would read every term that starts so;
+		 * "a*" finding nothing, or everything, would say nothing of why. */
+		if (prefix && word_chars(start, (size_t)(end - start)) == 1)
+			return call_fail(c, ST(INVALID_ARGUMENT),
+			                 "'%.*s*': a prefix needs at least 2 letters before the *",
+			                 end - start > 32 ? 32 : (int)(end - start), start);
 		if (word_chars(start, (size_t)(end - start)) == 0)
 			continue;
 		if (n == SEARCH_MAX_TERMS)

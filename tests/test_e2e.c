@@ -118,7 +118,7 @@ Test(e2e, errors_come_back_with_code_and_message)
 {
 	jobs_call call = {0};
 	jobs_job *j = create_job("dup", "first");
-	jobs_job same = {.id = "dup"}, bad_id = {.id = "no spaces"},
+	jobs_job same = {.id = "dup", .job_name = "second"}, bad_id = {.id = "no spaces"},
 	         bad_json = {.id = "j", .enhanced_settings = "{oops"},
 	         stale = {.id = "dup", .job_name = "x"};
 

@@ -76,7 +76,8 @@ write_loop(void *arg)
 		snprintf(id, sizeof id, "r%d-w%d-%d", l->round, w->index, n);
 		hook_for(id, hook, sizeof hook);
 		snprintf(settings, sizeof settings, "{\"id\":\"%s\",\"n\":%d}", id, n);
-		jobs_job j = {.id = id, .hook = hook, .enhanced_settings = settings};
+		jobs_job j = {
+		    .id = id, .job_name = "load", .hook = hook, .enhanced_settings = settings};
 
 		int rv = jobs_create_job(c, &call, &j, NULL);
 		if (rv == JOBS_OK) {
@@ -622,7 +623,8 @@ Test(faults, restore_replaces_the_database_and_keeps_the_old_one)
 	jobs_client *c;
 	jobs_backup_info *info;
 	jobs_call call = {0};
-	jobs_job a = {.id = "before-backup"}, b = {.id = "after-backup"};
+	jobs_job a = {.id = "before-backup", .job_name = "a"},
+	         b = {.id = "after-backup", .job_name = "b"};
 
 	cr_assert(jobsd_start(&d, NULL, NULL));
 	snprintf(dir, sizeof dir, "%s", d.dir);
@@ -761,7 +763,7 @@ Test(faults, two_clients_racing_on_one_job_lose_no_update, .timeout = 120)
 	struct racer r[2] = {{0}};
 	pthread_t t[2];
 	jobs_client *c;
-	jobs_job *final, start = {.id = "contended", .hook = "0"};
+	jobs_job *final, start = {.id = "contended", .job_name = "contended", .hook = "0"};
 	jobs_call call = {0};
 
 	cr_assert(jobsd_start(&d, NULL, NULL));
@@ -790,7 +792,7 @@ Test(faults, work_already_late_is_not_started, .timeout = 60)
 	struct jobsd d;
 	jobs_client_options once = {.max_attempts = 1};
 	jobs_client *c;
-	jobs_job j = {.id = "too-late"};
+	jobs_job j = {.id = "too-late", .job_name = "too late"};
 	jobs_call call = {.timeout_ms = 200};
 	int st;
 

@@ -543,7 +543,6 @@ Test(find, search_language_words_phrases_prefixes_case_and_accents)
 	    {"acme", "name-match"},               /* the brand */
 	    {"parasol", "accent"},                /* the product */
 	    {"lantern torch", "hook-match"},      /* across fields */
-	    {"l*", ""},                           /* one letter is no prefix: the word "l" */
 	    {"lantern nowhere", ""},              /* all words must match */
 	};
 
@@ -553,6 +552,10 @@ Test(find, search_language_words_phrases_prefixes_case_and_accents)
 		assert_code(r, OK);
 		cr_assert_str_eq(ids(r), cases[i].want, "%s", cases[i].query);
 	}
+	/* One letter is no prefix: refused, saying why, rather than nothing found. */
+	Jobs__V1__Response *r = search_text("l*");
+	assert_code(r, INVALID_ARGUMENT);
+	cr_assert_not_null(strstr(r->message, "at least 2 letters"), "%s", r->message);
 }
 
 Test(find, any_text_a_person_types_is_searched_as_text)

@@ -98,8 +98,10 @@ serve(Jobs__V1__Request *req)
 	return serve_bytes(buf, n);
 }
 
+/* CreateJob. A job must have a name: tests about other things get one here
+ * (named in the mask too when there is a mask); create_raw() sends as is. */
 static Jobs__V1__Response *
-create(Jobs__V1__Job *job, char **mask, size_t n_mask)
+create_raw(Jobs__V1__Job *job, char **mask, size_t n_mask)
 {
 	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
 	Jobs__V1__CreateJobRequest in = JOBS__V1__CREATE_JOB_REQUEST__INIT;
@@ -110,6 +112,22 @@ create(Jobs__V1__Job *job, char **mask, size_t n_mask)
 	req.call_case = JOBS__V1__REQUEST__CALL_CREATE_JOB;
 	req.create_job = &in;
 	return serve(&req);
+}
+
+static Jobs__V1__Response *
+create(Jobs__V1__Job *job, char **mask, size_t n_mask)
+{
+	char *named[64];
+
+	if (job == NULL || *job->job_name != '\0')
+		return create_raw(job, mask, n_mask);
+	job->job_name = (char *)"a job";
+	if (n_mask == 0)
+		return create_raw(job, mask, n_mask);
+	cr_assert_lt(n_mask, 64);
+	memcpy(named, mask, n_mask * sizeof *mask);
+	named[n_mask] = (char *)"job_name";
+	return create_raw(job, named, n_mask + 1);
 }
 
 static Jobs__V1__Response *
@@ -244,6 +262,7 @@ Test(handlers, a_late_request_is_not_started)
 	Jobs__V1__Job j = JOBS__V1__JOB__INIT;
 
 	j.id = "late";
+	j.job_name = "late";
 	in.job = &j;
 	req.call_case = JOBS__V1__REQUEST__CALL_CREATE_JOB;
 	req.create_job = &in;
@@ -710,6 +729,7 @@ Test(handlers, a_failed_call_in_a_group_commit_undoes_only_itself)
 		size_t n;
 
 		j.id = (char *)ids[i];
+		j.job_name = "grouped";
 		in.job = &j;
 		req.call_case = JOBS__V1__REQUEST__CALL_CREATE_JOB;
 		req.create_job = &in;
@@ -778,6 +798,7 @@ Test(handlers, a_request_id_reused_for_another_request_is_refused)
 
 	ja.id = "a";
 	jb.id = "b";
+	ja.job_name = jb.job_name = "a or b";
 	a.job = &ja;
 	b.job = &jb;
 	d.id = "a";
@@ -799,6 +820,7 @@ Test(handlers, failed_writes_are_not_remembered)
 
 	create_named("taken", "x");
 	j.id = "taken";
+	j.job_name = "x";
 	in.job = &j;
 	assert_code(serve_rid("r-fail", JOBS__V1__REQUEST__CALL_CREATE_JOB, &in.base),
 	            ALREADY_EXISTS);
@@ -984,7 +1006,8 @@ Test(handlers, deep_or_huge_settings_are_refused_with_a_reason)
 
 /* ---- BatchCreateJobs ----------------------------------------------------- */
 
-/* A batch of jobs[0..n) (ids; NULL: none), with flags. */
+/* A batch of jobs[0..n) (ids; NULL: none; names NULL: one for all), with
+ * flags. */
 static Jobs__V1__Response *
 batch(const char *const *ids, const char *const *names, size_t n, bool replace, bool validate)
 {
@@ -1000,8 +1023,8 @@ batch(const char *const *ids, const char *const *names, size_t n, bool replace, 
 		jobs__v1__create_job_request__init(&reqs[i]);
 		if (ids[i] != NULL)
 			jobs[i].id = (char *)ids[i];
-		if (names != NULL)
-			jobs[i].job_name = (char *)names[i];
+		/* Named, as jobs must be (unless the batch allows otherwise). */
+		jobs[i].job_name = (char *)(names != NULL ? names[i] : "a batch job");
 		reqs[i].job = &jobs[i];
 		reqp[i] = &reqs[i];
 	}
@@ -1012,6 +1035,63 @@ batch(const char *const *ids, const char *const *names, size_t n, bool replace, 
 	req.call_case = JOBS__V1__REQUEST__CALL_BATCH_CREATE_JOBS;
 	req.batch_create_jobs = &in;
 	return serve(&req);
+}
+
+/* The seed's schema: job_name NOT NULL. CreateJob and BatchCreateJobs refuse
+ * a job without one, UpdateJob refuses to take it away; a legacy import
+ * (allow_unnamed) keeps its nameless jobs, which stay updatable. */
+Test(handlers, every_job_has_a_name_but_legacy_imports)
+{
+	static char *name_mask[] = {"job_name"}, *product_mask[] = {"product"};
+	const char *ids[] = {"legacy-1"};
+	Jobs__V1__Job j = JOBS__V1__JOB__INIT;
+	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+	Jobs__V1__BatchCreateJobsRequest in = JOBS__V1__BATCH_CREATE_JOBS_REQUEST__INIT;
+	Jobs__V1__CreateJobRequest one = JOBS__V1__CREATE_JOB_REQUEST__INIT, *onep = &one;
+	Jobs__V1__Job nameless = JOBS__V1__JOB__INIT;
+	Jobs__V1__Response *r;
+
+	j.id = "nameless";
+	j.product = "Lamp";
+	r = create_raw(&j, NULL, 0);
+	assert_code(r, INVALID_ARGUMENT);
+	cr_assert_not_null(strstr(r->message, "job_name is required"), "%s", r->message);
+	r = create_raw(&j, name_mask, 1); /* named in the mask, and empty */
+	assert_code(r, INVALID_ARGUMENT);
+	assert_code(get("nameless"), NOT_FOUND);
+
+	/* A batch: refused as a whole, unless it allows nameless jobs. */
+	nameless.id = (char *)ids[0];
+	one.job = &nameless;
+	in.jobs = &onep;
+	in.n_jobs = 1;
+	req.call_case = JOBS__V1__REQUEST__CALL_BATCH_CREATE_JOBS;
+	req.batch_create_jobs = &in;
+	r = serve(&req);
+	assert_code(r, INVALID_ARGUMENT);
+	cr_assert_not_null(strstr(r->message, "jobs[0]: job_name is required"), "%s", r->message);
+	assert_code(get("legacy-1"), NOT_FOUND);
+	in.allow_unnamed = true;
+	assert_code(serve(&req), OK);
+	assert_code(get("legacy-1"), OK);
+	cr_assert_str_eq(cl.resp.get_job->job->job_name, "");
+
+	/* Its other fields change; a name can be given, not taken away. */
+	j = (Jobs__V1__Job)JOBS__V1__JOB__INIT;
+	j.id = "legacy-1";
+	j.product = "Tent";
+	assert_code(update(&j, product_mask, 1, NULL), OK);
+	j.job_name = "";
+	r = update(&j, name_mask, 1, NULL);
+	assert_code(r, INVALID_ARGUMENT);
+	cr_assert_not_null(strstr(r->message, "job_name is required"), "%s", r->message);
+	j.job_name = "Named at last";
+	assert_code(update(&j, name_mask, 1, NULL), OK);
+	j.job_name = "";
+	assert_code(update(&j, name_mask, 1, NULL), INVALID_ARGUMENT);
+	assert_code(get("legacy-1"), OK);
+	cr_assert_str_eq(cl.resp.get_job->job->job_name, "Named at last");
+	cr_assert_str_eq(cl.resp.get_job->job->product, "Tent");
 }
 
 Test(handlers, batch_creates_and_reports_each_job)
@@ -1115,6 +1195,7 @@ Test(handlers, batch_text_limit_is_resource_exhausted)
 	for (int i = 0; i < 40; i++) {
 		jobs__v1__job__init(&jobs[i]);
 		jobs__v1__create_job_request__init(&reqs[i]);
+		jobs[i].job_name = "big";
 		jobs[i].enhanced_settings = text;
 		reqs[i].job = &jobs[i];
 		reqp[i] = &reqs[i];

@@ -520,7 +520,7 @@ Test(import, export_names_every_job_it_cannot_write_and_writes_nothing)
 
 	const char *ids[] = {"big-1", "fine", "big-2"};
 	for (size_t i = 0; i < 3; i++) {
-		r = ctl("create", "--id", ids[i], NULL);
+		r = ctl("create", "--id", ids[i], "--name", ids[i], NULL);
 		cr_assert_eq(r.status, 0, "%s", r.err);
 		run_free(&r);
 	}
@@ -696,7 +696,7 @@ Test(import, dry_run_writes_nothing)
 	json_t *rep;
 
 	fixtures();
-	r = ctl("create", "--id", "job-3", NULL);
+	r = ctl("create", "--id", "job-3", "--name", "Job 3", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	run_free(&r);
 	r = ctl("--json", "import", "--dry-run", fxp("edge/campaigns.yaml"), NULL);

@@ -49,7 +49,7 @@ Test(token, every_call_but_health_needs_it)
 	jobs_health_info *h;
 	jobs_call call = {0};
 	jobs_client *c;
-	jobs_job job = {.id = "t1"};
+	jobs_job job = {.id = "t1", .job_name = "t1"};
 
 	snprintf(saved, sizeof saved, "%s", dir);
 	write_token(saved, "s3cret-token\n");

@@ -919,8 +919,10 @@ static int
 send_batch(struct senders *sp, struct batch *b)
 {
 	struct importer *im = sp->im;
+	/* Legacy jobs may lack a job_name, which new jobs must have: they are
+	 * taken as they are. */
 	unsigned flags = (im->o->replace ? JOBS_BATCH_REPLACE : 0) |
-	                 (im->o->dry_run ? JOBS_BATCH_VALIDATE_ONLY : 0);
+	                 (im->o->dry_run ? JOBS_BATCH_VALIDATE_ONLY : 0) | JOBS_BATCH_ALLOW_UNNAMED;
 	int rv = 0;
 
 	while (b->n > 0) {

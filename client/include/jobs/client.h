@@ -334,7 +334,8 @@ JOBS_API int jobs_queue_fd(jobs_queue *q);
  * Creates a job from the fields of `job` that job->fields names (see
  * jobs_job). The server fills the rest: a UUID id, the timestamps, language
  * "English", enabled true. On JOBS_OK and out != NULL, *out is the job as
- * stored (free with jobs_job_free). JOBS_ALREADY_EXISTS if the id is taken.
+ * stored (free with jobs_job_free). JOBS_INVALID_ARGUMENT without a
+ * job_name; JOBS_ALREADY_EXISTS if the id is taken.
  */
 JOBS_API int jobs_create_job(jobs_client *c, jobs_call *call, const jobs_job *job, jobs_job **out);
 JOBS_API int jobs_create_job_async(jobs_client *c, jobs_call *call, const jobs_job *job,
@@ -570,6 +571,7 @@ JOBS_API int jobs_check_async(jobs_client *c, jobs_call *call, jobs_check_info *
 enum jobs_batch_flag {
 	JOBS_BATCH_REPLACE = 1u << 0,       /* overwrite jobs whose id is taken */
 	JOBS_BATCH_VALIDATE_ONLY = 1u << 1, /* check and report, write nothing */
+	JOBS_BATCH_ALLOW_UNNAMED = 1u << 2, /* take jobs without a job_name (legacy imports) */
 };
 
 /* What became of one job of a batch. */
