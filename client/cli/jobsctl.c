@@ -1,16 +1,15 @@
 /*
- * jobsctl.c: the command-line client of jobsd, over libjobsclient.
+ * jobsctl.c: the handlers of jobsctl's commands, one per command, in the
+ * order of the table (cmdtable.c), and what they share: errors and exit
+ * statuses, job files and field flags, tables of jobs, the import report.
+ * main.c parses the line and calls them.
  *
- *   jobsctl [--server URL] [--json] [--timeout MS] COMMAND [ARGS]
- *
- * Subcommands come from one table, commands[] below: name, usage, the
- * service calls it makes, and its handler. `jobsctl commands` prints the
- * table, and tests/test_contract.c checks that every call of the service is
- * reachable from some subcommand.
- *
- * Output is for people by default and one JSON document with --json. Errors
- * are one line on stderr, and the exit status says what kind (EXIT_* below).
+ * Output is for people by default (render.c: escaped, aligned, fitted to
+ * the terminal) and one JSON document with --json. Data goes to stdout;
+ * errors, notes and hints to stderr. Errors are one line (a usage error adds
+ * the usage), and the exit status says what kind (EXIT_* in cli.h).
  */
+#include "cli.h"
 #include "internal.h"
 #include "jobjson.h"
 #include "legacy.h"
@@ -18,46 +17,15 @@
 
 #include "jobs/client.h"
 
+#include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
-#include <stddef.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define DEFAULT_SERVER "tcp://127.0.0.1:7460"
-
-/* Exit statuses: what a script can tell apart. */
-enum {
-	EXIT_OK = 0,
-	EXIT_ERROR = 1,       /* anything else: INTERNAL, DATA_LOSS, ... */
-	EXIT_INVALID = 2,     /* bad usage or INVALID_ARGUMENT: fix the input */
-	EXIT_NOT_FOUND = 3,   /* NOT_FOUND */
-	EXIT_CONFLICT = 4,    /* ALREADY_EXISTS, ABORTED, FAILED_PRECONDITION */
-	EXIT_UNREACHABLE = 5, /* could not reach the server: UNAVAILABLE, DEADLINE_EXCEEDED */
-	EXIT_DENIED = 6,      /* UNAUTHENTICATED, PERMISSION_DENIED */
-	EXIT_BUSY = 7,        /* RESOURCE_EXHAUSTED */
-};
-
-struct ctl {
-	const char *server;
-	bool json;
-	jobs_client_options opts; /* timeout, token file, TLS files */
-	jobs_client *client;      /* opened by connect_server() */
-};
-
-struct command {
-	const char *name;
-	const char *usage; /* after "jobsctl NAME" */
-	const char *help;
-	const char *calls; /* service calls it makes, space-separated */
-	int (*run)(struct ctl *ctl, int argc, char **argv);
-};
-
-static const struct command *find_command(const char *name);
 
 /* ---- errors ------------------------------------------------------------- */
 
@@ -102,22 +70,39 @@ static int __attribute__((format(printf, 2, 3))) fail(int status, const char *fm
 	return status;
 }
 
+/* A usage error found by a handler: one line saying what, then the usage. */
+static int __attribute__((format(printf, 2, 3)))
+usage_error(const struct ctl *ctl, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "jobsctl: %s: ", ctl->cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	usage_line(stderr, ctl->cmd);
+	return EXIT_INVALID;
+}
+
+/* A note for people on stderr: never part of the data. */
+static void __attribute__((format(printf, 1, 2))) note(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("jobsctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
 /* A failed call: "jobsctl: get: no job with id 'x' (NOT_FOUND)". */
 static int
 call_failed(const char *what, const jobs_call *call)
 {
 	return fail(exit_for(call->code), "%s: %s (%s)", what, call->message,
 	            jobs_code_name(call->code));
-}
-
-static int
-usage_of(const char *name)
-{
-	const struct command *cmd = find_command(name);
-
-	fprintf(stderr, "usage: jobsctl %s %s\nTry 'jobsctl help %s'.\n", name,
-	        cmd != NULL ? cmd->usage : "", name);
-	return EXIT_INVALID;
 }
 
 /* ---- plumbing ------------------------------------------------------------ */
@@ -143,7 +128,7 @@ new_call(const struct ctl *ctl)
 static int
 print_json(json_t *v)
 {
-	char *s = legacy_json_dumps(v, JSON_SORT_KEYS | JSON_INDENT(2));
+	char *s = v != NULL ? legacy_json_dumps(v, JSON_SORT_KEYS | JSON_INDENT(2)) : NULL;
 
 	if (s == NULL)
 		return fail(EXIT_ERROR, "out of memory");
@@ -152,27 +137,108 @@ print_json(json_t *v)
 	return EXIT_OK;
 }
 
+/* Prints a JSON value and drops the reference. */
 static int
-print_job(const struct ctl *ctl, const jobs_job *job)
+print_json_new(json_t *v)
 {
-	char err[256];
-	json_t *o;
-	int rv;
-
-	if (!ctl->json) {
-		legacy_job_print_human(stdout, job);
-		return EXIT_OK;
-	}
-	if ((o = legacy_job_to_json(job, true, err, sizeof err)) == NULL)
-		return fail(EXIT_ERROR, "%s", err);
-	rv = print_json(o);
-	json_decref(o);
+	int rv = print_json(v);
+	json_decref(v);
 	return rv;
 }
 
-/* Reads a job file: JSON if it ends in .json, YAML otherwise (JSON is YAML
- * too, nearly: the YAML reader takes both). A new reference, or NULL after
- * printing why. */
+#define LABEL_WIDTH 20 /* "elevenlabs_voice_id" and a space */
+
+static int
+print_job(const struct ctl *ctl, const jobs_job *job)
+{
+	char err[256], t[JOBS_TIME_BUFSIZE];
+	json_t *o;
+
+	if (ctl->json) {
+		if ((o = legacy_job_to_json(job, true, err, sizeof err)) == NULL)
+			return fail(EXIT_ERROR, "%s", err);
+		return print_json_new(o);
+	}
+	for (size_t i = 0; i < n_job_fields; i++) {
+		const struct job_field *f = &job_fields[i];
+		const char *v;
+
+		switch (f->kind) {
+		case JF_BOOL:
+			v = *JOB_BOOL(job, f) ? "yes" : "no";
+			break;
+		case JF_TIME:
+			v = jobs_time_format(*JOB_TIME(job, f), t);
+			break;
+		default:
+			v = *JOB_STR(job, f);
+		}
+		render_field(stdout, f->name, LABEL_WIDTH - 1, v, ctl->width);
+	}
+	return EXIT_OK;
+}
+
+/* ---- job files and field flags: create and update ------------------------------ */
+
+/* Standard input, whole; at most this much (a job is at most ~400 KiB). */
+#define STDIN_MAX (64u << 20)
+
+/* Reads a job from standard input: JSON when it starts with '{', else
+ * YAML. A new reference, or NULL after printing why. */
+static json_t *
+load_job_stdin(void)
+{
+	size_t len = 0, cap = 1 << 16, n;
+	char *buf = malloc(cap), *p;
+	json_t *doc = NULL;
+	struct legacy_yaml_error ye;
+	json_error_t je;
+	FILE *f;
+
+	if (buf == NULL)
+		return fail(EXIT_ERROR, "out of memory"), NULL;
+	while ((n = fread(buf + len, 1, cap - len, stdin)) > 0) {
+		len += n;
+		if (len == cap) {
+			if (cap >= STDIN_MAX) {
+				free(buf);
+				return fail(EXIT_INVALID,
+				            "stdin: more than %u MiB; a job is smaller",
+				            STDIN_MAX >> 20),
+				       NULL;
+			}
+			if ((p = realloc(buf, cap *= 2)) == NULL) {
+				free(buf);
+				return fail(EXIT_ERROR, "out of memory"), NULL;
+			}
+			buf = p;
+		}
+	}
+	if (ferror(stdin)) {
+		free(buf);
+		return fail(EXIT_INVALID, "stdin: %s", strerror(errno)), NULL;
+	}
+	for (p = buf; p < buf + len && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r');)
+		p++;
+	if (p < buf + len && *p == '{') {
+		if ((doc = json_loadb(buf, len, 0, &je)) == NULL)
+			fail(EXIT_INVALID, "stdin:%d:%d: %s", je.line, je.column, je.text);
+	} else if ((f = fmemopen(buf, len > 0 ? len : 1, "rb")) == NULL) {
+		fail(EXIT_ERROR, "out of memory");
+	} else {
+		if (len == 0)
+			fgetc(f); /* fmemopen wants a size; an empty input reads as empty */
+		if (legacy_yaml_parse(f, NULL, NULL, NULL, &doc, &ye) != 0)
+			fail(EXIT_INVALID, "stdin:%d:%d: %s", ye.line, ye.column, ye.message);
+		fclose(f);
+	}
+	free(buf);
+	return doc;
+}
+
+/* Reads a job file: JSON if it ends in .json, YAML otherwise (the YAML
+ * reader takes JSON too, nearly); "-" is standard input. A new reference,
+ * or NULL after printing why. */
 static json_t *
 load_job_file(const char *path)
 {
@@ -181,147 +247,137 @@ load_job_file(const char *path)
 	json_error_t je;
 	json_t *doc;
 
-	if (dot != NULL && strcmp(dot, ".json") == 0) {
+	if (strcmp(path, "-") == 0) {
+		doc = load_job_stdin();
+	} else if (dot != NULL && strcmp(dot, ".json") == 0) {
 		if ((doc = json_load_file(path, 0, &je)) == NULL)
-			fail(EXIT_INVALID, "%s:%d:%d: %s", path, je.line, je.column, je.text);
-		return doc;
-	}
-	if (legacy_yaml_load_file(path, &doc, &ye) != 0) {
+			return fail(EXIT_INVALID, "%s:%d:%d: %s", path, je.line, je.column,
+			            je.text),
+			       NULL;
+	} else if (legacy_yaml_load_file(path, &doc, &ye) != 0) {
 		if (ye.line > 0)
 			fail(EXIT_INVALID, "%s:%d:%d: %s", path, ye.line, ye.column, ye.message);
 		else
 			fail(EXIT_INVALID, "%s: %s", path, ye.message);
 		return NULL;
 	}
+	if (doc == NULL)
+		return NULL;
 	if (json_is_object(doc) && json_object_get(doc, "jobs") != NULL) {
-		fail(EXIT_INVALID, "%s holds a list of jobs; give one job per file", path);
+		fail(EXIT_INVALID, "%s holds a list of jobs; give one job per file (or import it)",
+		     path);
+		json_decref(doc);
+		return NULL;
+	}
+	if (!json_is_object(doc)) {
+		fail(EXIT_INVALID, "%s: a job must be a mapping of field names to values", path);
 		json_decref(doc);
 		return NULL;
 	}
 	return doc;
 }
 
-/* ---- field flags, shared by create and update ------------------------------ */
-
-/* --FLAG VALUE sets the Job field of that name. */
-static const struct field_flag {
-	const char *flag;
-	const char *field;
-} field_flags[] = {
-    {"id", "id"},
-    {"name", "job_name"},
-    {"product", "product"},
-    {"persona", "persona"},
-    {"setting", "setting"},
-    {"emotion", "emotion"},
-    {"hook", "hook"},
-    {"voice-id", "elevenlabs_voice_id"},
-    {"language", "language"},
-    {"brand", "brand_name"},
-    {"settings-json", "enhanced_settings"},
-    {"extra-json", "extra"},
-};
-#define N_FIELD_FLAGS (sizeof field_flags / sizeof field_flags[0])
-
-enum {
-	OPT_FIELD = 1000,
-	OPT_ENABLED = 2000,
-	OPT_DISABLED,
-	OPT_FILE,
-	OPT_IF_ETAG,
-	OPT_PAGE_SIZE,
-	OPT_PAGE_TOKEN,
-	OPT_FORMAT,
-	OPT_DRY_RUN,
-	OPT_ASSIGN_IDS,
-	OPT_REPLACE,
-	OPT_BATCH
-};
-
-static const char field_flags_help[] =
-    "  --id ID, --name TEXT, --product TEXT, --persona TEXT, --setting TEXT,\n"
-    "  --emotion TEXT, --hook TEXT, --voice-id ID, --language TEXT, --brand TEXT\n"
-    "  --enabled, --disabled\n"
-    "  --settings-json JSON   enhanced_settings, any JSON value\n"
-    "  --extra-json JSON      legacy keys without a field of their own, a JSON object\n"
-    "  --file JOB.json|JOB.yaml  a job as jobsctl get --json prints it; flags win\n";
+/* Whether a key is a flag's name, any case, '_' for '-': "voice_id". */
+static bool
+same_name(const char *key, const char *flag)
+{
+	for (; *key != '\0' && *flag != '\0'; key++, flag++)
+		if ((*key == '_' ? '-' : tolower((unsigned char)*key)) != *flag)
+			return false;
+	return *key == *flag;
+}
 
 /*
- * Parses the field flags of create/update into `job` (zeroed by the caller;
- * release with legacy_job_strings_free). Flags and --file become one JSON object,
- * the flags overriding the file's keys, read by legacy_job_from_json(): one set of
- * rules for both. Positional arguments stay at argv[optind..]. Returns
- * EXIT_OK or an exit status after printing why.
+ * Warns about keys of a job file that look like a misspelt field: such keys
+ * are kept (in extra, as legacy keys are), so a typo would otherwise pass
+ * unseen. A key named like a flag (name: for job_name) gets the field's name.
+ */
+static void
+warn_near_misses(const json_t *doc, const char *path)
+{
+	const char *names[JOB_FIELDS_MAX + 1], *key, *near;
+	size_t n = 0;
+	json_t *v;
+
+	for (size_t i = 0; i < n_job_fields && n < JOB_FIELDS_MAX; i++)
+		names[n++] = job_fields[i].name;
+	names[n] = NULL;
+	json_object_foreach((json_t *)doc, key, v)
+	{
+		if (job_field_by_name(key) != NULL)
+			continue;
+		near = nearest_word(key, names);
+		for (int id = 1; near == NULL && id < N_FLAGS; id++)
+			if (flags[id].field != NULL && same_name(key, flags[id].name))
+				near = flags[id].field;
+		if (near != NULL)
+			note("warning: %s: '%s' is no field of a job and is kept as a legacy key; "
+			     "did you mean %s?",
+			     path, key, near);
+	}
+}
+
+/* Adds a field flag's value to the JSON object `flags_doc`. */
+static int
+add_field_flag(json_t *doc, const struct flag *fl, const char *value)
+{
+	const char *key;
+	json_error_t je;
+	json_t *v, *x;
+
+	if (strcmp(fl->field, "enhanced_settings") != 0 && strcmp(fl->field, "extra") != 0)
+		return json_object_set_new(doc, fl->field, json_string(value)) == 0
+		           ? EXIT_OK
+		           : fail(EXIT_ERROR, "out of memory");
+	if ((v = json_loads(value, JSON_DECODE_ANY, &je)) == NULL)
+		return fail(EXIT_INVALID, "--%s: not JSON: %s (column %d)", fl->name, je.text,
+		            je.column);
+	if (strcmp(fl->field, "enhanced_settings") == 0) {
+		json_object_set_new(doc, fl->field, v);
+		return EXIT_OK;
+	}
+	if (!json_is_object(v)) {
+		json_decref(v);
+		return fail(EXIT_INVALID, "--extra-json wants a JSON object");
+	}
+	/* extra's keys live at the top level of a job's JSON. */
+	json_object_foreach(v, key, x)
+	{
+		if (strcmp(key, "extra") != 0 && job_field_by_name(key) != NULL) {
+			json_decref(v);
+			return fail(EXIT_INVALID,
+			            "--extra-json: '%s' is a field of its own; use its flag", key);
+		}
+	}
+	json_object_update(doc, v);
+	json_decref(v);
+	return EXIT_OK;
+}
+
+/*
+ * Fills `job` (zeroed by the caller; release with job_strings_free) from
+ * the field flags and --file. They become one JSON object, the flags
+ * overriding the file's keys, read by legacy_job_from_json(): one set of rules for
+ * both. Returns EXIT_OK or an exit status after printing why.
  */
 static int
-parse_job_flags(int argc, char **argv, enum legacy_json_use use, jobs_job *job,
-                const char **if_etag)
+parse_job_fields(const struct args *a, enum legacy_json_use use, jobs_job *job)
 {
-	struct option opts[N_FIELD_FLAGS + 6];
-	json_t *flags = json_object(), *doc = NULL, *v;
-	const char *file = NULL;
-	json_error_t je;
+	json_t *fl = json_object(), *doc = NULL;
+	const char *file = arg_value(a, F_FILE);
 	char err[256];
-	size_t n = 0;
-	int c, rv = EXIT_OK;
+	int rv = EXIT_OK;
 
-	if (flags == NULL)
+	if (fl == NULL)
 		return fail(EXIT_ERROR, "out of memory");
-	for (size_t i = 0; i < N_FIELD_FLAGS; i++)
-		if (use == LEGACY_FOR_CREATE || strcmp(field_flags[i].flag, "id") != 0)
-			opts[n++] = (struct option){field_flags[i].flag, required_argument, NULL,
-			                            OPT_FIELD + (int)i};
-	opts[n++] = (struct option){"enabled", no_argument, NULL, OPT_ENABLED};
-	opts[n++] = (struct option){"disabled", no_argument, NULL, OPT_DISABLED};
-	opts[n++] = (struct option){"file", required_argument, NULL, OPT_FILE};
-	if (if_etag != NULL)
-		opts[n++] = (struct option){"if-etag", required_argument, NULL, OPT_IF_ETAG};
-	opts[n] = (struct option){NULL, 0, NULL, 0};
+	for (size_t i = 0; i < a->n_flags && rv == EXIT_OK; i++) {
+		const struct flag *f = &flags[a->flags[i].id];
 
-	optind = 0;
-	while (rv == EXIT_OK && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c >= OPT_FIELD && c < OPT_FIELD + (int)N_FIELD_FLAGS) {
-			const struct field_flag *ff = &field_flags[c - OPT_FIELD];
-			const char *key;
-
-			if (strcmp(ff->field, "enhanced_settings") != 0 &&
-			    strcmp(ff->field, "extra") != 0) {
-				json_object_set_new(flags, ff->field, json_string(optarg));
-			} else if ((v = json_loads(optarg, JSON_DECODE_ANY, &je)) == NULL) {
-				rv = fail(EXIT_INVALID, "--%s: not JSON: %s (column %d)", ff->flag,
-				          je.text, je.column);
-			} else if (strcmp(ff->field, "enhanced_settings") == 0) {
-				json_object_set_new(flags, ff->field, v);
-			} else if (!json_is_object(v)) {
-				json_decref(v);
-				rv = fail(EXIT_INVALID, "--extra-json wants a JSON object");
-			} else {
-				/* extra's keys live at the top level of a job's JSON. */
-				json_t *x;
-				json_object_foreach(v, key, x)
-				{
-					if (strcmp(key, "extra") != 0 &&
-					    job_field_by_name(key) != NULL) {
-						rv = fail(EXIT_INVALID,
-						          "--extra-json: '%s' is a field of its "
-						          "own; use its flag",
-						          key);
-						break;
-					}
-				}
-				if (rv == EXIT_OK)
-					json_object_update(flags, v);
-				json_decref(v);
-			}
-		} else if (c == OPT_ENABLED || c == OPT_DISABLED) {
-			json_object_set_new(flags, "enabled", json_boolean(c == OPT_ENABLED));
-		} else if (c == OPT_FILE) {
-			file = optarg;
-		} else if (c == OPT_IF_ETAG && if_etag != NULL) {
-			*if_etag = optarg;
-		} else {
-			rv = usage_of(argv[0]);
-		}
+		if (f->field != NULL)
+			rv = add_field_flag(fl, f, a->flags[i].value);
+		else if (a->flags[i].id == F_ENABLED || a->flags[i].id == F_DISABLED)
+			json_object_set_new(fl, "enabled",
+			                    json_boolean(a->flags[i].id == F_ENABLED));
 	}
 	if (rv != EXIT_OK)
 		goto done;
@@ -330,37 +386,34 @@ parse_job_flags(int argc, char **argv, enum legacy_json_use use, jobs_job *job,
 			rv = EXIT_INVALID;
 			goto done;
 		}
-		if (!json_is_object(doc)) {
-			rv = fail(EXIT_INVALID,
-			          "%s: a job must be a mapping of field names to values", file);
-			goto done;
-		}
+		warn_near_misses(doc, strcmp(file, "-") == 0 ? "stdin" : file);
 	} else if ((doc = json_object()) == NULL) {
 		rv = fail(EXIT_ERROR, "out of memory");
 		goto done;
 	}
-	json_object_update(doc, flags);
+	json_object_update(doc, fl);
 	if (legacy_job_from_json(doc, use, job, err, sizeof err) != 0)
 		rv = fail(EXIT_INVALID, "%s%s%s", file ? file : "", file ? ": " : "", err);
 done:
 	json_decref(doc);
-	json_decref(flags);
+	json_decref(fl);
 	return rv;
 }
 
-/* ---- the commands ----------------------------------------------------------- */
+/* ---- create, get, update, delete ------------------------------------------------ */
 
-static int
-cmd_create(struct ctl *ctl, int argc, char **argv)
+int
+cmd_create(struct ctl *ctl, const struct args *a)
 {
 	jobs_job job = {0}, *out = NULL;
 	jobs_call call = new_call(ctl);
 	int rv;
 
-	if ((rv = parse_job_flags(argc, argv, LEGACY_FOR_CREATE, &job, NULL)) != EXIT_OK)
+	if ((rv = parse_job_fields(a, LEGACY_FOR_CREATE, &job)) != EXIT_OK)
 		goto done;
-	if (optind < argc) {
-		rv = usage_of(argv[0]);
+	/* The store's schema says job_name NOT NULL: every job has a name. */
+	if (job.job_name == NULL || *job.job_name == '\0') {
+		rv = usage_error(ctl, "a job needs a job_name: give --name, or job_name in --file");
 		goto done;
 	}
 	if ((rv = connect_server(ctl)) != EXIT_OK)
@@ -375,46 +428,46 @@ done:
 	return rv;
 }
 
-static int
-cmd_get(struct ctl *ctl, int argc, char **argv)
+int
+cmd_get(struct ctl *ctl, const struct args *a)
 {
 	jobs_call call = new_call(ctl);
 	jobs_job *job = NULL;
 	int rv;
 
-	if (argc != 2)
-		return usage_of(argv[0]);
 	if ((rv = connect_server(ctl)) != EXIT_OK)
 		return rv;
-	if (jobs_get_job(ctl->client, &call, argv[1], &job) != JOBS_OK)
+	if (jobs_get_job(ctl->client, &call, a->pos[0], &job) != JOBS_OK)
 		return call_failed("get", &call);
 	rv = print_job(ctl, job);
 	jobs_job_free(job);
 	return rv;
 }
 
-static int
-cmd_update(struct ctl *ctl, int argc, char **argv)
+int
+cmd_update(struct ctl *ctl, const struct args *a)
 {
 	jobs_job job = {0}, *out = NULL;
 	jobs_call call = new_call(ctl);
-	const char *if_etag = NULL;
 	int rv;
 
-	if ((rv = parse_job_flags(argc, argv, LEGACY_FOR_UPDATE, &job, &if_etag)) != EXIT_OK)
+	if ((rv = parse_job_fields(a, LEGACY_FOR_UPDATE, &job)) != EXIT_OK)
 		goto done;
-	if (optind != argc - 1) {
-		rv = usage_of(argv[0]);
-		goto done;
-	}
 	if (job.fields == 0) {
-		rv = fail(EXIT_INVALID, "update: nothing to change; give a field flag or --file");
+		rv = usage_error(ctl, "nothing to change; give a field flag or --file");
 		goto done;
 	}
-	job.id = strdup(argv[optind]);
+	if ((job.fields & JOBS_FIELD_JOB_NAME) && *job.job_name == '\0') {
+		rv = usage_error(ctl, "job_name cannot be empty: every job has a name");
+		goto done;
+	}
+	if ((job.id = strdup(a->pos[0])) == NULL) {
+		rv = fail(EXIT_ERROR, "out of memory");
+		goto done;
+	}
 	if ((rv = connect_server(ctl)) != EXIT_OK)
 		goto done;
-	if (jobs_update_job(ctl->client, &call, &job, if_etag, &out) != JOBS_OK)
+	if (jobs_update_job(ctl->client, &call, &job, arg_value(a, F_IF_ETAG), &out) != JOBS_OK)
 		rv = call_failed("update", &call);
 	else
 		rv = print_job(ctl, out);
@@ -424,94 +477,144 @@ done:
 	return rv;
 }
 
-static int
-cmd_delete(struct ctl *ctl, int argc, char **argv)
+int
+cmd_delete(struct ctl *ctl, const struct args *a)
 {
-	static const struct option opts[] = {
-	    {"if-etag", required_argument, NULL, OPT_IF_ETAG},
-	    {NULL, 0, NULL, 0},
-	};
 	jobs_call call = new_call(ctl);
-	const char *if_etag = NULL;
-	int c, rv;
+	const char *id = a->pos[0];
+	int rv;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != OPT_IF_ETAG)
-			return usage_of(argv[0]);
-		if_etag = optarg;
-	}
-	if (optind != argc - 1)
-		return usage_of(argv[0]);
 	if ((rv = connect_server(ctl)) != EXIT_OK)
 		return rv;
-	if (jobs_delete_job(ctl->client, &call, argv[optind], if_etag) != JOBS_OK)
+	if (jobs_delete_job(ctl->client, &call, id, arg_value(a, F_IF_ETAG)) != JOBS_OK)
 		return call_failed("delete", &call);
-	if (ctl->json) {
-		json_t *o = json_pack("{ss}", "deleted", argv[optind]);
-		rv = print_json(o);
-		json_decref(o);
-		return rv;
-	}
-	printf("deleted %s\n", argv[optind]);
+	if (ctl->json)
+		return print_json_new(json_pack("{ss}", "deleted", id));
+	printf("deleted %s\n", id);
 	return EXIT_OK;
 }
 
-/* Writes at most `width` characters of s (whole UTF-8 sequences), padded. */
-static void
-print_cell(const char *s, int width)
+/* ---- list and search: tables ---------------------------------------------------- */
+
+/* The columns a table of jobs can show. */
+static const struct column {
+	const char *name;  /* in --columns */
+	const char *title; /* the header */
+	const char *field; /* the Job field */
+	unsigned how;      /* TABLE_* */
+} columns[] = {
+    {"id", "ID", "id", 0},
+    {"enabled", "ENABLED", "enabled", 0},
+    {"created", "CREATED (UTC)", "created_at", 0},
+    {"updated", "UPDATED (UTC)", "updated_at", 0},
+    {"name", "NAME", "job_name", TABLE_SHRINK},
+    {"product", "PRODUCT", "product", TABLE_SHRINK},
+    {"language", "LANGUAGE", "language", TABLE_SHRINK},
+    {"brand", "BRAND", "brand_name", TABLE_SHRINK},
+    {"persona", "PERSONA", "persona", TABLE_SHRINK},
+    {"setting", "SETTING", "setting", TABLE_SHRINK},
+    {"emotion", "EMOTION", "emotion", TABLE_SHRINK},
+    {"voice", "VOICE ID", "elevenlabs_voice_id", TABLE_SHRINK},
+    {"hook", "HOOK", "hook", TABLE_SHRINK},
+};
+#define N_COLUMNS (sizeof columns / sizeof columns[0])
+#define MAX_SHOWN 32
+
+static const char default_columns[] = "id,enabled,created,name,product";
+static const char wide_columns[] = "id,enabled,created,updated,name,product,brand,language,persona";
+
+/* The fields a summary view holds (jobs.proto, JOB_VIEW_SUMMARY). */
+static bool
+in_summary(const char *field)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	int cols = 0;
+	return strcmp(field, "id") == 0 || strcmp(field, "job_name") == 0 ||
+	       strcmp(field, "product") == 0 || strcmp(field, "enabled") == 0 ||
+	       strcmp(field, "created_at") == 0;
+}
 
-	while (*p != '\0' && *p != '\n' && cols < width) {
-		int len = *p < 0x80 ? 1 : *p < 0xe0 ? 2 : *p < 0xf0 ? 3 : 4;
+/* How a listing or a search is shown. */
+struct shape {
+	enum { SHOW_TABLE, SHOW_IDS, SHOW_JSON } show;
+	bool headers;
+	size_t n;                            /* columns */
+	const struct column *col[MAX_SHOWN]; /* SHOW_TABLE */
+	const char *titles[MAX_SHOWN];
+	unsigned how[MAX_SHOWN];
+	bool needs_full; /* a column outside the summary view */
+};
 
-		if (cols == width - 1 && p[len] != '\0' && p[len] != '\n') {
-			fputs("…", stdout);
-			cols++;
-			break;
-		}
-		fwrite(p, 1, (size_t)len, stdout);
-		p += len;
-		cols++;
+static int
+parse_shape(const struct ctl *ctl, const struct args *a, struct shape *s)
+{
+	const char *out = arg_value(a, F_OUTPUT), *list = arg_value(a, F_COLUMNS);
+
+	*s = (struct shape){.show = SHOW_TABLE, .headers = !arg_given(a, F_NO_HEADERS)};
+	if (ctl->json || (out != NULL && strcmp(out, "json") == 0))
+		s->show = SHOW_JSON;
+	else if (out != NULL && strcmp(out, "id") == 0)
+		s->show = SHOW_IDS;
+	if (s->show == SHOW_JSON && arg_given(a, F_NO_HEADERS))
+		return usage_error(ctl, "--no-headers is for tables, not JSON");
+	if (list == NULL)
+		list = out != NULL && strcmp(out, "wide") == 0 ? wide_columns : default_columns;
+	for (const char *p = list; s->show == SHOW_TABLE && p != NULL;) {
+		const char *end = strchr(p, ',');
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p), i;
+
+		for (i = 0; i < N_COLUMNS; i++)
+			if (strlen(columns[i].name) == len && strncmp(columns[i].name, p, len) == 0)
+				break;
+		if (i == N_COLUMNS)
+			return usage_error(
+			    ctl, "--columns: no column '%.*s' (there are: %s)", (int)len, p,
+			    "id, name, product, enabled, created, updated, language, "
+			    "brand, persona, setting, emotion, voice, hook");
+		if (s->n == MAX_SHOWN)
+			return usage_error(ctl, "--columns: at most %d", MAX_SHOWN);
+		s->col[s->n] = &columns[i];
+		s->titles[s->n] = columns[i].title;
+		s->how[s->n] = columns[i].how;
+		s->needs_full |= !in_summary(columns[i].field);
+		s->n++;
+		p = end != NULL ? end + 1 : NULL;
 	}
-	printf("%*s", width - cols + 2, "");
+	return EXIT_OK;
 }
 
-/* The table of a listing or search: one line a job; with snippets, the
- * extract under each. */
-static void
-print_table_header(void)
+/* Adds the jobs of a page to a table (and their snippets, if any). */
+static int
+table_add_jobs(struct table *t, const struct shape *s, jobs_job *const *jobs, size_t n,
+               char *const *snippets)
 {
-	printf("%-36s  %-7s  %-20s  %-30s  %s\n", "ID", "ENABLED", "CREATED (UTC)", "NAME",
-	       "PRODUCT");
-}
-
-static void
-print_table_rows(jobs_job *const *jobs, size_t n, char *const *snippets)
-{
-	char t[JOBS_TIME_BUFSIZE];
+	char times[2][JOBS_TIME_BUFSIZE];
 
 	for (size_t i = 0; i < n; i++) {
-		const jobs_job *j = jobs[i];
+		const char *cells[MAX_SHOWN];
+		int nt = 0;
 
-		jobs_time_format(j->created_at / 1000000 * 1000000, t);
-		t[10] = ' ';
-		t[19] = '\0';
-		print_cell(j->id, 36);
-		print_cell(j->enabled ? "yes" : "no", 7);
-		print_cell(t, 20);
-		print_cell(j->job_name, 30);
-		print_cell(j->product, 30);
-		putchar('\n');
-		if (snippets != NULL && *snippets[i] != '\0') {
-			fputs("    ", stdout);
-			for (const char *p = snippets[i]; *p != '\0'; p++)
-				putchar(*p == '\n' ? ' ' : *p);
-			putchar('\n');
+		for (size_t c = 0; c < s->n; c++) {
+			const struct job_field *f = job_field_by_name(s->col[c]->field);
+
+			if (f->kind == JF_BOOL) {
+				cells[c] = *JOB_BOOL(jobs[i], f) ? "yes" : "no";
+			} else if (f->kind == JF_TIME) {
+				/* To the second, with a space: what a person reads. */
+				char *tb = times[nt++ % 2];
+				int64_t us = *JOB_TIME(jobs[i], f);
+
+				jobs_time_format(us - ((us % 1000000) + 1000000) % 1000000, tb);
+				tb[10] = ' ';
+				tb[19] = '\0';
+				cells[c] = tb;
+			} else {
+				cells[c] = *JOB_STR(jobs[i], f);
+			}
 		}
+		if (table_add(t, cells) != 0 ||
+		    (snippets != NULL && table_add_note(t, snippets[i]) != 0))
+			return fail(EXIT_ERROR, "out of memory");
 	}
+	return EXIT_OK;
 }
 
 /* Appends the JSON of jobs[0..n) to `array`. */
@@ -529,360 +632,283 @@ jobs_to_json_array(json_t *array, jobs_job *const *jobs, size_t n)
 	return EXIT_OK;
 }
 
-/* ---- list and search: filters and order ---------------------------------- */
-
-enum {
-	OPT_PRODUCT = 3000,
-	OPT_PERSONA,
-	OPT_LANGUAGE,
-	OPT_BRAND,
-	OPT_SINCE,
-	OPT_UNTIL,
-	OPT_UPDATED_SINCE,
-	OPT_UPDATED_UNTIL,
-	OPT_ORDER_BY,
-	OPT_VIEW,
-	OPT_ALL,
-	OPT_LIMIT,
-	OPT_SNIPPETS,
-	OPT_SUBSTRING,
-	OPT_BY,
-	OPT_TOP,
-};
-
-static const char filter_flags_help[] =
-    "  --enabled, --disabled     only enabled, or only disabled, jobs\n"
-    "  --product TEXT, --persona TEXT, --language TEXT, --brand TEXT\n"
-    "                            only jobs with exactly this value\n"
-    "  --since TIME, --until TIME  created at or after TIME, before TIME\n"
-    "  --updated-since TIME, --updated-until TIME  likewise for updated_at\n"
-    "                            TIME: RFC 3339 (2026-11-24T10:00:00Z) or a date\n"
-    "                            (2026-11-24, midnight UTC)\n"
-    "  --view summary|full       summary: id, job_name, product, enabled,\n"
-    "                            created_at only (smaller, faster); default full\n";
-
-static const char search_help[] =
-    "\n"
-    "search language (what TEXT may be):\n"
-    "  solar lantern        jobs with both words, in any field, in any order\n"
-    "  \"solar lantern\"      the phrase: the words together, in this order\n"
-    "  lant*                words starting with lant (2 or more letters before *)\n"
-    "  everything else is text: ( ) ^ : - + AND OR NOT NEAR, SQL and an unbalanced\n"
-    "  \" are searched for as words, never as operators. Case and accents do\n"
-    "  not matter (Ete finds Été). A word with punctuation inside is its parts\n"
-    "  as a phrase: e-bike finds \"e bike\". Fields: job_name, product,\n"
-    "  brand_name, hook, persona; a match in the name ranks above one in the hook.\n"
-    "\n"
-    "  --substring          TEXT as a substring of 3 or more characters of the\n"
-    "                       name, product, brand or persona (not the hook) instead\n"
-    "                       (ntern finds Solar Lantern); any case, but accents\n"
-    "                       must match; most recently added first\n"
-    "  --snippets           show the best matching extract of each job, matches\n"
-    "                       in [ ]\n"
-    "  --limit N            jobs per page (default 20, at most 100)\n"
-    "  --page-token TOKEN   the next page, from the previous one\n"
-    "\n"
-    "Results are ranked by relevance in blocks of the 1000 most recently added\n"
-    "matches; a search with fewer matches than that is ranked exactly.\n";
-
-struct find_opts {
-	jobs_filter filter;
-	jobs_view view;
-	/* list */
-	jobs_order order;
-	jobs_direction direction;
-	int page_size;
-	const char *page_token;
-	bool all;
-	/* search */
-	bool snippets, substring;
-};
-
-static int
-parse_time_flag(const char *flag, const char *text, int64_t *us)
+/* A time flag's value (checked by args_parse) into *us, if it was given. */
+static void
+time_flag(const struct args *a, enum flag_id id, int64_t *us)
 {
-	if (jobs_time_parse(text, false, us) != JOBS_OK)
-		return fail(EXIT_INVALID,
-		            "--%s wants a time such as 2026-11-24T10:00:00Z or 2026-11-24", flag);
+	const char *v = arg_value(a, id);
+
+	if (v == NULL)
+		return;
+	jobs_time_parse(v, false, us);
 	if (*us == 0)
 		*us = -1; /* 0 means "no bound" on the wire; -1 us changes nothing here */
+}
+
+/* What list and search share: the filters and the view. */
+static int
+parse_filter(const struct ctl *ctl, const struct args *a, const struct shape *s, jobs_filter *f,
+             jobs_view *view)
+{
+	static const struct {
+		enum flag_id id;
+		size_t offset;
+	} times[] = {
+	    {F_SINCE, offsetof(jobs_filter, created_after)},
+	    {F_UNTIL, offsetof(jobs_filter, created_before)},
+	    {F_UPDATED_SINCE, offsetof(jobs_filter, updated_after)},
+	    {F_UPDATED_UNTIL, offsetof(jobs_filter, updated_before)},
+	};
+	const char *v = arg_value(a, F_VIEW);
+
+	*f = (jobs_filter){0};
+	if (arg_given(a, F_ONLY_ENABLED))
+		f->enabled = JOBS_ENABLED_ONLY;
+	if (arg_given(a, F_ONLY_DISABLED))
+		f->enabled = JOBS_DISABLED_ONLY;
+	f->product = arg_value(a, F_WHERE_PRODUCT);
+	f->persona = arg_value(a, F_WHERE_PERSONA);
+	f->language = arg_value(a, F_WHERE_LANGUAGE);
+	f->brand_name = arg_value(a, F_WHERE_BRAND);
+	for (size_t i = 0; i < sizeof times / sizeof times[0]; i++)
+		time_flag(a, times[i].id, (int64_t *)((char *)f + times[i].offset));
+	v = arg_value(a, F_VIEW);
+	if (v != NULL && strcmp(v, "summary") == 0 && s->show == SHOW_TABLE && s->needs_full)
+		return usage_error(ctl, "--view summary has only id, name, product, enabled and "
+		                        "created; leave it out to show the other columns");
+	/* A table that shows only what a summary holds asks for no more. */
+	if (v != NULL)
+		*view = strcmp(v, "summary") == 0 ? JOBS_VIEW_SUMMARY : JOBS_VIEW_FULL;
+	else
+		*view =
+		    s->show == SHOW_TABLE && !s->needs_full ? JOBS_VIEW_SUMMARY : JOBS_VIEW_FULL;
+	return EXIT_OK;
+}
+
+/* A page of jobs, as it is shown: a table grows, ids go out, JSON gathers. */
+struct lister {
+	const struct shape *s;
+	struct table *table;
+	json_t *doc, *jobs;
+	size_t count;
+};
+
+static int
+lister_init(struct lister *l, const struct shape *s)
+{
+	*l = (struct lister){.s = s};
+	if (s->show == SHOW_TABLE && (l->table = table_new(s->n, s->titles, s->how)) == NULL)
+		return fail(EXIT_ERROR, "out of memory");
+	if (s->show == SHOW_JSON &&
+	    ((l->doc = json_object()) == NULL || (l->jobs = json_array()) == NULL ||
+	     json_object_set_new(l->doc, "jobs", l->jobs) != 0))
+		return fail(EXIT_ERROR, "out of memory");
 	return EXIT_OK;
 }
 
 static int
-parse_count(const char *flag, const char *text, int max, int *out)
+lister_add(struct lister *l, jobs_job *const *jobs, size_t n, char *const *snippets)
 {
-	char *end;
-	long n = strtol(text, &end, 10);
-
-	if (*text == '\0' || *end != '\0' || n < 1 || n > max)
-		return fail(EXIT_INVALID, "--%s wants a number from 1 to %d", flag, max);
-	*out = (int)n;
-	return EXIT_OK;
-}
-
-/*
- * Parses the flags of list (search == false) or search into `o`. Positional
- * arguments stay at argv[optind..]. Returns EXIT_OK or an exit status after
- * printing why.
- */
-static int
-parse_find_flags(int argc, char **argv, bool search, struct find_opts *o)
-{
-	static const struct option filter_opts[] = {
-	    {"enabled", no_argument, NULL, OPT_ENABLED},
-	    {"disabled", no_argument, NULL, OPT_DISABLED},
-	    {"product", required_argument, NULL, OPT_PRODUCT},
-	    {"persona", required_argument, NULL, OPT_PERSONA},
-	    {"language", required_argument, NULL, OPT_LANGUAGE},
-	    {"brand", required_argument, NULL, OPT_BRAND},
-	    {"since", required_argument, NULL, OPT_SINCE},
-	    {"until", required_argument, NULL, OPT_UNTIL},
-	    {"updated-since", required_argument, NULL, OPT_UPDATED_SINCE},
-	    {"updated-until", required_argument, NULL, OPT_UPDATED_UNTIL},
-	    {"view", required_argument, NULL, OPT_VIEW},
-	    {"page-token", required_argument, NULL, OPT_PAGE_TOKEN},
-	};
-	static const struct option list_opts[] = {
-	    {"order-by", required_argument, NULL, OPT_ORDER_BY},
-	    {"page-size", required_argument, NULL, OPT_PAGE_SIZE},
-	    {"all", no_argument, NULL, OPT_ALL},
-	};
-	static const struct option search_opts[] = {
-	    {"limit", required_argument, NULL, OPT_LIMIT},
-	    {"snippets", no_argument, NULL, OPT_SNIPPETS},
-	    {"substring", no_argument, NULL, OPT_SUBSTRING},
-	};
-	struct option opts[sizeof filter_opts / sizeof filter_opts[0] + 4];
-	size_t n = sizeof filter_opts / sizeof filter_opts[0];
-
-	/* The filters, then the command's own flags (3 each), then the end. */
-	memcpy(opts, filter_opts, sizeof filter_opts);
-	memcpy(opts + n, search ? search_opts : list_opts, sizeof list_opts);
-	opts[n + 3] = (struct option){NULL, 0, NULL, 0};
-	_Static_assert(sizeof list_opts == sizeof search_opts, "3 flags each");
-	jobs_filter *f = &o->filter;
-	int c, rv = EXIT_OK;
-
-	optind = 0;
-	while (rv == EXIT_OK && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_ENABLED:
-			f->enabled = JOBS_ENABLED_ONLY;
-			break;
-		case OPT_DISABLED:
-			f->enabled = JOBS_DISABLED_ONLY;
-			break;
-		case OPT_PRODUCT:
-			f->product = optarg;
-			break;
-		case OPT_PERSONA:
-			f->persona = optarg;
-			break;
-		case OPT_LANGUAGE:
-			f->language = optarg;
-			break;
-		case OPT_BRAND:
-			f->brand_name = optarg;
-			break;
-		case OPT_SINCE:
-			rv = parse_time_flag("since", optarg, &f->created_after);
-			break;
-		case OPT_UNTIL:
-			rv = parse_time_flag("until", optarg, &f->created_before);
-			break;
-		case OPT_UPDATED_SINCE:
-			rv = parse_time_flag("updated-since", optarg, &f->updated_after);
-			break;
-		case OPT_UPDATED_UNTIL:
-			rv = parse_time_flag("updated-until", optarg, &f->updated_before);
-			break;
-		case OPT_VIEW:
-			if (strcmp(optarg, "summary") == 0)
-				o->view = JOBS_VIEW_SUMMARY;
-			else if (strcmp(optarg, "full") == 0)
-				o->view = JOBS_VIEW_FULL;
-			else
-				rv = fail(EXIT_INVALID, "--view is summary or full, not '%s'",
-				          optarg);
-			break;
-		case OPT_PAGE_TOKEN:
-			o->page_token = optarg;
-			break;
-		case OPT_ORDER_BY: {
-			char *colon = strchr(optarg, ':');
-			size_t len = colon != NULL ? (size_t)(colon - optarg) : strlen(optarg);
-
-			if (len == 10 && strncmp(optarg, "created_at", len) == 0)
-				o->order = JOBS_ORDER_CREATED_AT;
-			else if (len == 10 && strncmp(optarg, "updated_at", len) == 0)
-				o->order = JOBS_ORDER_UPDATED_AT;
-			else if (len == 8 && strncmp(optarg, "job_name", len) == 0)
-				o->order = JOBS_ORDER_JOB_NAME;
-			else
-				rv = fail(EXIT_INVALID,
-				          "--order-by is created_at, updated_at or job_name, with "
-				          ":asc or :desc, not '%s'",
-				          optarg);
-			if (rv == EXIT_OK && colon != NULL) {
-				if (strcmp(colon, ":asc") == 0)
-					o->direction = JOBS_ASCENDING;
-				else if (strcmp(colon, ":desc") == 0)
-					o->direction = JOBS_DESCENDING;
-				else
-					rv = fail(EXIT_INVALID,
-					          "--order-by: the direction is :asc or :desc, not "
-					          "'%s'",
-					          colon);
-			}
-			break;
+	l->count += n;
+	switch (l->s->show) {
+	case SHOW_TABLE:
+		return table_add_jobs(l->table, l->s, jobs, n, snippets);
+	case SHOW_IDS:
+		for (size_t i = 0; i < n; i++) {
+			char *id = render_escape(jobs[i]->id, false);
+			if (id == NULL)
+				return fail(EXIT_ERROR, "out of memory");
+			puts(id);
+			free(id);
 		}
-		case OPT_PAGE_SIZE:
-			rv = parse_count("page-size", optarg, INT_MAX, &o->page_size);
-			break;
-		case OPT_LIMIT:
-			rv = parse_count("limit", optarg, INT_MAX, &o->page_size);
-			break;
-		case OPT_ALL:
-			o->all = true;
-			break;
-		case OPT_SNIPPETS:
-			o->snippets = true;
-			break;
-		case OPT_SUBSTRING:
-			o->substring = true;
-			break;
-		default:
-			rv = usage_of(argv[0]);
-		}
+		return EXIT_OK;
+	case SHOW_JSON:
+		return jobs_to_json_array(l->jobs, jobs, n);
 	}
-	if (rv == EXIT_OK && o->all && o->page_token != NULL)
-		rv = fail(EXIT_INVALID, "--all starts at the first page; leave out --page-token");
+	return EXIT_OK;
+}
+
+/* Prints what was gathered; `next` is the next page's token ("" at the end),
+ * `again` how to ask for it. */
+static int
+lister_finish(struct lister *l, const struct ctl *ctl, const char *next, const char *again)
+{
+	int rv = EXIT_OK;
+
+	if (l->s->show == SHOW_JSON) {
+		json_object_set_new(l->doc, "next_page_token", json_string(next));
+		rv = print_json(l->doc);
+	} else {
+		if (l->s->show == SHOW_TABLE && l->count > 0)
+			table_print(stdout, l->table, l->s->headers, ctl->width);
+		if (l->count == 0)
+			note("no jobs found");
+		if (*next != '\0')
+			note("more: jobsctl %s --page-token '%s' (%s)", ctl->cmd->name, next,
+			     again);
+	}
 	return rv;
 }
 
-static int
-cmd_list(struct ctl *ctl, int argc, char **argv)
+static void
+lister_free(struct lister *l)
 {
-	struct find_opts o = {0};
+	table_free(l->table);
+	json_decref(l->doc);
+}
+
+int
+cmd_list(struct ctl *ctl, const struct args *a)
+{
 	jobs_list_query q = {0};
 	jobs_call call = new_call(ctl);
 	jobs_job_page *page = NULL;
-	json_t *doc = NULL, *jobs = NULL;
+	struct shape s;
+	struct lister l = {0};
+	const char *order = arg_value(a, F_ORDER_BY);
 	char *token = NULL;
-	size_t pages = 0;
 	int rv;
 
-	if ((rv = parse_find_flags(argc, argv, false, &o)) != EXIT_OK)
+	if ((rv = parse_shape(ctl, a, &s)) != EXIT_OK ||
+	    (rv = parse_filter(ctl, a, &s, &q.filter, &q.view)) != EXIT_OK)
 		return rv;
-	if (optind != argc)
-		return usage_of(argv[0]);
-	if ((rv = connect_server(ctl)) != EXIT_OK)
-		return rv;
-	q.page_size = o.page_size;
-	q.page_token = o.page_token;
-	q.filter = o.filter;
-	q.order_by = o.order;
-	q.direction = o.direction;
-	q.view = o.view;
-	if (ctl->json && ((doc = json_object()) == NULL || (jobs = json_array()) == NULL ||
-	                  json_object_set_new(doc, "jobs", jobs) != 0))
-		return fail(EXIT_ERROR, "out of memory");
+	if (order != NULL) {
+		const char *colon = strchr(order, ':');
+		size_t len = colon != NULL ? (size_t)(colon - order) : strlen(order);
+
+		if (len == 10 && strncmp(order, "created_at", len) == 0)
+			q.order_by = JOBS_ORDER_CREATED_AT;
+		else if (len == 10 && strncmp(order, "updated_at", len) == 0)
+			q.order_by = JOBS_ORDER_UPDATED_AT;
+		else if (len == 8 && strncmp(order, "job_name", len) == 0)
+			q.order_by = JOBS_ORDER_JOB_NAME;
+		else
+			return usage_error(ctl,
+			                   "--order-by is created_at, updated_at or job_name, with "
+			                   ":asc or :desc, not '%s'",
+			                   order);
+		if (colon != NULL && strcmp(colon, ":asc") == 0)
+			q.direction = JOBS_ASCENDING;
+		else if (colon != NULL && strcmp(colon, ":desc") == 0)
+			q.direction = JOBS_DESCENDING;
+		else if (colon != NULL)
+			return usage_error(
+			    ctl, "--order-by: the direction is :asc or :desc, not '%s'", colon);
+	}
+	q.page_size = (int)arg_number(a, F_PAGE_SIZE, 0);
+	q.page_token = arg_value(a, F_PAGE_TOKEN);
+	if ((rv = connect_server(ctl)) != EXIT_OK || (rv = lister_init(&l, &s)) != EXIT_OK)
+		goto done;
 	do {
 		if (jobs_list_jobs(ctl->client, &call, &q, &page) != JOBS_OK) {
 			rv = call_failed("list", &call);
 			break;
 		}
-		if (ctl->json)
-			rv = jobs_to_json_array(jobs, page->jobs, page->n_jobs);
-		else {
-			if (pages == 0)
-				print_table_header();
-			print_table_rows(page->jobs, page->n_jobs, NULL);
-		}
-		pages++;
+		rv = lister_add(&l, page->jobs, page->n_jobs, NULL);
 		free(token);
-		token = strdup(page->next_page_token);
+		if ((token = strdup(page->next_page_token)) == NULL)
+			rv = fail(EXIT_ERROR, "out of memory");
 		q.page_token = token;
 		jobs_job_page_free(page);
-		page = NULL;
-	} while (rv == EXIT_OK && o.all && token != NULL && *token != '\0');
-	if (rv == EXIT_OK && token == NULL)
-		rv = fail(EXIT_ERROR, "out of memory");
-	if (rv == EXIT_OK && ctl->json) {
-		json_object_set_new(doc, "next_page_token", json_string(token));
-		rv = print_json(doc);
-	} else if (rv == EXIT_OK && *token != '\0') {
-		printf("\nmore: jobsctl list --page-token '%s' (same flags)\n", token);
-	}
-	json_decref(doc);
+	} while (rv == EXIT_OK && arg_given(a, F_ALL) && *token != '\0');
+	if (rv == EXIT_OK)
+		rv = lister_finish(&l, ctl, token, "with the same flags");
+done:
+	lister_free(&l);
 	free(token);
 	return rv;
 }
 
-static int
-cmd_search(struct ctl *ctl, int argc, char **argv)
+/* Whether a search text is plain words, that a substring search could take
+ * as it is: no quotes, no prefix star, 3 or more characters. */
+static bool
+substring_worthy(const char *text)
 {
-	struct find_opts o = {0};
+	size_t chars = 0;
+
+	if (strpbrk(text, "\"*") != NULL)
+		return false;
+	for (const char *p = text; *p != '\0'; p++)
+		chars += ((unsigned char)*p & 0xc0) != 0x80;
+	return chars >= 3;
+}
+
+int
+cmd_search(struct ctl *ctl, const struct args *a)
+{
 	jobs_search_query q = {0};
 	jobs_call call = new_call(ctl);
 	jobs_search_page *page = NULL;
+	struct shape s;
+	struct lister l = {0};
 	char *text = NULL;
 	size_t len = 0;
 	int rv;
 
-	if ((rv = parse_find_flags(argc, argv, true, &o)) != EXIT_OK)
+	if ((rv = parse_shape(ctl, a, &s)) != EXIT_OK ||
+	    (rv = parse_filter(ctl, a, &s, &q.filter, &q.view)) != EXIT_OK)
 		return rv;
-	if (optind >= argc)
-		return usage_of(argv[0]);
 	/* The words after the flags are the text, as one query. */
-	for (int i = optind; i < argc; i++)
-		len += strlen(argv[i]) + 1;
+	for (size_t i = 0; i < a->n_pos; i++)
+		len += strlen(a->pos[i]) + 1;
 	if ((text = calloc(1, len + 1)) == NULL)
 		return fail(EXIT_ERROR, "out of memory");
-	for (int i = optind; i < argc; i++) {
-		if (i > optind)
+	for (size_t i = 0; i < a->n_pos; i++) {
+		if (i > 0)
 			strcat(text, " ");
-		strcat(text, argv[i]);
+		strcat(text, a->pos[i]);
 	}
-	if ((rv = connect_server(ctl)) != EXIT_OK)
-		goto done;
 	q.text = text;
-	q.mode = o.substring ? JOBS_SEARCH_SUBSTRING : JOBS_SEARCH_WORDS;
-	q.filter = o.filter;
-	q.page_size = o.page_size;
-	q.page_token = o.page_token;
-	q.snippets = o.snippets;
-	q.view = o.view;
+	q.mode = arg_given(a, F_SUBSTRING) ? JOBS_SEARCH_SUBSTRING : JOBS_SEARCH_WORDS;
+	q.page_size = (int)arg_number(a, F_LIMIT, 0);
+	q.page_token = arg_value(a, F_PAGE_TOKEN);
+	q.snippets = arg_given(a, F_SNIPPETS);
+	if ((rv = connect_server(ctl)) != EXIT_OK || (rv = lister_init(&l, &s)) != EXIT_OK)
+		goto done;
 	if (jobs_search_jobs(ctl->client, &call, &q, &page) != JOBS_OK) {
 		rv = call_failed("search", &call);
 		goto done;
 	}
-	if (ctl->json) {
-		json_t *doc = json_object(), *jobs = json_array();
+	/* Words that match nothing may be inside words: for people, try that
+	 * and say so; for scripts, say how. */
+	if (page->n_jobs == 0 && q.mode == JOBS_SEARCH_WORDS && q.page_token == NULL) {
+		if (s.show != SHOW_JSON && substring_worthy(text)) {
+			jobs_search_page *sub = NULL;
+			jobs_call c2 = new_call(ctl);
 
-		json_object_set_new(doc, "jobs", jobs);
-		json_object_set_new(doc, "next_page_token", json_string(page->next_page_token));
-		if ((rv = jobs_to_json_array(jobs, page->jobs, page->n_jobs)) == EXIT_OK &&
-		    o.snippets) {
-			json_t *sn = json_array();
-			json_object_set_new(doc, "snippets", sn);
-			for (size_t i = 0; i < page->n_jobs; i++)
-				json_array_append_new(sn,
-				                      json_pack("{ss ss}", "id", page->jobs[i]->id,
-				                                "snippet", page->snippets[i]));
+			q.mode = JOBS_SEARCH_SUBSTRING;
+			if (jobs_search_jobs(ctl->client, &c2, &q, &sub) == JOBS_OK &&
+			    sub->n_jobs > 0) {
+				note("no job has the words '%s'; these hold it inside a word "
+				     "(--substring)",
+				     text);
+				jobs_search_page_free(page);
+				page = sub;
+			} else {
+				jobs_search_page_free(sub);
+				q.mode = JOBS_SEARCH_WORDS;
+			}
+		} else if (s.show == SHOW_JSON || !substring_worthy(text)) {
+			note("no job has these words; --substring finds text inside words (3 or "
+			     "more characters), and 'jobsctl help search' says what else works");
 		}
-		if (rv == EXIT_OK)
-			rv = print_json(doc);
-		json_decref(doc);
-	} else {
-		print_table_header();
-		print_table_rows(page->jobs, page->n_jobs, o.snippets ? page->snippets : NULL);
-		if (*page->next_page_token != '\0')
-			printf("\nmore: jobsctl search --page-token '%s' (same text and flags)\n",
-			       page->next_page_token);
 	}
+	if (s.show == SHOW_JSON && q.snippets) {
+		json_t *sn = json_array();
+
+		json_object_set_new(l.doc, "snippets", sn);
+		for (size_t i = 0; i < page->n_jobs; i++)
+			json_array_append_new(sn, json_pack("{ss ss}", "id", page->jobs[i]->id,
+			                                    "snippet", page->snippets[i]));
+	}
+	rv = lister_add(&l, page->jobs, page->n_jobs, q.snippets ? page->snippets : NULL);
+	if (rv == EXIT_OK)
+		rv = lister_finish(&l, ctl, page->next_page_token,
+		                   q.mode == JOBS_SEARCH_SUBSTRING && !arg_given(a, F_SUBSTRING)
+		                       ? "with --substring and the same text"
+		                       : "with the same text and flags");
 done:
+	lister_free(&l);
 	jobs_search_page_free(page);
 	free(text);
 	return rv;
@@ -892,270 +918,224 @@ done:
 
 static const struct {
 	const char *name; /* --by NAME, and the key in by_NAME's objects */
+	const char *title;
 	size_t list, count;
 } stat_groups[] = {
-    {"product", offsetof(jobs_stats, by_product), offsetof(jobs_stats, n_by_product)},
-    {"language", offsetof(jobs_stats, by_language), offsetof(jobs_stats, n_by_language)},
-    {"persona", offsetof(jobs_stats, by_persona), offsetof(jobs_stats, n_by_persona)},
-    {"brand", offsetof(jobs_stats, by_brand), offsetof(jobs_stats, n_by_brand)},
+    {"product", "PRODUCT", offsetof(jobs_stats, by_product), offsetof(jobs_stats, n_by_product)},
+    {"language", "LANGUAGE", offsetof(jobs_stats, by_language),
+     offsetof(jobs_stats, n_by_language)},
+    {"persona", "PERSONA", offsetof(jobs_stats, by_persona), offsetof(jobs_stats, n_by_persona)},
+    {"brand", "BRAND", offsetof(jobs_stats, by_brand), offsetof(jobs_stats, n_by_brand)},
 };
 #define N_STAT_GROUPS (sizeof stat_groups / sizeof stat_groups[0])
 
+#define GROUP_VALUES(st, g) (*(jobs_value_count *const *)((const char *)(st) + stat_groups[g].list))
+#define GROUP_COUNT(st, g)  (*(const size_t *)((const char *)(st) + stat_groups[g].count))
+
 static int
-cmd_stats(struct ctl *ctl, int argc, char **argv)
+stats_json(const jobs_stats *st, unsigned groups)
 {
-	static const struct option opts[] = {
-	    {"by", required_argument, NULL, OPT_BY},
-	    {"top", required_argument, NULL, OPT_TOP},
-	    {"since", required_argument, NULL, OPT_SINCE},
-	    {"until", required_argument, NULL, OPT_UNTIL},
-	    {NULL, 0, NULL, 0},
-	};
+	json_t *o = json_pack(
+	    "{sI sI sI sI sI sI sI}", "total_jobs", (json_int_t)st->total_jobs, "enabled_jobs",
+	    (json_int_t)st->enabled_jobs, "disabled_jobs", (json_int_t)st->disabled_jobs,
+	    "unique_products", (json_int_t)st->unique_products, "unique_personas",
+	    (json_int_t)st->unique_personas, "unique_languages", (json_int_t)st->unique_languages,
+	    "unique_brands", (json_int_t)st->unique_brands);
+	json_t *days = json_array();
+	char key[32];
+
+	if (o == NULL || days == NULL) {
+		json_decref(o);
+		json_decref(days);
+		return fail(EXIT_ERROR, "out of memory");
+	}
+	for (size_t g = 0; g < N_STAT_GROUPS; g++) {
+		const jobs_value_count *v = GROUP_VALUES(st, g);
+		json_t *arr;
+
+		if (!(groups & (1u << g)))
+			continue;
+		arr = json_array();
+		for (size_t i = 0; i < GROUP_COUNT(st, g); i++)
+			json_array_append_new(arr,
+			                      json_pack("{ss sI}", stat_groups[g].name, v[i].value,
+			                                "count", (json_int_t)v[i].count));
+		snprintf(key, sizeof key, "by_%s", stat_groups[g].name);
+		json_object_set_new(o, key, arr);
+	}
+	for (size_t i = 0; i < st->n_created_per_day; i++)
+		json_array_append_new(days,
+		                      json_pack("{ss sI}", "date", st->created_per_day[i].date,
+		                                "count", (json_int_t)st->created_per_day[i].count));
+	json_object_set_new(o, "created_per_day", days);
+	return print_json_new(o);
+}
+
+/* Jobs per day as bars, from the first day with jobs to the last. */
+static void
+stats_days(const struct ctl *ctl, const jobs_stats *st)
+{
+	size_t first = 0, last = st->n_created_per_day, n = st->n_created_per_day;
+	long long max = 0;
+	char num[24];
+	int numw = 4, cols;
+
+	while (first < n && st->created_per_day[first].count == 0)
+		first++;
+	while (last > first && st->created_per_day[last - 1].count == 0)
+		last--;
+	if (first == last) {
+		if (n > 0)
+			printf("\nno jobs created from %s to %s\n", st->created_per_day[0].date,
+			       st->created_per_day[n - 1].date);
+		return;
+	}
+	for (size_t i = first; i < last; i++) {
+		if (st->created_per_day[i].count > max)
+			max = st->created_per_day[i].count;
+	}
+	if ((int)snprintf(num, sizeof num, "%lld", max) > numw)
+		numw = (int)strlen(num);
+	/* The bars take what the terminal has left, or 50 columns when piped. */
+	cols = ctl->width > 0 ? ctl->width - 10 - 2 - numw - 2 : 50;
+	if (cols > 100)
+		cols = 100;
+	if (cols < 10)
+		cols = 10;
+	printf("\nCREATED ON  %*s\n", numw, "JOBS");
+	for (size_t i = first; i < last; i++) {
+		long long c = st->created_per_day[i].count;
+
+		printf("%-10s  %*lld", st->created_per_day[i].date, numw, c);
+		if (c > 0) {
+			fputs("  ", stdout);
+			render_bar(stdout, c, max, cols);
+		}
+		putchar('\n');
+	}
+}
+
+int
+cmd_stats(struct ctl *ctl, const struct args *a)
+{
+	static const char *const headers[N_STAT_GROUPS][2] = {
+	    {"PRODUCT", "JOBS"}, {"LANGUAGE", "JOBS"}, {"PERSONA", "JOBS"}, {"BRAND", "JOBS"}};
+	static const unsigned how[2] = {TABLE_SHRINK, TABLE_RIGHT};
 	jobs_stats_query q = {0};
 	jobs_call call = new_call(ctl);
 	jobs_stats *st = NULL;
-	unsigned groups = 0; /* bit i: stat_groups[i]; 0: all */
-	int c, rv = EXIT_OK;
+	unsigned groups = 0; /* bit i: stat_groups[i] */
+	int rv = EXIT_OK;
 
-	optind = 0;
-	while (rv == EXIT_OK && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == OPT_BY) {
-			size_t i;
-			for (i = 0; i < N_STAT_GROUPS; i++)
-				if (strcmp(optarg, stat_groups[i].name) == 0)
-					break;
-			if (i == N_STAT_GROUPS)
-				rv = fail(EXIT_INVALID,
-				          "--by is product, language, persona or brand, not '%s'",
-				          optarg);
-			else
-				groups |= 1u << i;
-		} else if (c == OPT_TOP) {
-			rv = parse_count("top", optarg, 1000, &q.top);
-		} else if (c == OPT_SINCE) {
-			rv = parse_time_flag("since", optarg, &q.created_after);
-		} else if (c == OPT_UNTIL) {
-			rv = parse_time_flag("until", optarg, &q.created_before);
-		} else {
-			rv = usage_of(argv[0]);
-		}
-	}
-	if (rv != EXIT_OK)
-		return rv;
-	if (optind != argc)
-		return usage_of(argv[0]);
+	for (size_t i = 0; i < a->n_flags; i++)
+		for (size_t g = 0; g < N_STAT_GROUPS && a->flags[i].id == F_BY; g++)
+			if (strcmp(a->flags[i].value, stat_groups[g].name) == 0)
+				groups |= 1u << g;
 	if (groups == 0)
 		groups = (1u << N_STAT_GROUPS) - 1;
+	q.top = (int)arg_number(a, F_TOP, 0);
+	time_flag(a, F_DAYS_SINCE, &q.created_after);
+	time_flag(a, F_DAYS_UNTIL, &q.created_before);
 	if ((rv = connect_server(ctl)) != EXIT_OK)
 		return rv;
 	if (jobs_get_stats(ctl->client, &call, &q, &st) != JOBS_OK)
 		return call_failed("stats", &call);
 	if (ctl->json) {
-		json_t *o =
-		    json_pack("{sI sI sI sI sI sI sI}", "total_jobs", (json_int_t)st->total_jobs,
-		              "enabled_jobs", (json_int_t)st->enabled_jobs, "disabled_jobs",
-		              (json_int_t)st->disabled_jobs, "unique_products",
-		              (json_int_t)st->unique_products, "unique_personas",
-		              (json_int_t)st->unique_personas, "unique_languages",
-		              (json_int_t)st->unique_languages, "unique_brands",
-		              (json_int_t)st->unique_brands);
-		json_t *days = json_array();
-		char key[32];
-
-		for (size_t g = 0; g < N_STAT_GROUPS; g++) {
-			const jobs_value_count *v =
-			    *(jobs_value_count *const *)((const char *)st + stat_groups[g].list);
-			size_t n = *(const size_t *)((const char *)st + stat_groups[g].count);
-			json_t *a;
-
-			if (!(groups & (1u << g)))
-				continue;
-			a = json_array();
-			for (size_t i = 0; i < n; i++)
-				json_array_append_new(a, json_pack("{ss sI}", stat_groups[g].name,
-				                                   v[i].value, "count",
-				                                   (json_int_t)v[i].count));
-			snprintf(key, sizeof key, "by_%s", stat_groups[g].name);
-			json_object_set_new(o, key, a);
-		}
-		for (size_t i = 0; i < st->n_created_per_day; i++)
-			json_array_append_new(
-			    days, json_pack("{ss sI}", "date", st->created_per_day[i].date, "count",
-			                    (json_int_t)st->created_per_day[i].count));
-		json_object_set_new(o, "created_per_day", days);
-		rv = print_json(o);
-		json_decref(o);
-	} else {
-		printf("%lld jobs: %lld enabled, %lld disabled\n", (long long)st->total_jobs,
-		       (long long)st->enabled_jobs, (long long)st->disabled_jobs);
-		printf("%lld products, %lld personas, %lld languages, %lld brands\n",
-		       (long long)st->unique_products, (long long)st->unique_personas,
-		       (long long)st->unique_languages, (long long)st->unique_brands);
-		for (size_t g = 0; g < N_STAT_GROUPS; g++) {
-			const jobs_value_count *v =
-			    *(jobs_value_count *const *)((const char *)st + stat_groups[g].list);
-			size_t n = *(const size_t *)((const char *)st + stat_groups[g].count);
-			char title[16];
-
-			if (!(groups & (1u << g)))
-				continue;
-			snprintf(title, sizeof title, "%s", stat_groups[g].name);
-			for (char *p = title; *p != '\0'; p++)
-				*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
-			printf("\n%-50s  %s\n", title, "JOBS");
-			for (size_t i = 0; i < n; i++) {
-				print_cell(*v[i].value != '\0' ? v[i].value : "(none)", 50);
-				printf("%lld\n", (long long)v[i].count);
-			}
-		}
-		printf("\n%-12s  %s\n", "CREATED ON", "JOBS");
-		for (size_t i = 0; i < st->n_created_per_day; i++)
-			printf("%-12s  %lld\n", st->created_per_day[i].date,
-			       (long long)st->created_per_day[i].count);
+		rv = stats_json(st, groups);
+		jobs_stats_free(st);
+		return rv;
 	}
+	printf("%lld jobs: %lld enabled, %lld disabled\n", (long long)st->total_jobs,
+	       (long long)st->enabled_jobs, (long long)st->disabled_jobs);
+	printf("%lld products, %lld personas, %lld languages, %lld brands\n",
+	       (long long)st->unique_products, (long long)st->unique_personas,
+	       (long long)st->unique_languages, (long long)st->unique_brands);
+	for (size_t g = 0; g < N_STAT_GROUPS && rv == EXIT_OK; g++) {
+		const jobs_value_count *vc = GROUP_VALUES(st, g);
+		struct table *t;
+		char count[24];
+
+		if (!(groups & (1u << g)) || GROUP_COUNT(st, g) == 0)
+			continue;
+		if ((t = table_new(2, headers[g], how)) == NULL) {
+			rv = fail(EXIT_ERROR, "out of memory");
+			break;
+		}
+		for (size_t i = 0; i < GROUP_COUNT(st, g); i++) {
+			snprintf(count, sizeof count, "%lld", (long long)vc[i].count);
+			if (table_add(t, (const char *const[]){
+			                     *vc[i].value ? vc[i].value : "(none)", count}) != 0)
+				rv = fail(EXIT_ERROR, "out of memory");
+		}
+		putchar('\n');
+		table_print(stdout, t, true, ctl->width);
+		table_free(t);
+	}
+	if (rv == EXIT_OK)
+		stats_days(ctl, st);
 	jobs_stats_free(st);
 	return rv;
 }
 
-static int
-cmd_health(struct ctl *ctl, int argc, char **argv)
+/* ---- health, backup, check ------------------------------------------------------- */
+
+int
+cmd_health(struct ctl *ctl, const struct args *a)
 {
 	jobs_call call = new_call(ctl);
 	jobs_health_info *h;
 	int rv;
 
-	if (argc != 1)
-		return usage_of(argv[0]);
+	(void)a;
 	if ((rv = connect_server(ctl)) != EXIT_OK)
 		return rv;
 	if (jobs_health(ctl->client, &call, &h) != JOBS_OK)
 		return call_failed("health", &call);
-	if (ctl->json) {
-		json_t *o = json_pack("{ss ss si sI si}", "status", h->status, "version",
-		                      h->version, "schema_version", h->schema_version, "uptime_ms",
-		                      (json_int_t)h->uptime_ms, "max_message_bytes",
-		                      (int)h->max_message_bytes);
-		rv = print_json(o);
-		json_decref(o);
-	} else {
+	if (ctl->json)
+		rv = print_json_new(json_pack("{ss ss si sI si}", "status", h->status, "version",
+		                              h->version, "schema_version", h->schema_version,
+		                              "uptime_ms", (json_int_t)h->uptime_ms,
+		                              "max_message_bytes", (int)h->max_message_bytes));
+	else
 		printf("%s: jobsd %s, schema %d, up %lld s, requests up to %u bytes\n", h->status,
 		       h->version, h->schema_version, (long long)(h->uptime_ms / 1000),
 		       h->max_message_bytes);
-	}
 	jobs_health_info_free(h);
 	return rv;
 }
 
-static int
-cmd_backup(struct ctl *ctl, int argc, char **argv)
+int
+cmd_backup(struct ctl *ctl, const struct args *a)
 {
 	jobs_call call = new_call(ctl);
 	jobs_backup_info *b;
 	int rv;
 
-	if (argc != 2)
-		return usage_of(argv[0]);
 	/* The name is inside jobsd's backup folder, on its machine: sent as
 	 * given, never resolved against our working directory. */
 	if ((rv = connect_server(ctl)) != EXIT_OK)
 		return rv;
-	if (jobs_backup(ctl->client, &call, argv[1], &b) != JOBS_OK)
+	if (jobs_backup(ctl->client, &call, a->pos[0], &b) != JOBS_OK)
 		return call_failed("backup", &call);
-	if (ctl->json) {
-		json_t *o = json_pack("{ss sI sI sI}", "path", b->path, "bytes",
-		                      (json_int_t)b->bytes, "jobs", (json_int_t)b->jobs,
-		                      "duration_ms", (json_int_t)b->duration_ms);
-		rv = print_json(o);
-		json_decref(o);
-	} else {
+	if (ctl->json)
+		rv = print_json_new(json_pack("{ss sI sI sI}", "path", b->path, "bytes",
+		                              (json_int_t)b->bytes, "jobs", (json_int_t)b->jobs,
+		                              "duration_ms", (json_int_t)b->duration_ms));
+	else
 		printf("backed up %lld jobs (%lld bytes) to %s in %lld ms\n", (long long)b->jobs,
 		       (long long)b->bytes, b->path, (long long)b->duration_ms);
-	}
 	jobs_backup_info_free(b);
 	return rv;
 }
 
-static int
-cmd_import(struct ctl *ctl, int argc, char **argv)
-{
-	static const struct option opts[] = {
-	    {"format", required_argument, NULL, OPT_FORMAT},
-	    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-	    {"assign-ids", no_argument, NULL, OPT_ASSIGN_IDS},
-	    {"replace", no_argument, NULL, OPT_REPLACE},
-	    {"batch-size", required_argument, NULL, OPT_BATCH},
-	    {NULL, 0, NULL, 0},
-	};
-	struct legacy_import_options o = {.progress = true};
-	struct legacy_sink sink;
-	jobs_call call = new_call(ctl);
-	json_t *report = NULL;
-	char err[1024], *end;
-	int c, rv, f;
-	long n;
-
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_FORMAT:
-			if ((f = legacy_format_parse(optarg)) < 0)
-				return fail(EXIT_INVALID, "--format wants yaml, yaml-dir or json");
-			o.format = (enum legacy_format)f;
-			break;
-		case OPT_DRY_RUN:
-			o.dry_run = true;
-			break;
-		case OPT_ASSIGN_IDS:
-			o.assign_ids = true;
-			break;
-		case OPT_REPLACE:
-			o.replace = true;
-			break;
-		case OPT_BATCH:
-			n = strtol(optarg, &end, 10);
-			if (*end != '\0' || n < 1 || n > JOBS_BATCH_MAX_JOBS)
-				return fail(EXIT_INVALID, "--batch-size wants 1 to %d",
-				            JOBS_BATCH_MAX_JOBS);
-			o.batch_jobs = (size_t)n;
-			break;
-		default:
-			return usage_of(argv[0]);
-		}
-	}
-	if (optind != argc - 1)
-		return usage_of(argv[0]);
-	o.path = argv[optind];
-	o.backup_time = getenv("JOBSCTL_BACKUP_TIME"); /* tests: a known backup name */
-	if ((rv = connect_server(ctl)) != EXIT_OK)
-		return rv;
-	if (legacy_client_sink(ctl->client, &call, &sink) != JOBS_OK)
-		return call_failed("import", &call);
-	rv = legacy_import(&o, &sink, &report, err, sizeof err);
-	if (report != NULL) {
-		if (ctl->json)
-			print_json(report);
-		else
-			legacy_report_print(stdout, report);
-	}
-	if (rv != JOBS_OK) {
-		fail(exit_for(rv), "import: %s (%s)", err, jobs_code_name(rv));
-		json_decref(report);
-		return exit_for(rv);
-	}
-	rv = legacy_report_severity(report);
-	json_decref(report);
-	return rv;
-}
-
-static int
-cmd_check(struct ctl *ctl, int argc, char **argv)
+int
+cmd_check(struct ctl *ctl, const struct args *a)
 {
 	jobs_call call = new_call(ctl);
 	jobs_check_info *ci;
 	int rv;
 
-	if (argc != 1)
-		return usage_of(argv[0]);
+	(void)a;
 	if ((rv = connect_server(ctl)) != EXIT_OK)
 		return rv;
 	if (jobs_check(ctl->client, &call, &ci) != JOBS_OK)
@@ -1167,8 +1147,7 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 		for (size_t i = 0; i < ci->n_problems; i++)
 			json_array_append_new(json_object_get(o, "problems"),
 			                      json_string(ci->problems[i]));
-		print_json(o);
-		json_decref(o);
+		print_json_new(o);
 	} else {
 		printf("%s: %lld jobs, %lld bytes, schema %d\n", ci->ok ? "ok" : "DAMAGED",
 		       (long long)ci->jobs, (long long)ci->bytes, ci->schema_version);
@@ -1180,268 +1159,257 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 	return rv;
 }
 
-static int
-cmd_export(struct ctl *ctl, int argc, char **argv)
+/* ---- import and export -------------------------------------------------------- */
+
+/* Prints s escaped for a terminal (render_escape), or "?" when out of
+ * memory. */
+static void
+put_escaped(FILE *f, const char *s)
 {
-	static const struct option opts[] = {
-	    {"format", required_argument, NULL, OPT_FORMAT},
-	    {NULL, 0, NULL, 0},
-	};
+	char *e = render_escape(s != NULL ? s : "", false);
+
+	fputs(e != NULL ? e : "?", f);
+	free(e);
+}
+
+static const char *
+str_of(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* " (job 3, line 12)" or " (jobs/a.yaml, line 4)": where a report entry is
+ * in the source, jobs counted from 1. */
+static void
+print_where(FILE *f, const json_t *e)
+{
+	json_t *file = json_object_get(e, "file"), *index = json_object_get(e, "index"),
+	       *line = json_object_get(e, "line");
+	const char *sep = " (";
+
+	if (file != NULL) {
+		fputs(sep, f);
+		put_escaped(f, json_string_value(file));
+		sep = ", ";
+	} else if (index != NULL) {
+		fprintf(f, "%sjob %lld", sep, (long long)json_integer_value(index) + 1);
+		sep = ", ";
+	}
+	if (line != NULL) {
+		fprintf(f, "%sline %lld", sep, (long long)json_integer_value(line));
+		sep = ", ";
+	}
+	if (strcmp(sep, ", ") == 0)
+		fputc(')', f);
+}
+
+/* The import report for people (the engine's JSON report, legacy.h). */
+static void
+print_import_report(FILE *f, const json_t *r)
+{
+	json_t *skipped = json_object_get(r, "skipped"),
+	       *assigned = json_object_get(r, "assigned_ids"),
+	       *unnamed = json_object_get(r, "unnamed"), *ignored = json_object_get(r, "ignored"),
+	       *e;
+	bool dry = json_is_true(json_object_get(r, "dry_run"));
+	long long replaced = json_integer_value(json_object_get(r, "replaced"));
+	size_t i;
+
+	fprintf(f, "%s %lld of %lld jobs from ", dry ? "would import" : "imported",
+	        (long long)json_integer_value(json_object_get(r, "imported")),
+	        (long long)json_integer_value(json_object_get(r, "read")));
+	put_escaped(f, str_of(r, "source"));
+	fprintf(f, " (%s)", str_of(r, "format"));
+	if (replaced > 0)
+		fprintf(f, ", %lld of them %s jobs already in the database", replaced,
+		        dry ? "replacing" : "replaced");
+	fputc('\n', f);
+	if (dry) {
+		fputs("dry run: nothing was written, no backup made\n", f);
+	} else if (str_of(r, "backup") != NULL) {
+		fputs("backup: ", f);
+		put_escaped(f, str_of(r, "backup"));
+		fputc('\n', f);
+	} else if (json_is_true(json_object_get(r, "backup_removed"))) {
+		fputs("no backup kept: nothing was imported\n", f);
+	}
+	if (json_array_size(assigned) > 0)
+		fprintf(f, "new ids for %zu jobs without one:\n", json_array_size(assigned));
+	json_array_foreach(assigned, i, e)
+	{
+		fputs("  \"", f);
+		put_escaped(f, str_of(e, "job_name"));
+		fputc('"', f);
+		print_where(f, e);
+		fprintf(f, ": %s\n", str_of(e, "id"));
+	}
+	if (json_array_size(unnamed) > 0)
+		fprintf(f,
+		        "%zu jobs %s without a job_name, as the legacy app kept them (jobsctl "
+		        "update ID --name NAME gives one):\n",
+		        json_array_size(unnamed), dry ? "would be imported" : "imported");
+	json_array_foreach(unnamed, i, e)
+	{
+		fputs("  '", f);
+		put_escaped(f, str_of(e, "id"));
+		fputc('\'', f);
+		print_where(f, e);
+		fputc('\n', f);
+	}
+	if (json_array_size(skipped) > 0)
+		fprintf(f, "skipped %zu:\n", json_array_size(skipped));
+	json_array_foreach(skipped, i, e)
+	{
+		fprintf(f, "  %s:", str_of(e, "reason"));
+		if (str_of(e, "id") != NULL) {
+			fputs(" '", f);
+			put_escaped(f, str_of(e, "id"));
+			fputc('\'', f);
+		}
+		if (str_of(e, "job_name") != NULL) {
+			fputs(" \"", f);
+			put_escaped(f, str_of(e, "job_name"));
+			fputc('"', f);
+		}
+		print_where(f, e);
+		fputs(": ", f);
+		put_escaped(f, str_of(e, "message"));
+		fputc('\n', f);
+	}
+	json_array_foreach(ignored, i, e)
+	{
+		fputs("ignored: ", f);
+		put_escaped(f, str_of(e, "path"));
+		fputs(": ", f);
+		put_escaped(f, str_of(e, "why"));
+		fputc('\n', f);
+	}
+}
+
+int
+cmd_import(struct ctl *ctl, const struct args *a)
+{
+	struct legacy_import_options o = {.progress = true};
+	struct legacy_sink sink;
+	jobs_call call = new_call(ctl);
+	json_t *report = NULL;
+	const char *format = arg_value(a, F_FORMAT);
+	char err[1024];
+	int rv;
+
+	if (format != NULL)
+		o.format = (enum legacy_format)legacy_format_parse(format);
+	o.dry_run = arg_given(a, F_DRY_RUN);
+	o.assign_ids = arg_given(a, F_ASSIGN_IDS);
+	o.replace = arg_given(a, F_REPLACE);
+	o.batch_jobs = (size_t)arg_number(a, F_BATCH_SIZE, 0);
+	o.path = a->pos[0];
+	o.backup_time = getenv("JOBSCTL_BACKUP_TIME"); /* tests: a known backup name */
+	if ((rv = connect_server(ctl)) != EXIT_OK)
+		return rv;
+	if (legacy_client_sink(ctl->client, &call, &sink) != JOBS_OK)
+		return call_failed("import", &call);
+	rv = legacy_import(&o, &sink, &report, err, sizeof err);
+	if (report != NULL) {
+		if (ctl->json)
+			print_json(report);
+		else
+			print_import_report(stdout, report);
+	}
+	if (rv != JOBS_OK) {
+		fail(exit_for(rv), "import: %s (%s)", err, jobs_code_name(rv));
+		json_decref(report);
+		return exit_for(rv);
+	}
+	rv = legacy_report_severity(report);
+	json_decref(report);
+	return rv;
+}
+
+/* The format a PATH's name says, or -1. */
+static int
+format_of_name(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+
+	if (dot == NULL || strchr(dot, '/') != NULL)
+		return -1;
+	if (strcmp(dot, ".yaml") == 0 || strcmp(dot, ".yml") == 0)
+		return LEGACY_YAML;
+	if (strcmp(dot, ".json") == 0 || strcmp(dot, ".jsonl") == 0)
+		return LEGACY_JSON;
+	return -1;
+}
+
+int
+cmd_export(struct ctl *ctl, const struct args *a)
+{
 	struct legacy_export_options o = {.format = LEGACY_AUTO, .progress = true};
+	const char *format = arg_value(a, F_FORMAT);
 	char err[1024];
 	size_t count;
-	int c, rv, f;
+	int rv, f;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != OPT_FORMAT)
-			return usage_of(argv[0]);
-		if ((f = legacy_format_parse(optarg)) < 0)
-			return fail(EXIT_INVALID, "--format wants yaml, yaml-dir or json");
-		o.format = (enum legacy_format)f;
-	}
-	if (optind != argc - 1 || o.format == LEGACY_AUTO)
-		return usage_of(argv[0]);
-	o.path = argv[optind];
+	o.path = a->pos[0];
+	f = format != NULL ? legacy_format_parse(format) : format_of_name(o.path);
+	if (f < 0)
+		return usage_error(ctl, "which format? give --format yaml, yaml-dir or json");
+	o.format = (enum legacy_format)f;
 	if ((rv = connect_server(ctl)) != EXIT_OK)
 		return rv;
 	if ((rv = legacy_export(ctl->client, &o, &count, err, sizeof err)) != JOBS_OK)
 		return fail(exit_for(rv), "export: %s (%s)", err, jobs_code_name(rv));
 	if (strcmp(o.path, "-") == 0) { /* stdout holds the export: the summary goes aside */
-		fprintf(stderr, "exported %zu jobs to standard output (%s)\n", count,
-		        legacy_format_name(o.format));
+		note("exported %zu jobs to standard output (%s)", count,
+		     legacy_format_name(o.format));
 		return EXIT_OK;
 	}
-	if (ctl->json) {
-		json_t *out = json_pack("{sIssss}", "exported", (json_int_t)count, "path", o.path,
-		                        "format", legacy_format_name(o.format));
-		rv = print_json(out);
-		json_decref(out);
-		return rv;
-	}
+	if (ctl->json)
+		return print_json_new(json_pack("{sIssss}", "exported", (json_int_t)count, "path",
+		                                o.path, "format", legacy_format_name(o.format)));
 	printf("exported %zu jobs to %s (%s)\n", count, o.path, legacy_format_name(o.format));
 	return EXIT_OK;
 }
 
-static int cmd_help(struct ctl *ctl, int argc, char **argv);
-static int cmd_commands(struct ctl *ctl, int argc, char **argv);
+/* ---- about jobsctl itself ------------------------------------------------------ */
 
-static const struct command commands[] = {
-    {"create", "[FIELD FLAGS] [--file JOB.json|JOB.yaml]", "create a job", "CreateJob", cmd_create},
-    {"get", "ID", "show one job", "GetJob", cmd_get},
-    {"update", "ID [FIELD FLAGS] [--file JOB] [--if-etag ETAG]",
-     "change the fields given, and only those", "UpdateJob", cmd_update},
-    {"delete", "ID [--if-etag ETAG]", "delete a job", "DeleteJob", cmd_delete},
-    {"list", "[FILTERS] [--order-by FIELD[:asc|desc]] [--page-size N] [--page-token TOKEN | --all]",
-     "list jobs, newest first, or as --order-by says (created_at, updated_at, job_name)",
-     "ListJobs", cmd_list},
-    {"search", "[FILTERS] [--substring] [--snippets] [--limit N] [--page-token TOKEN] TEXT...",
-     "find jobs by the words in them, best match first", "SearchJobs", cmd_search},
-    {"stats", "[--by product|language|persona|brand] [--top N] [--since DAY] [--until DAY]",
-     "count jobs: totals, the most common values, jobs created per day", "GetStats", cmd_stats},
-    {"health", "", "is jobsd up?", "Health", cmd_health},
-    {"backup", "NAME", "copy the database to NAME in jobsd's backup folder while it serves",
-     "Backup", cmd_backup},
-    {"check", "", "run the database's integrity check; exit 1 if it finds damage", "Check",
-     cmd_check},
-    {"import",
-     "[--format yaml|yaml-dir|json] [--dry-run] [--assign-ids] [--replace] "
-     "[--batch-size N] PATH",
-     "import a legacy store (campaigns.yaml, or a folder of jobs/ID.yaml)",
-     "Health BatchCreateJobs", cmd_import},
-    {"export", "--format yaml|yaml-dir|json PATH", "write every job in a legacy layout", "ListJobs",
-     cmd_export},
-    {"commands", "", "the commands and the calls each makes, for scripts", "", cmd_commands},
-    {"help", "[COMMAND]", "this text, or a command's", "", cmd_help},
-};
-#define N_COMMANDS (sizeof commands / sizeof commands[0])
-
-static const struct command *
-find_command(const char *name)
+int
+cmd_completion(struct ctl *ctl, const struct args *a)
 {
-	for (size_t i = 0; i < N_COMMANDS; i++)
-		if (strcmp(commands[i].name, name) == 0)
-			return &commands[i];
-	return NULL;
-}
-
-static const char global_help[] =
-    "usage: jobsctl [--server URL] [--json] [--timeout MS] COMMAND [ARGS]\n"
-    "\n"
-    "  -s, --server URL   jobsd to talk to, or several: URL1,URL2,...; default\n"
-    "                     $JOBS_SERVER, else " DEFAULT_SERVER "\n"
-    "  -j, --json         print JSON (the legacy field names) instead of text\n"
-    "  -t, --timeout MS   give up after MS milliseconds, connecting included;\n"
-    "                     default 5000 (within it a call is tried up to 3 times\n"
-    "                     when a server is unavailable or overloaded)\n"
-    "      --token-file PATH  bearer token for servers that need one; default\n"
-    "                     $JOBS_TOKEN_FILE\n"
-    "      --tls-ca PEM   for tls+tcp:// servers: the CA of the server's certificate\n"
-    "      --tls-cert PEM, --tls-key PEM  a client certificate, if the server wants one\n"
-    "  -h, --help         this text\n"
-    "  -V, --version      the version\n"
-    "\n"
-    "exit status: 0 ok, 2 invalid input, 3 not found, 4 conflict (exists, etag\n"
-    "mismatch), 5 cannot reach the server, 6 not allowed, 7 server busy, 1 other\n"
-    "\n"
-    "commands:\n";
-
-static const char import_help[] =
-    "\n"
-    "PATH is a single file (a mapping whose jobs: is a list: campaigns.yaml), a\n"
-    "folder holding jobs/ID.yaml files and jobs_manifest.yaml, a folder of job\n"
-    "files, or a JSON Lines file (.json, .jsonl); --format yaml|yaml-dir|json says\n"
-    "which. The source is never modified: it is first copied beside itself\n"
-    "(PATH.backup-YYYYMMDDTHHMMSSZ) and the copy is what is read.\n"
-    "\n"
-    "  --dry-run     check everything and report; write nothing, make no backup\n"
-    "  --assign-ids  give jobs without an id a new one (else they are skipped)\n"
-    "  --replace     overwrite jobs whose id is already in the database\n"
-    "  --batch-size N  jobs per BatchCreateJobs call, 1 to 1000; default 1000\n"
-    "\n"
-    "The report names every job skipped and why: no_id, duplicate_id (the first\n"
-    "in the source wins), exists (already in the database), invalid (jobsd\n"
-    "refused it), broken_file, missing_file (in the manifest only), not_a_job.\n"
-    "A single file that is not valid YAML writes nothing.\n"
-    "Exit status: 0 all imported; 4 some skipped as duplicates or existing;\n"
-    "2 some skipped as unreadable, without id or refused, or the file is broken.\n";
-
-static const char export_help[] =
-    "\n"
-    "  yaml      PATH is one file, {jobs: [...]}, as PyYAML's safe_dump writes it\n"
-    "  yaml-dir  PATH is a folder: jobs/ID.yaml and jobs_manifest.yaml\n"
-    "  json      PATH is JSON Lines, one job per line\n"
-    "Jobs come newest first (created_at, then id), keys sorted: the same jobs\n"
-    "always give the same bytes. PATH is replaced atomically; a symlink is\n"
-    "written through; - is standard output (yaml, json).\n";
-
-static int
-cmd_help(struct ctl *ctl, int argc, char **argv)
-{
-	const struct command *cmd;
-
 	(void)ctl;
-	if (argc > 1 && (cmd = find_command(argv[1])) != NULL) {
-		printf("usage: jobsctl %s %s\n\n%s.\n", cmd->name, cmd->usage, cmd->help);
-		if (strcmp(cmd->name, "create") == 0 || strcmp(cmd->name, "update") == 0)
-			printf("\nfield flags:\n%s", field_flags_help);
-		if (strcmp(cmd->name, "import") == 0)
-			fputs(import_help, stdout);
-		if (strcmp(cmd->name, "export") == 0)
-			fputs(export_help, stdout);
-		if (strcmp(cmd->name, "list") == 0 || strcmp(cmd->name, "search") == 0)
-			printf("\nfilters (combinable):\n%s", filter_flags_help);
-		if (strcmp(cmd->name, "list") == 0)
-			printf(
-			    "\n  --order-by FIELD[:asc|desc]  created_at (default, newest first),\n"
-			    "                            updated_at or job_name (default A to Z);\n"
-			    "                            ties broken by id\n"
-			    "  --all                     follow every page\n"
-			    "\nWith --json: {\"jobs\": [...], \"next_page_token\": \"...\"}.\n");
-		if (strcmp(cmd->name, "search") == 0)
-			fputs(search_help, stdout);
-		if (strcmp(cmd->name, "stats") == 0)
-			printf(
-			    "\n  --by GROUP     show only this group's top values (repeatable)\n"
-			    "  --top N        values per group (default 10, at most 1000)\n"
-			    "  --since DAY, --until DAY  the days counted per day (default:\n"
-			    "                 the last 30); --until is exclusive\n"
-			    "\nWith --json: total_jobs, enabled_jobs, disabled_jobs,\n"
-			    "unique_products, unique_personas, unique_languages, unique_brands,\n"
-			    "by_product: [{\"product\": P, \"count\": N}, ...] (likewise\n"
-			    "by_language, by_persona, by_brand) and created_per_day:\n"
-			    "[{\"date\": \"2026-11-24\", \"count\": N}, ...].\n");
-		return EXIT_OK;
-	}
-	if (argc > 1)
-		return fail(EXIT_INVALID, "no command '%s'", argv[1]);
-	fputs(global_help, stdout);
-	for (size_t i = 0; i < N_COMMANDS; i++)
-		printf("  %-9s %s\n", commands[i].name, commands[i].help);
+	if (strcmp(a->pos[0], "bash") == 0)
+		completion_bash(stdout);
+	else
+		completion_zsh(stdout);
 	return EXIT_OK;
 }
 
-static int
-cmd_commands(struct ctl *ctl, int argc, char **argv)
+int
+cmd_commands(struct ctl *ctl, const struct args *a)
 {
 	(void)ctl;
-	(void)argc;
-	(void)argv;
-	for (size_t i = 0; i < N_COMMANDS; i++)
+	(void)a;
+	for (size_t i = 0; i < n_commands; i++)
 		printf("%s\t%s\n", commands[i].name, commands[i].calls);
 	return EXIT_OK;
 }
 
 int
-main(int argc, char **argv)
+cmd_help(struct ctl *ctl, const struct args *a)
 {
-	enum { OPT_TOKEN = 3000, OPT_TLS_CA, OPT_TLS_CERT, OPT_TLS_KEY };
-	static const struct option opts[] = {
-	    {"server", required_argument, NULL, 's'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"timeout", required_argument, NULL, 't'},
-	    {"token-file", required_argument, NULL, OPT_TOKEN},
-	    {"tls-ca", required_argument, NULL, OPT_TLS_CA},
-	    {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
-	    {"tls-key", required_argument, NULL, OPT_TLS_KEY},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
-	};
-	struct ctl ctl = {.server = getenv("JOBS_SERVER")};
-	const char *token_file = getenv("JOBS_TOKEN_FILE");
 	const struct command *cmd;
-	char *end;
-	int c, rv;
 
-	if (ctl.server == NULL || *ctl.server == '\0')
-		ctl.server = DEFAULT_SERVER;
-	while ((c = getopt_long(argc, argv, "+s:jt:hV", opts, NULL)) != -1) {
-		switch (c) {
-		case 's':
-			ctl.server = optarg;
-			break;
-		case 'j':
-			ctl.json = true;
-			break;
-		case 't':
-			errno = 0;
-			ctl.opts.timeout_ms = (int)strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || ctl.opts.timeout_ms < 1)
-				return fail(EXIT_INVALID, "--timeout wants milliseconds, not '%s'",
-				            optarg);
-			break;
-		case OPT_TOKEN:
-			token_file = optarg;
-			break;
-		case OPT_TLS_CA:
-			ctl.opts.tls_ca_file = optarg;
-			break;
-		case OPT_TLS_CERT:
-			ctl.opts.tls_cert_file = optarg;
-			break;
-		case OPT_TLS_KEY:
-			ctl.opts.tls_key_file = optarg;
-			break;
-		case 'h':
-			return cmd_help(&ctl, 1, argv);
-		case 'V':
-			printf("jobsctl %s\n", JOBS_VERSION);
-			return EXIT_OK;
-		default:
-			fputs("Try 'jobsctl help'.\n", stderr);
-			return EXIT_INVALID;
-		}
+	if (arg_given(a, F_HELP_ALL)) {
+		if (a->n_pos > 0)
+			return usage_error(ctl, "--all shows every command; leave out '%s'",
+			                   a->pos[0]);
+		help_all(stdout);
+	} else if (a->n_pos == 0) {
+		help_global(stdout);
+	} else if ((cmd = command_find(a->pos[0])) != NULL) {
+		help_command(stdout, cmd);
+	} else {
+		return usage_error(ctl, "no command '%s'", a->pos[0]);
 	}
-	if (token_file != NULL && *token_file != '\0')
-		ctl.opts.auth_token_file = token_file;
-	if (optind >= argc) {
-		cmd_help(&ctl, 1, argv);
-		return EXIT_INVALID;
-	}
-	if ((cmd = find_command(argv[optind])) == NULL)
-		return fail(EXIT_INVALID, "no command '%s'; try 'jobsctl help'", argv[optind]);
-	rv = cmd->run(&ctl, argc - optind, argv + optind);
-	jobs_client_close(ctl.client);
-	return rv;
+	return EXIT_OK;
 }

@@ -65,21 +65,53 @@ legacy_progress_begin(struct legacy_progress *p, bool enabled, const char *label
 	p->total = total;
 }
 
-/* Draws the line: `done` of the unit (jobs, MB, files) and `jobs` so far. */
+/* n bytes in the unit that suits `scale` (the total, so that both read
+ * alike): "512 B", "37 KiB", "2.3 MiB". */
+static void
+fmt_bytes(char *buf, size_t len, double n, double scale)
+{
+	if (scale < 1024)
+		snprintf(buf, len, "%.0f B", n);
+	else if (scale < 1024 * 1024)
+		snprintf(buf, len, "%.0f KiB", n / 1024);
+	else if (scale < 1024.0 * 1024 * 1024)
+		snprintf(buf, len, "%.1f MiB", n / (1024 * 1024));
+	else
+		snprintf(buf, len, "%.1f GiB", n / (1024.0 * 1024 * 1024));
+}
+
+/* Draws the line: `done` of the unit (jobs, bytes, files) and `jobs` so
+ * far, in whole numbers. */
 static void
 draw(struct legacy_progress *p, double done, size_t jobs, double t)
 {
-	double elapsed = t - p->start, rate = elapsed > 0 ? (double)jobs / elapsed : 0;
-	char eta[48] = "";
+	double elapsed = t - p->start, rate = elapsed > 0 ? (double)jobs / elapsed : 0, left;
+	bool of_jobs = strcmp(p->unit, "jobs") == 0;
+	char eta[48] = "", amount[96], a[32], b[32], count[48] = "";
 
-	if (p->total > 0 && done > 0 && done < p->total)
-		snprintf(eta, sizeof eta, ", ETA %.0f s", (p->total - done) * elapsed / done);
-	if (p->total > 0)
-		fprintf(stderr, "\r%s: %.0f%% (%.1f of %.1f %s), %zu jobs, %.0f jobs/s%s\033[K",
-		        p->label, 100.0 * done / p->total, done, p->total, p->unit, jobs, rate,
-		        eta);
-	else
+	if (p->total > 0 && done > 0 && done < p->total &&
+	    (left = (p->total - done) * elapsed / done) >= 1) {
+		if (left < 90)
+			snprintf(eta, sizeof eta, ", ETA %.0f s", left);
+		else
+			snprintf(eta, sizeof eta, ", ETA %.0f min", left / 60);
+	}
+	if (!of_jobs)
+		snprintf(count, sizeof count, ", %zu jobs", jobs);
+	if (p->total <= 0) {
 		fprintf(stderr, "\r%s: %zu jobs, %.0f jobs/s\033[K", p->label, jobs, rate);
+	} else {
+		if (strcmp(p->unit, LEGACY_BYTES) == 0) {
+			fmt_bytes(a, sizeof a, done, p->total);
+			fmt_bytes(b, sizeof b, p->total, p->total);
+			snprintf(amount, sizeof amount, "%s of %s", a, b);
+		} else {
+			snprintf(amount, sizeof amount, "%.0f of %.0f %s", done, p->total, p->unit);
+		}
+		/* Whole percent, rounded down: 100% only when it is all done. */
+		fprintf(stderr, "\r%s: %d%% (%s)%s, %.0f jobs/s%s\033[K", p->label,
+		        (int)(100.0 * done / p->total), amount, count, rate, eta);
+	}
 	fflush(stderr);
 }
 

@@ -47,7 +47,7 @@ struct importer {
 	const struct legacy_import_options *o;
 	const struct legacy_sink *sink;
 	struct source src;
-	json_t *report, *skipped, *assigned, *files;
+	json_t *report, *skipped, *assigned, *unnamed, *files;
 	json_t *seen; /* id -> index << 32 | line of its first job */
 	FILE *spool;
 	uint8_t *buf; /* packing buffer */
@@ -55,7 +55,7 @@ struct importer {
 	size_t read, spooled, imported, replaced, sent;
 	struct legacy_progress prog;
 	FILE *reading; /* the single file being read, for progress */
-	double total;  /* pass 1 progress total (MB or files) */
+	double total;  /* pass 1 progress total (bytes or files) */
 	char *err;
 	size_t errlen;
 };
@@ -519,7 +519,7 @@ take(struct importer *im, const json_t *obj, const struct pos *at)
 			snprintf(where, sizeof where, ", line %ld", first_line);
 		skip(im, "duplicate_id", at, j.id, name_of(obj),
 		     "the id is also that of job %lld%s, read first, which wins",
-		     (long long)(packed >> 32), where);
+		     (long long)(packed >> 32) + 1, where);
 	} else {
 		/* The first place of each id, packed in one integer: index, line. */
 		if (idst == LEGACY_ID_OK &&
@@ -582,7 +582,7 @@ item_cb(void *ud, json_t *item, size_t index, int line, const struct legacy_yaml
 	                                                spoiled->column, spoiled->message)
 	                         : take(im, item, &at);
 
-	legacy_progress_update(&im->prog, (double)ftell(im->reading) / 1e6, im->read);
+	legacy_progress_update(&im->prog, (double)ftell(im->reading), im->read);
 	return rv != 0 ? 1 : 0;
 }
 
@@ -600,8 +600,8 @@ read_single(struct importer *im)
 	if (f == NULL)
 		return failed(im, JOBS_UNAVAILABLE, "cannot read %s: %s", s->data, strerror(errno));
 	im->reading = f;
-	legacy_progress_begin(&im->prog, im->o->progress, "import: reading", "MB",
-	                      fstat(fileno(f), &st) == 0 ? (double)st.st_size / 1e6 : 0);
+	legacy_progress_begin(&im->prog, im->o->progress, "import: reading", LEGACY_BYTES,
+	                      fstat(fileno(f), &st) == 0 ? (double)st.st_size : 0);
 	rc = legacy_yaml_parse(f, "jobs", item_cb, im, &doc, &ye);
 	legacy_progress_end(&im->prog);
 	fclose(f);
@@ -650,8 +650,8 @@ read_json_lines(struct importer *im)
 
 	if (f == NULL)
 		return failed(im, JOBS_UNAVAILABLE, "cannot read %s: %s", s->data, strerror(errno));
-	legacy_progress_begin(&im->prog, im->o->progress, "import: reading", "MB",
-	                      fstat(fileno(f), &st) == 0 ? (double)st.st_size / 1e6 : 0);
+	legacy_progress_begin(&im->prog, im->o->progress, "import: reading", LEGACY_BYTES,
+	                      fstat(fileno(f), &st) == 0 ? (double)st.st_size : 0);
 	while (rv == 0 && (len = getline(&line, &cap, f)) >= 0) {
 		json_error_t je;
 		json_t *job;
@@ -674,7 +674,7 @@ read_json_lines(struct importer *im)
 		}
 		json_decref(job);
 		index++;
-		legacy_progress_update(&im->prog, (double)ftell(f) / 1e6, im->read);
+		legacy_progress_update(&im->prog, (double)ftell(f), im->read);
 	}
 	legacy_progress_end(&im->prog);
 	free(line);
@@ -900,6 +900,12 @@ outcomes(struct importer *im, struct batch *b, const jobs_batch_result *res)
 				json_object_set_new(e, "job_name", job_name_json(j));
 				json_array_append_new(im->assigned, e);
 			}
+			/* Imported as it is, though a new job must have a name. */
+			if (*j->job_name == '\0') {
+				json_t *e = json_pack("{ss}", "id", o->id);
+				put_pos(im, e, &at);
+				json_array_append_new(im->unnamed, e);
+			}
 		} else {
 			skip(im, o->code == JOBS_ALREADY_EXISTS ? "exists" : "invalid", &at, o->id,
 			     job_name_json(j), "%s%s", o->message,
@@ -920,7 +926,7 @@ send_batch(struct senders *sp, struct batch *b)
 {
 	struct importer *im = sp->im;
 	/* Legacy jobs may lack a job_name, which new jobs must have: they are
-	 * taken as they are. */
+	 * taken as they are, and the report names them. */
 	unsigned flags = (im->o->replace ? JOBS_BATCH_REPLACE : 0) |
 	                 (im->o->dry_run ? JOBS_BATCH_VALIDATE_ONLY : 0) | JOBS_BATCH_ALLOW_UNNAMED;
 	int rv = 0;
@@ -1220,8 +1226,9 @@ legacy_import(const struct legacy_import_options *o, const struct legacy_sink *s
 
 	*report = NULL;
 	err[0] = '\0';
-	im.report = json_pack("{ss so sb s[] s[] s[]}", "source", o->path, "backup", json_null(),
-	                      "dry_run", o->dry_run, "skipped", "assigned_ids", "ignored");
+	im.report =
+	    json_pack("{ss so sb s[] s[] s[] s[]}", "source", o->path, "backup", json_null(),
+	              "dry_run", o->dry_run, "skipped", "assigned_ids", "unnamed", "ignored");
 	im.seen = json_object();
 	im.files = json_array();
 	if (im.report == NULL || im.seen == NULL || im.files == NULL) {
@@ -1230,6 +1237,7 @@ legacy_import(const struct legacy_import_options *o, const struct legacy_sink *s
 	}
 	im.skipped = json_object_get(im.report, "skipped");
 	im.assigned = json_object_get(im.report, "assigned_ids");
+	im.unnamed = json_object_get(im.report, "unnamed");
 	if ((rv = detect(&im)) != 0)
 		goto done;
 	json_object_set_new(im.report, "format", json_string(legacy_format_name(im.src.format)));
@@ -1276,6 +1284,7 @@ legacy_import(const struct legacy_import_options *o, const struct legacy_sink *s
 	}
 	sort_by_place(im.skipped);
 	sort_by_place(im.assigned);
+	sort_by_place(im.unnamed);
 done:
 	if (im.report != NULL && im.src.format != LEGACY_AUTO) {
 		json_object_set_new(im.report, "read", json_integer((json_int_t)im.read));
@@ -1292,87 +1301,6 @@ done:
 	json_decref(im.files);
 	source_free(&im.src);
 	return rv;
-}
-
-/* ---- the report for people ------------------------------------------------ */
-
-static void
-print_where(FILE *f, const json_t *e)
-{
-	json_t *file = json_object_get(e, "file"), *index = json_object_get(e, "index"),
-	       *line = json_object_get(e, "line");
-	const char *sep = " (";
-
-	if (file != NULL) {
-		fprintf(f, "%s%s", sep, json_string_value(file));
-		sep = ", ";
-	}
-	if (index != NULL && file == NULL) {
-		fprintf(f, "%sjob %lld", sep, (long long)json_integer_value(index));
-		sep = ", ";
-	}
-	if (line != NULL) {
-		fprintf(f, "%sline %lld", sep, (long long)json_integer_value(line));
-		sep = ", ";
-	}
-	if (strcmp(sep, ", ") == 0)
-		fputc(')', f);
-}
-
-void
-legacy_report_print(FILE *f, const json_t *r)
-{
-	json_t *skipped = json_object_get(r, "skipped"),
-	       *assigned = json_object_get(r, "assigned_ids"),
-	       *ignored = json_object_get(r, "ignored"), *e, *backup = json_object_get(r, "backup");
-	bool dry = json_is_true(json_object_get(r, "dry_run"));
-	long long replaced = json_integer_value(json_object_get(r, "replaced"));
-	size_t i;
-
-	fprintf(f, "%s %lld of %lld jobs from %s (%s)", dry ? "would import" : "imported",
-	        (long long)json_integer_value(json_object_get(r, "imported")),
-	        (long long)json_integer_value(json_object_get(r, "read")),
-	        json_string_value(json_object_get(r, "source")),
-	        json_string_value(json_object_get(r, "format")));
-	if (replaced > 0)
-		fprintf(f, ", %lld of them %s jobs already in the database", replaced,
-		        dry ? "replacing" : "replaced");
-	fputs("\n", f);
-	if (dry)
-		fputs("dry run: nothing was written, no backup made\n", f);
-	else if (json_is_string(backup))
-		fprintf(f, "backup: %s\n", json_string_value(backup));
-	else if (json_is_true(json_object_get(r, "backup_removed")))
-		fputs("no backup kept: nothing was imported\n", f);
-	if (json_array_size(assigned) > 0) {
-		fprintf(f, "new ids for %zu jobs without one:\n", json_array_size(assigned));
-		json_array_foreach(assigned, i, e)
-		{
-			json_t *name = json_object_get(e, "job_name");
-			fprintf(f, "  \"%s\"", json_is_string(name) ? json_string_value(name) : "");
-			print_where(f, e);
-			fprintf(f, ": %s\n", json_string_value(json_object_get(e, "id")));
-		}
-	}
-	if (json_array_size(skipped) > 0) {
-		fprintf(f, "skipped %zu:\n", json_array_size(skipped));
-		json_array_foreach(skipped, i, e)
-		{
-			json_t *id = json_object_get(e, "id"),
-			       *name = json_object_get(e, "job_name");
-
-			fprintf(f, "  %s:", json_string_value(json_object_get(e, "reason")));
-			if (id != NULL)
-				fprintf(f, " '%s'", json_string_value(id));
-			if (name != NULL)
-				fprintf(f, " \"%s\"", json_string_value(name));
-			print_where(f, e);
-			fprintf(f, ": %s\n", json_string_value(json_object_get(e, "message")));
-		}
-	}
-	json_array_foreach(ignored, i, e)
-	    fprintf(f, "ignored: %s: %s\n", json_string_value(json_object_get(e, "path")),
-	            json_string_value(json_object_get(e, "why")));
 }
 
 int

@@ -1,7 +1,8 @@
 /*
- * jobjson.h: jobs as JSON objects with the legacy field names, and jobs for
- * people. jobsctl's --json output, its --file input, and later import and
- * export all go through here, so a job has one JSON shape everywhere:
+ * jobjson.h: jobs as JSON objects with the legacy field names. jobsctl's
+ * --json output, its --file input, and import and export all go through
+ * here, so a job has one JSON shape everywhere (jobsctl's text for people
+ * is its own, client/cli/render.c):
  *
  *   {"id": ..., "job_name": ..., ..., "enabled": true,
  *    "created_at": "2026-11-24T10:00:00Z", "updated_at": ...,
@@ -91,9 +92,5 @@ void legacy_job_strings_free(jobs_job *job);
  * exact for every real in `v`. Malloc'd; NULL when out of memory.
  */
 char *legacy_json_dumps(const json_t *v, size_t flags);
-
-/* Prints `job` for people: one "field  value" line each, times in RFC 3339,
- * JSON compact, empty fields as "-". */
-void legacy_job_print_human(FILE *f, const jobs_job *job);
 
 #endif

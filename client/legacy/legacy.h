@@ -97,9 +97,6 @@ struct legacy_import_options {
 int legacy_import(const struct legacy_import_options *o, const struct legacy_sink *sink,
                   json_t **report, char *err, size_t errlen);
 
-/* The report for people, several lines. */
-void legacy_report_print(FILE *f, const json_t *report);
-
 /* Whether the report lists skipped jobs, and of which kind: 0 none, 2 some
  * could not be read or were refused (broken, no id, invalid), 4 only
  * conflicts (ids twice in the source, or already in the database). */
@@ -122,7 +119,11 @@ int legacy_export(jobs_client *c, const struct legacy_export_options *o, size_t 
 /* ---- shared by import and export (files.c) ---------------------------- */
 
 /* A progress line on stderr: count, rate and, with a total, ETA. Drawn only
- * when `enabled` and stderr is a terminal, at most five times a second. */
+ * when `enabled` and stderr is a terminal, at most five times a second.
+ * `unit` names what done and total count ("jobs", "files"), or is
+ * LEGACY_BYTES: then they are shown in B, KiB, MiB or GiB, as suits the
+ * total. */
+#define LEGACY_BYTES "bytes"
 struct legacy_progress {
 	bool on;
 	const char *label, *unit;
