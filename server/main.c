@@ -41,7 +41,7 @@
 #define DEFAULT_URL "tcp://127.0.0.1:7460"
 
 static const char usage[] =
-    "usage: jobsd [OPTIONS]\n"
+    "Usage: jobsd [OPTIONS]\n"
     "\n"
     "Serves video-ad campaign jobs over nng req/rep (see proto/README.md).\n"
     "\n"
@@ -84,7 +84,8 @@ static const char usage[] =
     "      --tls-ca PEM          require client certificates signed by this CA\n"
     "      --log-level LEVEL     debug, info (default), warn or error\n"
     "      --import-legacy PATH  import a legacy store (as jobsctl import PATH) at start-up\n"
-    "      --no-legacy-migration do not migrate $HOME/.zyra-video-agent into an empty\n"
+    "      --no-legacy-migration\n"
+    "                            do not migrate $HOME/.zyra-video-agent into an empty\n"
     "                            database at start-up (done once, by default;\n"
     "                            --legacy-migration: do, the last one given wins)\n"
     "  -h, --help                this text\n"

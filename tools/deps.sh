@@ -6,9 +6,9 @@
 set -euo pipefail
 
 build=(gcc make cmake pkg-config protobuf-c-compiler libprotobuf-c-dev libnng-dev libmbedtls-dev
-	libsqlite3-dev libjansson-dev libyaml-dev uuid-dev libpq-dev)
+	libsqlite3-dev libjansson-dev libyaml-dev uuid-dev libpq-dev help2man)
 test=(libcriterion-dev libnanomsg-dev nng-utils protobuf-compiler python3 python3-yaml clang-format openssl
-	clang libclang-rt-14-dev locales postgresql-15)
+	clang libclang-rt-14-dev locales postgresql-15 man-db bash-completion zsh systemd)
 
 
 want=("${build[@]}")
