@@ -1616,6 +1616,34 @@ Test(cli, import_progress_in_whole_numbers)
 	run_free(&r);
 }
 
+/* A local path that is not there is exit 3 (not found), one that may not be
+ * written exit 6, never 5, which says jobsd could not be reached. */
+Test(cli, export_and_import_name_local_path_problems)
+{
+	char path[700];
+	struct run r;
+
+	create("one", "One");
+	snprintf(path, sizeof path, "%s/no-such-folder/out.yaml", d.dir);
+	r = ctl("export", path, NULL);
+	cr_assert_eq(r.status, 3, "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "No such file or directory (NOT_FOUND)"), "%s", r.err);
+	assert_one_line_error(&r);
+	run_free(&r);
+	snprintf(path, sizeof path, "%s/one.yaml/out.yaml", d.dir);
+	write_file("one.yaml", "not a folder\n");
+	r = ctl("export", "--format", "json", path, NULL);
+	cr_assert_eq(r.status, 3, "%s", r.err);
+	run_free(&r);
+	r = ctl("export", "out.txt", NULL);
+	assert_usage_error(&r, "which format? give --format yaml, yaml-dir or json");
+	run_free(&r);
+	snprintf(path, sizeof path, "%s/no-such-file.yaml", d.dir);
+	r = ctl("import", path, NULL);
+	cr_assert_eq(r.status, 3, "%s", r.err);
+	run_free(&r);
+}
+
 /* ---- completions, run by the shells ----------------------------------------------- */
 
 /* The words bash completes `line` to, with the script jobsctl prints. */

@@ -88,7 +88,7 @@ put_job(struct exporter *ex, const jobs_job *job, json_t *obj)
 	switch (ex->o->format) {
 	case LEGACY_YAML:
 		if (legacy_yaml_out_item(ex->y, obj) != 0)
-			return failed(ex, JOBS_UNAVAILABLE, "%s: %s", ex->o->path,
+			return failed(ex, legacy_file_code(errno), "%s: %s", ex->o->path,
 			              legacy_yaml_out_error(ex->y));
 		return 0;
 	case LEGACY_JSON: {
@@ -96,7 +96,7 @@ put_job(struct exporter *ex, const jobs_job *job, json_t *obj)
 		int bad = line == NULL || fputs(line, ex->f) == EOF || fputc('\n', ex->f) == EOF;
 
 		free(line);
-		return bad ? failed(ex, JOBS_UNAVAILABLE, "cannot write %s: %s", ex->o->path,
+		return bad ? failed(ex, legacy_file_code(errno), "cannot write %s: %s", ex->o->path,
 		                    strerror(errno))
 		           : 0;
 	}
@@ -115,11 +115,11 @@ put_job(struct exporter *ex, const jobs_job *job, json_t *obj)
 		if ((f = fopen(path, "wx")) == NULL || legacy_yaml_out_open(&y, f) != 0 ||
 		    legacy_yaml_out_document(y, obj) != 0 || legacy_yaml_out_finish(y) != 0 ||
 		    fflush(f) != 0)
-			rv = failed(ex, JOBS_UNAVAILABLE, "cannot write %s: %s", path,
+			rv = failed(ex, legacy_file_code(errno), "cannot write %s: %s", path,
 			            y != NULL ? legacy_yaml_out_error(y) : strerror(errno));
 		legacy_yaml_out_close(y);
 		if (f != NULL && fclose(f) != 0 && rv == 0)
-			rv = failed(ex, JOBS_UNAVAILABLE, "cannot write %s: %s", path,
+			rv = failed(ex, legacy_file_code(errno), "cannot write %s: %s", path,
 			            strerror(errno));
 		/* The manifest entry, as the legacy app's update_job_manifest() made it. */
 		entry = json_object();
@@ -204,16 +204,18 @@ write_stream(struct exporter *ex, const char *name)
 
 	if (ex->o->format == LEGACY_YAML && (legacy_yaml_out_open(&ex->y, ex->f) != 0 ||
 	                                     legacy_yaml_out_begin_items(ex->y, "jobs") != 0))
-		rv = failed(ex, JOBS_UNAVAILABLE, "cannot write %s", name);
+		rv = failed(ex, legacy_file_code(errno), "cannot write %s", name);
 	else
 		rv = all_jobs(ex);
 	if (rv == 0 && ex->y != NULL &&
 	    (legacy_yaml_out_end_items(ex->y) != 0 || legacy_yaml_out_finish(ex->y) != 0))
-		rv = failed(ex, JOBS_UNAVAILABLE, "%s: %s", name, legacy_yaml_out_error(ex->y));
+		rv = failed(ex, legacy_file_code(errno), "%s: %s", name,
+		            legacy_yaml_out_error(ex->y));
 	legacy_yaml_out_close(ex->y);
 	ex->y = NULL;
 	if (rv == 0 && fflush(ex->f) != 0)
-		rv = failed(ex, JOBS_UNAVAILABLE, "cannot write %s: %s", name, strerror(errno));
+		rv = failed(ex, legacy_file_code(errno), "cannot write %s: %s", name,
+		            strerror(errno));
 	return rv;
 }
 
@@ -235,7 +237,8 @@ export_file(struct exporter *ex)
 	if (asprintf(&tmp, "%s.tmp-XXXXXX", path) < 0)
 		return failed(ex, JOBS_RESOURCE_EXHAUSTED, "out of memory");
 	if ((fd = mkstemp(tmp)) < 0 || (ex->f = fdopen(fd, "w")) == NULL) {
-		rv = failed(ex, JOBS_UNAVAILABLE, "cannot create %s: %s", tmp, strerror(errno));
+		rv = failed(ex, legacy_file_code(errno), "cannot create %s: %s", tmp,
+		            strerror(errno));
 		if (fd >= 0) {
 			close(fd);
 			unlink(tmp);
@@ -248,11 +251,13 @@ export_file(struct exporter *ex)
 		fchmod(fd, st.st_mode & 07777);
 	rv = write_stream(ex, path);
 	if (rv == 0 && fsync(fileno(ex->f)) != 0)
-		rv = failed(ex, JOBS_UNAVAILABLE, "cannot write %s: %s", tmp, strerror(errno));
+		rv = failed(ex, legacy_file_code(errno), "cannot write %s: %s", tmp,
+		            strerror(errno));
 	if (fclose(ex->f) != 0 && rv == 0)
-		rv = failed(ex, JOBS_UNAVAILABLE, "cannot write %s: %s", tmp, strerror(errno));
+		rv = failed(ex, legacy_file_code(errno), "cannot write %s: %s", tmp,
+		            strerror(errno));
 	if (rv == 0 && rename(tmp, path) != 0)
-		rv = failed(ex, JOBS_UNAVAILABLE, "cannot rename %s to %s: %s", tmp, path,
+		rv = failed(ex, legacy_file_code(errno), "cannot rename %s to %s: %s", tmp, path,
 		            strerror(errno));
 	if (rv != 0)
 		unlink(tmp);
@@ -341,8 +346,8 @@ export_folder(struct exporter *ex)
 		replace = true;
 	}
 	if (asprintf(&tmp, "%s.tmp-XXXXXX", path) < 0 || mkdtemp(tmp) == NULL) {
-		rv = failed(ex, JOBS_UNAVAILABLE, "cannot create a folder beside %s: %s", path,
-		            strerror(errno));
+		rv = failed(ex, legacy_file_code(errno), "cannot create a folder beside %s: %s",
+		            path, strerror(errno));
 		free(tmp);
 		return rv;
 	}
@@ -353,7 +358,8 @@ export_folder(struct exporter *ex)
 		goto done;
 	}
 	if (mkdir(sub, 0700) != 0) {
-		rv = failed(ex, JOBS_UNAVAILABLE, "cannot create %s: %s", sub, strerror(errno));
+		rv = failed(ex, legacy_file_code(errno), "cannot create %s: %s", sub,
+		            strerror(errno));
 		goto done;
 	}
 	if ((rv = all_jobs(ex)) != 0)
@@ -361,7 +367,7 @@ export_folder(struct exporter *ex)
 	if ((f = fopen(mpath, "wx")) == NULL || legacy_yaml_out_open(&y, f) != 0 ||
 	    legacy_yaml_out_document(y, ex->manifest) != 0 || legacy_yaml_out_finish(y) != 0 ||
 	    fflush(f) != 0) {
-		rv = failed(ex, JOBS_UNAVAILABLE, "cannot write %s: %s", mpath,
+		rv = failed(ex, legacy_file_code(errno), "cannot write %s: %s", mpath,
 		            y != NULL ? legacy_yaml_out_error(y) : strerror(errno));
 		goto done;
 	}
@@ -372,7 +378,7 @@ export_folder(struct exporter *ex)
 	}
 	if (replace ? renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_EXCHANGE) != 0
 	            : rename(tmp, path) != 0) {
-		rv = failed(ex, JOBS_UNAVAILABLE, "cannot move %s to %s: %s", tmp, path,
+		rv = failed(ex, legacy_file_code(errno), "cannot move %s to %s: %s", tmp, path,
 		            strerror(errno));
 		goto done;
 	}
@@ -443,7 +449,8 @@ resolve_target(struct exporter *ex, char **target)
 	if (lstat(path, &st) != 0) {
 		if (errno == ENOENT)
 			return 0;
-		return failed(ex, JOBS_UNAVAILABLE, "cannot use %s: %s", path, strerror(errno));
+		return failed(ex, legacy_file_code(errno), "cannot use %s: %s", path,
+		              strerror(errno));
 	}
 	if (S_ISLNK(st.st_mode)) {
 		if ((*target = realpath(path, NULL)) != NULL && stat(*target, &st) == 0)

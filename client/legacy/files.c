@@ -1,6 +1,6 @@
 /*
  * files.c: the file chores of import and export (legacy.h): backups beside a
- * source, and the progress line.
+ * source, what a failed file operation means, and the progress line.
  */
 #include "legacy.h"
 
@@ -40,6 +40,22 @@ legacy_backup_name(const char *path, const char *stamp)
 	}
 	free(name);
 	return NULL;
+}
+
+int
+legacy_file_code(int err)
+{
+	switch (err) {
+	case ENOENT:
+	case ENOTDIR:
+		return JOBS_NOT_FOUND;
+	case EACCES:
+	case EPERM:
+	case EROFS:
+		return JOBS_PERMISSION_DENIED;
+	default:
+		return JOBS_INTERNAL;
+	}
 }
 
 /* ---- progress ---------------------------------------------------------- */

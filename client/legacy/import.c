@@ -164,8 +164,8 @@ detect(struct importer *im)
 	struct stat st;
 
 	if (stat(o->path, &st) != 0)
-		return failed(im, errno == ENOENT ? JOBS_NOT_FOUND : JOBS_UNAVAILABLE,
-		              "cannot read %s: %s", o->path, strerror(errno));
+		return failed(im, legacy_file_code(errno), "cannot read %s: %s", o->path,
+		              strerror(errno));
 	s->format = o->format;
 	if (S_ISDIR(st.st_mode)) {
 		if (s->format == LEGACY_YAML || s->format == LEGACY_JSON)
@@ -315,8 +315,8 @@ make_backup(struct importer *im)
 		if ((s->backup = legacy_backup_name(s->data, im->o->backup_time)) == NULL)
 			return failed(im, JOBS_RESOURCE_EXHAUSTED, "out of memory");
 		if ((e = files_copy(s->data, s->backup, FILES_SAME_MODE)) != 0)
-			return failed(im, JOBS_UNAVAILABLE, "cannot back %s up to %s: %s", s->data,
-			              s->backup, strerror(e));
+			return failed(im, legacy_file_code(errno), "cannot back %s up to %s: %s",
+			              s->data, s->backup, strerror(e));
 		files_sync_parent(s->backup);
 		s->read_data = strdup(s->backup);
 		return s->read_data != NULL ? 0
@@ -326,27 +326,28 @@ make_backup(struct importer *im)
 	if ((s->backup = legacy_backup_name(root, im->o->backup_time)) == NULL)
 		return failed(im, JOBS_RESOURCE_EXHAUSTED, "out of memory");
 	if (mkdir(s->backup, 0700) != 0)
-		return failed(im, JOBS_UNAVAILABLE, "cannot create %s: %s", s->backup,
+		return failed(im, legacy_file_code(errno), "cannot create %s: %s", s->backup,
 		              strerror(errno));
 	s->read_data = *s->dir_prefix != '\0' ? join(s->backup, "jobs") : strdup(s->backup);
 	if (s->read_data == NULL)
 		return failed(im, JOBS_RESOURCE_EXHAUSTED, "out of memory");
 	if (*s->dir_prefix != '\0' && mkdir(s->read_data, 0700) != 0)
-		return failed(im, JOBS_UNAVAILABLE, "cannot create %s: %s", s->read_data,
+		return failed(im, legacy_file_code(errno), "cannot create %s: %s", s->read_data,
 		              strerror(errno));
 	if (s->manifest != NULL) {
 		if ((s->read_manifest = join(s->backup, "jobs_manifest.yaml")) == NULL)
 			return failed(im, JOBS_RESOURCE_EXHAUSTED, "out of memory");
 		if ((e = files_copy(s->manifest, s->read_manifest, FILES_SAME_MODE)) != 0)
-			return failed(im, JOBS_UNAVAILABLE, "cannot back %s up: %s", s->manifest,
-			              strerror(e));
+			return failed(im, legacy_file_code(errno), "cannot back %s up: %s",
+			              s->manifest, strerror(e));
 	}
 	json_t *names = job_files(s->data);
 	size_t i;
 	json_t *v;
 
 	if (names == NULL)
-		return failed(im, JOBS_UNAVAILABLE, "cannot list %s: %s", s->data, strerror(errno));
+		return failed(im, legacy_file_code(errno), "cannot list %s: %s", s->data,
+		              strerror(errno));
 	json_array_foreach(names, i, v)
 	{
 		char *from = join(s->data, json_string_value(v)),
@@ -357,7 +358,7 @@ make_backup(struct importer *im)
 		free(to);
 		if (e != 0) {
 			json_decref(names);
-			return failed(im, JOBS_UNAVAILABLE, "cannot back %s up: %s", s->data,
+			return failed(im, legacy_file_code(errno), "cannot back %s up: %s", s->data,
 			              strerror(e));
 		}
 	}
@@ -479,7 +480,7 @@ spool_job(struct importer *im, const jobs_job *j, const struct pos *at)
 	jobs__v1__create_job_request__pack(&req, im->buf);
 	r = (struct record){(uint32_t)n, at->line, at->file, at->index};
 	if (fwrite(&r, sizeof r, 1, im->spool) != 1 || fwrite(im->buf, 1, n, im->spool) != n)
-		return failed(im, JOBS_UNAVAILABLE, "cannot write the spool file: %s",
+		return failed(im, legacy_file_code(errno), "cannot write the spool file: %s",
 		              strerror(errno));
 	im->spooled++;
 	return 0;
@@ -598,7 +599,8 @@ read_single(struct importer *im)
 	int rc;
 
 	if (f == NULL)
-		return failed(im, JOBS_UNAVAILABLE, "cannot read %s: %s", s->data, strerror(errno));
+		return failed(im, legacy_file_code(errno), "cannot read %s: %s", s->data,
+		              strerror(errno));
 	im->reading = f;
 	legacy_progress_begin(&im->prog, im->o->progress, "import: reading", LEGACY_BYTES,
 	                      fstat(fileno(f), &st) == 0 ? (double)st.st_size : 0);
@@ -649,7 +651,8 @@ read_json_lines(struct importer *im)
 	FILE *f = fopen(s->read_data, "rb");
 
 	if (f == NULL)
-		return failed(im, JOBS_UNAVAILABLE, "cannot read %s: %s", s->data, strerror(errno));
+		return failed(im, legacy_file_code(errno), "cannot read %s: %s", s->data,
+		              strerror(errno));
 	legacy_progress_begin(&im->prog, im->o->progress, "import: reading", LEGACY_BYTES,
 	                      fstat(fileno(f), &st) == 0 ? (double)st.st_size : 0);
 	while (rv == 0 && (len = getline(&line, &cap, f)) >= 0) {
@@ -691,7 +694,8 @@ read_folder(struct importer *im)
 	int rv = 0;
 
 	if (names == NULL)
-		return failed(im, JOBS_UNAVAILABLE, "cannot list %s: %s", s->data, strerror(errno));
+		return failed(im, legacy_file_code(errno), "cannot list %s: %s", s->data,
+		              strerror(errno));
 	legacy_progress_begin(&im->prog, im->o->progress, "import: reading", "files",
 	                      (double)json_array_size(names));
 	json_array_foreach(names, i, v)
@@ -1251,7 +1255,7 @@ legacy_import(const struct legacy_import_options *o, const struct legacy_sink *s
 		goto done;
 	}
 	if ((im.spool = tmpfile()) == NULL) {
-		rv = failed(&im, JOBS_UNAVAILABLE, "cannot create a spool file: %s",
+		rv = failed(&im, legacy_file_code(errno), "cannot create a spool file: %s",
 		            strerror(errno));
 		goto done;
 	}
