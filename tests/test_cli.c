@@ -20,6 +20,7 @@
 #include <jansson.h>
 #include <poll.h>
 #include <pty.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -887,6 +888,31 @@ Test(cli, unreachable_server_and_jobs_server_variable)
 	run_free(&r);
 }
 
+/* --timeout bounds the whole call, connecting included: a jobsd that
+ * accepts connections but never answers (stopped) costs the timeout, not
+ * the library's retries on top of it. */
+Test(cli, the_timeout_bounds_the_whole_call)
+{
+	struct timespec t0, t1;
+	struct run r;
+	double s;
+
+	cr_assert_eq(kill(d.pid, SIGSTOP), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = ctl("--timeout", "1000", "health", NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	kill(d.pid, SIGCONT);
+	s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	cr_assert_eq(r.status, 5, "%s", r.err);
+	assert_one_line_error(&r);
+	cr_assert_geq(s, 0.9, "gave up early: %.2f s", s);
+	cr_assert_lt(s, 2.5, "--timeout 1000 took %.2f s", s);
+	run_free(&r);
+	r = ctl("health", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+}
+
 /* --help after a command, or -h, is that command's help: exit 0, no server
  * asked (the one given does not exist), nothing written. */
 Test(cli, help_anywhere_without_a_server)
@@ -931,7 +957,7 @@ Test(cli, help_anywhere_without_a_server)
 	cr_assert_eq(r.status, 0);
 	for (size_t c = 0; c < n_commands; c++) {
 		char title[64];
-		snprintf(title, sizeof title, "\nCommand %s: ", commands[c].name);
+		snprintf(title, sizeof title, "\njobsctl %s", commands[c].name);
 		cr_assert_not_null(strstr(r.out, title), "%s", title);
 	}
 	run_free(&r);
