@@ -136,7 +136,8 @@ legacy_startup_url(const legacy_startup *ls)
 	return ls->url;
 }
 
-/* One log line per skipped job, then the totals. */
+/* One log line per skipped job, per new id and per job without a name, then
+ * the totals. */
 static void
 log_report(const legacy_startup *ls, const json_t *r)
 {
@@ -160,6 +161,12 @@ log_report(const legacy_startup *ls, const json_t *r)
 		const char *name = json_string_value(json_object_get(e, "job_name"));
 
 		log_info("legacy import: job \"%s\" had no id; it is now %s", name ? name : "",
+		         json_string_value(json_object_get(e, "id")));
+	}
+	json_array_foreach(json_object_get(r, "unnamed"), i, e)
+	{
+		log_info("legacy import: job %s has no job_name (imported as it is; new jobs "
+		         "must have one)",
 		         json_string_value(json_object_get(e, "id")));
 	}
 	log_info("legacy import%s: imported %lld of %lld jobs from %s (%s), skipped %zu; backup %s",

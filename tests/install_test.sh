@@ -86,6 +86,8 @@ done
 man "$prefix/share/man/man1/jobsctl.1" | grep -q 'jobsctl search \[FLAGS\] TEXT' ||
 	fail "jobsctl(1) lacks the commands"
 man "$prefix/share/man/man1/jobsctl.1" | grep -q -- '--page-size N' || fail "jobsctl(1) lacks flags"
+man "$prefix/share/man/man1/jobsctl.1" | grep -q '夏季促销' ||
+	fail "jobsctl(1) lost its UTF-8 (help2man's locale)"
 
 # ---- completions -------------------------------------------------------------------
 # bash-completion finds it in XDG_DATA_DIRS, as it would in /usr/local/share.

@@ -1619,6 +1619,32 @@ Test(cli, import_keeps_nameless_legacy_jobs_and_counts_from_one)
 	run_free(&r);
 }
 
+/* jobsd's own import (--import-legacy, the start-up migration) names them
+ * in its log. */
+Test(cli, jobsd_logs_the_nameless_jobs_it_imports)
+{
+	const char *extra[] = {"--import-legacy", NULL, NULL};
+	struct jobsd d2;
+	char *log = NULL;
+
+	extra[1] = write_file("nameless.yaml", "jobs:\n- id: named\n  job_name: Named\n"
+	                                       "- id: nameless\n  product: Lamp\n");
+	cr_assert(jobsd_start(&d2, NULL, extra));
+	for (int i = 0; i < 600; i++) {
+		struct timespec pause = {0, 50 * 1000 * 1000};
+
+		free(log);
+		log = read_file(d2.log, NULL);
+		if (log != NULL && strstr(log, "legacy import: imported") != NULL)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	cr_assert_not_null(strstr(log, "legacy import: imported 2 of 2 jobs"), "%s", log);
+	cr_assert_not_null(strstr(log, "legacy import: job nameless has no job_name"), "%s", log);
+	free(log);
+	cr_assert_eq(jobsd_cleanup(&d2), 0);
+}
+
 Test(cli, import_progress_in_whole_numbers)
 {
 	const char *argv[] = {JOBSCTL_PATH, "--server", d.url, "import", NULL, NULL};

@@ -254,13 +254,14 @@ static const char search_more[] =
     "When words match nothing, jobsctl tries TEXT as a substring and says so on\n"
     "standard error.\n"
     "\n"
-    "Chinese, Japanese and other text written without spaces is one word per\n"
-    "run of characters: 夏季促销 is one word, so search 夏季 does not find it.\n"
-    "Search for the start of a run with * (夏季* finds 夏季促销), or for 3 or more\n"
-    "characters anywhere in it with --substring (季促销).\n"
+    "Chinese, Japanese and other text written without spaces may be one word\n"
+    "per run of characters (in a jobsd on SQLite, 夏季促销 is one word, so search\n"
+    "夏季 does not find it). What finds it on either store: the start of a run\n"
+    "with * (夏季* finds 夏季促销), or 3 or more characters anywhere in it\n"
+    "with --substring (季促销).\n"
     "\n"
-    "With --json: {\"jobs\": [...], \"next_page_token\": \"...\"}, and with\n"
-    "--snippets \"snippets\": [{\"id\": ..., \"snippet\": ...}].\n";
+    "With --json: {\"jobs\": [...], \"next_page_token\": \"...\"}, and with the\n"
+    "snippets, \"snippets\": [{\"id\": ..., \"snippet\": ...}].\n";
 
 static const char stats_more[] =
     "Jobs created per day are drawn as bars, from the first day with jobs to the\n"
