@@ -500,15 +500,22 @@ wrap(FILE *f, const char *text, int col, int indent)
 		const char *end = p, *brk = NULL;
 		int room = HELP_WIDTH - col;
 
+		const char *before = NULL; /* the space before brk */
+
 		/* Take words while they fit (bytes are near enough columns here:
 		 * the help is ASCII but for a few examples). */
 		while (*end != '\0' && (end - p < room || brk == NULL)) {
-			if (*end == ' ')
+			if (*end == ' ') {
+				before = brk;
 				brk = end;
+			}
 			end++;
 		}
 		if (*end == '\0' || brk == NULL)
 			brk = end;
+		/* A line never starts with "-": help2man would take it for a flag. */
+		else if (brk[1] == '-' && before != NULL)
+			brk = before;
 		fprintf(f, "%.*s\n", (int)(brk - p), p);
 		p = *brk == ' ' ? brk + 1 : brk;
 		if (*p != '\0')

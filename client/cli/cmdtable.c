@@ -288,8 +288,9 @@ static const char import_more[] =
     "The report names every job skipped and why: no_id, duplicate_id (the first\n"
     "in the source wins), exists (already in the database), invalid (jobsd\n"
     "refused it), broken_file, missing_file (in the manifest only), not_a_job;\n"
-    "and the jobs imported without a job_name, which new jobs must have.\n"
-    "A single file that is not valid YAML writes nothing.\n"
+    "and the jobs imported without a job_name, which new jobs must have. A\n"
+    "single file that is not valid YAML writes nothing.\n"
+    "\n"
     "Exit status: 0 all imported; 4 some skipped as duplicates or existing;\n"
     "2 some skipped as unreadable, without id or refused, or the file is broken;\n"
     "3 no such PATH.\n";
@@ -327,14 +328,16 @@ const struct command commands[] = {
      "job_name. Prints the job as stored.",
      create_sections, create_more, "CreateJob", cmd_create},
     {"get", "ID", 1, 1, POS_NONE, NULL, "show one job",
-     "Prints the job: one field a line, long values wrapped to the terminal.", NULL, NULL, "GetJob",
-     cmd_get},
+     "Prints the job: one field a line, long values wrapped to the terminal; with --json, "
+     "the job as JSON with the legacy field names (what create --file reads).",
+     NULL, NULL, "GetJob", cmd_get},
     {"update", "ID", 1, 1, POS_NONE, NULL, "change the fields given, and only those",
      "Changes the fields given by flags or by a file, and leaves the others as they are. "
      "The id of a job cannot change.",
      update_sections, NULL, "UpdateJob", cmd_update},
-    {"delete", "ID", 1, 1, POS_NONE, NULL, "delete a job", NULL, delete_sections, NULL, "DeleteJob",
-     cmd_delete},
+    {"delete", "ID", 1, 1, POS_NONE, NULL, "delete a job",
+     "Deletes a job; with --if-etag, only if nobody changed it since it was read.", delete_sections,
+     NULL, "DeleteJob", cmd_delete},
     {"list", "", 0, 0, POS_NONE, NULL, "list jobs, newest first",
      "Lists jobs a page at a time, newest first, or in the order --order-by gives.", list_sections,
      list_more, "ListJobs", cmd_list},

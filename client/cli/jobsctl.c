@@ -112,9 +112,14 @@ connect_server(struct ctl *ctl)
 {
 	jobs_call call = {0};
 
-	if (jobs_client_open(&ctl->client, ctl->server, &ctl->opts, &call) != JOBS_OK)
-		return fail(exit_for(call.code), "%s", call.message);
-	return EXIT_OK;
+	if (jobs_client_open(&ctl->client, ctl->server, &ctl->opts, &call) == JOBS_OK)
+		return EXIT_OK;
+	if (call.code == JOBS_UNAVAILABLE)
+		return fail(EXIT_UNREACHABLE,
+		            "%s; is jobsd running there? (--server or JOBS_SERVER "
+		            "names another)",
+		            call.message);
+	return fail(exit_for(call.code), "%s", call.message);
 }
 
 static jobs_call
