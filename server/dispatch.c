@@ -15,6 +15,7 @@
  * message taken out of the oneof and a fresh output message put into it.
  */
 #include "dispatch.h"
+#include "clock.h"
 #include "handlers.h"
 #include "hash.h"
 #include "status.h"
@@ -154,12 +155,14 @@ call_fail(call *c, int code, const char *fmt, ...)
  * hashed first, so neither the length nor the content of the right token
  * shows in how long the comparison takes.
  */
-static bool
-token_matches(const struct server_info *info, const char *token)
+bool
+call_token_ok(const struct server_info *info, const char *token)
 {
 	uint8_t digest[32];
 	uint8_t diff = 0;
 
+	if (!info->need_token)
+		return true;
 	if (mbedtls_sha256_ret((const unsigned char *)token, strlen(token), digest, 0) != 0)
 		return false;
 	for (size_t i = 0; i < sizeof digest; i++)
@@ -213,14 +216,49 @@ call_decode(call *c, arena *a, const struct server_info *info, const void *buf, 
 	}
 	if (call_expired(c, now_us))
 		return LANE_NONE;
-	if (info->need_token && !(c->method->flags & METHOD_PROBE) &&
-	    !token_matches(info, req->auth_token)) {
+	if (!(c->method->flags & METHOD_PROBE) && !call_token_ok(info, req->auth_token)) {
 		call_fail(c, ST(UNAUTHENTICATED),
 		          "missing or wrong auth_token: this jobsd needs the "
 		          "token of its --token-file");
 		return LANE_NONE;
 	}
 	return c->method->lane;
+}
+
+enum lane
+call_admit(call *c, struct server_info *info, enum lane lane, enum metrics_transport t)
+{
+	int inflight = atomic_fetch_add(&info->inflight, 1) + 1;
+
+	c->transport = t;
+	if (c->method == NULL)
+		return LANE_NONE; /* answered: counted by call_answered() */
+	metrics_call_started(t, (size_t)(c->method - methods));
+	if (lane == LANE_NONE)
+		return lane;
+	if (atomic_load(&info->draining) && !(c->method->flags & METHOD_PROBE)) {
+		metrics_call_refused(t, METRICS_DRAINING);
+		call_fail(c, ST(UNAVAILABLE), "jobsd is shutting down; retry elsewhere or later");
+		return LANE_NONE;
+	}
+	if (inflight > info->max_inflight) {
+		metrics_call_refused(t, METRICS_OVERLOAD);
+		call_fail(c, ST(RESOURCE_EXHAUSTED),
+		          "%d calls in flight, more than the limit of %d; retry with backoff",
+		          inflight, info->max_inflight);
+		return LANE_NONE;
+	}
+	return lane;
+}
+
+void
+call_answered(const call *c)
+{
+	if (c->method == NULL)
+		metrics_call_rejected(c->transport, c->resp.code);
+	else
+		metrics_call_handled(c->transport, (size_t)(c->method - methods), c->resp.code,
+		                     clock_now_us() - c->now_us);
 }
 
 bool

@@ -16,6 +16,7 @@
 
 #include "arena.h"
 #include "jobs/v1/jobs.pb-c.h"
+#include "metrics.h"
 #include "store.h"
 
 #include <stdatomic.h>
@@ -45,6 +46,9 @@ struct server_info {
 
 	bool need_token;          /* started with --token-file */
 	uint8_t token_sha256[32]; /* the token's digest; the token itself is not kept */
+
+	int max_inflight;    /* more calls than this at once: RESOURCE_EXHAUSTED */
+	atomic_int inflight; /* calls admitted and not yet answered, every transport */
 };
 
 struct method;
@@ -53,11 +57,12 @@ typedef struct call {
 	arena *arena; /* everything below is allocated here */
 	store *db;    /* lent by the lane for call_run() */
 	const struct server_info *info;
-	Jobs__V1__Request *req;      /* NULL until decoded */
-	Jobs__V1__Response resp;     /* the answer being built */
-	const struct method *method; /* NULL until decoded */
-	int64_t now_us;              /* wall clock when the call was received */
-	int64_t fingerprint;         /* of the call's message, set by call_replay() */
+	Jobs__V1__Request *req;           /* NULL until decoded */
+	Jobs__V1__Response resp;          /* the answer being built */
+	const struct method *method;      /* NULL until decoded */
+	int64_t now_us;                   /* wall clock when the call was received */
+	int64_t fingerprint;              /* of the call's message, set by call_replay() */
+	enum metrics_transport transport; /* set by call_admit() */
 } call;
 
 /*
@@ -94,6 +99,25 @@ const struct method *dispatch_methods(size_t *n);
  * unknown call, late, unauthenticated, ...). */
 enum lane call_decode(call *c, arena *a, const struct server_info *info, const void *buf,
                       size_t len, int64_t now_us);
+
+/*
+ * Admits a decoded call (`lane` from call_decode() with the same `info`)
+ * arriving over `t`: counts it in info->inflight and in the metrics, and refuses it, answering at
+ * once, while jobsd drains (UNAVAILABLE; probes still run) or past max_inflight
+ * (RESOURCE_EXHAUSTED). Returns the lane to run it on, LANE_NONE when its
+ * answer is decided. Every transport admits every call it decoded, so that
+ * one limit and one set of counts covers them all. The caller calls
+ * call_answered() when the answer is final, and takes the call out of
+ * info->inflight once the answer is sent.
+ */
+enum lane call_admit(call *c, struct server_info *info, enum lane lane, enum metrics_transport t);
+
+/* The answer in c->resp is final: counts it (code, time since now_us). */
+void call_answered(const call *c);
+
+/* Whether `token` is the one of --token-file (true when none is needed), in
+ * time that does not depend on either. */
+bool call_token_ok(const struct server_info *info, const char *token);
 
 /* True (and c->resp set to DEADLINE_EXCEEDED) when the call's deadline has
  * passed at `now_us`: lanes check before starting work. */

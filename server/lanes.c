@@ -25,6 +25,7 @@
 #include "lanes.h"
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 #include "status.h"
 
 #include <errno.h>
@@ -412,7 +413,9 @@ writer_main(void *arg)
 			break;
 		for (size_t i = 0; i < n; i++)
 			calls[i] = items[i]->call;
+		int64_t t0 = clock_now_us();
 		lanes_write_group(db, calls, n);
+		metrics_group_commit(n, clock_now_us() - t0);
 		if (l->sync_started) {
 			queue_push_all(&l->sq, items, n);
 		} else {
@@ -442,7 +445,10 @@ sync_main(void *arg)
 
 	pthread_setname_np(pthread_self(), "jobsd:sync");
 	while ((it = queue_take_all(&l->sq)) != NULL) {
+		int64_t t0 = clock_now_us();
 		int err = store_wal_sync(l->writer);
+
+		metrics_wal_sync(clock_now_us() - t0);
 
 		if (err != 0)
 			log_error("fdatasync of the WAL: %s", strerror(err));
@@ -536,6 +542,18 @@ lanes_run_inline(lanes *l, call *c)
 	call_run(c);
 	c->db = NULL;
 	pool_put(l, db);
+}
+
+store *
+lanes_borrow_reader(lanes *l)
+{
+	return pool_get(l);
+}
+
+void
+lanes_return_reader(lanes *l, store *st)
+{
+	pool_put(l, st);
 }
 
 void

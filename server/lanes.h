@@ -51,6 +51,12 @@ int lanes_start(lanes **out, store *writer, const struct lanes_options *opt, cha
 /* Runs an inline call now, on this thread. */
 void lanes_run_inline(lanes *l, call *c);
 
+/* Lends a connection of the inline lane's pool, for reads that are not
+ * calls (the HTTP probes and metrics); NULL when none can be opened. Give it
+ * back with lanes_return_reader(). */
+store *lanes_borrow_reader(lanes *l);
+void lanes_return_reader(lanes *l, store *st);
+
 /* Queues a call for the read or write lane. */
 void lanes_submit(lanes *l, enum lane lane, lane_item *it);
 

@@ -585,6 +585,7 @@ main(int argc, char **argv)
 		cfg.urls[cfg.n_urls++] = legacy_startup_url(legacy);
 	info.started_us = clock_now_us();
 	info.max_message_bytes = (uint32_t)cfg.max_message_bytes;
+	info.max_inflight = cfg.max_inflight;
 	lopt.db_path = cfg.db_path;
 	lopt.reader.reader = true;
 	lopt.reader.sync = cfg.sync; /* for the checkpointer's connection */
@@ -608,7 +609,6 @@ main(int argc, char **argv)
 	ropt.urls = cfg.urls;
 	ropt.n_urls = cfg.n_urls;
 	ropt.max_message_bytes = cfg.max_message_bytes;
-	ropt.max_inflight = cfg.max_inflight;
 	ropt.lanes = ln;
 	ropt.info = &info;
 	ropt.tls_cert = cfg.tls_cert;

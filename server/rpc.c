@@ -44,6 +44,7 @@
 #include "clock.h"
 #include "log.h"
 #include "status.h"
+#include "tls.h"
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -86,7 +87,6 @@ struct rpc {
 	bool sock_open;
 	struct work *works;
 	int n_works;
-	atomic_int inflight;
 	atomic_bool closing;
 	int *lock_fds; /* one per ipc:// URL */
 	size_t n_locks;
@@ -114,8 +114,10 @@ struct rpc {
 static void
 respond(struct work *w)
 {
-	size_t n = call_packed_size(&w->call);
+	size_t n;
 
+	call_answered(&w->call);
+	n = call_packed_size(&w->call);
 	nng_msg_clear(w->msg);
 	if (nng_msg_realloc(w->msg, n) != 0) {
 		call_fail(&w->call, ST(RESOURCE_EXHAUSTED), "out of memory for a %zu-byte response",
@@ -126,7 +128,7 @@ respond(struct work *w)
 			nng_msg_free(w->msg);
 			w->msg = NULL;
 			arena_reset(&w->arena);
-			atomic_fetch_sub(&w->r->inflight, 1);
+			atomic_fetch_sub(&w->r->opt.info->inflight, 1);
 			w->state = W_RECV;
 			nng_ctx_recv(w->ctx, w->aio);
 			return;
@@ -150,21 +152,10 @@ static void
 serve(struct work *w)
 {
 	rpc *r = w->r;
-	int inflight = atomic_fetch_add(&r->inflight, 1) + 1;
 	enum lane lane = call_decode(&w->call, &w->arena, r->opt.info, nng_msg_body(w->msg),
 	                             nng_msg_len(w->msg), clock_now_us());
 
-	if (lane != LANE_NONE && atomic_load(&r->opt.info->draining) &&
-	    !(w->call.method->flags & METHOD_PROBE)) {
-		call_fail(&w->call, ST(UNAVAILABLE),
-		          "jobsd is shutting down; retry elsewhere or later");
-		lane = LANE_NONE;
-	} else if (lane != LANE_NONE && inflight > r->opt.max_inflight) {
-		call_fail(&w->call, ST(RESOURCE_EXHAUSTED),
-		          "%d calls in flight, more than the limit of %d; retry with backoff",
-		          inflight, r->opt.max_inflight);
-		lane = LANE_NONE;
-	}
+	lane = call_admit(&w->call, r->opt.info, lane, METRICS_NNG);
 	switch (lane) {
 	case LANE_NONE:
 		respond(w);
@@ -207,7 +198,7 @@ work_cb(void *arg)
 			nng_msg_free(nng_aio_get_msg(w->aio));
 		}
 		arena_reset(&w->arena);
-		atomic_fetch_sub(&w->r->inflight, 1);
+		atomic_fetch_sub(&w->r->opt.info->inflight, 1);
 		if (rv == NNG_ECLOSED || atomic_load(&w->r->closing))
 			return;
 		w->state = W_RECV;
@@ -243,72 +234,17 @@ lock_ipc_path(rpc *r, const char *url, char *err, size_t errlen)
 	return 0;
 }
 
-/* Reads a whole (PEM) file into a malloc'd NUL-terminated string. */
-static char *
-slurp(const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	long n;
-
-	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || n > (1 << 20) ||
-	    fseek(f, 0, SEEK_SET) != 0 || (buf = malloc((size_t)n + 1)) == NULL ||
-	    fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		snprintf(err, errlen, "cannot read %s: %s", path,
-		         errno ? strerror(errno) : "too big");
-		free(buf);
-		buf = NULL;
-	} else {
-		buf[n] = '\0';
-	}
-	if (f != NULL)
-		fclose(f);
-	return buf;
-}
-
 /* The server's TLS configuration, made once for every tls+tcp:// listener. */
 static int
 tls_setup(rpc *r, char *err, size_t errlen)
 {
 	const struct rpc_options *o = &r->opt;
-	char *cert = NULL, *key = NULL;
-	int rv;
 
 	if (o->tls_cert == NULL || o->tls_key == NULL) {
 		snprintf(err, errlen, "tls+tcp:// listeners need --tls-cert and --tls-key");
 		return ST(INVALID_ARGUMENT);
 	}
-	if ((rv = nng_tls_config_alloc(&r->tls, NNG_TLS_MODE_SERVER)) != 0) {
-		snprintf(err, errlen, "TLS: %s", nng_strerror(rv));
-		return ST(INTERNAL);
-	}
-	if ((cert = slurp(o->tls_cert, err, errlen)) == NULL ||
-	    (key = slurp(o->tls_key, err, errlen)) == NULL) {
-		rv = ST(INVALID_ARGUMENT);
-		goto done;
-	}
-	if ((rv = nng_tls_config_own_cert(r->tls, cert, key, NULL)) != 0) {
-		snprintf(err, errlen, "TLS: %s and %s are not a certificate and its key: %s",
-		         o->tls_cert, o->tls_key, nng_strerror(rv));
-		rv = ST(INVALID_ARGUMENT);
-		goto done;
-	}
-	if (o->tls_ca != NULL &&
-	    ((rv = nng_tls_config_ca_file(r->tls, o->tls_ca)) != 0 ||
-	     (rv = nng_tls_config_auth_mode(r->tls, NNG_TLS_AUTH_MODE_REQUIRED)) != 0)) {
-		snprintf(err, errlen, "TLS: cannot use %s as the client CA: %s", o->tls_ca,
-		         nng_strerror(rv));
-		rv = ST(INVALID_ARGUMENT);
-		goto done;
-	}
-	rv = 0;
-done:
-	free(cert);
-	if (key != NULL) {
-		memset(key, 0, strlen(key)); /* the private key does not linger in freed memory */
-		free(key);
-	}
-	return rv;
+	return tls_server_config(&r->tls, o->tls_cert, o->tls_key, o->tls_ca, err, errlen);
 }
 
 /*
@@ -534,7 +470,7 @@ rpc_start(rpc **out, const struct rpc_options *opt, char *err, size_t errlen)
 	if (r == NULL)
 		goto nomem;
 	r->opt = *opt;
-	r->n_works = opt->max_inflight + SPARE;
+	r->n_works = opt->info->max_inflight + SPARE;
 	r->works = calloc((size_t)r->n_works, sizeof *r->works);
 	r->lock_fds = calloc(opt->n_urls + 1, sizeof *r->lock_fds);
 	r->listeners = calloc(opt->n_urls + 1, sizeof *r->listeners);
@@ -607,7 +543,7 @@ rpc_drain(rpc *r, int timeout_ms)
 	int n;
 
 	atomic_store(&r->opt.info->draining, true);
-	while ((n = atomic_load(&r->inflight)) > 0 && clock_now_us() < until)
+	while ((n = atomic_load(&r->opt.info->inflight)) > 0 && clock_now_us() < until)
 		nng_msleep(5);
 	return n;
 }

@@ -17,9 +17,10 @@ struct rpc_options {
 	const char *const *urls; /* tcp://, ipc:// (nng URLs) */
 	size_t n_urls;
 	size_t max_message_bytes; /* NNG_OPT_RECVMAXSZ: larger requests are dropped by nng */
-	int max_inflight;         /* more calls than this at once: RESOURCE_EXHAUSTED */
 	lanes *lanes;             /* where calls run; not owned */
-	struct server_info *info; /* not owned; its `draining` is set by rpc_drain() */
+	/* Not owned. Its max_inflight sizes the context pool; rpc_drain() sets
+	 * its `draining` and waits for its `inflight`. */
+	struct server_info *info;
 	/* For tls+tcp:// URLs: PEM files of the server's certificate and key,
 	 * and, to require client certificates, of the CA that signs them. */
 	const char *tls_cert;

@@ -350,6 +350,18 @@ store_stats(store *st, int top, int64_t day_from, int64_t day_to, arena *a,
 }
 
 int
+store_gauges(store *st, struct store_gauges *out)
+{
+	*out = (struct store_gauges){.jobs = -1,
+	                             .db_bytes = -1,
+	                             .wal_bytes = -1,
+	                             .dedup = -1,
+	                             .pool_size = -1,
+	                             .pool_in_use = -1};
+	return st->ops->gauges != NULL ? st->ops->gauges(st, out) : 0;
+}
+
+int
 store_backup(store *st, const char *path, const atomic_bool *stop, int64_t *bytes, int64_t *jobs,
              char *why, size_t whylen)
 {

@@ -379,6 +379,25 @@ int store_request_put(store *st, const char *request_id, const struct store_requ
                       int64_t now_us);
 int store_request_prune(store *st, int64_t before_us, int limit, int *n);
 
+/*
+ * What an operator watches of the store (GET /metrics), and whether it can
+ * serve at all (GET /readyz). Each backend fills what it has and leaves -1
+ * in the rest. Cheap enough for every scrape: no scan of jobs or requests.
+ */
+struct store_gauges {
+	int64_t jobs;        /* jobs stored */
+	int64_t db_bytes;    /* SQLite: the database file */
+	int64_t wal_bytes;   /* SQLite: its write-ahead log */
+	int64_t dedup;       /* answers to writes remembered for retries */
+	int64_t pool_size;   /* PostgreSQL: connections to the server */
+	int64_t pool_in_use; /* ... of which busy */
+};
+
+/* Fills `out` on this connection (an engine without figures leaves them all
+ * -1). 0, or the status of a database that cannot be read (UNAVAILABLE when
+ * it cannot be reached; store_errmsg() says why): jobsd is then not ready. */
+int store_gauges(store *st, struct store_gauges *out);
+
 /* Whether the database holds any job. */
 int store_has_jobs(store *st, bool *any);
 

@@ -109,6 +109,9 @@ struct store_ops {
 	int (*checkpoint)(store *st, int *left);
 	int64_t (*fullscan_steps)(const store *st);
 	int64_t (*sorts)(const store *st);
+	/* Fills what it knows of `out` (preset to -1s); the status of a
+	 * database that cannot be read. */
+	int (*gauges)(store *st, struct store_gauges *out);
 };
 
 struct store {

@@ -912,6 +912,32 @@ sq_has_jobs(store *base, bool *any)
 }
 
 static int
+sq_gauges(store *base, struct store_gauges *out)
+{
+	sq *st = (sq *)base;
+	const char *db = sqlite3_db_filename(st->db, "main");
+	char wal[PATH_MAX];
+	int64_t pages = 0, page_size = 0;
+	struct stat sb;
+	int rv;
+
+	/* The counters each commit keeps (see the top), and the requests table's
+	 * rowids: its rows go in and are pruned in rowid order. */
+	if ((rv = pragma_int(st, "SELECT n FROM stat_totals WHERE key = 'total'", &out->jobs)) !=
+	        0 ||
+	    (rv = pragma_int(st, "SELECT coalesce(max(rowid) - min(rowid) + 1, 0) FROM requests",
+	                     &out->dedup)) != 0 ||
+	    (rv = pragma_int(st, "PRAGMA page_count", &pages)) != 0 ||
+	    (rv = pragma_int(st, "PRAGMA page_size", &page_size)) != 0)
+		return rv;
+	out->db_bytes = pages * page_size;
+	/* No WAL file is an empty WAL. */
+	if (db != NULL && *db != '\0' && snprintf(wal, sizeof wal, "%s-wal", db) < (int)sizeof wal)
+		out->wal_bytes = stat(wal, &sb) == 0 ? (int64_t)sb.st_size : 0;
+	return 0;
+}
+
+static int
 sq_meta_get(store *base, const char *key, char *buf, size_t size)
 {
 	sq *st = (sq *)base;
@@ -1310,4 +1336,5 @@ static const struct store_ops sqlite_ops = {
     .checkpoint = sq_checkpoint,
     .fullscan_steps = sq_fullscan_steps,
     .sorts = sq_sorts,
+    .gauges = sq_gauges,
 };
