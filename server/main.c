@@ -4,15 +4,17 @@
  * Start: parse flags -> lock the database (one jobsd per database) -> open
  * and migrate it -> decide on a legacy import (legacy_startup.c) -> start
  * the lanes (reader and writer threads) -> start rpc (socket, contexts,
- * listeners) -> start the legacy import, if any -> wait for SIGINT or SIGTERM.
+ * listeners) -> start HTTP, if asked (http.c) -> start the legacy import, if
+ * any -> wait for SIGINT or SIGTERM.
  * Stop: drain (new calls get UNAVAILABLE, calls in flight finish, for at most
- * --drain-timeout) -> wait for the legacy import -> stop the lanes
+ * --drain-timeout) -> stop HTTP -> wait for the legacy import -> stop the lanes
  * (answering what is still queued) -> close the socket -> the writer
  * checkpoints and closes the database -> exit 0.
  */
 #include "clock.h"
 #include "dispatch.h"
 #include "files.h"
+#include "http.h"
 #include "lanes.h"
 #include "legacy_startup.h"
 #include "log.h"
@@ -35,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,6 +50,10 @@ static const char usage[] =
     "\n"
     "  -l, --listen URL          listen on URL (tcp://HOST:PORT or ipc:///PATH);\n"
     "                            repeat for more; default " DEFAULT_URL "\n"
+    "      --http URL            also serve HTTP on URL (http://HOST:PORT, or https://\n"
+    "                            with --tls-cert and --tls-key): the legacy /campaigns\n"
+    "                            routes as JSON, /metrics, /healthz, /readyz; off by\n"
+    "                            default\n"
     "  -d, --db PATH|URI         the database: a SQLite file, default\n"
     "                            $XDG_DATA_HOME/jobsd/jobs.db (~/.local/share/jobsd/jobs.db);\n"
     "                            or PostgreSQL: a libpq URI, postgresql://[user@]host[:port]/db\n"
@@ -79,7 +86,7 @@ static const char usage[] =
     "                            jobsd uses the database\n"
     "      --token-file PATH     require this bearer token (the file's content, trailing\n"
     "                            whitespace removed) on every call but Health\n"
-    "      --tls-cert PEM        certificate for tls+tcp://HOST:PORT listeners\n"
+    "      --tls-cert PEM        certificate for tls+tcp://HOST:PORT and https:// listeners\n"
     "      --tls-key PEM         its private key\n"
     "      --tls-ca PEM          require client certificates signed by this CA\n"
     "      --log-level LEVEL     debug, info (default), warn or error\n"
@@ -94,6 +101,7 @@ static const char usage[] =
 struct config {
 	const char **urls;
 	size_t n_urls;
+	const char *http_url;
 	char *db_path;
 	int workers;
 	size_t max_message_bytes;
@@ -258,11 +266,13 @@ parse_flags(int argc, char **argv, struct config *cfg)
 		OPT_BACKUP_DIR,
 		OPT_IMPORT,
 		OPT_NO_MIGRATION,
-		OPT_MIGRATION
+		OPT_MIGRATION,
+		OPT_HTTP
 	};
 
 	static const struct option options[] = {
 	    {"listen", required_argument, NULL, 'l'},
+	    {"http", required_argument, NULL, OPT_HTTP},
 	    {"db", required_argument, NULL, 'd'},
 	    {"workers", required_argument, NULL, 'w'},
 	    {"max-message-size", required_argument, NULL, OPT_MAX_MSG},
@@ -307,6 +317,9 @@ parse_flags(int argc, char **argv, struct config *cfg)
 		switch (c) {
 		case 'l':
 			cfg->urls[cfg->n_urls++] = optarg;
+			break;
+		case OPT_HTTP:
+			cfg->http_url = optarg;
 			break;
 		case 'd':
 			free(cfg->db_path);
@@ -442,6 +455,25 @@ load_token(const char *path, struct server_info *info)
 }
 
 /*
+ * Every HTTP connection holds a descriptor for as long as its client keeps
+ * it open, even one that sends nothing (nng's server has no time limit on a
+ * request's head): with the usual soft limit of 1024, a thousand idle
+ * connections would leave the listeners unable to accept, nng's accept loop
+ * spinning. The hard limit is there to be used.
+ */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			log_warn("cannot raise the limit of open files: %s", strerror(errno));
+	}
+}
+
+/*
  * One jobsd per database: an exclusive flock on DB.lock, held until exit,
  * with our pid in it for the message the next one prints. Returns the fd, or
  * -1 after printing why.
@@ -483,6 +515,7 @@ main(int argc, char **argv)
 	struct rpc_options ropt = {0};
 	lanes *ln = NULL;
 	rpc *net = NULL;
+	http *web = NULL;
 	legacy_startup *legacy = NULL;
 	store *writer = NULL;
 	char err[512], shown[512], *backup_dir = NULL;
@@ -621,6 +654,27 @@ main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
+	if (cfg.http_url != NULL) {
+		struct http_options hopt = {
+		    .url = cfg.http_url,
+		    .max_body_bytes = cfg.max_message_bytes,
+		    .lanes = ln,
+		    .info = &info,
+		    .tls_cert = cfg.tls_cert,
+		    .tls_key = cfg.tls_key,
+		    .tls_ca = cfg.tls_ca,
+		};
+
+		raise_fd_limit();
+		if (http_start(&web, &hopt, err, sizeof err) != 0) {
+			log_error("%s", err);
+			lanes_stop(ln);
+			rpc_stop(net);
+			legacy_startup_finish(legacy);
+			status = 1;
+			goto out;
+		}
+	}
 	if (legacy != NULL && legacy_startup_run(legacy) != 0)
 		log_error("the legacy import did not start");
 	log_info("jobsd %s serving %s (%s schema %d, %d readers, %d writer%s, sync %s%s)",
@@ -638,6 +692,7 @@ main(int argc, char **argv)
 		log_warn("%d calls still in flight after the drain timeout; stopping them", left);
 		atomic_store(&info.stopping, true);
 	}
+	http_stop(web);                /* before the lanes: it waits for the calls they hold */
 	legacy_startup_finish(legacy); /* its calls are answered UNAVAILABLE now */
 	lanes_stop(ln);
 	rpc_stop(net);

@@ -1,0 +1,1950 @@
+/*
+ * http.c: see http.h.
+ *
+ * THE ROUTES, as the legacy Flask app served them (README.md, "HTTP"):
+ *
+ *   GET    /campaigns         ListJobs; with ?search=TEXT, SearchJobs
+ *   POST   /campaigns         CreateJob: 201, Location, ETag
+ *   GET    /campaigns/stats   GetStats
+ *   GET    /campaigns/ID      GetJob, ETag
+ *   PUT    /campaigns/ID      UpdateJob of exactly the keys given; If-Match
+ *   DELETE /campaigns/ID      DeleteJob: 204; If-Match
+ *   GET    /healthz           Health: 200 while the process serves
+ *   GET    /readyz            200 when the store answers and jobsd is not draining
+ *   GET    /metrics           Prometheus text (metrics.c)
+ *
+ * HEAD goes wherever GET does, OPTIONS anywhere (204 and Allow); any other
+ * method is 405 with Allow, any other path 404. PUT and DELETE of
+ * /campaigns/stats are of the job whose id is "stats", as in Flask.
+ * Request headers: Authorization: Bearer TOKEN (with --token-file, on every
+ * route but the probes), X-Request-Id (the call's request_id: a retried
+ * write gets the first answer), Grpc-Timeout (the call's deadline, written
+ * as gRPC writes it: 250m, 5S), If-Match (an update or delete only if the
+ * job's etag is that one). Answers are JSON, the jobs in the legacy view of
+ * jobsctl --json (legacy_job_to_json()); errors are {"error": "why"}, their
+ * status the canonical code's in gRPC's HTTP mapping, with 412 for a failed
+ * If-Match and 503 and Retry-After for a jobsd that is overloaded or
+ * draining.
+ *
+ * A ROUTE IS A CALL. Each request becomes the Request a client would send
+ * (packed, so that it passes the same wire checks), then call_decode(),
+ * call_admit() and a lane, as in rpc.c. Everything a call of the nng side
+ * obeys, one of these obeys, and metrics count both under one method name.
+ * The one route that is two calls is a PUT that sets keys a job has no
+ * field for (legacy keys, kept in Job.extra): it reads the job, merges the
+ * keys into its extra, and updates it only if it is still the job read
+ * (its etag), reading again when a write came in between.
+ *
+ * NNG 1.5.2'S SERVER, and what is done about it here.
+ *   - One handler takes every path and method ("/" as a tree, method NULL):
+ *     routing, 404 and 405 are ours, from the raw request-target. nng's own
+ *     decoding of the path (http_uri_canonify) repeats every %XX and can
+ *     run past the end of the URI (fixed upstream after 1.5.2); its result
+ *     only chooses the handler, and there is one.
+ *   - Bodies are read here (collect_body off): nng would answer 400 to one
+ *     over its limit, and wait for a slow one for ever. Here: 413 beyond
+ *     --max-message-size, 408 when the body does not arrive within
+ *     BODY_TIMEOUT_MS, 411 for a chunked one (nng cannot read those),
+ *     "100 Continue" to a client that waits for it. At most max_inflight
+ *     requests are in progress (the pool); beyond, 503 at once.
+ *   - Answers are written here (nng_http_conn_write_res), so that a call
+ *     leaves info->inflight once its answer is out, as in rpc.c, and a
+ *     client that does not read is cut off after WRITE_TIMEOUT_MS.
+ *   - Request heads are nng's: read into an 8 KiB buffer, with no time
+ *     limit. A longer head closes the connection without an answer; a
+ *     connection that sends its head slowly costs a descriptor and ~9 KiB
+ *     until the client goes, but holds no thread and no call (main.c raises
+ *     the descriptor limit so that many cannot starve the listeners).
+ *
+ * ONE REQUEST'S STATE (struct hreq, one of a pool, like rpc.c's works):
+ *   CONTINUE  writing "100 Continue"
+ *   BODY      reading the body
+ *   BUSY      a lane runs its call; lane_done() answers
+ *   SEND      writing the answer; then the server's aio is finished and the
+ *             hreq goes back to the pool
+ * http_serve_sync() drives the same code without nng: `db` set, calls run
+ * at once, the answer copied out.
+ */
+#include "http.h"
+#include "clock.h"
+#include "log.h"
+#include "status.h"
+#include "tls.h"
+
+#include "internal.h" /* libjobsclient's job <-> Jobs__V1__Job */
+#include "jobjson.h"  /* the legacy view of a job */
+
+#include <nng/nng.h>
+#include <nng/supplemental/http/http.h>
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define BODY_TIMEOUT_MS  10000
+#define WRITE_TIMEOUT_MS 30000
+#define SPARE            32 /* requests in progress beyond max_inflight: refused ones */
+#define ARENA_FIRST      (16 * 1024)
+#define PUT_ATTEMPTS     5 /* reads and merges of a PUT that races other writes */
+#define RETRY_AFTER      "1"
+
+/* The answer being built. */
+struct answer {
+	int status;
+	const char *type; /* Content-Type; NULL: no body */
+	char *body;       /* malloc'd */
+	size_t len;
+	const char *allow; /* the headers, NULL when absent; from the arena */
+	const char *etag;  /* quoted */
+	const char *location;
+	const char *retry_after;
+	bool www_authenticate; /* WWW-Authenticate: Bearer */
+	bool close;            /* Connection: close, and close after it */
+};
+
+enum route {
+	R_HEALTHZ,
+	R_READYZ,
+	R_METRICS,
+	R_CAMPAIGNS, /* /campaigns */
+	R_STATS,     /* /campaigns/stats, GET and HEAD */
+	R_CAMPAIGN,  /* /campaigns/ID */
+};
+
+enum verb { V_GET, V_HEAD, V_POST, V_PUT, V_DELETE, V_OPTIONS, V_OTHER };
+
+/* The steps of a PUT that merges legacy keys. */
+enum put_step { PUT_PLAIN, PUT_READ, PUT_WRITE };
+
+struct hreq {
+	http *srv; /* NULL in http_serve_sync() */
+	store *db; /* http_serve_sync(): where calls run */
+	struct server_info *info;
+	size_t max_body;
+	enum { H_FREE, H_CONTINUE, H_BODY, H_BUSY, H_SEND } state;
+
+	/* The request. With nng: its objects, borrowed until haio finishes. */
+	nng_aio *haio; /* the server's: finished when we are done */
+	nng_http_req *req;
+	nng_http_conn *conn;
+	const char *const *headers; /* http_serve_sync(): name, value, ..., NULL */
+	const char *method;
+	const char *target;
+	enum verb verb;
+	enum route route;
+	char *id;    /* R_CAMPAIGN: decoded, in the arena */
+	char *query; /* after '?', raw, in the arena; NULL if none */
+	uint8_t *body;
+	size_t body_len;
+
+	/* The call. */
+	arena arena;
+	call call;
+	lane_item item;
+	bool admitted; /* counted in info->inflight */
+	bool refused;  /* call_admit() refused it: overload or draining */
+	enum put_step step;
+	int attempts;
+	jobs_job put; /* PUT: the keys given; strings malloc'd */
+	bool put_loaded;
+	const char *if_match; /* unquoted etag, or NULL */
+
+	struct answer ans;
+	nng_http_res *res; /* kept across uses */
+	nng_aio *aio;      /* ours: 100 Continue, the body, the answer */
+	nng_iov iov;
+	struct hreq *next; /* in the pool's free list */
+};
+
+struct http {
+	struct http_options opt;
+	nng_http_server *server;
+	nng_http_handler *handler;
+	nng_tls_config *tls;
+	char url[320];
+	bool started;
+	pthread_mutex_t mu; /* the pool */
+	struct hreq *free, **all;
+	int n_all, max_all;
+};
+
+static void go(struct hreq *h);
+static void send_answer(struct hreq *h);
+static void start_call(struct hreq *h, Jobs__V1__Request *req);
+
+/* ---- answers ---------------------------------------------------------------- */
+
+/* gRPC's HTTP mapping of the canonical codes (google/rpc/code.proto). */
+static int
+status_of_code(int code)
+{
+	switch (code) {
+	case ST(OK):
+		return 200;
+	case ST(CANCELLED):
+		return 499;
+	case ST(INVALID_ARGUMENT):
+	case ST(FAILED_PRECONDITION):
+	case ST(OUT_OF_RANGE):
+		return 400;
+	case ST(DEADLINE_EXCEEDED):
+		return 504;
+	case ST(NOT_FOUND):
+		return 404;
+	case ST(ALREADY_EXISTS):
+	case ST(ABORTED):
+		return 409;
+	case ST(PERMISSION_DENIED):
+		return 403;
+	case ST(UNAUTHENTICATED):
+		return 401;
+	case ST(RESOURCE_EXHAUSTED):
+		return 429;
+	case ST(UNIMPLEMENTED):
+		return 501;
+	case ST(UNAVAILABLE):
+		return 503;
+	default: /* UNKNOWN, INTERNAL, DATA_LOSS */
+		return 500;
+	}
+}
+
+/* Sets the answer to `v` as JSON (consuming the reference). */
+static void
+answer_json(struct hreq *h, int status, json_t *v)
+{
+	char *text = v != NULL ? legacy_json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+
+	json_decref(v);
+	free(h->ans.body);
+	if (text == NULL) {
+		/* Out of memory: a fixed answer that needs none. */
+		static const char oom[] = "{\"error\":\"jobsd is out of memory\"}";
+
+		h->ans.status = 500;
+		h->ans.body = strdup(oom);
+		h->ans.len = h->ans.body != NULL ? strlen(oom) : 0;
+		h->ans.type = h->ans.body != NULL ? "application/json" : NULL;
+		return;
+	}
+	h->ans.status = status;
+	h->ans.type = "application/json";
+	h->ans.body = text;
+	h->ans.len = strlen(text);
+}
+
+/* {"error": why}: the legacy app's shape of every error. */
+static void __attribute__((format(printf, 3, 4)))
+answer_error(struct hreq *h, int status, const char *fmt, ...)
+{
+	char why[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	answer_json(h, status, json_pack("{ss}", "error", why));
+}
+
+/* The answer for a call that did not succeed. */
+static void
+answer_failed(struct hreq *h)
+{
+	const Jobs__V1__Response *r = &h->call.resp;
+	int status = status_of_code(r->code);
+
+	if (r->code == ST(NOT_FOUND) && h->route == R_CAMPAIGN) {
+		answer_error(h, 404, "Campaign not found"); /* the legacy app's own words */
+		return;
+	}
+	if (r->code == ST(ABORTED) && h->if_match != NULL)
+		status = 412;
+	if (h->refused) {
+		status = 503; /* overloaded or draining: come back soon */
+		h->ans.retry_after = RETRY_AFTER;
+	}
+	if (r->code == ST(UNAUTHENTICATED))
+		h->ans.www_authenticate = true;
+	answer_error(h, status, "%s", r->message);
+}
+
+/* ---- parsing the request ------------------------------------------------------ */
+
+static const char *
+header(struct hreq *h, const char *name)
+{
+	if (h->req != NULL)
+		return nng_http_req_get_header(h->req, name);
+	for (const char *const *p = h->headers; p != NULL && *p != NULL; p += 2)
+		if (strcasecmp(p[0], name) == 0)
+			return p[1];
+	return NULL;
+}
+
+static int
+hexval(int c)
+{
+	return isdigit(c) ? c - '0' : tolower(c) - 'a' + 10;
+}
+
+/*
+ * Percent-decodes s[0..n) into the arena; with `plus`, '+' is a space (a
+ * query). NULL when it is not valid: a '%' without two hex digits after it,
+ * or %00 (text cannot hold a NUL). `what` names it in the error.
+ */
+static char *
+decode(struct hreq *h, const char *s, size_t n, bool plus, const char *what)
+{
+	char *out = arena_alloc(&h->arena, n + 1), *o = out;
+
+	if (out == NULL) {
+		answer_error(h, 500, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '%') {
+			if (i + 2 >= n || !isxdigit((unsigned char)s[i + 1]) ||
+			    !isxdigit((unsigned char)s[i + 2])) {
+				answer_error(h, 400, "%s: '%%' must be followed by two hex digits",
+				             what);
+				return NULL;
+			}
+			*o = (char)(hexval((unsigned char)s[i + 1]) * 16 +
+			            hexval((unsigned char)s[i + 2]));
+			if (*o == '\0') {
+				answer_error(h, 400, "%s holds %%00; text cannot hold a NUL", what);
+				return NULL;
+			}
+			o++;
+			i += 2;
+		} else {
+			*o++ = plus && s[i] == '+' ? ' ' : s[i];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static enum verb
+verb_of(const char *m)
+{
+	static const char *const names[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(m, names[i]) == 0)
+			return (enum verb)i;
+	return V_OTHER;
+}
+
+/* The methods each route answers. */
+static const char *
+allow_of(enum route r)
+{
+	switch (r) {
+	case R_CAMPAIGNS:
+		return "GET, HEAD, POST, OPTIONS";
+	case R_STATS: /* GET: the stats; PUT, DELETE: a job named "stats" */
+	case R_CAMPAIGN:
+		return "GET, HEAD, PUT, DELETE, OPTIONS";
+	default:
+		return "GET, HEAD, OPTIONS";
+	}
+}
+
+static bool
+allowed(enum route r, enum verb v)
+{
+	if (v == V_GET || v == V_HEAD || v == V_OPTIONS)
+		return true;
+	switch (r) {
+	case R_CAMPAIGNS:
+		return v == V_POST;
+	case R_STATS:
+	case R_CAMPAIGN:
+		return v == V_PUT || v == V_DELETE;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Finds the route of h->target (origin-form, or absolute-form whose scheme
+ * and authority are dropped). False with the answer set when there is none.
+ */
+static bool
+route(struct hreq *h)
+{
+	const char *t = h->target, *q, *seg;
+	size_t n;
+
+	if (strncasecmp(t, "http://", 7) == 0 || strncasecmp(t, "https://", 8) == 0) {
+		t = strstr(t, "://") + 3;
+		t += strcspn(t, "/?");
+	}
+	n = strcspn(t, "?#");
+	if (t[n] == '?') {
+		q = t + n + 1;
+		if ((h->query = arena_strndup(&h->arena, q, strcspn(q, "#"))) == NULL) {
+			answer_error(h, 500, "out of memory");
+			return false;
+		}
+	}
+	if (n == 8 && memcmp(t, "/healthz", 8) == 0)
+		h->route = R_HEALTHZ;
+	else if (n == 7 && memcmp(t, "/readyz", 7) == 0)
+		h->route = R_READYZ;
+	else if (n == 8 && memcmp(t, "/metrics", 8) == 0)
+		h->route = R_METRICS;
+	else if (n == 10 && memcmp(t, "/campaigns", 10) == 0)
+		h->route = R_CAMPAIGNS;
+	else if (n > 11 && memcmp(t, "/campaigns/", 11) == 0 &&
+	         memchr(seg = t + 11, '/', n - 11) == NULL) {
+		h->route = n == 16 && memcmp(seg, "stats", 5) == 0 &&
+		                   (h->verb == V_GET || h->verb == V_HEAD || h->verb == V_OPTIONS)
+		               ? R_STATS
+		               : R_CAMPAIGN;
+		if (h->route == R_CAMPAIGN &&
+		    (h->id = decode(h, seg, n - 11, false, "the campaign id")) == NULL)
+			return false;
+	} else {
+		answer_error(h, 404, "no such path: %.*s (see README.md, HTTP, for the routes)",
+		             (int)(n > 200 ? 200 : n), t);
+		return false;
+	}
+	return true;
+}
+
+/* One name=value of the query string, decoded. */
+struct param {
+	const char *name, *value;
+};
+
+/*
+ * Splits h->query into params[0..*n) (at most max), decoding each. Every
+ * name must be one of `known` (NULL-terminated) and appear once. False with
+ * the answer set otherwise.
+ */
+static bool
+params(struct hreq *h, const char *const *known, struct param *out, size_t max, size_t *n)
+{
+	const char *p = h->query;
+
+	*n = 0;
+	while (p != NULL && *p != '\0') {
+		size_t len = strcspn(p, "&"), klen = strcspn(p, "=&");
+		struct param pr;
+		bool ok = false;
+
+		if (len > 0) {
+			pr.name = decode(h, p, klen, true, "a query parameter's name");
+			pr.value = klen < len ? decode(h, p + klen + 1, len - klen - 1, true,
+			                               "a query parameter's value")
+			                      : "";
+			if (pr.name == NULL || pr.value == NULL)
+				return false;
+			for (const char *const *k = known; *k != NULL; k++)
+				ok |= strcmp(*k, pr.name) == 0;
+			if (!ok) {
+				char list[512] = "";
+
+				for (const char *const *k = known; *k != NULL; k++)
+					snprintf(list + strlen(list), sizeof list - strlen(list),
+					         "%s%s", k == known ? "" : ", ", *k);
+				answer_error(
+				    h, 400, "unknown query parameter '%.100s'; this route takes %s",
+				    pr.name, list);
+				return false;
+			}
+			for (size_t i = 0; i < *n; i++)
+				if (strcmp(out[i].name, pr.name) == 0) {
+					answer_error(h, 400, "query parameter '%s' is given twice",
+					             pr.name);
+					return false;
+				}
+			if (*n == max) {
+				answer_error(h, 400, "too many query parameters");
+				return false;
+			}
+			out[(*n)++] = pr;
+		}
+		p += len;
+		if (*p == '&')
+			p++;
+	}
+	return true;
+}
+
+static const char *
+param(const struct param *ps, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(ps[i].name, name) == 0)
+			return ps[i].value;
+	return NULL;
+}
+
+static bool
+param_bool(struct hreq *h, const char *name, const char *v, bool *out)
+{
+	if (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0)
+		*out = true;
+	else if (strcmp(v, "0") == 0 || strcasecmp(v, "false") == 0 || strcasecmp(v, "no") == 0)
+		*out = false;
+	else {
+		answer_error(h, 400, "%s must be true or false, not '%.100s'", name, v);
+		return false;
+	}
+	return true;
+}
+
+static bool
+param_int(struct hreq *h, const char *name, const char *v, int32_t *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || errno != 0 || n < 0 || n > INT32_MAX) {
+		answer_error(h, 400, "%s must be a number from 0 to %d, not '%.100s'", name,
+		             INT32_MAX, v);
+		return false;
+	}
+	*out = (int32_t)n;
+	return true;
+}
+
+static bool
+param_time(struct hreq *h, const char *name, const char *v, int64_t *out)
+{
+	if (jobs_time_parse(v, false, out) != JOBS_OK) {
+		answer_error(h, 400,
+		             "%s must be a time such as 2026-11-24T10:00:00Z or a date such "
+		             "as 2026-11-24, not '%.100s'",
+		             name, v);
+		return false;
+	}
+	if (*out == 0)
+		*out = -1; /* 0 is "no bound" on the wire; a microsecond earlier changes nothing */
+	return true;
+}
+
+/* Applies the parameters that name a JobFilter's fields. */
+static bool
+filter_params(struct hreq *h, const struct param *ps, size_t n, Jobs__V1__JobFilter *f)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} texts[] = {
+	    {"product", offsetof(Jobs__V1__JobFilter, product)},
+	    {"persona", offsetof(Jobs__V1__JobFilter, persona)},
+	    {"language", offsetof(Jobs__V1__JobFilter, language)},
+	    {"brand_name", offsetof(Jobs__V1__JobFilter, brand_name)},
+	};
+	static const struct {
+		const char *name;
+		size_t offset;
+	} times[] = {
+	    {"created_after", offsetof(Jobs__V1__JobFilter, created_after)},
+	    {"created_before", offsetof(Jobs__V1__JobFilter, created_before)},
+	    {"updated_after", offsetof(Jobs__V1__JobFilter, updated_after)},
+	    {"updated_before", offsetof(Jobs__V1__JobFilter, updated_before)},
+	};
+	const char *v;
+	bool b;
+
+	for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+		if ((v = param(ps, n, texts[i].name)) != NULL)
+			*(const char **)((char *)f + texts[i].offset) = v;
+	for (size_t i = 0; i < sizeof times / sizeof times[0]; i++)
+		if ((v = param(ps, n, times[i].name)) != NULL &&
+		    !param_time(h, times[i].name, v, (int64_t *)((char *)f + times[i].offset)))
+			return false;
+	if ((v = param(ps, n, "enabled")) != NULL) {
+		if (!param_bool(h, "enabled", v, &b))
+			return false;
+		f->enabled = b ? JOBS__V1__ENABLED_FILTER__ENABLED_ONLY
+		               : JOBS__V1__ENABLED_FILTER__DISABLED_ONLY;
+	}
+	return true;
+}
+
+/*
+ * Parses a Grpc-Timeout header ("250m": 1 to 8 digits and a unit of H, M, S,
+ * m, u or n) into microseconds.
+ */
+static bool
+grpc_timeout(const char *v, int64_t *us)
+{
+	size_t digits = strspn(v, "0123456789");
+	int64_t n;
+
+	if (digits < 1 || digits > 8 || v[digits] == '\0' || v[digits + 1] != '\0')
+		return false;
+	n = strtoll(v, NULL, 10);
+	switch (v[digits]) {
+	case 'H':
+		*us = n * 3600 * 1000000;
+		return true;
+	case 'M':
+		*us = n * 60 * 1000000;
+		return true;
+	case 'S':
+		*us = n * 1000000;
+		return true;
+	case 'm':
+		*us = n * 1000;
+		return true;
+	case 'u':
+		*us = n;
+		return true;
+	case 'n':
+		*us = (n + 999) / 1000;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The bearer token of the Authorization header; "" when there is none. */
+static const char *
+bearer(struct hreq *h)
+{
+	const char *v = header(h, "Authorization");
+
+	if (v == NULL || strncasecmp(v, "Bearer", 6) != 0 || (v[6] != ' ' && v[6] != '\t'))
+		return "";
+	v += 6;
+	return v + strspn(v, " \t");
+}
+
+/* The envelope every call of this request carries. False with the answer
+ * set when a header is wrong. */
+static bool
+envelope(struct hreq *h, Jobs__V1__Request *req)
+{
+	const char *v;
+	int64_t us;
+
+	if ((v = header(h, "X-Request-Id")) != NULL)
+		req->request_id = (char *)v;
+	req->auth_token = (char *)bearer(h);
+	if ((v = header(h, "Grpc-Timeout")) != NULL) {
+		if (!grpc_timeout(v, &us)) {
+			answer_error(
+			    h, 400,
+			    "Grpc-Timeout must be 1 to 8 digits and a unit (H, M, S, m, u, n), "
+			    "such as 250m, not '%.100s'",
+			    v);
+			return false;
+		}
+		req->deadline_ms = (clock_now_us() + us + 999) / 1000;
+	}
+	return true;
+}
+
+/* ---- the routes --------------------------------------------------------------- */
+
+/* The JSON body as an object; NULL with the answer set. The caller decrefs. */
+static json_t *
+body_object(struct hreq *h)
+{
+	json_error_t je;
+	json_t *v;
+
+	if (h->body_len == 0) {
+		answer_error(h, 400, "the body must be a job, as a JSON object; it is empty");
+		return NULL;
+	}
+	v = json_loadb((const char *)h->body, h->body_len, JSON_REJECT_DUPLICATES, &je);
+	if (v == NULL) {
+		answer_error(h, 400, "the body is not JSON: %s at line %d, column %d", je.text,
+		             je.line, je.column);
+		return NULL;
+	}
+	if (!json_is_object(v)) {
+		answer_error(h, 400, "the body must be a job, as a JSON object, not %s",
+		             json_is_array(v) ? "an array" : "a scalar");
+		json_decref(v);
+		return NULL;
+	}
+	return v;
+}
+
+/* The Job of a jobs_job, its strings borrowed, and the mask of the fields it
+ * sets, in the arena. */
+static Jobs__V1__Job *
+job_proto(struct hreq *h, const jobs_job *j, char ***mask, size_t *n_mask)
+{
+	Jobs__V1__Job *pb = arena_alloc(&h->arena, sizeof *pb);
+
+	*mask = arena_alloc(&h->arena, sizeof **mask * n_job_fields);
+	if (pb == NULL || *mask == NULL)
+		return NULL;
+	jobs__v1__job__init(pb);
+	job_to_proto(j, pb, *mask, n_mask);
+	return pb;
+}
+
+static bool
+route_list(struct hreq *h, Jobs__V1__Request *req)
+{
+	static const char *const known[] = {
+	    "search",        "substring",      "snippets",   "page_size",     "page_token",
+	    "view",          "order_by",       "direction",  "enabled",       "product",
+	    "persona",       "language",       "brand_name", "created_after", "created_before",
+	    "updated_after", "updated_before", NULL};
+	struct param ps[24];
+	size_t n;
+	Jobs__V1__JobFilter *f = arena_alloc(&h->arena, sizeof *f);
+	const char *v;
+	int32_t size = 0;
+	bool b;
+
+	if (f == NULL) {
+		answer_error(h, 500, "out of memory");
+		return false;
+	}
+	jobs__v1__job_filter__init(f);
+	if (!params(h, known, ps, sizeof ps / sizeof ps[0], &n) || !filter_params(h, ps, n, f) ||
+	    ((v = param(ps, n, "page_size")) != NULL && !param_int(h, "page_size", v, &size)))
+		return false;
+	if ((v = param(ps, n, "search")) != NULL) {
+		Jobs__V1__SearchJobsRequest *s = arena_alloc(&h->arena, sizeof *s);
+
+		if (s == NULL) {
+			answer_error(h, 500, "out of memory");
+			return false;
+		}
+		jobs__v1__search_jobs_request__init(s);
+		s->query = (char *)v;
+		s->filter = f;
+		s->page_size = size;
+		if ((v = param(ps, n, "page_token")) != NULL)
+			s->page_token = (char *)v;
+		if ((v = param(ps, n, "substring")) != NULL) {
+			if (!param_bool(h, "substring", v, &b))
+				return false;
+			s->mode = b ? JOBS__V1__SEARCH_MODE__SEARCH_SUBSTRING
+			            : JOBS__V1__SEARCH_MODE__SEARCH_WORDS;
+		}
+		if ((v = param(ps, n, "snippets")) != NULL) {
+			if (!param_bool(h, "snippets", v, &b))
+				return false;
+			s->snippets = b;
+		}
+		if ((v = param(ps, n, "view")) != NULL) {
+			if (strcmp(v, "summary") != 0 && strcmp(v, "full") != 0) {
+				answer_error(h, 400, "view is summary or full, not '%.100s'", v);
+				return false;
+			}
+			s->view = strcmp(v, "summary") == 0 ? JOBS__V1__JOB_VIEW__JOB_VIEW_SUMMARY
+			                                    : JOBS__V1__JOB_VIEW__JOB_VIEW_FULL;
+		}
+		if (param(ps, n, "order_by") != NULL || param(ps, n, "direction") != NULL) {
+			answer_error(h, 400,
+			             "a search is ranked, best first: order_by and "
+			             "direction are for listings");
+			return false;
+		}
+		req->call_case = JOBS__V1__REQUEST__CALL_SEARCH_JOBS;
+		req->search_jobs = s;
+	} else {
+		Jobs__V1__ListJobsRequest *l = arena_alloc(&h->arena, sizeof *l);
+
+		if (l == NULL) {
+			answer_error(h, 500, "out of memory");
+			return false;
+		}
+		jobs__v1__list_jobs_request__init(l);
+		l->filter = f;
+		l->page_size = size;
+		if ((v = param(ps, n, "page_token")) != NULL)
+			l->page_token = (char *)v;
+		if (param(ps, n, "substring") != NULL || param(ps, n, "snippets") != NULL) {
+			answer_error(h, 400, "substring and snippets go with search=TEXT");
+			return false;
+		}
+		if ((v = param(ps, n, "view")) != NULL) {
+			if (strcmp(v, "summary") != 0 && strcmp(v, "full") != 0) {
+				answer_error(h, 400, "view is summary or full, not '%.100s'", v);
+				return false;
+			}
+			l->view = strcmp(v, "summary") == 0 ? JOBS__V1__JOB_VIEW__JOB_VIEW_SUMMARY
+			                                    : JOBS__V1__JOB_VIEW__JOB_VIEW_FULL;
+		}
+		if ((v = param(ps, n, "order_by")) != NULL) {
+			if (strcmp(v, "created_at") == 0)
+				l->order_by = JOBS__V1__JOB_ORDER__ORDER_CREATED_AT;
+			else if (strcmp(v, "updated_at") == 0)
+				l->order_by = JOBS__V1__JOB_ORDER__ORDER_UPDATED_AT;
+			else if (strcmp(v, "job_name") == 0)
+				l->order_by = JOBS__V1__JOB_ORDER__ORDER_JOB_NAME;
+			else {
+				answer_error(h, 400,
+				             "order_by is created_at, updated_at or job_name, not "
+				             "'%.100s'",
+				             v);
+				return false;
+			}
+		}
+		if ((v = param(ps, n, "direction")) != NULL) {
+			if (strcmp(v, "asc") == 0 || strcmp(v, "ascending") == 0)
+				l->direction = JOBS__V1__SORT_DIRECTION__ASCENDING;
+			else if (strcmp(v, "desc") == 0 || strcmp(v, "descending") == 0)
+				l->direction = JOBS__V1__SORT_DIRECTION__DESCENDING;
+			else {
+				answer_error(h, 400, "direction is asc or desc, not '%.100s'", v);
+				return false;
+			}
+		}
+		req->call_case = JOBS__V1__REQUEST__CALL_LIST_JOBS;
+		req->list_jobs = l;
+	}
+	start_call(h, req);
+	return true;
+}
+
+static bool
+route_stats(struct hreq *h, Jobs__V1__Request *req)
+{
+	static const char *const known[] = {"top", "created_after", "created_before", NULL};
+	Jobs__V1__GetStatsRequest *s = arena_alloc(&h->arena, sizeof *s);
+	struct param ps[4];
+	size_t n;
+	const char *v;
+
+	if (s == NULL) {
+		answer_error(h, 500, "out of memory");
+		return false;
+	}
+	jobs__v1__get_stats_request__init(s);
+	if (!params(h, known, ps, sizeof ps / sizeof ps[0], &n) ||
+	    ((v = param(ps, n, "top")) != NULL && !param_int(h, "top", v, &s->top)) ||
+	    ((v = param(ps, n, "created_after")) != NULL &&
+	     !param_time(h, "created_after", v, &s->created_after)) ||
+	    ((v = param(ps, n, "created_before")) != NULL &&
+	     !param_time(h, "created_before", v, &s->created_before)))
+		return false;
+	req->call_case = JOBS__V1__REQUEST__CALL_GET_STATS;
+	req->get_stats = s;
+	start_call(h, req);
+	return true;
+}
+
+static bool
+route_create(struct hreq *h, Jobs__V1__Request *req)
+{
+	Jobs__V1__CreateJobRequest *c = arena_alloc(&h->arena, sizeof *c);
+	json_t *obj;
+	jobs_job j = {0};
+	char err[256];
+
+	if (c == NULL) {
+		answer_error(h, 500, "out of memory");
+		return false;
+	}
+	if ((obj = body_object(h)) == NULL)
+		return false;
+	jobs__v1__create_job_request__init(c);
+	if (legacy_job_from_json(obj, LEGACY_FOR_CREATE, &j, err, sizeof err) != 0)
+		answer_error(h, 400, "%s", err);
+	else if ((c->job = job_proto(h, &j, &c->field_mask, &c->n_field_mask)) == NULL)
+		answer_error(h, 500, "out of memory");
+	else {
+		req->call_case = JOBS__V1__REQUEST__CALL_CREATE_JOB;
+		req->create_job = c;
+	}
+	json_decref(obj);
+	if (req->create_job == NULL) {
+		legacy_job_strings_free(&j);
+		return false;
+	}
+	start_call(h, req); /* packs the request: j's strings may go after */
+	legacy_job_strings_free(&j);
+	return true;
+}
+
+/* An If-Match header as the etag it names: "42" or 42; * (any) is no
+ * condition. False with the answer set when it is not one etag. */
+static bool
+if_match(struct hreq *h)
+{
+	const char *v = header(h, "If-Match");
+	size_t n;
+
+	if (v == NULL || strcmp(v, "*") == 0)
+		return true;
+	n = strlen(v);
+	if (n >= 2 && v[0] == '"' && v[n - 1] == '"' && memchr(v + 1, '"', n - 2) == NULL)
+		h->if_match = arena_strndup(&h->arena, v + 1, n - 2);
+	else if (strncmp(v, "W/", 2) == 0) {
+		/* A weak tag never matches strongly (RFC 9110, 13.1.1). */
+		h->if_match = "W/";
+	} else if (n > 0 && strpbrk(v, "\", ") == NULL)
+		h->if_match = arena_strdup(&h->arena, v);
+	else {
+		answer_error(h, 400, "If-Match takes one etag, such as \"42\"");
+		return false;
+	}
+	if (h->if_match == NULL) {
+		answer_error(h, 500, "out of memory");
+		return false;
+	}
+	return true;
+}
+
+static bool
+route_get_or_delete(struct hreq *h, Jobs__V1__Request *req)
+{
+	if (h->verb == V_DELETE) {
+		Jobs__V1__DeleteJobRequest *d = arena_alloc(&h->arena, sizeof *d);
+
+		if (d == NULL) {
+			answer_error(h, 500, "out of memory");
+			return false;
+		}
+		jobs__v1__delete_job_request__init(d);
+		if (!if_match(h))
+			return false;
+		d->id = h->id;
+		if (h->if_match != NULL)
+			d->expected_etag = (char *)h->if_match;
+		req->call_case = JOBS__V1__REQUEST__CALL_DELETE_JOB;
+		req->delete_job = d;
+	} else {
+		Jobs__V1__GetJobRequest *g = arena_alloc(&h->arena, sizeof *g);
+
+		if (g == NULL) {
+			answer_error(h, 500, "out of memory");
+			return false;
+		}
+		jobs__v1__get_job_request__init(g);
+		g->id = h->id;
+		req->call_case = JOBS__V1__REQUEST__CALL_GET_JOB;
+		req->get_job = g;
+	}
+	start_call(h, req);
+	return true;
+}
+
+/* The UpdateJob of a PUT: h->put's fields (with `extra` when given), only
+ * if the job's etag is `etag` (NULL: any). */
+static void
+put_update(struct hreq *h, const char *etag)
+{
+	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+	Jobs__V1__UpdateJobRequest *u = arena_alloc(&h->arena, sizeof *u);
+
+	if (u == NULL || !envelope(h, &req)) {
+		if (u == NULL)
+			answer_error(h, 500, "out of memory");
+		send_answer(h);
+		return;
+	}
+	jobs__v1__update_job_request__init(u);
+	h->put.id = h->id;
+	if ((u->job = job_proto(h, &h->put, &u->update_mask, &u->n_update_mask)) == NULL) {
+		h->put.id = NULL;
+		answer_error(h, 500, "out of memory");
+		send_answer(h);
+		return;
+	}
+	h->put.id = NULL; /* h->id is the arena's, not put's to free */
+	if (etag != NULL)
+		u->expected_etag = (char *)etag;
+	if (h->step == PUT_WRITE)
+		req.request_id = (char *)""; /* see route_put() */
+	req.call_case = JOBS__V1__REQUEST__CALL_UPDATE_JOB;
+	req.update_job = u;
+	start_call(h, &req);
+}
+
+/* A PUT that sets legacy keys, step 1: read the job. */
+static void
+put_read(struct hreq *h)
+{
+	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+	Jobs__V1__GetJobRequest *g = arena_alloc(&h->arena, sizeof *g);
+
+	if (g == NULL || !envelope(h, &req)) {
+		if (g == NULL)
+			answer_error(h, 500, "out of memory");
+		send_answer(h);
+		return;
+	}
+	jobs__v1__get_job_request__init(g);
+	g->id = h->id;
+	req.request_id = (char *)"";
+	req.call_case = JOBS__V1__REQUEST__CALL_GET_JOB;
+	req.get_job = g;
+	h->step = PUT_READ;
+	start_call(h, &req);
+}
+
+/*
+ * Step 2: the job as read (`was`) with the PUT's legacy keys merged into its
+ * extra, and the keys of the fields the PUT sets taken out of it (they held
+ * legacy values those fields could not; the handler does the same when
+ * extra is not set: unshadow()). Then the update, if the job is unchanged.
+ */
+static void
+put_merge(struct hreq *h, const Jobs__V1__Job *was)
+{
+	json_t *extra = NULL, *patch = NULL;
+	json_error_t je;
+	char *text;
+
+	if (h->if_match != NULL && strcmp(h->if_match, was->etag) != 0) {
+		answer_error(h, 412, "job '%s' has etag %s, not the expected %s; read it again",
+		             was->id, was->etag, h->if_match);
+		send_answer(h);
+		return;
+	}
+	extra = *was->extra != '\0' ? json_loads(was->extra, 0, &je) : json_object();
+	patch = json_loads(h->put.extra, 0, &je);
+	if (!json_is_object(extra) || !json_is_object(patch)) {
+		answer_error(h, 500, "the extra of job '%s' cannot be read", was->id);
+		goto done;
+	}
+	for (size_t i = 0; i < n_job_fields; i++)
+		if ((h->put.fields & job_fields[i].bit) && job_fields[i].bit != JOBS_FIELD_EXTRA)
+			json_object_del(extra, job_fields[i].name);
+	if (json_object_update(extra, patch) != 0 ||
+	    (text = legacy_json_dumps(extra, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
+		answer_error(h, 500, "out of memory");
+		goto done;
+	}
+	free(h->put.extra);
+	h->put.extra = text;
+	h->step = PUT_WRITE;
+	json_decref(extra);
+	json_decref(patch);
+	put_update(h, was->etag);
+	return;
+done:
+	json_decref(extra);
+	json_decref(patch);
+	send_answer(h);
+}
+
+/*
+ * PUT /campaigns/ID: the app's job.update(body). Keys of the job's fields
+ * set those fields (id, created_at, updated_at and etag are ignored); other
+ * keys are legacy keys, merged into the job's extra (put_read, put_merge),
+ * which then goes without the request id: the update it sends depends on
+ * what it read, so a retry could not be matched with it; merging the same
+ * keys again changes nothing but updated_at.
+ */
+static bool
+route_put(struct hreq *h, Jobs__V1__Request *req)
+{
+	json_t *obj;
+	char err[256];
+
+	(void)req;
+	if (!if_match(h) || (obj = body_object(h)) == NULL)
+		return false;
+	h->put_loaded = true;
+	if (legacy_job_from_json(obj, LEGACY_FOR_UPDATE, &h->put, err, sizeof err) != 0) {
+		answer_error(h, 400, "%s", err);
+		json_decref(obj);
+		return false;
+	}
+	json_decref(obj);
+	h->step = PUT_PLAIN;
+	if (h->put.fields & JOBS_FIELD_EXTRA)
+		put_read(h);
+	else
+		put_update(h, h->if_match);
+	return true;
+}
+
+/* ---- probes and metrics ---------------------------------------------------- */
+
+/* The store's gauges, on a connection lent for the purpose. 0 or a code
+ * with a reason in why. */
+static int
+store_figures(struct hreq *h, struct store_gauges *g, char *why, size_t whylen)
+{
+	store *st = h->db != NULL ? h->db : lanes_borrow_reader(h->srv->opt.lanes);
+	int rv;
+
+	if (st == NULL) {
+		snprintf(why, whylen, "cannot open the database for reading");
+		return ST(UNAVAILABLE);
+	}
+	if ((rv = store_gauges(st, g)) != 0)
+		snprintf(why, whylen, "%s", store_errmsg(st));
+	if (h->db == NULL)
+		lanes_return_reader(h->srv->opt.lanes, st);
+	return rv;
+}
+
+static void
+route_readyz(struct hreq *h)
+{
+	struct store_gauges g;
+	char why[256];
+
+	if (atomic_load(&h->info->draining))
+		answer_json(h, 503, json_pack("{sbss}", "ready", 0, "reason", "draining"));
+	else if (store_figures(h, &g, why, sizeof why) != 0)
+		answer_json(h, 503, json_pack("{sbss+}", "ready", 0, "reason", "store: ", why));
+	else
+		answer_json(h, 200, json_pack("{sb}", "ready", 1));
+	if (h->ans.status == 503)
+		h->ans.retry_after = RETRY_AFTER;
+}
+
+static void
+route_metrics(struct hreq *h)
+{
+	struct metrics_gauges g = {
+	    .version = h->info->version,
+	    .schema = STORE_SCHEMA_VERSION,
+	    .started_us = h->info->started_us,
+	    .inflight = atomic_load(&h->info->inflight),
+	    .max_inflight = h->info->max_inflight,
+	};
+	char why[256], *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	g.store_up = store_figures(h, &g.store, why, sizeof why) == 0;
+	if ((f = open_memstream(&text, &len)) == NULL) {
+		answer_error(h, 500, "out of memory");
+		return;
+	}
+	if (metrics_write(f, &g) != 0 || fclose(f) != 0) {
+		free(text);
+		answer_error(h, 500, "out of memory");
+		return;
+	}
+	free(h->ans.body);
+	h->ans.status = 200;
+	h->ans.type = METRICS_CONTENT_TYPE;
+	h->ans.body = text;
+	h->ans.len = len;
+}
+
+/* Routes a request whose body, if any, is in, and answers it: at once, or
+ * when its call is done. */
+static void
+go(struct hreq *h)
+{
+	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+	static Jobs__V1__HealthRequest health = JOBS__V1__HEALTH_REQUEST__INIT;
+	bool started = false;
+
+	h->state = H_BUSY;
+	if (h->route == R_READYZ)
+		route_readyz(h);
+	else if (h->route == R_METRICS)
+		route_metrics(h);
+	else if (!envelope(h, &req))
+		; /* answered */
+	else if (h->route == R_HEALTHZ) {
+		req.call_case = JOBS__V1__REQUEST__CALL_HEALTH;
+		req.health = &health;
+		start_call(h, &req);
+		started = true;
+	} else if (h->route == R_CAMPAIGNS)
+		started = h->verb == V_POST ? route_create(h, &req) : route_list(h, &req);
+	else if (h->route == R_STATS)
+		started = route_stats(h, &req);
+	else
+		started = h->verb == V_PUT ? route_put(h, &req) : route_get_or_delete(h, &req);
+	/* A call answers for itself; h may be another request's by now. */
+	if (!started)
+		send_answer(h);
+}
+
+/* ---- the call's answer ------------------------------------------------------- */
+
+/* The legacy view of `pb` (with its etag); summary: the summary's fields. */
+static json_t *
+job_json(struct hreq *h, const Jobs__V1__Job *pb, bool summary)
+{
+	jobs_job *j = job_from_proto(pb);
+	char err[256];
+	json_t *v;
+
+	if (j == NULL) {
+		answer_error(h, 500, "out of memory");
+		return NULL;
+	}
+	if (summary)
+		j->fields = JOBS_FIELD_ID | JOBS_FIELD_JOB_NAME | JOBS_FIELD_PRODUCT |
+		            JOBS_FIELD_ENABLED | JOBS_FIELD_CREATED_AT;
+	if ((v = legacy_job_to_json(j, true, err, sizeof err)) == NULL)
+		answer_error(h, 500, "%s", err);
+	jobs_job_free(j);
+	return v;
+}
+
+/* {"jobs": [...], "next_page_token": "..."}, as jobsctl --json list prints. */
+static json_t *
+page_json(struct hreq *h, Jobs__V1__Job *const *jobs, size_t n, size_t stride, bool summary,
+          const char *token)
+{
+	json_t *doc = json_pack("{s[]ss}", "jobs", "next_page_token", token), *a, *j;
+
+	if (doc == NULL) {
+		answer_error(h, 500, "out of memory");
+		return NULL;
+	}
+	a = json_object_get(doc, "jobs");
+	for (size_t i = 0; i < n; i++) {
+		const Jobs__V1__Job *pb =
+		    *(Jobs__V1__Job *const *)((const char *)jobs + i * stride);
+
+		if ((j = job_json(h, pb, summary)) == NULL || json_array_append_new(a, j) != 0) {
+			json_decref(doc);
+			return NULL;
+		}
+	}
+	return doc;
+}
+
+/* GetStats as jobsctl --json stats prints it. */
+static json_t *
+stats_json(const Jobs__V1__GetStatsResponse *s)
+{
+	static const struct {
+		const char *key, *name;
+		size_t list, count;
+	} groups[] = {
+	    {"by_product", "product", offsetof(Jobs__V1__GetStatsResponse, by_product),
+	     offsetof(Jobs__V1__GetStatsResponse, n_by_product)},
+	    {"by_language", "language", offsetof(Jobs__V1__GetStatsResponse, by_language),
+	     offsetof(Jobs__V1__GetStatsResponse, n_by_language)},
+	    {"by_persona", "persona", offsetof(Jobs__V1__GetStatsResponse, by_persona),
+	     offsetof(Jobs__V1__GetStatsResponse, n_by_persona)},
+	    {"by_brand", "brand", offsetof(Jobs__V1__GetStatsResponse, by_brand),
+	     offsetof(Jobs__V1__GetStatsResponse, n_by_brand)},
+	};
+	json_t *o = json_pack(
+	    "{sIsIsIsIsIsIsIs[]}", "total_jobs", (json_int_t)s->total_jobs, "enabled_jobs",
+	    (json_int_t)s->enabled_jobs, "disabled_jobs", (json_int_t)s->disabled_jobs,
+	    "unique_products", (json_int_t)s->unique_products, "unique_personas",
+	    (json_int_t)s->unique_personas, "unique_languages", (json_int_t)s->unique_languages,
+	    "unique_brands", (json_int_t)s->unique_brands, "created_per_day");
+	bool ok = o != NULL;
+
+	for (size_t g = 0; ok && g < sizeof groups / sizeof groups[0]; g++) {
+		Jobs__V1__ValueCount *const *v =
+		    *(Jobs__V1__ValueCount *const *const *)((const char *)s + groups[g].list);
+		size_t n = *(const size_t *)((const char *)s + groups[g].count);
+		json_t *a = json_array();
+
+		ok = a != NULL && json_object_set_new(o, groups[g].key, a) == 0;
+		for (size_t i = 0; ok && i < n; i++)
+			ok = json_array_append_new(a, json_pack("{sssI}", groups[g].name,
+			                                        v[i]->value, "count",
+			                                        (json_int_t)v[i]->count)) == 0;
+	}
+	for (size_t i = 0; ok && i < s->n_created_per_day; i++)
+		ok = json_array_append_new(
+		         json_object_get(o, "created_per_day"),
+		         json_pack("{sssI}", "date", s->created_per_day[i]->date, "count",
+		                   (json_int_t)s->created_per_day[i]->count)) == 0;
+	if (!ok) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The ETag header's value for etag `e`, quoted. */
+static void
+set_etag(struct hreq *h, const char *e)
+{
+	h->ans.etag = *e != '\0' ? arena_printf(&h->arena, "\"%s\"", e) : NULL;
+}
+
+/* Turns a successful call's response into the answer. */
+static void
+answer_call(struct hreq *h)
+{
+	const Jobs__V1__Response *r = &h->call.resp;
+	json_t *v = NULL;
+
+	switch (r->result_case) {
+	case JOBS__V1__RESPONSE__RESULT_HEALTH:
+		v = json_pack("{sssssisI}", "status", r->health->status, "version",
+		              r->health->version, "schema_version", r->health->schema_version,
+		              "uptime_ms", (json_int_t)r->health->uptime_ms);
+		break;
+	case JOBS__V1__RESPONSE__RESULT_GET_JOB:
+		if ((v = job_json(h, r->get_job->job, false)) == NULL)
+			return;
+		set_etag(h, r->get_job->job->etag);
+		break;
+	case JOBS__V1__RESPONSE__RESULT_CREATE_JOB:
+		if ((v = job_json(h, r->create_job->job, false)) == NULL)
+			return;
+		set_etag(h, r->create_job->job->etag);
+		h->ans.location = arena_printf(&h->arena, "/campaigns/%s", r->create_job->job->id);
+		answer_json(h, 201, v);
+		return;
+	case JOBS__V1__RESPONSE__RESULT_UPDATE_JOB:
+		if ((v = job_json(h, r->update_job->job, false)) == NULL)
+			return;
+		set_etag(h, r->update_job->job->etag);
+		break;
+	case JOBS__V1__RESPONSE__RESULT_DELETE_JOB:
+		free(h->ans.body);
+		h->ans = (struct answer){.status = 204, .close = h->ans.close};
+		return;
+	case JOBS__V1__RESPONSE__RESULT_LIST_JOBS:
+		v = page_json(h, r->list_jobs->jobs, r->list_jobs->n_jobs, sizeof(Jobs__V1__Job *),
+		              h->call.req->list_jobs->view == JOBS__V1__JOB_VIEW__JOB_VIEW_SUMMARY,
+		              r->list_jobs->next_page_token);
+		if (v == NULL)
+			return;
+		break;
+	case JOBS__V1__RESPONSE__RESULT_SEARCH_JOBS: {
+		const Jobs__V1__SearchJobsResponse *s = r->search_jobs;
+		const Jobs__V1__SearchJobsRequest *q = h->call.req->search_jobs;
+		Jobs__V1__Job **jobs = arena_alloc(&h->arena, sizeof *jobs * (s->n_results + 1));
+		json_t *sn = NULL;
+
+		for (size_t i = 0; jobs != NULL && i < s->n_results; i++)
+			jobs[i] = s->results[i]->job;
+		if (jobs == NULL || (v = page_json(h, jobs, s->n_results, sizeof *jobs,
+		                                   q->view == JOBS__V1__JOB_VIEW__JOB_VIEW_SUMMARY,
+		                                   s->next_page_token)) == NULL) {
+			if (jobs == NULL)
+				answer_error(h, 500, "out of memory");
+			return;
+		}
+		if (q->snippets) {
+			json_object_set_new(v, "snippets", sn = json_array());
+			for (size_t i = 0; sn != NULL && i < s->n_results; i++)
+				json_array_append_new(sn,
+				                      json_pack("{ssss}", "id", jobs[i]->id,
+				                                "snippet", s->results[i]->snippet));
+		}
+		break;
+	}
+	case JOBS__V1__RESPONSE__RESULT_GET_STATS:
+		v = stats_json(r->get_stats);
+		break;
+	default:
+		answer_error(h, 500, "the call answered with result %d, which HTTP does not show",
+		             (int)r->result_case);
+		return;
+	}
+	answer_json(h, 200, v);
+}
+
+/* Takes the call out of info->inflight, once. */
+static void
+leave(struct hreq *h)
+{
+	if (h->admitted) {
+		atomic_fetch_sub(&h->info->inflight, 1);
+		h->admitted = false;
+	}
+}
+
+/* The call's answer is final: count it, then answer, or take the next step
+ * of a PUT. */
+static void
+call_finished(struct hreq *h)
+{
+	call *c = &h->call;
+
+	call_answered(c);
+	if (h->step == PUT_READ && c->resp.code == ST(OK)) {
+		leave(h); /* only the update's answer is sent */
+		put_merge(h, c->resp.get_job->job);
+		return;
+	}
+	if (h->step == PUT_WRITE && c->resp.code == ST(ABORTED) && h->if_match == NULL &&
+	    ++h->attempts < PUT_ATTEMPTS) {
+		leave(h); /* another write came in between: read again */
+		put_read(h);
+		return;
+	}
+	if (c->resp.code == ST(OK))
+		answer_call(h);
+	else
+		answer_failed(h);
+	send_answer(h);
+}
+
+static void
+lane_done(lane_item *it)
+{
+	call_finished((struct hreq *)((char *)it - offsetof(struct hreq, item)));
+}
+
+/* Packs `req`, then decodes, admits and runs it as rpc.c does its own. */
+static void
+start_call(struct hreq *h, Jobs__V1__Request *req)
+{
+	size_t n = jobs__v1__request__get_packed_size(req);
+	uint8_t *buf = arena_alloc(&h->arena, n);
+	enum lane decoded, lane;
+
+	if (buf == NULL) {
+		answer_error(h, 500, "out of memory");
+		send_answer(h);
+		return;
+	}
+	jobs__v1__request__pack(req, buf);
+	decoded = call_decode(&h->call, &h->arena, h->info, buf, n, clock_now_us());
+	lane = call_admit(&h->call, h->info, decoded, METRICS_HTTP);
+	h->admitted = true;
+	h->refused = decoded != LANE_NONE && lane == LANE_NONE;
+	if (h->db != NULL) {
+		if (lane != LANE_NONE)
+			lanes_serve_sync(h->db, &h->call);
+		call_finished(h);
+		return;
+	}
+	switch (lane) {
+	case LANE_NONE:
+		call_finished(h);
+		break;
+	case LANE_INLINE:
+		lanes_run_inline(h->srv->opt.lanes, &h->call);
+		call_finished(h);
+		break;
+	case LANE_READ:
+	case LANE_WRITE:
+		h->item.call = &h->call;
+		h->item.done = lane_done;
+		lanes_submit(h->srv->opt.lanes, lane, &h->item);
+		break;
+	}
+}
+
+/* ---- the first look at a request ------------------------------------------------ */
+
+/*
+ * Routes a new request and checks what can be checked before its body:
+ * method, token, length. Returns true when the body is to be read (then
+ * h->body_len is its length, from Content-Length), false when the answer is
+ * set or the request has no body.
+ */
+static bool
+begin(struct hreq *h)
+{
+	const char *v;
+	char *end;
+	unsigned long long len;
+
+	h->verb = verb_of(h->method);
+	if (!route(h))
+		return false;
+	if (!allowed(h->route, h->verb)) {
+		h->ans.allow = allow_of(h->route);
+		answer_error(h, 405, "%s is not a method of this path; it takes %s", h->method,
+		             h->ans.allow);
+		return false;
+	}
+	if (h->verb == V_OPTIONS) {
+		h->ans.status = 204;
+		h->ans.allow = allow_of(h->route);
+		return false;
+	}
+	if (h->route != R_HEALTHZ && h->route != R_READYZ && !call_token_ok(h->info, bearer(h))) {
+		h->ans.www_authenticate = true;
+		answer_error(h, 401,
+		             "missing or wrong token: send Authorization: Bearer TOKEN with the "
+		             "token of jobsd's --token-file");
+		return false;
+	}
+	if (header(h, "Transfer-Encoding") != NULL) {
+		answer_error(h, 411,
+		             "send the body with a Content-Length; jobsd does not read "
+		             "chunked bodies");
+		return false;
+	}
+	if ((v = header(h, "Content-Length")) == NULL)
+		return false;
+	errno = 0;
+	len = strtoull(v, &end, 10);
+	if (!isdigit((unsigned char)*v) || *end != '\0' || errno != 0) {
+		answer_error(h, 400, "Content-Length must be a number, not '%.40s'", v);
+		return false;
+	}
+	if (len > h->max_body) {
+		answer_error(h, 413,
+		             "the body is %llu bytes, more than the limit of %zu "
+		             "(jobsd --max-message-size)",
+		             len, h->max_body);
+		return false;
+	}
+	h->body_len = (size_t)len;
+	return len > 0;
+}
+
+/* ---- without nng --------------------------------------------------------------- */
+
+static void
+answer_free(struct hreq *h)
+{
+	free(h->ans.body);
+	h->ans = (struct answer){0};
+	if (h->put_loaded)
+		legacy_job_strings_free(&h->put);
+	h->put = (jobs_job){0};
+	h->put_loaded = false;
+}
+
+int
+http_serve_sync(struct server_info *info, store *db, size_t max_body_bytes, const char *method,
+                const char *uri, const char *const *headers, const void *body, size_t len,
+                struct http_answer *out)
+{
+	struct hreq *h = calloc(1, sizeof *h);
+	char *hdrs = NULL;
+	size_t hlen = 0;
+	FILE *f;
+	int rv = -1;
+
+	memset(out, 0, sizeof *out);
+	if (h == NULL || arena_init(&h->arena, ARENA_FIRST, 8 * max_body_bytes + (1u << 24)) != 0) {
+		free(h);
+		return -1;
+	}
+	h->db = db;
+	h->info = info;
+	h->max_body = max_body_bytes;
+	h->headers = headers;
+	h->method = method;
+	h->target = uri;
+	if (begin(h)) {
+		/* The body is all there: if Content-Length said more, the client
+		 * stopped sending, which the server answers 408. */
+		if (h->body_len > len) {
+			answer_error(h, 408, "the body ended after %zu of %zu bytes", len,
+			             h->body_len);
+			h->ans.close = true;
+		} else {
+			h->body = (uint8_t *)body;
+			go(h);
+		}
+	} else if (h->ans.status == 0) {
+		go(h);
+	}
+	if (h->ans.status == 0)
+		answer_error(h, 500, "no answer"); /* a bug: the fuzzer finds it */
+	if ((f = open_memstream(&hdrs, &hlen)) == NULL)
+		goto done;
+	if (h->ans.allow)
+		fprintf(f, "Allow: %s\n", h->ans.allow);
+	if (h->ans.etag)
+		fprintf(f, "ETag: %s\n", h->ans.etag);
+	if (h->ans.location)
+		fprintf(f, "Location: %s\n", h->ans.location);
+	if (h->ans.retry_after)
+		fprintf(f, "Retry-After: %s\n", h->ans.retry_after);
+	if (h->ans.www_authenticate)
+		fprintf(f, "WWW-Authenticate: Bearer realm=\"jobsd\"\n");
+	if (fclose(f) != 0)
+		goto done;
+	out->status = h->ans.status;
+	out->headers = hdrs;
+	hdrs = NULL;
+	if (h->ans.type != NULL && (out->content_type = strdup(h->ans.type)) == NULL)
+		goto done;
+	out->body = h->ans.body != NULL ? h->ans.body : strdup("");
+	out->len = h->ans.len;
+	h->ans.body = NULL;
+	rv = out->body != NULL ? 0 : -1;
+done:
+	free(hdrs);
+	leave(h);
+	answer_free(h);
+	arena_fini(&h->arena);
+	free(h);
+	if (rv != 0)
+		http_answer_free(out);
+	return rv;
+}
+
+void
+http_answer_free(struct http_answer *a)
+{
+	free(a->content_type);
+	free(a->body);
+	free(a->headers);
+	memset(a, 0, sizeof *a);
+}
+
+/* ---- with nng --------------------------------------------------------------- */
+
+/* How long a body may take to arrive: 5 s, and a second more for every 64
+ * KiB; a client that sends slower gets 408. */
+static nng_duration
+body_timeout(size_t len)
+{
+	return 5000 + (nng_duration)(len / 65536) * 1000;
+}
+
+/* Whether the client wants the connection closed after this answer. */
+static bool
+wants_close(nng_http_req *req)
+{
+	const char *v = nng_http_req_get_header(req, "Connection");
+
+	return strcmp(nng_http_req_get_version(req), "HTTP/1.1") != 0 ||
+	       (v != NULL && strcasestr(v, "close") != NULL);
+}
+
+static void
+pool_put(struct hreq *h)
+{
+	http *s = h->srv;
+
+	answer_free(h);
+	arena_reset(&h->arena);
+	h->state = H_FREE;
+	h->haio = NULL;
+	h->req = NULL;
+	h->conn = NULL;
+	h->id = h->query = NULL;
+	h->body = NULL;
+	h->body_len = 0;
+	h->step = PUT_PLAIN;
+	h->attempts = 0;
+	h->if_match = NULL;
+	h->refused = false;
+	pthread_mutex_lock(&s->mu);
+	h->next = s->free;
+	s->free = h;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Ends the request: gives the hreq back and finishes the server's aio with
+ * `rv` (not 0: nng closes the connection). */
+static void
+finish(struct hreq *h, int rv)
+{
+	nng_aio *haio = h->haio;
+
+	leave(h);
+	if (rv == 0 && h->ans.close)
+		nng_http_conn_close(h->conn);
+	pool_put(h); /* h is another request's from here on */
+	nng_aio_finish(haio, rv);
+}
+
+static void on_io(void *arg);
+
+static struct hreq *
+pool_get(http *s)
+{
+	struct hreq *h;
+
+	pthread_mutex_lock(&s->mu);
+	if ((h = s->free) != NULL) {
+		s->free = h->next;
+	} else if (s->n_all < s->max_all && (h = calloc(1, sizeof *h)) != NULL) {
+		if (arena_init(&h->arena, ARENA_FIRST, 8 * s->opt.max_body_bytes + (1u << 24)) !=
+		    0) {
+			free(h);
+			h = NULL;
+		} else if (nng_aio_alloc(&h->aio, on_io, h) != 0 ||
+		           nng_http_res_alloc(&h->res) != 0) {
+			if (h->aio != NULL)
+				nng_aio_free(h->aio);
+			arena_fini(&h->arena);
+			free(h);
+			h = NULL;
+		} else {
+			h->srv = s;
+			h->info = s->opt.info;
+			h->max_body = s->opt.max_body_bytes;
+			s->all[s->n_all++] = h;
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	/* Its last callback may still be returning on another thread. */
+	if (h != NULL)
+		nng_aio_wait(h->aio);
+	return h;
+}
+
+static void
+send_answer(struct hreq *h)
+{
+	nng_http_res *res = h->res;
+	const struct answer *a = &h->ans;
+	int rv;
+
+	metrics_http_status(a->status);
+	if (h->db != NULL)
+		return; /* http_serve_sync() copies it out */
+	nng_http_res_reset(res);
+	if ((rv = nng_http_res_set_status(res, (uint16_t)a->status)) != 0 ||
+	    (a->status == 499 &&
+	     (rv = nng_http_res_set_reason(res, "Client Closed Request")) != 0) ||
+	    (a->allow && (rv = nng_http_res_set_header(res, "Allow", a->allow)) != 0) ||
+	    (a->etag && (rv = nng_http_res_set_header(res, "ETag", a->etag)) != 0) ||
+	    (a->location && (rv = nng_http_res_set_header(res, "Location", a->location)) != 0) ||
+	    (a->retry_after &&
+	     (rv = nng_http_res_set_header(res, "Retry-After", a->retry_after)) != 0) ||
+	    (a->www_authenticate &&
+	     (rv = nng_http_res_set_header(res, "WWW-Authenticate", "Bearer realm=\"jobsd\"")) !=
+	         0) ||
+	    (a->close && (rv = nng_http_res_set_header(res, "Connection", "close")) != 0) ||
+	    (a->type != NULL &&
+	     (rv = nng_http_res_set_header(res, "Content-Type", a->type)) != 0) ||
+	    (a->type != NULL &&
+	     (rv = nng_http_res_set_data(res, h->verb == V_HEAD ? NULL : a->body, a->len)) != 0)) {
+		finish(h, rv);
+		return;
+	}
+	h->state = H_SEND;
+	nng_aio_set_timeout(h->aio, WRITE_TIMEOUT_MS);
+	nng_http_conn_write_res(h->conn, res, h->aio);
+}
+
+static void
+read_body(struct hreq *h)
+{
+	h->state = H_BODY;
+	h->iov.iov_buf = h->body;
+	h->iov.iov_len = h->body_len;
+	nng_aio_set_iov(h->aio, 1, &h->iov);
+	nng_aio_set_timeout(h->aio, body_timeout(h->body_len));
+	nng_http_conn_read_all(h->conn, h->aio);
+}
+
+static void
+on_io(void *arg)
+{
+	struct hreq *h = arg;
+	int rv = nng_aio_result(h->aio);
+
+	switch (h->state) {
+	case H_CONTINUE:
+		if (rv != 0)
+			finish(h, rv);
+		else
+			read_body(h);
+		break;
+	case H_BODY:
+		if (rv == NNG_ETIMEDOUT) {
+			/* What came of the body is not a request: close after. */
+			h->ans.close = true;
+			answer_error(h, 408, "the body did not arrive within %d ms",
+			             (int)body_timeout(h->body_len));
+			send_answer(h);
+		} else if (rv != 0) {
+			finish(h, rv);
+		} else {
+			go(h);
+		}
+		break;
+	case H_SEND:
+		finish(h, rv);
+		break;
+	case H_FREE:
+	case H_BUSY:
+		break; /* no aio of ours is pending then */
+	}
+}
+
+/* Every hreq is in use: 503 at once, written by nng, which then closes the
+ * connection (a body may follow that nobody reads). */
+static void
+refuse_busy(nng_aio *haio)
+{
+	static const char body[] =
+	    "{\"error\":\"too many HTTP requests in progress; retry later\"}";
+	nng_http_res *res;
+
+	if (nng_http_res_alloc(&res) != 0) {
+		nng_aio_finish(haio, NNG_ENOMEM);
+		return;
+	}
+	if (nng_http_res_set_status(res, 503) != 0 ||
+	    nng_http_res_set_header(res, "Retry-After", RETRY_AFTER) != 0 ||
+	    nng_http_res_set_header(res, "Connection", "close") != 0 ||
+	    nng_http_res_set_header(res, "Content-Type", "application/json") != 0 ||
+	    nng_http_res_set_data(res, body, sizeof body - 1) != 0) {
+		nng_http_res_free(res);
+		nng_aio_finish(haio, NNG_ENOMEM);
+		return;
+	}
+	metrics_http_status(503);
+	nng_aio_set_output(haio, 0, res); /* nng frees it once written */
+	nng_aio_finish(haio, 0);
+}
+
+/* The server's handler: every request of every path. */
+static void
+on_request(nng_aio *haio)
+{
+	nng_http_req *req = nng_aio_get_input(haio, 0);
+	http *s = nng_http_handler_get_data(nng_aio_get_input(haio, 1));
+	struct hreq *h = pool_get(s);
+	const char *v;
+
+	if (h == NULL) {
+		refuse_busy(haio);
+		return;
+	}
+	h->haio = haio;
+	h->req = req;
+	h->conn = nng_aio_get_input(haio, 2);
+	h->method = nng_http_req_get_method(req);
+	h->target = nng_http_req_get_uri(req);
+	h->ans.close = wants_close(req);
+	if (!begin(h)) {
+		if (h->ans.status == 0) {
+			go(h);
+			return;
+		}
+		/* Refused before its body: what follows on the connection would
+		 * be that body, not a request. */
+		if (((v = header(h, "Content-Length")) != NULL && strcmp(v, "0") != 0) ||
+		    header(h, "Transfer-Encoding") != NULL)
+			h->ans.close = true;
+		send_answer(h);
+		return;
+	}
+	if ((h->body = arena_alloc(&h->arena, h->body_len)) == NULL) {
+		h->ans.close = true;
+		answer_error(h, 500, "out of memory for a %zu-byte body", h->body_len);
+		send_answer(h);
+		return;
+	}
+	if ((v = header(h, "Expect")) != NULL && strcasecmp(v, "100-continue") == 0) {
+		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+		h->state = H_CONTINUE;
+		h->iov.iov_buf = (void *)cont;
+		h->iov.iov_len = sizeof cont - 1;
+		nng_aio_set_iov(h->aio, 1, &h->iov);
+		nng_aio_set_timeout(h->aio, WRITE_TIMEOUT_MS);
+		nng_http_conn_write_all(h->conn, h->aio);
+		return;
+	}
+	read_body(h);
+}
+
+int
+http_start(http **out, const struct http_options *opt, char *err, size_t errlen)
+{
+	http *s = calloc(1, sizeof *s);
+	bool https = strncmp(opt->url, "https://", 8) == 0;
+	nng_url *url = NULL;
+	nng_sockaddr sa;
+	int rv, port = 0;
+
+	*out = NULL;
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return ST(RESOURCE_EXHAUSTED);
+	}
+	s->opt = *opt;
+	pthread_mutex_init(&s->mu, NULL);
+	s->max_all = opt->info->max_inflight + SPARE;
+	if ((s->all = calloc((size_t)s->max_all, sizeof *s->all)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		rv = ST(RESOURCE_EXHAUSTED);
+		goto failed;
+	}
+	if ((!https && strncmp(opt->url, "http://", 7) != 0) ||
+	    nng_url_parse(&url, opt->url) != 0 ||
+	    (url->u_path[0] != '\0' && strcmp(url->u_path, "/") != 0) || url->u_query != NULL) {
+		snprintf(err, errlen, "--http wants http://HOST:PORT or https://HOST:PORT, not %s",
+		         opt->url);
+		rv = ST(INVALID_ARGUMENT);
+		goto failed;
+	}
+	if (https && (opt->tls_cert == NULL || opt->tls_key == NULL)) {
+		snprintf(err, errlen, "https:// needs --tls-cert and --tls-key");
+		rv = ST(INVALID_ARGUMENT);
+		goto failed;
+	}
+	if (https && (rv = tls_server_config(&s->tls, opt->tls_cert, opt->tls_key, opt->tls_ca, err,
+	                                     errlen)) != 0)
+		goto failed;
+	if ((rv = nng_http_server_hold(&s->server, url)) != 0 ||
+	    (https && (rv = nng_http_server_set_tls(s->server, s->tls)) != 0)) {
+		snprintf(err, errlen, "cannot serve HTTP on %s: %s", opt->url, nng_strerror(rv));
+		rv = ST(INVALID_ARGUMENT);
+		goto failed;
+	}
+	if ((rv = nng_http_handler_alloc(&s->handler, "/", on_request)) != 0 ||
+	    (rv = nng_http_handler_set_method(s->handler, NULL)) != 0 ||
+	    (rv = nng_http_handler_set_tree(s->handler)) != 0 ||
+	    (rv = nng_http_handler_collect_body(s->handler, false, 0)) != 0 ||
+	    (rv = nng_http_handler_set_data(s->handler, s, NULL)) != 0 ||
+	    (rv = nng_http_server_add_handler(s->server, s->handler)) != 0) {
+		snprintf(err, errlen, "cannot set up the HTTP handler: %s", nng_strerror(rv));
+		rv = ST(INTERNAL);
+		goto failed;
+	}
+	s->handler = NULL; /* the server's now */
+	if ((rv = nng_http_server_start(s->server)) != 0) {
+		snprintf(err, errlen, "cannot serve HTTP on %s: %s", opt->url, nng_strerror(rv));
+		rv = ST(UNAVAILABLE);
+		goto failed;
+	}
+	s->started = true;
+	if (nng_http_server_get_addr(s->server, &sa) == 0)
+		port = ntohs(sa.s_family == NNG_AF_INET6 ? sa.s_in6.sa_port : sa.s_in.sa_port);
+	snprintf(s->url, sizeof s->url, "%s://%s:%d", https ? "https" : "http", url->u_hostname,
+	         port != 0 ? port : atoi(url->u_port));
+	nng_url_free(url);
+	log_info("serving HTTP on %s", s->url);
+	*out = s;
+	return 0;
+failed:
+	if (url != NULL)
+		nng_url_free(url);
+	http_stop(s);
+	return rv;
+}
+
+const char *
+http_url(const http *s)
+{
+	return s->url;
+}
+
+void
+http_stop(http *s)
+{
+	if (s == NULL)
+		return;
+	if (s->server != NULL) {
+		if (s->started)
+			nng_http_server_stop(s->server); /* waits for every connection */
+		nng_http_server_release(s->server);      /* frees the handler */
+	}
+	if (s->handler != NULL)
+		nng_http_handler_free(s->handler);
+	for (int i = 0; i < s->n_all; i++) {
+		struct hreq *h = s->all[i];
+
+		nng_aio_free(h->aio);
+		nng_http_res_free(h->res);
+		answer_free(h);
+		arena_fini(&h->arena);
+		free(h);
+	}
+	if (s->tls != NULL)
+		nng_tls_config_free(s->tls);
+	free(s->all);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}
