@@ -43,8 +43,10 @@
  *     only chooses the handler, and there is one.
  *   - Bodies are read here (collect_body off): nng would answer 400 to one
  *     over its limit, and wait for a slow one for ever. Here: 413 beyond
- *     --max-message-size, 408 when the body does not arrive within
- *     BODY_TIMEOUT_MS, 411 for a chunked one (nng cannot read those),
+ *     --max-message-size; a body that does not arrive in time
+ *     (body_timeout()) closes the connection (nng closes it when the read
+ *     is cancelled, so no 408 can be sent); 411 for a chunked one (nng
+ *     cannot read those);
  *     "100 Continue" to a client that waits for it. At most max_inflight
  *     requests are in progress (the pool); beyond, 503 at once.
  *   - Answers are written here (nng_http_conn_write_res), so that a call
@@ -88,7 +90,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define BODY_TIMEOUT_MS  10000
 #define WRITE_TIMEOUT_MS 30000
 #define SPARE            32 /* requests in progress beyond max_inflight: refused ones */
 #define ARENA_FIRST      (16 * 1024)
@@ -646,7 +647,7 @@ envelope(struct hreq *h, Jobs__V1__Request *req)
 			    v);
 			return false;
 		}
-		req->deadline_ms = (clock_now_us() + us + 999) / 1000;
+		req->deadline_ms = (clock_now_us() + us) / 1000;
 	}
 	return true;
 }
@@ -664,7 +665,8 @@ body_object(struct hreq *h)
 		answer_error(h, 400, "the body must be a job, as a JSON object; it is empty");
 		return NULL;
 	}
-	v = json_loadb((const char *)h->body, h->body_len, JSON_REJECT_DUPLICATES, &je);
+	v = json_loadb((const char *)h->body, h->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+	               &je);
 	if (v == NULL) {
 		answer_error(h, 400, "the body is not JSON: %s at line %d, column %d", je.text,
 		             je.line, je.column);
@@ -1630,15 +1632,17 @@ pool_put(struct hreq *h)
 }
 
 /* Ends the request: gives the hreq back and finishes the server's aio with
- * `rv` (not 0: nng closes the connection). */
+ * `rv`, or with an error when the answer said Connection: close, for nng
+ * closes the connection on any error. (nng_http_conn_close() would free it
+ * under the server's feet.) */
 static void
 finish(struct hreq *h, int rv)
 {
 	nng_aio *haio = h->haio;
 
-	leave(h);
 	if (rv == 0 && h->ans.close)
-		nng_http_conn_close(h->conn);
+		rv = NNG_ECONNSHUT;
+	leave(h);
 	pool_put(h); /* h is another request's from here on */
 	nng_aio_finish(haio, rv);
 }
@@ -1739,17 +1743,12 @@ on_io(void *arg)
 			read_body(h);
 		break;
 	case H_BODY:
-		if (rv == NNG_ETIMEDOUT) {
-			/* What came of the body is not a request: close after. */
-			h->ans.close = true;
-			answer_error(h, 408, "the body did not arrive within %d ms",
-			             (int)body_timeout(h->body_len));
-			send_answer(h);
-		} else if (rv != 0) {
+		/* A body that did not arrive in time: nng has closed the
+		 * connection as it cancelled the read, so no 408 can go out. */
+		if (rv != 0)
 			finish(h, rv);
-		} else {
+		else
 			go(h);
-		}
 		break;
 	case H_SEND:
 		finish(h, rv);

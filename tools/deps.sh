@@ -9,6 +9,8 @@ build=(gcc make cmake pkg-config protobuf-c-compiler libprotobuf-c-dev libnng-de
 	libsqlite3-dev libjansson-dev libyaml-dev uuid-dev libpq-dev help2man)
 test=(libcriterion-dev libnanomsg-dev nng-utils protobuf-compiler python3 python3-yaml clang-format openssl
 	clang libclang-rt-14-dev locales postgresql-15 man-db bash-completion zsh systemd)
+# The HTTP tests' real clients and Prometheus's own check of /metrics.
+test+=(curl prometheus)
 
 
 want=("${build[@]}")
