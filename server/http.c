@@ -72,6 +72,7 @@
 #include "log.h"
 #include "status.h"
 #include "tls.h"
+#include "validate.h"
 
 #include "internal.h" /* libjobsclient's job <-> Jobs__V1__Job */
 #include "jobjson.h"  /* the legacy view of a job */
@@ -247,10 +248,14 @@ answer_error(struct hreq *h, int status, const char *fmt, ...)
 {
 	char why[1024];
 	va_list ap;
+	size_t bad;
 
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
+	/* It may quote the request, which need not be UTF-8; JSON must be. */
+	while (!validate_utf8((const unsigned char *)why, strlen(why), &bad))
+		why[bad] = '?';
 	answer_json(h, status, json_pack("{ss}", "error", why));
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tools/test.sh: installs what is missing, builds everything with -Werror and
 # AddressSanitizer + UndefinedBehaviorSanitizer (build-test/), checks the
-# formatting, runs every test, then fuzzes the request path for a minute
+# formatting, runs every test, then fuzzes the request paths for a minute
 # (JOBS_FUZZ_SECONDS). Exit status 0 only if all of it passed.
 
 set -euo pipefail
@@ -26,5 +26,5 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 (cd build-test && ctest --output-on-failure -j"$(nproc)")
 
 echo "== fuzz (${JOBS_FUZZ_SECONDS:-60} s)"
-tools/fuzz/run.sh "${JOBS_FUZZ_SECONDS:-60}" 2>&1 | tail -n 8
+tools/fuzz/run.sh "${JOBS_FUZZ_SECONDS:-60}" 2>&1 | tail -n 16
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# tools/fuzz/run.sh [SECONDS]: builds the libFuzzer target with clang, ASan and
+# tools/fuzz/run.sh [SECONDS]: builds the libFuzzer targets with clang, ASan and
 # UBSan (build-fuzz/), encodes the seed requests (tools/fuzz/seeds/*.txt, in
-# protobuf text format) with protoc, and fuzzes for SECONDS (default 60).
+# protobuf text format) with protoc, and fuzzes for SECONDS (default 60) in
+# all: the protobuf request path (fuzz_request) for half of it, the HTTP one
+# (fuzz_http, seeds in tools/fuzz/seeds-http/, raw requests) for the rest.
 # SECONDS 0 skips fuzzing (libFuzzer would read -max_total_time=0 as "no
 # limit"). The target writes only inside its own temporary folder.
 # A crash leaves its input in build-fuzz/crashes/; copy it into
@@ -21,13 +23,18 @@ if [ "$seconds" -eq 0 ]; then
 fi
 CC=clang cmake -S . -B build-fuzz -DJOBS_FUZZ=ON -DJOBS_SANITIZE=ON -DJOBS_TESTS=OFF \
 	-DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build-fuzz -j"$(nproc)" --target fuzz_request
+cmake --build build-fuzz -j"$(nproc)" --target fuzz_request fuzz_http
 corpus=build-fuzz/corpus
-mkdir -p "$corpus" build-fuzz/crashes
+mkdir -p "$corpus" build-fuzz/corpus-http build-fuzz/crashes
 for f in tools/fuzz/seeds/*.txt; do
 	protoc -Iproto --encode=jobs.v1.Request jobs/v1/jobs.proto <"$f" >"$corpus/$(basename "$f" .txt).bin"
 done
 cp tests/data/fuzz-regressions/*.bin "$corpus/" 2>/dev/null || true
+cp tools/fuzz/seeds-http/*.http build-fuzz/corpus-http/
 export ASAN_OPTIONS=detect_leaks=1
-build-fuzz/bin/fuzz_request -max_total_time="$seconds" -max_len=65536 -timeout=10 \
+half=$(((seconds + 1) / 2))
+build-fuzz/bin/fuzz_request -max_total_time="$half" -max_len=65536 -timeout=10 \
 	-rss_limit_mb=2048 -artifact_prefix=build-fuzz/crashes/ -print_final_stats=1 "$corpus"
+build-fuzz/bin/fuzz_http -max_total_time="$half" -max_len=65536 -timeout=10 \
+	-rss_limit_mb=2048 -artifact_prefix=build-fuzz/crashes/http- -print_final_stats=1 \
+	build-fuzz/corpus-http
