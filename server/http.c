@@ -1077,10 +1077,14 @@ route_put(struct hreq *h, Jobs__V1__Request *req)
 
 /* ---- probes and metrics ---------------------------------------------------- */
 
-/* The store's gauges, on a connection lent for the purpose. 0 or a code
- * with a reason in why. */
+/* How long a probe or a scrape waits for the store (PostgreSQL: the
+ * server); SQLite answers at once. */
+#define STORE_PROBE_US (2 * 1000000)
+
+/* The store's gauges and schema version, on a connection lent for the
+ * purpose. 0 or a code with a reason in why. */
 static int
-store_figures(struct hreq *h, struct store_gauges *g, char *why, size_t whylen)
+store_figures(struct hreq *h, struct store_gauges *g, int *schema, char *why, size_t whylen)
 {
 	store *st = h->db != NULL ? h->db : lanes_borrow_reader(h->srv->opt.lanes);
 	int rv;
@@ -1089,8 +1093,12 @@ store_figures(struct hreq *h, struct store_gauges *g, char *why, size_t whylen)
 		snprintf(why, whylen, "cannot open the database for reading");
 		return ST(UNAVAILABLE);
 	}
+	store_set_deadline(st, clock_now_us() + STORE_PROBE_US);
 	if ((rv = store_gauges(st, g)) != 0)
 		snprintf(why, whylen, "%s", store_errmsg(st));
+	if (schema != NULL)
+		*schema = store_schema_version(st);
+	store_set_deadline(st, 0);
 	if (h->db == NULL)
 		lanes_return_reader(h->srv->opt.lanes, st);
 	return rv;
@@ -1104,7 +1112,7 @@ route_readyz(struct hreq *h)
 
 	if (atomic_load(&h->info->draining))
 		answer_json(h, 503, json_pack("{sbss}", "ready", 0, "reason", "draining"));
-	else if (store_figures(h, &g, why, sizeof why) != 0)
+	else if (store_figures(h, &g, NULL, why, sizeof why) != 0)
 		answer_json(h, 503, json_pack("{sbss+}", "ready", 0, "reason", "store: ", why));
 	else
 		answer_json(h, 200, json_pack("{sb}", "ready", 1));
@@ -1126,7 +1134,7 @@ route_metrics(struct hreq *h)
 	size_t len = 0;
 	FILE *f;
 
-	g.store_up = store_figures(h, &g.store, why, sizeof why) == 0;
+	g.store_up = store_figures(h, &g.store, &g.schema, why, sizeof why) == 0;
 	if ((f = open_memstream(&text, &len)) == NULL) {
 		answer_error(h, 500, "out of memory");
 		return;
@@ -1904,6 +1912,7 @@ http_start(http **out, const struct http_options *opt, char *err, size_t errlen)
 		goto failed;
 	}
 	s->started = true;
+	metrics_start();
 	if (nng_http_server_get_addr(s->server, &sa) == 0)
 		port = ntohs(sa.s_family == NNG_AF_INET6 ? sa.s_in6.sa_port : sa.s_in.sa_port);
 	snprintf(s->url, sizeof s->url, "%s://%s:%d", https ? "https" : "http", url->u_hostname,

@@ -63,6 +63,7 @@ struct shard {
 	counter http_status[N_HTTP_STATUS];
 };
 
+static atomic_bool counting; /* metrics_start(): someone can read the counts */
 static pthread_mutex_t shards_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct shard *shards; /* under shards_mu; each shard's `next` is fixed once linked */
 static struct shard spare = {.shared = true};
@@ -116,21 +117,34 @@ observe(const struct shard *s, struct histogram *h, int64_t us)
 /* ---- counting ---------------------------------------------------------- */
 
 void
+metrics_start(void)
+{
+	atomic_store(&counting, true);
+}
+
+/* Whether to count: a relaxed load of a flag set once, before the calls
+ * whose counts are read. */
+#define COUNTING() atomic_load_explicit(&counting, memory_order_relaxed)
+
+void
 metrics_call_started(enum metrics_transport t, size_t method)
 {
-	struct shard *s = shard();
+	struct shard *s;
 
-	if (method < MAX_METHODS)
-		add(s, &s->started[t][method], 1);
+	if (!COUNTING() || method >= MAX_METHODS)
+		return;
+	s = shard();
+	add(s, &s->started[t][method], 1);
 }
 
 void
 metrics_call_handled(enum metrics_transport t, size_t method, int code, int64_t us)
 {
-	struct shard *s = shard();
+	struct shard *s;
 
-	if (method >= MAX_METHODS)
+	if (!COUNTING() || method >= MAX_METHODS)
 		return;
+	s = shard();
 	add(s, &s->handled[t][method][code >= 0 && code < N_CODES ? code : ST(UNKNOWN)], 1);
 	observe(s, &s->handling[t][method], us);
 }
@@ -138,25 +152,34 @@ metrics_call_handled(enum metrics_transport t, size_t method, int code, int64_t 
 void
 metrics_call_rejected(enum metrics_transport t, int code)
 {
-	struct shard *s = shard();
+	struct shard *s;
 
+	if (!COUNTING())
+		return;
+	s = shard();
 	add(s, &s->rejected[t][code >= 0 && code < N_CODES ? code : ST(UNKNOWN)], 1);
 }
 
 void
 metrics_call_refused(enum metrics_transport t, enum metrics_refusal why)
 {
-	struct shard *s = shard();
+	struct shard *s;
 
+	if (!COUNTING())
+		return;
+	s = shard();
 	add(s, &s->refused[t][why], 1);
 }
 
 void
 metrics_group_commit(size_t n, int64_t us)
 {
-	struct shard *s = shard();
+	struct shard *s;
 	size_t i = 0;
 
+	if (!COUNTING())
+		return;
+	s = shard();
 	while (i < N_GROUP && (int64_t)n > group_le[i])
 		i++;
 	add(s, &s->group_size.bucket[i], 1);
@@ -167,18 +190,23 @@ metrics_group_commit(size_t n, int64_t us)
 void
 metrics_wal_sync(int64_t us)
 {
-	struct shard *s = shard();
+	struct shard *s;
 
+	if (!COUNTING())
+		return;
+	s = shard();
 	observe(s, &s->wal_sync, us);
 }
 
 void
 metrics_http_status(int status)
 {
-	struct shard *s = shard();
+	struct shard *s;
 
-	if (status >= MIN_HTTP_STATUS && status < MIN_HTTP_STATUS + N_HTTP_STATUS)
-		add(s, &s->http_status[status - MIN_HTTP_STATUS], 1);
+	if (!COUNTING() || status < MIN_HTTP_STATUS || status >= MIN_HTTP_STATUS + N_HTTP_STATUS)
+		return;
+	s = shard();
+	add(s, &s->http_status[status - MIN_HTTP_STATUS], 1);
 }
 
 /* ---- the scrape --------------------------------------------------------- */

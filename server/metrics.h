@@ -38,6 +38,11 @@ enum metrics_refusal {
 	METRICS_N_REFUSALS,
 };
 
+/* Counting starts here (http_start(): the counts can be read at /metrics);
+ * until then every count below is skipped, so that a jobsd without --http
+ * pays nothing for them. */
+void metrics_start(void);
+
 /* A call of method number `method` (its index in dispatch_methods())
  * started; and ended with `code` after `us` microseconds. */
 void metrics_call_started(enum metrics_transport t, size_t method);

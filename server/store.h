@@ -394,8 +394,10 @@ struct store_gauges {
 };
 
 /* Fills `out` on this connection (an engine without figures leaves them all
- * -1). 0, or the status of a database that cannot be read (UNAVAILABLE when
- * it cannot be reached; store_errmsg() says why): jobsd is then not ready. */
+ * -1, and answers store_has_jobs()'s status: whether it can be read). 0, or
+ * the status of a database that cannot be read (UNAVAILABLE when it cannot
+ * be reached; store_errmsg() says why): jobsd is then not ready. Within the
+ * connection's deadline (store_set_deadline()). */
 int store_gauges(store *st, struct store_gauges *out);
 
 /* Whether the database holds any job. */
