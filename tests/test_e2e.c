@@ -494,6 +494,188 @@ Test(e2e, find_calls_through_the_library)
 	jobs_stats_free(st);
 }
 
+Test(e2e, batch_create_jobs_through_the_library)
+{
+	jobs_job a = {.id = "batch-a", .job_name = "A"}, b = {.id = "batch-b", .job_name = "B"},
+	         anon = {.job_name = "no id"};
+	const jobs_job *jobs[] = {&a, &b, &anon};
+	jobs_batch_result *res;
+	jobs_call call = {0};
+	jobs_job *got;
+
+	assert_ok(jobs_batch_create_jobs(c, &call, jobs, 3, 0, &res), call);
+	cr_assert_eq(res->n_outcomes, 3);
+	for (size_t i = 0; i < 3; i++) {
+		cr_assert_eq(res->outcomes[i].index, i);
+		cr_assert_eq(res->outcomes[i].code, JOBS_OK, "%s", res->outcomes[i].message);
+		cr_assert_str_neq(res->outcomes[i].etag, "");
+		cr_assert(!res->outcomes[i].replaced);
+	}
+	cr_assert_str_eq(res->outcomes[0].id, "batch-a");
+	cr_assert_eq(strlen(res->outcomes[2].id), 36, "a new UUID: %s", res->outcomes[2].id);
+	assert_ok(jobs_get_job(c, &call, res->outcomes[2].id, &got), call);
+	cr_assert_str_eq(got->job_name, "no id");
+	jobs_job_free(got);
+	jobs_batch_result_free(res);
+
+	/* A taken id skips that job only; JOBS_BATCH_REPLACE overwrites it. */
+	a.job_name = "A again";
+	jobs_job c1 = {.id = "batch-c", .job_name = "C"};
+	const jobs_job *again[] = {&a, &c1};
+	assert_ok(jobs_batch_create_jobs(c, &call, again, 2, 0, &res), call);
+	cr_assert_eq(res->outcomes[0].code, JOBS_ALREADY_EXISTS);
+	cr_assert_str_eq(res->outcomes[0].etag, "");
+	cr_assert_eq(res->outcomes[1].code, JOBS_OK);
+	jobs_batch_result_free(res);
+	assert_ok(jobs_get_job(c, &call, "batch-a", &got), call);
+	cr_assert_str_eq(got->job_name, "A");
+	jobs_job_free(got);
+	assert_ok(jobs_batch_create_jobs(c, &call, again, 2, JOBS_BATCH_REPLACE, &res), call);
+	cr_assert(res->outcomes[0].replaced && res->outcomes[1].replaced);
+	jobs_batch_result_free(res);
+	assert_ok(jobs_get_job(c, &call, "batch-a", &got), call);
+	cr_assert_str_eq(got->job_name, "A again");
+	jobs_job_free(got);
+
+	/* VALIDATE_ONLY reports and writes nothing. */
+	jobs_job d1 = {.id = "batch-d", .job_name = "D"};
+	const jobs_job *dry[] = {&d1};
+	assert_ok(jobs_batch_create_jobs(c, &call, dry, 1, JOBS_BATCH_VALIDATE_ONLY, &res), call);
+	cr_assert_eq(res->outcomes[0].code, JOBS_OK);
+	jobs_batch_result_free(res);
+	cr_assert_eq(jobs_get_job(c, &call, "batch-d", NULL), JOBS_NOT_FOUND);
+
+	/* One bad job fails the whole batch, named by its index; nothing is written. */
+	static char hook[20000];
+	memset(hook, 'h', sizeof hook - 1);
+	jobs_job e1 = {.id = "batch-e", .job_name = "E"},
+	         bad = {.id = "batch-f", .job_name = "F", .hook = hook};
+	const jobs_job *mixed[] = {&e1, &bad};
+	res = NULL;
+	cr_assert_eq(jobs_batch_create_jobs(c, &call, mixed, 2, 0, &res), JOBS_INVALID_ARGUMENT);
+	cr_assert_null(res);
+	cr_assert(strncmp(call.message, "jobs[1]: ", 9) == 0, "%s", call.message);
+	cr_assert_eq(jobs_get_job(c, &call, "batch-e", NULL), JOBS_NOT_FOUND);
+
+	/* More than a batch may carry is refused before anything is sent. */
+	static const jobs_job *many[JOBS_BATCH_MAX_JOBS + 1];
+	for (size_t i = 0; i <= JOBS_BATCH_MAX_JOBS; i++)
+		many[i] = &d1;
+	cr_assert_eq(jobs_batch_create_jobs(c, &call, many, JOBS_BATCH_MAX_JOBS + 1, 0, &res),
+	             JOBS_INVALID_ARGUMENT);
+}
+
+/* ---- jobsctl flags no other test reaches ---------------------------------- */
+
+#define ctl(...) run_tool(JOBSCTL_PATH, d.url, NULL, __VA_ARGS__)
+
+Test(e2e, jobsctl_delete_if_etag)
+{
+	jobs_job *first = create_job("del-1", "x"), *now;
+	jobs_job change = {.id = "del-1", .hook = "changed", .fields = JOBS_FIELD_HOOK};
+	jobs_call call = {0};
+	struct run r;
+
+	assert_ok(jobs_update_job(c, &call, &change, NULL, &now), call);
+	r = ctl("delete", "del-1", "--if-etag", first->etag, NULL);
+	cr_assert_eq(r.status, 4, "a stale etag is a conflict: %s", r.err);
+	cr_assert(strstr(r.err, "ABORTED") != NULL, "%s", r.err);
+	run_free(&r);
+	r = ctl("delete", "del-1", "--if-etag", "not-an-etag", NULL);
+	cr_assert_eq(r.status, 2, "a malformed etag is invalid input: %s", r.err);
+	run_free(&r);
+	assert_ok(jobs_get_job(c, &call, "del-1", NULL), call);
+	r = ctl("delete", "del-1", "--if-etag", now->etag, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	cr_assert_eq(jobs_get_job(c, &call, "del-1", NULL), JOBS_NOT_FOUND);
+	jobs_job_free(first);
+	jobs_job_free(now);
+}
+
+Test(e2e, jobsctl_list_by_updated_time_and_persona)
+{
+	/* updated_at 2026-11-01, -02, -03 (midnight UTC), personas as named. */
+	static const char *const ids[] = {"upd-1", "upd-2", "upd-3"};
+	static const char *const personas[] = {"parent", "student", "parent"};
+	jobs_call call = {0};
+	struct run r;
+
+	for (int i = 0; i < 3; i++) {
+		jobs_job j = {.id = (char *)ids[i],
+		              .job_name = (char *)ids[i],
+		              .persona = (char *)personas[i],
+		              .created_at = (1793491200LL + 86400LL * i) * 1000000,
+		              .updated_at = (1793491200LL + 86400LL * i) * 1000000};
+		assert_ok(jobs_create_job(c, &call, &j, NULL), call);
+	}
+	/* --updated-since is inclusive, --updated-until exclusive. */
+	r = ctl("list", "--updated-since", "2026-11-02", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "upd-1") == NULL && strstr(r.out, "upd-2") != NULL &&
+	              strstr(r.out, "upd-3") != NULL,
+	          "%s", r.out);
+	run_free(&r);
+	r = ctl("list", "--updated-until", "2026-11-02T00:00:00Z", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "upd-1") != NULL && strstr(r.out, "upd-2") == NULL &&
+	              strstr(r.out, "upd-3") == NULL,
+	          "%s", r.out);
+	run_free(&r);
+	r = ctl("list", "--updated-since", "2026-11-02", "--updated-until", "2026-11-03", NULL);
+	cr_assert(strstr(r.out, "upd-1") == NULL && strstr(r.out, "upd-2") != NULL &&
+	              strstr(r.out, "upd-3") == NULL,
+	          "%s", r.out);
+	run_free(&r);
+	r = ctl("list", "--updated-since", "the day before", NULL);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	run_free(&r);
+
+	r = ctl("list", "--persona", "parent", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "upd-1") != NULL && strstr(r.out, "upd-2") == NULL &&
+	              strstr(r.out, "upd-3") != NULL,
+	          "%s", r.out);
+	run_free(&r);
+	r = ctl("list", "--persona", "student", "--updated-since", "2026-11-03", NULL);
+	cr_assert(strstr(r.out, "upd-") == NULL, "both filters apply: %s", r.out);
+	run_free(&r);
+}
+
+Test(e2e, jobsctl_import_batch_size)
+{
+	char path[400], line[128];
+	struct run r;
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/five.jsonl", d.dir);
+	cr_assert_not_null(f = fopen(path, "w"));
+	for (int i = 0; i < 5; i++) {
+		snprintf(line, sizeof line, "{\"id\": \"bs-%d\", \"job_name\": \"five %d\"}\n", i,
+		         i);
+		fputs(line, f);
+	}
+	fclose(f);
+	r = ctl("import", "--batch-size", "0", path, NULL);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	run_free(&r);
+	r = ctl("import", "--batch-size", "1001", path, NULL);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	run_free(&r);
+	/* Batches of two: three calls, every job in. */
+	r = ctl("import", "--batch-size", "2", path, NULL);
+	cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+	cr_assert(strstr(r.out, "imported 5 of 5 jobs") != NULL, "%s", r.out);
+	run_free(&r);
+	for (int i = 0; i < 5; i++) {
+		jobs_call call = {0};
+		char id[16];
+
+		snprintf(id, sizeof id, "bs-%d", i);
+		assert_ok(jobs_get_job(c, &call, id, NULL), call);
+	}
+}
+
 /* No test suite fixture: these start their own jobsd. */
 
 Test(jobsd, default_database_under_xdg_data_home)
@@ -555,6 +737,173 @@ Test(jobsd, flags)
 		cr_assert(strstr(r.err, "jobsd") != NULL, "%s", r.err);
 		run_free(&r);
 	}
+}
+
+Test(jobsd, max_message_size)
+{
+	struct jobsd dd;
+	const char *extra[] = {"--max-message-size", "64K", NULL};
+	const char *tiny[] = {JOBSD_PATH, "--max-message-size", "1000", NULL};
+	const char *huge[] = {JOBSD_PATH, "--max-message-size", "1G", NULL};
+	jobs_client_options once = {.max_attempts = 1, .timeout_ms = 3000};
+	static char settings[100 * 1024];
+	jobs_job j = {.id = "sized", .job_name = "sized", .enhanced_settings = settings};
+	jobs_health_info *h;
+	jobs_client *cc;
+	jobs_call call = {0};
+	struct run r;
+
+	r = run_cmd(tiny, NULL, NULL);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	run_free(&r);
+	r = run_cmd(huge, NULL, NULL);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	run_free(&r);
+
+	cr_assert(jobsd_start(&dd, NULL, extra));
+	cr_assert_eq(jobs_client_open(&cc, dd.url, &once, &call), JOBS_OK, "%s", call.message);
+	assert_ok(jobs_health(cc, &call, &h), call);
+	cr_assert_eq(h->max_message_bytes, 64u * 1024);
+	jobs_health_info_free(h);
+	/* {"s":"xxx..."}: 100 KiB, over the limit though under the field's. */
+	memset(settings, 'x', sizeof settings - 1);
+	memcpy(settings, "{\"s\":\"", 6);
+	memcpy(settings + sizeof settings - 3, "\"}", 3);
+	cr_assert_neq(jobs_create_job(cc, &call, &j, NULL), JOBS_OK);
+	cr_assert_eq(call.code, JOBS_UNAVAILABLE, "cut off: %s", call.message);
+	/* 32 KiB fits. */
+	memcpy(settings + 32 * 1024, "\"}", 3);
+	assert_ok(jobs_create_job(cc, &call, &j, NULL), call);
+	jobs_client_close(cc);
+	cr_assert_eq(jobsd_cleanup(&dd), 0);
+}
+
+struct writes {
+	const char *url;
+	int ok;
+};
+
+static void *
+write_ten(void *arg)
+{
+	struct writes *w = arg;
+	jobs_client *cc;
+	jobs_call call = {0};
+
+	if (jobs_client_open(&cc, w->url, NULL, &call) != JOBS_OK)
+		return NULL;
+	for (int i = 0; i < 10; i++) {
+		jobs_job j = {.job_name = "concurrent"};
+
+		w->ok += jobs_create_job(cc, &call, &j, NULL) == JOBS_OK;
+	}
+	jobs_client_close(cc);
+	return NULL;
+}
+
+Test(jobsd, max_batch_one_commits_every_write_alone)
+{
+	struct jobsd dd;
+	const char *extra[] = {"--max-batch", "1", NULL};
+	const char *zero[] = {JOBSD_PATH, "--max-batch", "0", NULL};
+	struct writes w[8];
+	pthread_t t[8];
+	jobs_client *cc;
+	jobs_list_query q = {.page_size = 1000};
+	jobs_job_page *page;
+	jobs_call call = {0};
+	struct run r = run_cmd(zero, NULL, NULL);
+
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	run_free(&r);
+	cr_assert(jobsd_start(&dd, NULL, extra));
+	for (int i = 0; i < 8; i++) {
+		w[i] = (struct writes){.url = dd.url};
+		pthread_create(&t[i], NULL, write_ten, &w[i]);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		cr_assert_eq(w[i].ok, 10, "writer %d", i);
+	}
+	cr_assert_eq(jobs_client_open(&cc, dd.url, NULL, &call), JOBS_OK, "%s", call.message);
+	assert_ok(jobs_list_jobs(cc, &call, &q, &page), call);
+	cr_assert_eq(page->n_jobs, 80);
+	jobs_job_page_free(page);
+	jobs_client_close(cc);
+	cr_assert_eq(jobsd_cleanup(&dd), 0);
+}
+
+static long long monotonic_ms(void);
+
+/* A repeat within --dedup-window gets the first answer; once the window has
+ * passed and jobsd has dropped the answer (it does every 10 s while writes
+ * come in), the same request_id is a new request. */
+Test(jobsd, dedup_window, .timeout = 60)
+{
+	struct jobsd dd;
+	const char *extra[] = {"--dedup-window", "1", NULL};
+	const char *zero[] = {JOBSD_PATH, "--dedup-window", "0", NULL};
+	jobs_job in = {.job_name = "once per window"}, *first, *again;
+	jobs_client *cc;
+	jobs_call call = {.request_id = "dedup-1"};
+	struct run r = run_cmd(zero, NULL, NULL);
+	long long began;
+	bool fresh = false;
+
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	run_free(&r);
+	cr_assert(jobsd_start(&dd, NULL, extra));
+	cr_assert_eq(jobs_client_open(&cc, dd.url, NULL, &call), JOBS_OK, "%s", call.message);
+	began = monotonic_ms();
+	assert_ok(jobs_create_job(cc, &call, &in, &first), call);
+	assert_ok(jobs_create_job(cc, &call, &in, &again), call);
+	if (monotonic_ms() - began < 1000)
+		cr_assert_str_eq(again->id, first->id, "a repeat within the window");
+	jobs_job_free(again);
+	for (int i = 0; i < 120 && !fresh; i++) {
+		usleep(250 * 1000);
+		assert_ok(jobs_create_job(cc, &call, &in, &again), call);
+		fresh = strcmp(again->id, first->id) != 0;
+		jobs_job_free(again);
+	}
+	cr_assert(fresh, "the answer was never forgotten");
+	cr_assert_geq(monotonic_ms() - began, 1000, "forgotten within the window");
+	jobs_job_free(first);
+	jobs_client_close(cc);
+	cr_assert_eq(jobsd_cleanup(&dd), 0);
+}
+
+Test(jobsd, sync_modes_keep_the_data_across_restarts)
+{
+	struct jobsd dd;
+	const char *modes[] = {"normal", "off", "full"};
+	char dir[256] = "", *log;
+
+	for (int i = 0; i < 3; i++) {
+		const char *extra[] = {"--sync", modes[i], NULL};
+		jobs_client *cc;
+		jobs_call call = {0};
+		char id[16], want[32];
+
+		cr_assert(jobsd_start(&dd, i == 0 ? NULL : dir, extra), "--sync %s", modes[i]);
+		snprintf(dir, sizeof dir, "%s", dd.dir);
+		cr_assert_eq(jobs_client_open(&cc, dd.url, NULL, &call), JOBS_OK, "%s",
+		             call.message);
+		for (int k = 0; k < i; k++) {
+			snprintf(id, sizeof id, "sync-%d", k);
+			assert_ok(jobs_get_job(cc, &call, id, NULL), call);
+		}
+		snprintf(id, sizeof id, "sync-%d", i);
+		jobs_job j = {.id = id, .job_name = id};
+		assert_ok(jobs_create_job(cc, &call, &j, NULL), call);
+		jobs_client_close(cc);
+		cr_assert_eq(jobsd_stop(&dd, SIGTERM), 0);
+		log = read_file(dd.log, NULL);
+		snprintf(want, sizeof want, "sync %s", modes[i]);
+		cr_assert(strstr(log, want) != NULL, "%s", log);
+		free(log);
+	}
+	tmpdir_remove(dir);
 }
 
 Test(e2e, a_retried_write_is_written_once)

@@ -338,6 +338,7 @@ struct bg_backup {
 	const char *url, *path;
 	int code;
 	char message[300];
+	atomic_bool done;
 };
 
 static void *
@@ -351,32 +352,42 @@ backup_in_background(void *arg)
 
 	if ((b->code = jobs_client_open(&c, b->url, &o, &call)) != JOBS_OK) {
 		snprintf(b->message, sizeof b->message, "open: %s", call.message);
+		atomic_store(&b->done, true);
 		return NULL;
 	}
 	b->code = jobs_backup(c, &call, b->path, &info);
 	snprintf(b->message, sizeof b->message, "%s", call.message);
 	jobs_backup_info_free(info);
 	jobs_client_close(c);
+	atomic_store(&b->done, true);
 	return NULL;
 }
 
 /*
- * Waits (inotify) for `name` to be made in the folder watched by `in`, and
- * takes a read lock on SQLite's shared-lock bytes of it: SQLite's SHARED
- * lock, as a reader in another process holds it. A backup writing that file
- * then cannot commit (SQLITE_BUSY) and keeps trying until it is stopped.
- * Returns the fd that holds the lock, or -1 when the backup took its
- * exclusive lock first (then it finishes at once).
+ * Waits (inotify) for the backup `b` to make `name` in the folder watched by
+ * `in`, and takes a read lock on SQLite's shared-lock bytes of it: SQLite's
+ * SHARED lock, as a reader in another process holds it. The backup then
+ * cannot commit (SQLITE_BUSY) and keeps trying until it is stopped. Returns
+ * the fd that holds the lock, or -1 when the backup took its exclusive lock
+ * first, or ended without making the file.
  */
 static int
-hold_when_made(int in, const char *dir, const char *name)
+hold_when_made(int in, const char *dir, const char *name, const struct bg_backup *b)
 {
 	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event)))), path[600];
 	struct pollfd p = {.fd = in, .events = POLLIN};
 	bool made = false;
 
-	while (!made) {
-		cr_assert_eq(poll(&p, 1, 30000), 1, "%s was not made within 30 s", name);
+	for (int waited = 0; !made; waited += 10) {
+		int ready = poll(&p, 1, 10);
+
+		cr_assert_geq(ready, 0);
+		cr_assert_lt(waited, 30000, "%s was not made within 30 s", name);
+		if (ready == 0) {
+			if (atomic_load(&b->done))
+				return -1;
+			continue;
+		}
 		ssize_t n = read(in, buf, sizeof buf);
 		cr_assert_gt(n, 0);
 		for (char *e = buf; e < buf + n;) {
@@ -400,50 +411,75 @@ hold_when_made(int in, const char *dir, const char *name)
 	return fd;
 }
 
+/* A Backup held in flight: its thread, its file's lock, and the names. */
+struct held_backup {
+	struct bg_backup b;
+	pthread_t t;
+	int in, fd;
+	char name[32], partial[48];
+};
+
+/*
+ * Starts a Backup of jobsd at `url` into its backup folder `backups` and
+ * holds it (hold_when_made): it cannot finish until release_backup().
+ * Should the backup lock its file before we do (it has milliseconds of work
+ * first; we wake in microseconds), it finishes, and we try again under
+ * another name.
+ */
+static void
+hold_backup(struct held_backup *h, const char *url, const char *backups)
+{
+	h->fd = -1;
+	cr_assert_geq(h->in = inotify_init1(IN_CLOEXEC), 0);
+	cr_assert_geq(inotify_add_watch(h->in, backups, IN_CREATE), 0, "%s", strerror(errno));
+	for (int round = 0; h->fd < 0; round++) {
+		cr_assert_lt(round, 5, "the backup locked its file first five times");
+		snprintf(h->name, sizeof h->name, "held-%d.db", round);
+		snprintf(h->partial, sizeof h->partial, "%s.partial", h->name);
+		h->b = (struct bg_backup){.url = url, .path = h->name};
+		pthread_create(&h->t, NULL, backup_in_background, &h->b);
+		if ((h->fd = hold_when_made(h->in, backups, h->partial, &h->b)) < 0) {
+			pthread_join(h->t, NULL);
+			cr_assert_eq(h->b.code, JOBS_OK, "%s", h->b.message);
+		}
+	}
+}
+
+/* Lets the backup go, and waits for its answer (in h->b). */
+static void
+release_backup(struct held_backup *h)
+{
+	close(h->fd);
+	close(h->in);
+	pthread_join(h->t, NULL);
+}
+
 Test(faults, the_drain_timeout_stops_a_long_call, .timeout = 120)
 {
 	struct jobsd d;
 	const char *extra[] = {"--drain-timeout", "50", NULL};
-	char dir[256], db[300], backups[300], name[32], partial[48], path[400];
-	struct bg_backup b;
-	pthread_t t;
+	char dir[256], db[300], backups[300], path[400];
+	struct held_backup h;
 	struct timespec started, ended;
-	int in, held = -1;
 
 	snprintf(dir, sizeof dir, "%s", tmpdir_make());
 	snprintf(db, sizeof db, "%s/jobs.db", dir);
 	snprintf(backups, sizeof backups, "%s/backups", dir);
 	fill(db, 2000, 1000);
 	cr_assert(jobsd_start(&d, dir, extra));
-	cr_assert_geq(in = inotify_init1(IN_CLOEXEC), 0);
-	cr_assert_geq(inotify_add_watch(in, backups, IN_CREATE), 0, "%s", strerror(errno));
 	/* A backup that cannot finish while we hold its file: jobsd must stop
-	 * it when the drain times out. Should the backup lock its file before
-	 * we do (it has milliseconds of work first; we wake in microseconds),
-	 * it finishes, and we try again under another name. */
-	for (int round = 0; held < 0; round++) {
-		cr_assert_lt(round, 5, "the backup locked its file first five times");
-		snprintf(name, sizeof name, "backup-%d.db", round);
-		snprintf(partial, sizeof partial, "%s.partial", name);
-		b = (struct bg_backup){.url = d.url, .path = name};
-		pthread_create(&t, NULL, backup_in_background, &b);
-		if ((held = hold_when_made(in, backups, partial)) < 0) {
-			pthread_join(t, NULL);
-			cr_assert_eq(b.code, JOBS_OK, "%s", b.message);
-		}
-	}
+	 * it when the drain times out. */
+	hold_backup(&h, d.url, backups);
 	clock_gettime(CLOCK_MONOTONIC, &started);
 	cr_assert_eq(jobsd_stop(&d, SIGTERM), 0);
 	clock_gettime(CLOCK_MONOTONIC, &ended);
-	pthread_join(t, NULL);
-	close(held);
-	close(in);
-	cr_assert_eq(b.code, JOBS_UNAVAILABLE, "%s: %s", jobs_code_name(b.code), b.message);
-	cr_assert(strstr(b.message, "shutting down") != NULL, "%s", b.message);
+	release_backup(&h);
+	cr_assert_eq(h.b.code, JOBS_UNAVAILABLE, "%s: %s", jobs_code_name(h.b.code), h.b.message);
+	cr_assert(strstr(h.b.message, "shutting down") != NULL, "%s", h.b.message);
 	struct stat sb;
-	snprintf(path, sizeof path, "%s/%s", backups, name);
+	snprintf(path, sizeof path, "%s/%s", backups, h.name);
 	cr_assert_neq(stat(path, &sb), 0, "no half backup at the path");
-	snprintf(path, sizeof path, "%s/%s", backups, partial);
+	snprintf(path, sizeof path, "%s/%s", backups, h.partial);
 	cr_assert_neq(stat(path, &sb), 0, "the partial file is removed");
 	double s = (double)(ended.tv_sec - started.tv_sec) +
 	           (double)(ended.tv_nsec - started.tv_nsec) / 1e9;
@@ -531,6 +567,36 @@ Test(faults, past_max_inflight_the_answer_is_resource_exhausted_at_once, .timeou
 	            after);
 	/* Bounded: the contexts and their arenas, not one buffer per caller queued. */
 	cr_assert_lt(after, before + 256 * 1024, "RSS grew from %ld to %ld KiB", before, after);
+	cr_assert_eq(jobsd_cleanup(&d), 0);
+}
+
+/* jobsctl's exit status 7 ("server busy"): one Backup held in flight (its
+ * file locked, as above) fills --max-inflight 1, so every attempt of the
+ * next call is turned away. */
+Test(faults, a_busy_server_is_jobsctl_exit_status_7, .timeout = 60)
+{
+	struct jobsd d;
+	const char *extra[] = {"--max-inflight", "1", NULL};
+	char dir[256], db[300], backups[300];
+	struct held_backup h;
+
+	snprintf(dir, sizeof dir, "%s", tmpdir_make());
+	snprintf(db, sizeof db, "%s/jobs.db", dir);
+	snprintf(backups, sizeof backups, "%s/backups", dir);
+	fill(db, 2000, 1000); /* milliseconds of copying: we lock its file first */
+	cr_assert(jobsd_start(&d, dir, extra));
+	hold_backup(&h, d.url, backups);
+	const char *get[] = {JOBSCTL_PATH, "--server", d.url, "get", "anything", NULL};
+	struct run r = run_cmd(get, NULL, NULL);
+	cr_assert_eq(r.status, 7, "%d: %s", r.status, r.err);
+	cr_assert(strstr(r.err, "RESOURCE_EXHAUSTED") != NULL, "%s", r.err);
+	run_free(&r);
+	/* Let the backup go: the server serves again. */
+	release_backup(&h);
+	cr_assert_eq(h.b.code, JOBS_OK, "%s", h.b.message);
+	r = run_cmd(get, NULL, NULL);
+	cr_assert_eq(r.status, 3, "not busy now, and no such job: %s", r.err);
+	run_free(&r);
 	cr_assert_eq(jobsd_cleanup(&d), 0);
 }
 
