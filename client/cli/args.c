@@ -19,7 +19,8 @@
 
 /* ---- looking things up ----------------------------------------------------- */
 
-/* Calls fn for every flag `cmd` takes, globals first; cmd may be NULL. */
+/* Runs body with idvar set to each flag `cmd` takes, globals first; cmd may
+ * be NULL (the globals only). */
 #define FOR_EACH_FLAG(cmd, idvar, body)                                                            \
 	do {                                                                                       \
 		for (const enum flag_id *p_ = global_flags; *p_ != F_NONE; p_++) {                 \

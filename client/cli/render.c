@@ -95,25 +95,35 @@ bidi_control(wchar_t c)
 	       c == 0x200f || c == 0x061c;
 }
 
+/* The letter of a C escape for control character c ('e' for ESC), or 0. */
+static char
+c_escape(wchar_t c)
+{
+	switch (c) {
+	case '\a':
+		return 'a';
+	case '\b':
+		return 'b';
+	case '\t':
+		return 't';
+	case '\n':
+		return 'n';
+	case '\v':
+		return 'v';
+	case '\f':
+		return 'f';
+	case '\r':
+		return 'r';
+	case 033:
+		return 'e';
+	default:
+		return 0;
+	}
+}
+
 char *
 render_escape(const char *s, bool keep_newlines)
 {
-	static const char named[] = "\a"
-	                            "a"
-	                            "\b"
-	                            "b"
-	                            "\t"
-	                            "t"
-	                            "\n"
-	                            "n"
-	                            "\v"
-	                            "v"
-	                            "\f"
-	                            "f"
-	                            "\r"
-	                            "r"
-	                            "\033"
-	                            "e";
 	struct buf b = {0};
 	mbstate_t st = {0};
 	size_t left = strlen(s);
@@ -123,7 +133,6 @@ render_escape(const char *s, bool keep_newlines)
 	while (left > 0) {
 		wchar_t wc;
 		size_t n = mbrtowc(&wc, s, left, &st);
-		const char *nm;
 
 		if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {
 			/* Not UTF-8: the byte, as an escape. */
@@ -136,10 +145,9 @@ render_escape(const char *s, bool keep_newlines)
 		}
 		if (wc == '\n' && keep_newlines) {
 			put(&b, "\n", 1);
-		} else if (wc < 0x80 && (nm = memchr(named, (int)wc, sizeof named - 1)) != NULL &&
-		           (nm - named) % 2 == 0) {
+		} else if (c_escape(wc) != 0) {
 			esc[0] = '\\';
-			esc[1] = nm[1];
+			esc[1] = c_escape(wc);
 			put(&b, esc, 2);
 		} else if (wc < 0x20 || wc == 0x7f) {
 			snprintf(esc, sizeof esc, "\\x%02x", (unsigned)wc);
