@@ -1134,6 +1134,23 @@ json_ids(json_t *doc)
 	return out;
 }
 
+/* JSON listings are written a job at a time, and read as if jansson had
+ * written the whole document (no reals here, whose digits may differ). */
+static void
+assert_laid_out_as_one_document(const struct run *r)
+{
+	json_error_t je;
+	json_t *doc = json_loads(r->out, 0, &je);
+	char *again;
+
+	cr_assert_not_null(doc, "%s: %s", je.text, r->out);
+	again = json_dumps(doc, JSON_SORT_KEYS | JSON_INDENT(2));
+	cr_assert_eq(strncmp(r->out, again, strlen(again)), 0, "%s\nvs\n%s", r->out, again);
+	cr_assert_str_eq(r->out + strlen(again), "\n");
+	free(again);
+	json_decref(doc);
+}
+
 Test(cli, list_json_shape_and_paging)
 {
 	struct run r;
@@ -1253,6 +1270,16 @@ Test(cli, list_filters_order_view_and_all)
 	cr_assert_str_eq(json_ids(o), "f1,f2,f3,f4");
 	cr_assert_str_eq(json_str(o, "next_page_token"), "");
 	json_decref(o);
+	assert_laid_out_as_one_document(&r);
+	run_free(&r);
+	r = ctl("--json", "list", "--product", "None such", NULL);
+	assert_laid_out_as_one_document(&r);
+	run_free(&r);
+	r = ctl("--json", "search", "--snippets", "lantern", NULL);
+	assert_laid_out_as_one_document(&r);
+	run_free(&r);
+	r = ctl("--json", "search", "nothing-like-it", NULL);
+	assert_laid_out_as_one_document(&r);
 	run_free(&r);
 	r = ctl("list", "--all", "--page-size", "1", NULL);
 	cr_assert_eq(r.status, 0, "%s", r.err);

@@ -622,21 +622,6 @@ table_add_jobs(struct table *t, const struct shape *s, jobs_job *const *jobs, si
 	return EXIT_OK;
 }
 
-/* Appends the JSON of jobs[0..n) to `array`. */
-static int
-jobs_to_json_array(json_t *array, jobs_job *const *jobs, size_t n)
-{
-	char err[256];
-
-	for (size_t i = 0; i < n; i++) {
-		json_t *j = legacy_job_to_json(jobs[i], true, err, sizeof err);
-		if (j == NULL)
-			return fail(EXIT_ERROR, "%s", err);
-		json_array_append_new(array, j);
-	}
-	return EXIT_OK;
-}
-
 /* A time flag's value (checked by args_parse) into *us, if it was given. */
 static void
 time_flag(const struct args *a, enum flag_id id, int64_t *us)
@@ -690,11 +675,16 @@ parse_filter(const struct ctl *ctl, const struct args *a, const struct shape *s,
 	return EXIT_OK;
 }
 
-/* A page of jobs, as it is shown: a table grows, ids go out, JSON gathers. */
+/*
+ * A listing, as it is shown: a table grows (its columns are as wide as the
+ * widest cell of all pages), ids go out at once, and so does JSON: the
+ * document {"jobs": [...], "next_page_token": ...} is written a job at a
+ * time, laid out as json_dumps() lays it out, so that list --all --json
+ * holds one page in memory, not every job.
+ */
 struct lister {
 	const struct shape *s;
 	struct table *table;
-	json_t *doc, *jobs;
 	size_t count;
 };
 
@@ -704,20 +694,46 @@ lister_init(struct lister *l, const struct shape *s)
 	*l = (struct lister){.s = s};
 	if (s->show == SHOW_TABLE && (l->table = table_new(s->n, s->titles, s->how)) == NULL)
 		return fail(EXIT_ERROR, "out of memory");
-	if (s->show == SHOW_JSON &&
-	    ((l->doc = json_object()) == NULL || (l->jobs = json_array()) == NULL ||
-	     json_object_set_new(l->doc, "jobs", l->jobs) != 0))
+	return EXIT_OK;
+}
+
+/* Prints JSON text (lines) with every line after the first indented by
+ * `indent` spaces: a value inside a document that json_dumps() would have
+ * indented so. */
+static void
+print_nested(const char *text, int indent)
+{
+	for (const char *p = text; *p != '\0'; p++) {
+		putchar(*p);
+		if (*p == '\n')
+			printf("%*s", indent, "");
+	}
+}
+
+/* Prints `v` (stealing the reference) nested `indent` deep. */
+static int
+print_json_nested(json_t *v, int indent)
+{
+	char *text = v != NULL ? legacy_json_dumps(v, JSON_SORT_KEYS | JSON_INDENT(2)) : NULL;
+
+	json_decref(v);
+	if (text == NULL)
 		return fail(EXIT_ERROR, "out of memory");
+	print_nested(text, indent);
+	free(text);
 	return EXIT_OK;
 }
 
 static int
 lister_add(struct lister *l, jobs_job *const *jobs, size_t n, char *const *snippets)
 {
-	l->count += n;
+	char err[256];
+	int rv = EXIT_OK;
+
 	switch (l->s->show) {
 	case SHOW_TABLE:
-		return table_add_jobs(l->table, l->s, jobs, n, snippets);
+		rv = table_add_jobs(l->table, l->s, jobs, n, snippets);
+		break;
 	case SHOW_IDS:
 		for (size_t i = 0; i < n; i++) {
 			char *id = render_escape(jobs[i]->id, false);
@@ -726,23 +742,40 @@ lister_add(struct lister *l, jobs_job *const *jobs, size_t n, char *const *snipp
 			puts(id);
 			free(id);
 		}
-		return EXIT_OK;
+		break;
 	case SHOW_JSON:
-		return jobs_to_json_array(l->jobs, jobs, n);
+		for (size_t i = 0; i < n && rv == EXIT_OK; i++) {
+			json_t *o = legacy_job_to_json(jobs[i], true, err, sizeof err);
+
+			if (o == NULL)
+				return fail(EXIT_ERROR, "%s", err);
+			fputs(l->count + i == 0 ? "{\n  \"jobs\": [\n    " : ",\n    ", stdout);
+			rv = print_json_nested(o, 4);
+		}
+		break;
 	}
-	return EXIT_OK;
+	l->count += n;
+	return rv;
 }
 
-/* Prints what was gathered; `next` is the next page's token ("" at the end),
- * `again` how to ask for it. */
+/* Ends what was shown; `next` is the next page's token ("" at the end),
+ * `again` how to ask for it; `snippets` (stolen; may be NULL) goes into the
+ * JSON. */
 static int
-lister_finish(struct lister *l, const struct ctl *ctl, const char *next, const char *again)
+lister_finish(struct lister *l, const struct ctl *ctl, const char *next, const char *again,
+              json_t *snippets)
 {
 	int rv = EXIT_OK;
 
 	if (l->s->show == SHOW_JSON) {
-		json_object_set_new(l->doc, "next_page_token", json_string(next));
-		rv = print_json(l->doc);
+		fputs(l->count == 0 ? "{\n  \"jobs\": [],\n" : "\n  ],\n", stdout);
+		fputs("  \"next_page_token\": ", stdout);
+		rv = print_json_nested(json_string(next), 2);
+		if (rv == EXIT_OK && snippets != NULL) {
+			fputs(",\n  \"snippets\": ", stdout);
+			rv = print_json_nested(json_incref(snippets), 2);
+		}
+		fputs("\n}\n", stdout);
 	} else {
 		if (l->s->show == SHOW_TABLE && l->count > 0)
 			table_print(stdout, l->table, l->s->headers, ctl->width);
@@ -752,6 +785,7 @@ lister_finish(struct lister *l, const struct ctl *ctl, const char *next, const c
 			note("more: jobsctl %s --page-token '%s' (%s)", ctl->cmd->name, next,
 			     again);
 	}
+	json_decref(snippets);
 	return rv;
 }
 
@@ -759,7 +793,6 @@ static void
 lister_free(struct lister *l)
 {
 	table_free(l->table);
-	json_decref(l->doc);
 }
 
 int
@@ -817,7 +850,7 @@ cmd_list(struct ctl *ctl, const struct args *a)
 		jobs_job_page_free(page);
 	} while (rv == EXIT_OK && arg_given(a, F_ALL) && *token != '\0');
 	if (rv == EXIT_OK)
-		rv = lister_finish(&l, ctl, token, "with the same flags");
+		rv = lister_finish(&l, ctl, token, "with the same flags", NULL);
 done:
 	lister_free(&l);
 	free(token);
@@ -846,6 +879,7 @@ cmd_search(struct ctl *ctl, const struct args *a)
 	jobs_search_page *page = NULL;
 	struct shape s;
 	struct lister l = {0};
+	json_t *sn = NULL;
 	char *text = NULL;
 	size_t len = 0;
 	int rv;
@@ -899,9 +933,10 @@ cmd_search(struct ctl *ctl, const struct args *a)
 		}
 	}
 	if (s.show == SHOW_JSON && q.snippets) {
-		json_t *sn = json_array();
-
-		json_object_set_new(l.doc, "snippets", sn);
+		if ((sn = json_array()) == NULL) {
+			rv = fail(EXIT_ERROR, "out of memory");
+			goto done;
+		}
 		for (size_t i = 0; i < page->n_jobs; i++)
 			json_array_append_new(sn, json_pack("{ss ss}", "id", page->jobs[i]->id,
 			                                    "snippet", page->snippets[i]));
@@ -911,7 +946,10 @@ cmd_search(struct ctl *ctl, const struct args *a)
 		rv = lister_finish(&l, ctl, page->next_page_token,
 		                   q.mode == JOBS_SEARCH_SUBSTRING && !arg_given(a, F_SUBSTRING)
 		                       ? "with --substring and the same text"
-		                       : "with the same text and flags");
+		                       : "with the same text and flags",
+		                   sn);
+	else
+		json_decref(sn);
 done:
 	lister_free(&l);
 	jobs_search_page_free(page);
