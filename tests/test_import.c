@@ -5,6 +5,7 @@
  * missing). Each test runs its own jobsd on a temporary database.
  */
 #include "helpers.h"
+#include "jobs/client.h"
 #include "json_helpers.h"
 
 #include <criterion/criterion.h>
@@ -439,6 +440,108 @@ Test(import, round_trip_json_lines_is_byte_identical)
 	r = ctl("export", "--format", "json", d.dir, NULL);
 	cr_assert_eq(r.status, 2, "a folder is not a file: %s", r.err);
 	run_free(&r);
+}
+
+/* ---- what jobsd accepts reads back ----------------------------------------------- */
+
+/* JSON at the edges of what jansson holds: int64's ends, the largest and
+ * smallest doubles, a negative zero, reals that need all 17 digits, deep
+ * nesting, every kind of string escape, empty containers. */
+static const char edge_settings[] =
+    "{\"max\": 9223372036854775807, \"min\": -9223372036854775808,"
+    " \"dmax\": 1.7976931348623157e308, \"dmin\": 5e-324, \"negzero\": -0.0,"
+    " \"third\": 0.3333333333333333, \"tenth\": 0.1, \"e21\": 1e21,"
+    " \"text\": \"\\u00e9 \\u2600 \\ud83d\\ude00 \\\"q\\\" \\\\ \\n \\t \\u0001 \\u007f\","
+    " \"deep\": [[[[[[[[[[[[[[[[{\"x\": [1, 2.5, null, true, false]}]]]]]]]]]]]]]]]],"
+    " \"empty\": {}, \"none\": [], \"\\u00fcber key\": \"\"}";
+
+/* The enhanced_settings of job `id` in a document holding jobs: a list
+ * under "jobs" (list --json), or the job itself (get --json). */
+static json_t *
+settings_of(json_t *doc, const char *id)
+{
+	json_t *jobs = json_object_get(doc, "jobs"), *j;
+	size_t i;
+
+	if (jobs == NULL)
+		return json_object_get(doc, "enhanced_settings");
+	json_array_foreach(jobs, i, j)
+	{
+		if (strcmp(json_str(j, "id"), id) == 0)
+			return json_object_get(j, "enhanced_settings");
+	}
+	return NULL;
+}
+
+Test(import, what_jobsd_accepts_every_tool_reads_back_exactly)
+{
+	jobs_job j = {.id = "edge", .job_name = "edge", .enhanced_settings = (char *)edge_settings},
+	         *got;
+	jobs_client *c;
+	jobs_call call = {0};
+	json_error_t je;
+	json_t *want = json_loads(edge_settings, 0, &je), *doc;
+	struct run r;
+
+	cr_assert_not_null(want, "%s", je.text);
+	cr_assert_eq(jobs_client_open(&c, d.url, NULL, &call), JOBS_OK, "%s", call.message);
+	cr_assert_eq(jobs_create_job(c, &call, &j, &got), JOBS_OK, "%s", call.message);
+	jobs_job_free(got);
+
+	/* jobsctl --json get, and list --all. */
+	r = ctl("--json", "get", "edge", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	doc = json_of(&r);
+	run_free(&r);
+	cr_assert(json_equal(settings_of(doc, "edge"), want), "get: %s",
+	          json_dumps(settings_of(doc, "edge"), JSON_COMPACT));
+	json_decref(doc);
+	r = ctl("--json", "list", "--all", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	doc = json_of(&r);
+	run_free(&r);
+	cr_assert(json_equal(settings_of(doc, "edge"), want), "list --all");
+	json_decref(doc);
+
+	/* export, as JSON Lines, and as YAML read by PyYAML. */
+	r = ctl("export", "--format", "json", "-", NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	doc = json_loads(r.out, 0, &je);
+	run_free(&r);
+	cr_assert_not_null(doc, "%s", je.text);
+	cr_assert(json_equal(settings_of(doc, "edge"), want), "export --format json");
+	json_decref(doc);
+	cr_assert(have_pyyaml(), "python3 with PyYAML (python3-yaml) is not installed");
+	r = ctl("export", "--format", "yaml", tmp("edge.yaml"), NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	r = python("import sys, json, yaml\n"
+	           "print(json.dumps(yaml.safe_load(open(sys.argv[1], encoding=\"utf-8\"))))\n",
+	           tmp("edge.yaml"), NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	doc = json_of(&r);
+	run_free(&r);
+	cr_assert(json_equal(settings_of(doc, "edge"), want), "export --format yaml, via PyYAML");
+	json_decref(doc);
+
+	/* And what no tool could read back is refused at the door, by jobsd and
+	 * by jobsctl alike. */
+	jobs_job big = {.id = "too-big",
+	                .job_name = "too big",
+	                .enhanced_settings = "{\"n\": 9877453312372561764}"};
+	cr_assert_eq(jobs_create_job(c, &call, &big, NULL), JOBS_INVALID_ARGUMENT);
+	cr_assert(strstr(call.message, "too big integer") != NULL, "%s", call.message);
+	big.enhanced_settings = "{\"n\": 1e999}";
+	cr_assert_eq(jobs_create_job(c, &call, &big, NULL), JOBS_INVALID_ARGUMENT);
+	big.enhanced_settings = NULL;
+	big.extra = "{\"n\": 18446744073709551616}";
+	cr_assert_eq(jobs_create_job(c, &call, &big, NULL), JOBS_INVALID_ARGUMENT);
+	r = ctl("create", "--id", "too-big", "--name", "x", "--settings-json",
+	        "{\"n\": 9877453312372561764}", NULL);
+	cr_assert_eq(r.status, 2, "%s", r.err);
+	run_free(&r);
+	jobs_client_close(c);
+	json_decref(want);
 }
 
 /* ---- where an export goes -------------------------------------------------------- */
