@@ -138,7 +138,7 @@ Test(store_sqlite, creates_private_wal_database_at_current_version)
 }
 
 /* Schema 7: both FTS5 tables merge segments eight at a time, not four (what
- * a group commit of creates saves: tools/README.md, issue 5, fifth round). */
+ * a group commit of creates saves: tools/RESULTS.md, issue 5, fifth round). */
 Test(store_sqlite, text_indexes_merge_eight_segments_at_a_time)
 {
 	static const char *const tables[] = {"jobs_fts_config", "jobs_tri_config"};

@@ -800,7 +800,7 @@ check_manifest(struct importer *im)
  * memory (each at most the server's largest request, 1 MiB by default).
  * The more batches a commit takes, the fewer times each index page it
  * changes goes to the WAL and the disk, at the cost of jobsd's memory for
- * the batches it holds (tools/README.md, bench_import, measures both for
+ * the batches it holds (tools/RESULTS.md, bench_import, measured both for
  * several sender counts). Each batch in flight costs this
  * process ~3 MiB (its jobs decoded, its request encoded).
  */
