@@ -271,3 +271,48 @@ Test(hist, record_n_and_reset)
 	hist_free(a);
 	hist_free(b);
 }
+
+Test(hist, rows_cut_at_round_bounds_from_min_to_max)
+{
+	static const unsigned s125[] = {100, 200, 500};
+	static const unsigned r10[] = {100, 125, 160, 200, 250, 315, 400, 500, 630, 800};
+	hist *h = hist_new(8, HOUR_US);
+	uint64_t bound[64], count[64], sum = 0;
+	size_t n;
+
+	cr_assert_eq(hist_rows(h, s125, 3, bound, count, 64), 0, "empty: no rows");
+	hist_record_n(h, 30, 4);   /* (20, 50] */
+	hist_record_n(h, 180, 5);  /* (100, 200] */
+	hist_record_n(h, 1000, 1); /* (500, 1000], on the bound */
+	n = hist_rows(h, s125, 3, bound, count, 64);
+	/* From 50, the row holding min (20 and below are not shown), to 1000,
+	 * the first bound at or above max; 100 and 500 hold nothing. */
+	cr_assert_eq(n, 5, "%zu rows", n);
+	{
+		const uint64_t want_b[] = {50, 100, 200, 500, 1000}, want_c[] = {4, 0, 5, 0, 1};
+
+		for (size_t i = 0; i < 5; i++) {
+			cr_assert_eq(bound[i], want_b[i], "row %zu", i);
+			cr_assert_eq(count[i], want_c[i], "row %zu", i);
+		}
+	}
+
+	/* Ten a decade: bounds rise strictly (1.25 and 1.6 are not repeated as
+	 * 1), and the rows add up to the count. */
+	hist_record(h, 1);
+	hist_record(h, 123456);
+	n = hist_rows(h, r10, 10, bound, count, 64);
+	cr_assert_eq(bound[0], 1);
+	cr_assert_eq(bound[n - 1], 125000, "the first bound at or above max");
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			cr_assert_gt(bound[i], bound[i - 1]);
+		sum += count[i];
+	}
+	cr_assert_eq(sum, hist_count(h));
+	cr_assert_eq(n, 7 + 10 * 4 + 2, "1, 2, 3, 4, 5, 6, 8, then ten a decade: %zu", n);
+
+	/* `max` rows at most. */
+	cr_assert_eq(hist_rows(h, r10, 10, bound, count, 5), 5);
+	hist_free(h);
+}

@@ -2,7 +2,10 @@
  * test_jobsbench.c: jobsbench, the binary, for a second or so against a real
  * jobsd on an ipc:// socket: the shape of its JSON and CSV, a mix without
  * errors, the echo baseline (its own server process, on ipc too), the open
- * loop, and the usage errors, which need no jobsd.
+ * loop, where it writes and where it refuses to, its reports (CSV read by
+ * Python's csv module, cumulative histograms, --output, and the HTML page
+ * in a real headless Chromium: it renders, logs nothing to the console and
+ * its charts have data), and the usage errors, which need no jobsd.
  */
 #include "helpers.h"
 #include "json_helpers.h"
@@ -14,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#define CHROMIUM "/usr/bin/chromium"
 
 static struct jobsd d;
 
@@ -235,6 +241,390 @@ Test(jobsbench, human_output_names_what_was_measured)
 	run_free(&r);
 }
 
+/* ---- where it writes ------------------------------------------------------ */
+
+/* The number of jobs in d's database. */
+static long long
+jobs_in(void)
+{
+	jobs_client *c;
+	jobs_call call = {.timeout_ms = 5000};
+	jobs_stats *st = NULL;
+	long long n;
+
+	cr_assert_eq(jobs_client_open(&c, d.url, NULL, &call), JOBS_OK, "%s", call.message);
+	cr_assert_eq(jobs_get_stats(c, &call, NULL, &st), JOBS_OK, "%s", call.message);
+	n = (long long)st->total_jobs;
+	jobs_stats_free(st);
+	jobs_client_close(c);
+	return n;
+}
+
+Test(jobsbench, says_what_it_writes_and_writes_into_an_empty_database)
+{
+	struct run r = bench("--requests", "20", "--warmup", "0", "--seed", "30", "--mix",
+	                     "get=1,update=1", "--format", "json", NULL);
+
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cr_assert_not_null(strstr(r.err, "writing to"), "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "(0 jobs now)"), "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "up to 30 seeded jobs (jobsbench-0000000 .. "
+	                                 "jobsbench-0000029)"),
+	                   "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "UpdateJob calls"), "%s", r.err);
+	run_free(&r);
+	cr_assert_eq(jobs_in(), 30);
+
+	/* Over jobs seeded before, a run that only reads says nothing. */
+	r = bench("--requests", "20", "--warmup", "0", "--seed", "30", "--mix", "get=1,list=1",
+	          "--format", "json", NULL);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cr_assert_null(strstr(r.err, "writing"), "%s", r.err);
+	run_free(&r);
+	/* And one that writes into its own seeded database goes ahead. */
+	r = bench("--requests", "20", "--warmup", "0", "--mix", "create=1", "--format", "json",
+	          NULL);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cr_assert_not_null(strstr(r.err, "(30 jobs now): CreateJob calls (create)"), "%s", r.err);
+	run_free(&r);
+	cr_assert_eq(jobs_in(), 50);
+}
+
+Test(jobsbench, refuses_to_write_among_jobs_it_did_not_seed)
+{
+	jobs_client *c;
+	jobs_call call = {.timeout_ms = 5000};
+	jobs_job job = {.job_name = "Summer Sale",
+	                .product = "Solar Lantern",
+	                .fields = JOBS_FIELD_JOB_NAME | JOBS_FIELD_PRODUCT};
+	struct run r;
+
+	cr_assert_eq(jobs_client_open(&c, d.url, NULL, &call), JOBS_OK, "%s", call.message);
+	cr_assert_eq(jobs_create_job(c, &call, &job, NULL), JOBS_OK, "%s", call.message);
+	jobs_client_close(c);
+
+	/* No --seed: the default mix would seed 1000 jobs. */
+	r = bench("--requests", "20", "--warmup", "0", NULL);
+	cr_assert_eq(r.status, 1, "stderr: %s", r.err);
+	cr_assert_not_null(strstr(r.err, "holds 1 job that jobsbench did not seed"), "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "up to 1000 seeded jobs"), "%s", r.err);
+	cr_assert_not_null(strstr(r.err, "--allow-writes"), "%s", r.err);
+	cr_assert_eq(r.out[0], '\0', "no report: %s", r.out);
+	run_free(&r);
+	/* Creates alone are refused too, and an explicit --seed is no leave. */
+	r = bench("--requests", "20", "--warmup", "0", "--mix", "create=1", NULL);
+	cr_assert_eq(r.status, 1, "stderr: %s", r.err);
+	cr_assert_not_null(strstr(r.err, "CreateJob calls (create)"), "%s", r.err);
+	run_free(&r);
+	r = bench("--requests", "20", "--warmup", "0", "--seed", "5", NULL);
+	cr_assert_eq(r.status, 1, "stderr: %s", r.err);
+	run_free(&r);
+	cr_assert_eq(jobs_in(), 1, "nothing was written");
+
+	/* Reading is always allowed. */
+	r = bench("--requests", "30", "--warmup", "0", "--mix", "list=1,search=1,health=1",
+	          "--format", "json", NULL);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	run_free(&r);
+	cr_assert_eq(jobs_in(), 1);
+
+	/* Told to, it writes, and says so. */
+	r = bench("--requests", "20", "--warmup", "0", "--seed", "5", "--allow-writes", "--format",
+	          "json", NULL);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cr_assert_not_null(strstr(r.err, "writing to"), "%s", r.err);
+	run_free(&r);
+	cr_assert_eq(jobs_in(), 6);
+}
+
+/* ---- reports ---------------------------------------------------------------- */
+
+/* The rows of a CSV document as Python's csv module reads them: an array of
+ * objects, header -> field. */
+static json_t *
+csv_rows(const char *csv)
+{
+	const char *argv[] = {"/usr/bin/env", "python3", "-c",
+	                      "import csv, json, sys; "
+	                      "print(json.dumps(list(csv.DictReader(sys.stdin, strict=True))))",
+	                      NULL};
+	struct run r = run_cmd(argv, csv, NULL);
+	json_t *rows;
+
+	cr_assert_eq(r.status, 0, "python3's csv: %s", r.err);
+	rows = json_of(&r);
+	cr_assert(json_is_array(rows));
+	run_free(&r);
+	return rows;
+}
+
+Test(jobsbench, csv_rows_carry_the_settings_and_date)
+{
+	struct run r = bench("--requests", "100", "--warmup", "0", "--seed", "10", "--concurrency",
+	                     "3", "--mix", "get=1,health=1", "--format", "csv", NULL);
+	char before[11], after[11];
+	json_t *rows, *row;
+	size_t i;
+
+	utc_day(before);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	rows = csv_rows(r.out);
+	utc_day(after);
+	cr_assert_eq(json_array_size(rows), 3, "get, health, total: %s", r.out);
+	json_array_foreach(rows, i, row)
+	{
+		const char *date = json_str(row, "date");
+
+		cr_assert(strncmp(date, before, 10) == 0 || strncmp(date, after, 10) == 0, "%s",
+		          date);
+		cr_assert_eq(strlen(date), 20, "%s: YYYY-MM-DDTHH:MM:SSZ", date);
+		cr_assert_str_eq(json_str(row, "version"), JOBS_VERSION);
+		cr_assert_str_eq(json_str(row, "server"), d.url);
+		cr_assert_str_eq(json_str(row, "loop"), "closed");
+		cr_assert_str_eq(json_str(row, "concurrency"), "3");
+		cr_assert_str_eq(json_str(row, "requests"), "100");
+		cr_assert_str_eq(json_str(row, "mix"), "get=1,health=1", "a field with commas");
+		cr_assert_str_eq(json_str(row, "seed"), "10");
+	}
+	cr_assert_str_eq(json_str(json_array_get(rows, 2), "call"), "total");
+	cr_assert_str_eq(json_str(json_array_get(rows, 2), "count"), "100");
+	json_decref(rows);
+	run_free(&r);
+}
+
+/* The histogram rows of `call` in a csv-histogram report: their counts, and
+ * the percent of the last. */
+static size_t
+hist_counts(json_t *rows, const char *call, long long *counts, size_t max, double *last_pct)
+{
+	size_t i, n = 0;
+	json_t *row;
+
+	json_array_foreach(rows, i, row)
+	{
+		if (strcmp(json_str(row, "call"), call) != 0 || n == max)
+			continue;
+		counts[n++] = atoll(json_str(row, "count"));
+		*last_pct = atof(json_str(row, "percent"));
+		cr_assert_gt(atoll(json_str(row, "le_us")), 0);
+	}
+	return n;
+}
+
+Test(jobsbench, the_histogram_prints_per_row_or_cumulative)
+{
+	struct run r = bench("--requests", "200", "--warmup", "0", "--seed", "10", "--mix",
+	                     "get=1,health=1", "--format", "csv-histogram", NULL);
+	long long counts[200], sum = 0;
+	double last;
+	json_t *rows;
+	size_t n;
+
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	rows = csv_rows(r.out);
+	n = hist_counts(rows, "total", counts, 200, &last);
+	cr_assert_gt(n, 0, "%s", r.out);
+	for (size_t i = 0; i < n; i++)
+		sum += counts[i];
+	cr_assert_eq(sum, 200, "the rows add up to the calls");
+	cr_assert_str_eq(json_str(json_array_get(rows, 0), "cumulative"), "false");
+	json_decref(rows);
+	run_free(&r);
+
+	r = bench("--requests", "200", "--warmup", "0", "--seed", "10", "--mix", "get=1,health=1",
+	          "--format", "csv-histogram", "--cumulative", NULL);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	rows = csv_rows(r.out);
+	for (int k = 0; k < 3; k++) {
+		const char *call = (const char *[]){"get", "health", "total"}[k];
+
+		n = hist_counts(rows, call, counts, 200, &last);
+		cr_assert_gt(n, 0, "%s: %s", call, r.out);
+		for (size_t i = 1; i < n; i++)
+			cr_assert_geq(counts[i], counts[i - 1], "%s: cumulative counts never fall",
+			              call);
+		cr_assert_float_eq(last, 100.0, 1e-9, "%s: the last row holds every call", call);
+	}
+	cr_assert_eq(counts[n - 1], 200, "the total's last row");
+	json_decref(rows);
+	run_free(&r);
+
+	r = bench("--requests", "50", "--warmup", "0", "--seed", "10", "--cumulative", NULL);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cr_assert_not_null(strstr(r.out, "up to (cumulative)"), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "100.00%         50  #"), "the last row: %s", r.out);
+	run_free(&r);
+}
+
+Test(jobsbench, output_writes_a_file_in_the_format_of_its_name)
+{
+	char path[400];
+	struct run r;
+	json_t *o;
+	char *text;
+
+	snprintf(path, sizeof path, "%s/report.json", d.dir);
+	r = bench("--requests", "50", "--warmup", "0", "--seed", "10", "--output", path, NULL);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cr_assert_eq(r.out[0], '\0', "nothing on stdout: %s", r.out);
+	run_free(&r);
+	cr_assert_not_null(text = read_file(path, NULL));
+	cr_assert_not_null(o = json_loads(text, 0, NULL), "%s", text);
+	cr_assert_eq(json_integer_value(json_object_get(o, "count")), 50);
+	json_decref(o);
+	free(text);
+
+	/* -f wins over the name. */
+	snprintf(path, sizeof path, "%s/report.json", d.dir);
+	r = bench("--requests", "50", "--warmup", "0", "--seed", "10", "-o", path, "-f", "csv",
+	          NULL);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	run_free(&r);
+	cr_assert_not_null(text = read_file(path, NULL));
+	cr_assert_eq(strncmp(text, "target,call,", 12), 0, "%s", text);
+	free(text);
+}
+
+/* The id of seeded job i, as jobsbench names it, into buf[32]. */
+static const char *
+seed_name(char *buf, int i)
+{
+	snprintf(buf, 32, "jobsbench-%07d", i);
+	return buf;
+}
+
+/* The value of attribute `name` of the element whose id is `id`, in html;
+ * into buf, or NULL when there is none. */
+static const char *
+attr_of(const char *html, const char *id, const char *name, char *buf, size_t len)
+{
+	char key[128];
+	const char *p, *tag, *end;
+
+	snprintf(key, sizeof key, " id=\"%s\"", id);
+	if ((p = strstr(html, key)) == NULL)
+		return NULL;
+	for (tag = p; tag > html && *tag != '<'; tag--)
+		;
+	end = strchr(p, '>');
+	snprintf(key, sizeof key, " %s=\"", name);
+	if ((p = strstr(tag, key)) == NULL || end == NULL || p > end)
+		return NULL;
+	p += strlen(key);
+	snprintf(buf, len, "%.*s", (int)strcspn(p, "\""), p);
+	return buf;
+}
+
+/*
+ * Opens `page` in headless Chromium, as root may run it (no sandbox) and
+ * without the network (none of its background fetches), with a profile of
+ * its own under `dir`: its DOM after the page's script ran (stdout), its
+ * log with the page's console messages (stderr), and a screenshot to `png`.
+ */
+static struct run
+chromium(const char *dir, const char *page, const char *png)
+{
+	char profile[400], url[400], shot[400], home[400];
+	const char *argv[] = {"/usr/bin/timeout",
+	                      "100",
+	                      CHROMIUM,
+	                      "--headless",
+	                      "--no-sandbox",
+	                      "--disable-gpu",
+	                      "--disable-quic",
+	                      "--no-first-run",
+	                      "--disable-background-networking",
+	                      "--disable-component-update",
+	                      "--disable-sync",
+	                      profile,
+	                      "--enable-logging=stderr",
+	                      "--v=0",
+	                      "--window-size=1200,3000",
+	                      shot,
+	                      "--dump-dom",
+	                      url,
+	                      NULL};
+	const char *env[] = {home, NULL};
+
+	cr_assert_eq(access(CHROMIUM, X_OK), 0,
+	             CHROMIUM " is missing: tools/deps.sh test installs Debian's chromium");
+	snprintf(profile, sizeof profile, "--user-data-dir=%s/chromium", dir);
+	snprintf(url, sizeof url, "file://%s", page);
+	snprintf(shot, sizeof shot, "--screenshot=%s", png);
+	snprintf(home, sizeof home, "HOME=%s", dir);
+	return run_cmd(argv, NULL, env);
+}
+
+Test(jobsbench, the_html_report_renders_in_chromium_with_data_in_every_chart, .timeout = 240)
+{
+	static const char *const charts[] = {"histogram", "percentiles", "throughput",
+	                                     "latency-over-time", "errors"};
+	char page[400], png[400], buf[64], id[32];
+	jobs_client *c;
+	jobs_call call = {.timeout_ms = 5000};
+	struct run r;
+	char *html, *line, *save = NULL;
+	unsigned char head[24];
+	FILE *f;
+
+	/* 200 seeded jobs, then every other one of the first hundred deleted:
+	 * gets find some (OK) and miss some (NOT_FOUND), so that every chart,
+	 * errors included, has something to draw. */
+	r = bench("--seed", "200", "--mix", "get=1", "--requests", "1", "--warmup", "0", NULL);
+	cr_assert_eq(r.status, 0, "seeding: %s", r.err);
+	run_free(&r);
+	cr_assert_eq(jobs_client_open(&c, d.url, NULL, &call), JOBS_OK, "%s", call.message);
+	for (int i = 1; i < 100; i += 2)
+		cr_assert_eq(jobs_delete_job(c, &call, seed_name(id, i), NULL), JOBS_OK, "%s",
+		             call.message);
+	jobs_client_close(c);
+
+	snprintf(page, sizeof page, "%s/report.html", d.dir);
+	snprintf(png, sizeof png, "%s/report.png", d.dir);
+	r = bench("--seed", "200", "--mix", "get=3,list=1,health=1", "--requests", "600",
+	          "--warmup", "0", "--concurrency", "4", "--baseline", "echo", "--output", page,
+	          NULL);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	run_free(&r);
+
+	/* One page, nothing from elsewhere: no src= or href= at all, and a
+	 * policy that forbids any fetch. */
+	cr_assert_not_null(html = read_file(page, NULL));
+	cr_assert_eq(strncmp(html, "<!DOCTYPE html>", 15), 0);
+	cr_assert_not_null(strstr(html, "content=\"default-src 'none';"));
+	cr_assert_null(strstr(html, " src="));
+	cr_assert_null(strstr(html, " href="));
+	cr_assert_null(strstr(html, "@JOBSBENCH_DATA@"), "the data is in");
+	free(html);
+
+	r = chromium(d.dir, page, png);
+	cr_assert_eq(r.status, 0, "chromium: status %d: %s", r.status, r.err);
+	for (line = strtok_r(r.err, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
+		cr_assert_null(strstr(line, ":CONSOLE"), "the page logged: %s", line);
+	cr_assert_not_null(strstr(r.out, "data-rendered=\"yes\""), "the script finished: %.2000s",
+	                   r.out);
+	for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++) {
+		cr_assert_not_null(attr_of(r.out, charts[i], "data-points", buf, sizeof buf),
+		                   "%s: no data-points", charts[i]);
+		cr_assert_gt(atoi(buf), 0, "%s: drew %s points", charts[i], buf);
+	}
+	cr_assert_not_null(strstr(r.out, "NOT_FOUND"), "the errors by status");
+	cr_assert_not_null(strstr(r.out, "<svg"), "the charts are SVG");
+	cr_assert_not_null(strstr(r.out, "echo baseline"));
+	for (int i = 0; i < 3; i++)
+		cr_assert_not_null(
+		    strstr(r.out, (const char *[]){">GetJob<", ">ListJobs<", ">Health<"}[i]),
+		    "the table by call");
+	run_free(&r);
+
+	/* And it was painted: a PNG of the window's size. */
+	cr_assert_not_null(f = fopen(png, "rb"), "no screenshot");
+	cr_assert_eq(fread(head, 1, sizeof head, f), sizeof head);
+	fclose(f);
+	cr_assert_eq(memcmp(head, "\x89PNG\r\n\x1a\n", 8), 0);
+	cr_assert_eq((head[16] << 24 | head[17] << 16 | head[18] << 8 | head[19]), 1200, "width");
+}
+
 /* ---- usage errors: exit 2, one clear line, no jobsd needed ---------------- */
 
 static void
@@ -274,9 +664,22 @@ Test(jobsbench_usage, bad_flags_are_refused_with_a_reason)
 	assert_usage("--seed must be at least 1", "--seed", "0", NULL);
 	assert_usage("knows only 'echo'", "--baseline", "grpc", NULL);
 	assert_usage("--format wants", "--format", "xml", NULL);
+	assert_usage("--output /nonexistent/dir/r.html: cannot write in /nonexistent/dir",
+	             "--output", "/nonexistent/dir/r.html", NULL);
+	assert_usage("is a folder", "--output", "/tmp", NULL);
 	assert_usage("tcp:// or ipc://", "--server", "ws://127.0.0.1:1/x", "--baseline", "echo",
 	             NULL);
 	assert_usage("unknown option", "--frobnicate", NULL);
+}
+
+Test(jobsbench_usage, version_needs_no_server)
+{
+	const char *argv[] = {JOBSBENCH_PATH, "--version", NULL};
+	struct run r = run_cmd(argv, NULL, NULL);
+
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert_str_eq(r.out, "jobsbench " JOBS_VERSION "\n");
+	run_free(&r);
 }
 
 Test(jobsbench_usage, against_a_jobsd_that_needs_a_token, .timeout = 120)

@@ -7,7 +7,10 @@
  *   bench_calls.c   the call table (one entry per kind of call in a --mix),
  *                   the realistic job generator, wire sizes by encoding
  *   bench_report.c  the results as text for people, JSON or CSV
+ *   bench_html.c    the results as one HTML page (the page itself is
+ *                   report.html, built into the program)
  *   hist.c          the latency histogram
+ *   timeline.c      the calls over the time of a measurement
  *   proc.c          CPU time of a process; which process serves a URL
  *   echo_server.c   jobsbench-echo, the raw nng baseline (its own binary)
  *   ref_client.c    jobsbench-ref, the leanest nng client (its own binary)
@@ -16,13 +19,17 @@
 #define JOBS_BENCH_H
 
 #include "hist.h"
+#include "timeline.h"
 
 #include "jobs/client.h"
+
+#include <jansson.h>
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 /* Latencies are recorded in microseconds, 0 to an hour, to within 0.79 %. */
 #define BENCH_HIST_PRECISION 8
@@ -96,6 +103,7 @@ struct call_kind {
 	const char *name;    /* in --mix: "get" */
 	const char *rpc;     /* the Jobs service method: "GetJob" */
 	bool needs_ids;      /* picks among seeded jobs: --seed is needed */
+	bool writes;         /* adds or changes jobs (see --allow-writes) */
 	const char *missing; /* non-NULL: the client cannot make this call; why */
 	int (*start)(struct gen *g, jobs_client *c, jobs_call *call, union bench_out *out);
 	void (*finish)(struct gen *g, const jobs_call *call, union bench_out *out,
@@ -132,6 +140,7 @@ struct target_result {
 	double elapsed_s; /* first intended send to last recorded answer */
 	struct kind_result total;
 	struct kind_result kinds[BENCH_MAX_KINDS]; /* by call_kinds index */
+	struct timeline timeline;                  /* every call, from the end of the warm-up */
 	/* From the calibration sample (--baseline): mean bytes per call. */
 	double request_bytes[BENCH_MAX_KINDS], response_bytes[BENCH_MAX_KINDS];
 	bool have_sizes;
@@ -153,6 +162,8 @@ uint64_t kind_result_errors(const struct kind_result *k);
 
 /* The whole run, as the report needs it. */
 struct bench_report {
+	const char *version; /* jobsbench's */
+	time_t date;         /* when the run started */
 	const char *server;
 	bool open_loop;
 	double rps; /* open loop only */
@@ -168,12 +179,21 @@ struct bench_report {
 	struct target_result *jobsd;
 	struct target_result *echo; /* NULL without --baseline */
 	int threads;                /* driver threads */
+	bool cumulative;            /* histograms count the calls up to each bound */
 };
 
-enum bench_format { FORMAT_HUMAN, FORMAT_JSON, FORMAT_CSV };
+enum bench_format { FORMAT_HUMAN, FORMAT_JSON, FORMAT_CSV, FORMAT_CSV_HISTOGRAM, FORMAT_HTML };
 
-/* Writes the report to stdout; returns 0, or -1 when writing failed. */
-int report_write(const struct bench_report *r, enum bench_format f);
+/* Writes the report to out; returns 0, or -1 when writing failed. */
+int report_write(const struct bench_report *r, enum bench_format f, FILE *out);
+
+/* The report as the JSON format has it (bench_report.c); the caller owns the
+ * reference. NULL when out of memory. */
+json_t *report_json(const struct bench_report *r);
+
+/* The HTML page of the report (bench_html.c), to out: report.html with
+ * report_json() in it. Returns 0, or -1 when writing failed. */
+int report_html(const struct bench_report *r, FILE *out);
 
 /* A code's name for reports: jobs_code_name(), "OTHER" for the last slot. */
 const char *bench_code_name(int i);

@@ -758,12 +758,12 @@ seed_batch(struct gen *g, jobs_client *c, jobs_call *call, uint64_t first, uint6
 /* ---- the table ----------------------------------------------------------- */
 
 const struct call_kind call_kinds[] = {
-    {"get", "GetJob", true, NULL, start_get, finish_get},
-    {"update", "UpdateJob", true, NULL, start_update, finish_update},
-    {"create", "CreateJob", false, NULL, start_create, finish_create},
-    {"list", "ListJobs", false, NULL, start_list, finish_list},
-    {"search", "SearchJobs", false, NULL, start_search, finish_search},
-    {"health", "Health", false, NULL, start_health, finish_health},
+    {"get", "GetJob", true, false, NULL, start_get, finish_get},
+    {"update", "UpdateJob", true, true, NULL, start_update, finish_update},
+    {"create", "CreateJob", false, true, NULL, start_create, finish_create},
+    {"list", "ListJobs", false, false, NULL, start_list, finish_list},
+    {"search", "SearchJobs", false, false, NULL, start_search, finish_search},
+    {"health", "Health", false, false, NULL, start_health, finish_health},
 };
 const size_t n_call_kinds = sizeof call_kinds / sizeof call_kinds[0];
 _Static_assert(sizeof call_kinds / sizeof call_kinds[0] <= BENCH_MAX_KINDS, "BENCH_MAX_KINDS");

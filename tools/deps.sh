@@ -11,6 +11,8 @@ test=(libcriterion-dev libnanomsg-dev nng-utils protobuf-compiler python3 python
 	clang libclang-rt-14-dev locales postgresql-15 man-db bash-completion zsh systemd)
 # The HTTP tests' real clients and Prometheus's own check of /metrics.
 test+=(curl prometheus)
+# jobsbench's HTML report is checked in a real (headless) browser.
+test+=(chromium)
 
 
 want=("${build[@]}")

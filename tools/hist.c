@@ -209,3 +209,36 @@ hist_bucket_high(const hist *h, uint64_t v)
 {
 	return v > h->highest ? UINT64_MAX : high_of(h->precision, index_of(h->precision, v));
 }
+
+size_t
+hist_rows(const hist *h, const unsigned *steps, size_t n_steps, uint64_t *bound, uint64_t *count,
+          size_t max)
+{
+	uint64_t prev = 0, last = 0;
+	size_t n = 0;
+
+	if (h->count == 0)
+		return 0;
+	for (uint64_t p = 1; n < max; p *= 10) {
+		for (size_t s = 0; s < n_steps && n < max; s++) {
+			/* Past 10^19 a bound would overflow: the last one is then
+			 * UINT64_MAX, which holds every value. */
+			uint64_t b = p > UINT64_MAX / 10 ? UINT64_MAX : p * steps[s] / 100;
+			uint64_t le = b >= h->max ? h->count : hist_count_le(h, b);
+
+			if (b <= last && last != 0)
+				continue; /* 1.25 and 1.6 are both 1 */
+			last = b;
+			if (b < h->min) {
+				prev = le;
+				continue;
+			}
+			bound[n] = b;
+			count[n++] = le - prev;
+			prev = le;
+			if (le == h->count)
+				return n;
+		}
+	}
+	return n;
+}

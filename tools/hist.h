@@ -79,6 +79,19 @@ uint64_t hist_percentile(const hist *h, double q);
  * counts only once v >= max. */
 uint64_t hist_count_le(const hist *h, uint64_t v);
 
+/*
+ * The histogram cut at round bounds, for people: bounds are each of the
+ * n_steps `steps` (in hundredths, from 100 up to 999: {100, 200, 500} gives
+ * 1, 2, 5, 10, 20, 50, ...) times each power of ten, from the first bound
+ * at or above min to the first at or above max. Row i is bound[i] and
+ * count[i], the values above bound[i-1] and up to bound[i], as
+ * hist_count_le() counts them (so within the histogram's precision); rows
+ * between min and max may count 0. Writes at most `max` rows and returns how
+ * many; 0 for an empty histogram.
+ */
+size_t hist_rows(const hist *h, const unsigned *steps, size_t n_steps, uint64_t *bound,
+                 uint64_t *count, size_t max);
+
 /* The highest value that shares v's bucket (v itself for exact buckets);
  * UINT64_MAX for values above `highest` (the overflow bucket). */
 uint64_t hist_bucket_high(const hist *h, uint64_t v);

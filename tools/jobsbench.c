@@ -69,7 +69,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <strings.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -104,6 +107,10 @@ static const char usage_text[] =
     "      --seed N            make sure jobs jobsbench-0000000.. exist, N of them,\n"
     "                          for gets and updates to pick among; default 1000\n"
     "                          when the mix needs them\n"
+    "      --allow-writes      write (seed, create, update) even into a database\n"
+    "                          that holds jobs jobsbench did not seed; without it\n"
+    "                          jobsbench writes only into an empty database or\n"
+    "                          one it seeded before\n"
     "  -r, --rps R             open loop: R calls a second, latency from when each\n"
     "                          was due (corrects coordinated omission); default:\n"
     "                          closed loop, each slot calls back to back\n"
@@ -115,10 +122,18 @@ static const char usage_text[] =
     "      --ack-log FILE      write \"ID ETAG\" to FILE for every acknowledged create\n"
     "                          and update, to check afterwards that none was lost\n"
     "      --token-file PATH   bearer token to send, for a jobsd with --token-file\n"
-    "  -f, --format FMT        human (default), json or csv, on stdout\n"
+    "  -f, --format FMT        human, json, csv, csv-histogram or html (one page\n"
+    "                          with charts, for a browser); default human, or\n"
+    "                          from the name of --output (.json, .csv, .html)\n"
+    "  -o, --output FILE       write the report to FILE (replaced once the run is\n"
+    "                          over) instead of stdout\n"
+    "      --cumulative        histograms count the calls up to each latency,\n"
+    "                          not those between one row and the next\n"
     "  -h, --help              this text\n"
+    "  -V, --version           jobsbench's version\n"
     "\n"
-    "Exit status: 0 measured (whatever the calls answered), 1 could not run, 2 usage.\n";
+    "Exit status: 0 measured (whatever the calls answered), 1 could not run (or\n"
+    "would have written into a database of other jobs), 2 usage.\n";
 
 struct opts {
 	const char *server;
@@ -133,6 +148,9 @@ struct opts {
 	bool seed_given;
 	double rps; /* 0: closed loop */
 	enum bench_format format;
+	const char *output; /* --output, or NULL for stdout */
+	bool cumulative;
+	bool allow_writes;
 	bool baseline_echo;
 	long server_pid;
 	FILE *acks; /* --ack-log, opened by parse_flags, closed by main */
@@ -276,7 +294,59 @@ enum {
 	OPT_BASELINE,
 	OPT_SERVER_PID,
 	OPT_ACK_LOG,
+	OPT_ALLOW_WRITES,
+	OPT_CUMULATIVE,
 };
+
+static const struct {
+	const char *name, *ext; /* --format NAME; --output *EXT */
+	enum bench_format format;
+} formats[] = {
+    {"human", ".txt", FORMAT_HUMAN}, {"json", ".json", FORMAT_JSON},
+    {"csv", ".csv", FORMAT_CSV},     {"csv-histogram", NULL, FORMAT_CSV_HISTOGRAM},
+    {"html", ".html", FORMAT_HTML},  {"html", ".htm", FORMAT_HTML},
+};
+
+/* The format named `name`, or -1. */
+static int
+format_named(const char *name)
+{
+	for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+		if (strcmp(formats[i].name, name) == 0)
+			return (int)formats[i].format;
+	return -1;
+}
+
+/* The format of an --output file by its name's ending: human unless it ends
+ * in one of the formats' (any case). */
+static enum bench_format
+format_of_path(const char *path)
+{
+	size_t len = strlen(path);
+
+	for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+		size_t n = formats[i].ext != NULL ? strlen(formats[i].ext) : 0;
+
+		if (n > 0 && len > n && strcasecmp(path + len - n, formats[i].ext) == 0)
+			return formats[i].format;
+	}
+	return FORMAT_HUMAN;
+}
+
+/* --output's folder must be there and writable before anything is measured:
+ * the report is written only at the end. */
+static void
+check_output(const char *path)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	snprintf(dir, sizeof dir, "%s", path);
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		usage_error("--output %s is a folder; name a file", path);
+	if (access(dirname(dir), W_OK | X_OK) != 0)
+		usage_error("--output %s: cannot write in %s: %s", path, dir, strerror(errno));
+}
 
 static void
 parse_flags(int argc, char **argv, struct opts *o)
@@ -298,11 +368,15 @@ parse_flags(int argc, char **argv, struct opts *o)
 	    {"server-pid", required_argument, NULL, OPT_SERVER_PID},
 	    {"ack-log", required_argument, NULL, OPT_ACK_LOG},
 	    {"format", required_argument, NULL, 'f'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"cumulative", no_argument, NULL, OPT_CUMULATIVE},
+	    {"allow-writes", no_argument, NULL, OPT_ALLOW_WRITES},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *env = getenv("JOBS_SERVER");
-	bool have_duration = false, needs_ids = false;
+	bool have_duration = false, needs_ids = false, have_format = false;
 	int ch;
 
 	*o = (struct opts){
@@ -316,7 +390,7 @@ parse_flags(int argc, char **argv, struct opts *o)
 	};
 	parse_mix("get=100", o->weights);
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":s:c:k:t:d:n:m:r:f:h", longs, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":s:c:k:t:d:n:m:r:f:o:hV", longs, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			o->server = optarg;
@@ -381,18 +455,35 @@ parse_flags(int argc, char **argv, struct opts *o)
 				usage_error("--ack-log: cannot write %s: %s", optarg,
 				            strerror(errno));
 			break;
-		case 'f':
-			if (strcmp(optarg, "human") == 0)
-				o->format = FORMAT_HUMAN;
-			else if (strcmp(optarg, "json") == 0)
-				o->format = FORMAT_JSON;
-			else if (strcmp(optarg, "csv") == 0)
-				o->format = FORMAT_CSV;
-			else
-				usage_error("--format wants human, json or csv, not '%s'", optarg);
+		case 'f': {
+			int f = format_named(optarg);
+
+			if (f < 0)
+				usage_error("--format wants human, json, csv, csv-histogram or "
+				            "html, not '%s'",
+				            optarg);
+			o->format = (enum bench_format)f;
+			have_format = true;
+			break;
+		}
+		case 'o':
+			if (o->output != NULL)
+				usage_error("--output given twice");
+			if (*optarg == '\0')
+				usage_error("--output wants a file name");
+			o->output = optarg;
+			break;
+		case OPT_CUMULATIVE:
+			o->cumulative = true;
+			break;
+		case OPT_ALLOW_WRITES:
+			o->allow_writes = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
+			exit(0);
+		case 'V':
+			puts("jobsbench " JOBS_VERSION);
 			exit(0);
 		case ':':
 			usage_error("%s needs a value", argv[optind - 1]);
@@ -402,6 +493,10 @@ parse_flags(int argc, char **argv, struct opts *o)
 	}
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
+	if (o->output != NULL && !have_format)
+		o->format = format_of_path(o->output);
+	if (o->output != NULL)
+		check_output(o->output);
 	if (o->connections > o->concurrency)
 		usage_error("--connections (%d) cannot exceed --concurrency (%d): a connection "
 		            "without a call in flight measures nothing",
@@ -468,6 +563,7 @@ struct driver {
 	bool have_next, next_record;
 	int64_t next_due;
 	struct kind_result kinds[BENCH_MAX_KINDS]; /* lat != NULL for kinds of the mix */
+	struct timeline timeline;                  /* of the recorded calls */
 	int64_t last_done_ns;                      /* of a recorded call; 0: none */
 	/* Read by the main thread for progress. */
 	atomic_uint_fast64_t calls, recorded, errors;
@@ -588,7 +684,10 @@ complete(struct slot *s)
 		code = BENCH_N_CODES - 1;
 	atomic_fetch_add_explicit(&d->calls, 1, memory_order_relaxed);
 	if (s->record) {
-		hist_record(d->kinds[s->kind].lat, (uint64_t)(done - s->due) / 1000);
+		uint64_t lat_us = (uint64_t)(done - s->due) / 1000;
+
+		hist_record(d->kinds[s->kind].lat, lat_us);
+		timeline_record(&d->timeline, done - s->run->t0_ns, lat_us, code != JOBS_OK);
 		d->kinds[s->kind].codes[code]++;
 		d->last_done_ns = done;
 		atomic_fetch_add_explicit(&d->recorded, 1, memory_order_relaxed);
@@ -844,6 +943,7 @@ measure(struct run *r, struct target_result *out)
 
 		d->run = r;
 		d->fd = -1;
+		timeline_init(&d->timeline);
 		d->n_slots = o->concurrency / o->threads + (i < o->concurrency % o->threads);
 		if ((d->idle = calloc((size_t)d->n_slots, sizeof *d->idle)) == NULL ||
 		    jobs_queue_open(&d->q) != JOBS_OK) {
@@ -903,10 +1003,12 @@ measure(struct run *r, struct target_result *out)
 			goto out;
 	if (!kind_result_init(&out->total))
 		goto out;
+	timeline_init(&out->timeline);
 	for (int i = 0; i < o->threads; i++) {
 		for (size_t k = 0; k < n_call_kinds; k++)
 			if (o->weights[k] > 0)
 				kind_result_merge(&out->kinds[k], &r->drivers[i].kinds[k]);
+		timeline_merge(&out->timeline, &r->drivers[i].timeline);
 		if (r->drivers[i].last_done_ns > last)
 			last = r->drivers[i].last_done_ns;
 	}
@@ -1001,13 +1103,61 @@ seeded_exists(jobs_client *c, const struct opts *o, uint64_t i)
 }
 
 /*
- * Makes sure seeded jobs 0 .. o->seed-1 exist: when the first and the last
- * do, takes it that an earlier run made them all; otherwise creates them all
- * (those that exist answer ALREADY_EXISTS, which counts as done) from up to
- * 64 threads, at least --concurrency. Returns 0 or -1.
+ * Before the first write: whether the seeded jobs must be made (*need_seed:
+ * the first or the last of them is missing) and whether the mix writes. A
+ * run that writes says so on stderr, what and where; and it stops (-1,
+ * after saying why) when the database holds jobs but not seeded job 0, so
+ * that jobsbench did not make it and it may be someone's real data, unless
+ * --allow-writes. A run that writes nothing (gets, lists, searches and
+ * health checks over jobs seeded before) says nothing and asks nothing.
  */
 static int
-seed(const struct opts *o, jobs_client **cs, struct bench_report *rep)
+plan_writes(const struct opts *o, jobs_client *c, bool *need_seed)
+{
+	jobs_call call = {.timeout_ms = o->timeout_ms};
+	jobs_stats *st = NULL;
+	char what[512] = "";
+	long long total;
+	bool ours;
+
+	*need_seed = o->seed > 0 && !(seeded_exists(c, o, 0) && seeded_exists(c, o, o->seed - 1));
+	if (*need_seed)
+		snprintf(what, sizeof what, "up to %llu seeded jobs (jobsbench-0000000 .. %s)",
+		         (unsigned long long)o->seed, seed_id((char[32]){0}, o->seed - 1));
+	for (size_t k = 0; k < n_call_kinds; k++)
+		if (o->weights[k] > 0 && call_kinds[k].writes)
+			snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s calls (%s)",
+			         what[0] != '\0' ? ", " : "", call_kinds[k].rpc,
+			         call_kinds[k].name);
+	if (what[0] == '\0')
+		return 0;
+	if (jobs_get_stats(c, &call, NULL, &st) != JOBS_OK) {
+		fail("%s: %s: %s", o->server, jobs_code_name(call.code), call.message);
+		return -1;
+	}
+	total = (long long)st->total_jobs;
+	jobs_stats_free(st);
+	ours = total == 0 || seeded_exists(c, o, 0);
+	if (!ours && !o->allow_writes) {
+		fail("%s holds %lld job%s that jobsbench did not seed (there is no "
+		     "jobsbench-0000000), and this run would write %s. Point --server at a jobsd "
+		     "of test jobs, or pass --allow-writes to write there anyway",
+		     o->server, total, total == 1 ? "" : "s", what);
+		return -1;
+	}
+	fprintf(stderr, "jobsbench: writing to %s (%lld jobs now): %s; they stay after the run\n",
+	        o->server, total, what);
+	return 0;
+}
+
+/*
+ * Makes seeded jobs 0 .. o->seed-1 when `need` (plan_writes: the first or
+ * the last is missing): creates them all (those that exist answer
+ * ALREADY_EXISTS, which counts as done) from up to 64 threads, at least
+ * --concurrency. Returns 0 or -1.
+ */
+static int
+seed(const struct opts *o, jobs_client **cs, struct bench_report *rep, bool need)
 {
 	int n = o->concurrency < 16 ? 16 : o->concurrency > 64 ? 64 : o->concurrency, rv = 0;
 	atomic_uint_fast64_t next = 0, done = 0;
@@ -1016,7 +1166,7 @@ seed(const struct opts *o, jobs_client **cs, struct bench_report *rep)
 	bool tty = progress_wanted();
 
 	rep->seeded = o->seed;
-	if (o->seed == 0 || (seeded_exists(cs[0], o, 0) && seeded_exists(cs[0], o, o->seed - 1)))
+	if (!need)
 		return 0;
 	if ((ss = calloc((size_t)n, sizeof *ss)) == NULL) {
 		fail("out of memory");
@@ -1321,6 +1471,42 @@ find_servers(const struct opts *o, long *pids, int max)
 
 /* ---- main ---------------------------------------------------------------- */
 
+/*
+ * Writes the report to stdout, or to --output: into a new file beside it,
+ * renamed over it once whole, so that a run that fails to write leaves what
+ * was there before. Returns 0, or -1 after saying why.
+ */
+static int
+write_report(const struct opts *o, const struct bench_report *rep)
+{
+	char tmp[PATH_MAX];
+	FILE *f = NULL;
+	int fd, rv = -1;
+
+	if (o->output == NULL) {
+		if (report_write(rep, o->format, stdout) == 0)
+			return 0;
+		fail("writing the report to stdout failed: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(tmp, sizeof tmp, "%s.%ld.tmp", o->output, (long)getpid());
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666)) >= 0 &&
+	    (f = fdopen(fd, "w")) == NULL)
+		close(fd);
+	if (f != NULL) {
+		rv = report_write(rep, o->format, f);
+		if (fclose(f) != 0)
+			rv = -1;
+		if (rv == 0 && rename(tmp, o->output) != 0)
+			rv = -1;
+	}
+	if (rv != 0) {
+		fail("writing the report to %s failed: %s", o->output, strerror(errno));
+		unlink(tmp);
+	}
+	return rv;
+}
+
 static void
 on_sigint(int sig)
 {
@@ -1337,6 +1523,7 @@ main(int argc, char **argv)
 	struct samples smp[BENCH_MAX_KINDS] = {{0}};
 	jobs_client **cs = NULL;
 	int status = EXIT_FAILED;
+	bool need_seed = false;
 	struct sigaction sa = {.sa_handler = on_sigint, .sa_flags = SA_RESETHAND};
 
 	parse_flags(argc, argv, &o);
@@ -1344,6 +1531,9 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	rep = (struct bench_report){
+	    .version = JOBS_VERSION,
+	    .date = time(NULL),
+	    .cumulative = o.cumulative,
 	    .server = o.server,
 	    .open_loop = o.rps > 0,
 	    .rps = o.rps,
@@ -1359,7 +1549,8 @@ main(int argc, char **argv)
 	memcpy(rep.weights, o.weights, sizeof rep.weights);
 	snprintf(jobsd.url, sizeof jobsd.url, "%s", o.server);
 
-	if (open_clients(&o, &cs) != 0 || seed(&o, cs, &rep) != 0)
+	if (open_clients(&o, &cs) != 0 || plan_writes(&o, cs[0], &need_seed) != 0 ||
+	    seed(&o, cs, &rep, need_seed) != 0)
 		goto out;
 	if (o.baseline_echo) {
 		if (calibrate(&o, cs[0], smp, &jobsd) != 0)
@@ -1382,7 +1573,7 @@ main(int argc, char **argv)
 	if (rep.echo != NULL)
 		warn_cpu(&echo);
 	warn_cpu(&jobsd);
-	status = report_write(&rep, o.format) == 0 ? 0 : EXIT_FAILED;
+	status = write_report(&o, &rep) == 0 ? 0 : EXIT_FAILED;
 out:
 	close_clients(&o, cs);
 	for (size_t k = 0; k < BENCH_MAX_KINDS; k++) {
