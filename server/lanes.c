@@ -221,6 +221,25 @@ deadline_of(const call *c)
 	return c->req->deadline_ms * 1000;
 }
 
+/* The group's request_ids, looked up together (store_request_prefetch). */
+static void
+prefetch_requests(store *db, call **calls, size_t n)
+{
+	const char *ids[64];
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (calls[i]->req == NULL || *calls[i]->req->request_id == '\0')
+			continue;
+		ids[k++] = calls[i]->req->request_id;
+		if (k == sizeof ids / sizeof ids[0]) {
+			store_request_prefetch(db, ids, k);
+			k = 0;
+		}
+	}
+	store_request_prefetch(db, ids, k);
+}
+
 void
 lanes_write_group(store *db, call **calls, size_t n)
 {
@@ -232,6 +251,7 @@ lanes_write_group(store *db, call **calls, size_t n)
 			call_fail(calls[i], rv, "cannot start a write: %s", store_errmsg(db));
 		return;
 	}
+	prefetch_requests(db, calls, n);
 	for (size_t i = 0; i < n; i++) {
 		call *c = calls[i];
 

@@ -385,6 +385,13 @@ store_request_get(store *st, const char *request_id, arena *a, struct store_requ
 	return st->ops->request_get(st, request_id, a, out);
 }
 
+void
+store_request_prefetch(store *st, const char *const *request_ids, size_t n)
+{
+	if (st->ops->request_prefetch != NULL && n > 0)
+		st->ops->request_prefetch(st, request_ids, n);
+}
+
 int
 store_request_put(store *st, const char *request_id, const struct store_request *r, int64_t now_us)
 {

@@ -375,6 +375,12 @@ struct store_request {
 	size_t len;
 };
 int store_request_get(store *st, const char *request_id, arena *a, struct store_request *out);
+/* Says which request_ids this transaction is about to look up with
+ * store_request_get(), so that an engine for which each lookup is a round
+ * trip (PostgreSQL) reads them all in one; until the transaction ends,
+ * their lookups answer from what it read. Others ignore it. A failure only
+ * loses the saving: the lookups then ask one by one. */
+void store_request_prefetch(store *st, const char *const *request_ids, size_t n);
 int store_request_put(store *st, const char *request_id, const struct store_request *r,
                       int64_t now_us);
 int store_request_prune(store *st, int64_t before_us, int limit, int *n);

@@ -167,6 +167,17 @@ struct deferred {
 	char *buf; /* the values of p, copied */
 };
 
+/* A request_id looked up ahead (store_request_prefetch), and its answer if
+ * one was remembered. */
+struct prefetched {
+	char *id;
+	bool found;
+	int call;
+	int64_t fingerprint;
+	uint8_t *response;
+	size_t len;
+};
+
 struct pg_store {
 	struct store base; /* first: a store * is a pg_store * */
 	PGconn *conn;      /* NULL while closed (never opened, or broken) */
@@ -175,10 +186,13 @@ struct pg_store {
 	enum store_sync sync;
 	struct deferred deferred[MAX_DEFERRED];
 	int n_deferred;
-	bool in_txn;          /* between begin and commit/rollback */
-	bool txn_sent;        /* ... and its BEGIN has gone to the server */
-	bool txn_lost;        /* ... and the connection broke since */
-	int savepoints;       /* open savepoints */
+	bool in_txn;    /* between begin and commit/rollback */
+	bool txn_sent;  /* ... and its BEGIN has gone to the server */
+	bool txn_lost;  /* ... and the connection broke since */
+	int savepoints; /* open savepoints */
+	/* What store_request_prefetch() read, for this transaction. */
+	struct prefetched *known;
+	size_t n_known;
 	int64_t deadline_us;  /* of the call served now; 0: none */
 	int64_t reopen_at_us; /* no connect attempt before this */
 	uint32_t prepared;    /* bit per stmt_id prepared on this connection */
@@ -718,6 +732,19 @@ drop_deferred(pg *st)
 	st->n_deferred = 0;
 }
 
+/* Forgets what store_request_prefetch() read. */
+static void
+forget_known(pg *st)
+{
+	for (size_t i = 0; i < st->n_known; i++) {
+		free(st->known[i].id);
+		free(st->known[i].response);
+	}
+	free(st->known);
+	st->known = NULL;
+	st->n_known = 0;
+}
+
 /* Sends statement `id` (prepared), or `sql` (planned for these values),
  * with p (NULL: none). Prepares `id` first on this connection if need be:
  * *sent counts the queries that added. */
@@ -956,6 +983,7 @@ pg_close(store *base)
 	pg *st = (pg *)base;
 
 	drop_deferred(st);
+	forget_known(st);
 	PQfinish(st->conn);
 	free(st->uri);
 	free(st);
@@ -1028,6 +1056,7 @@ pg_begin(store *base)
 	int rv;
 
 	drop_deferred(st);
+	forget_known(st);
 	st->txn_lost = false;
 	st->txn_sent = false;
 	st->savepoints = 0;
@@ -1054,6 +1083,7 @@ pg_commit(store *base)
 	 * the caller's store_rollback(). */
 	if (rv == 0) {
 		st->in_txn = false;
+		forget_known(st);
 		if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
 			keep_message(st, "", "the transaction was rolled back");
 			rv = ST(ABORTED);
@@ -1075,6 +1105,7 @@ pg_rollback(store *base)
 	pg *st = (pg *)base;
 
 	drop_deferred(st);
+	forget_known(st);
 	if (st->in_txn && st->txn_sent && !st->txn_lost && st->conn != NULL)
 		run_simple(st, "ROLLBACK");
 	st->in_txn = false;
@@ -1326,6 +1357,23 @@ pg_request_get(store *base, const char *request_id, arena *a, struct store_reque
 	uint8_t *copy;
 	int rv;
 
+	for (size_t i = 0; i < ((pg *)base)->n_known; i++) {
+		const struct prefetched *k = &((pg *)base)->known[i];
+
+		if (strcmp(k->id, request_id) != 0)
+			continue;
+		if (!k->found)
+			return ST(NOT_FOUND);
+		out->call = k->call;
+		out->fingerprint = k->fingerprint;
+		out->len = k->len;
+		if ((copy = arena_alloc(a, k->len)) == NULL)
+			return ST(RESOURCE_EXHAUSTED);
+		if (k->len > 0)
+			memcpy(copy, k->response, k->len);
+		out->response = copy;
+		return 0;
+	}
 	pg_text(&p, request_id);
 	if ((rv = run_stmt((pg *)base, S_REQUEST_GET, &p, &r)) != 0)
 		return rv;
@@ -1343,6 +1391,82 @@ pg_request_get(store *base, const char *request_id, arena *a, struct store_reque
 	out->response = copy;
 	PQclear(r);
 	return rv;
+}
+
+/* One query for the lot, in the transaction (its BEGIN goes with it): a
+ * text[] of the ids. Each id is quoted for the array's text form. */
+static void
+pg_request_prefetch(store *base, const char *const *ids, size_t n)
+{
+	pg *st = (pg *)base;
+	struct pg_params p = {0};
+	size_t len = 3;
+	char *array, *d;
+	PGresult *r;
+	struct prefetched *k;
+
+	if (!st->in_txn)
+		return;
+	for (size_t i = 0; i < n; i++)
+		len += 2 * strlen(ids[i]) + 3;
+	if ((array = malloc(len)) == NULL ||
+	    (k = realloc(st->known, sizeof *k * (st->n_known + n))) == NULL) {
+		free(array);
+		return;
+	}
+	st->known = k;
+	d = array;
+	*d++ = '{';
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			*d++ = ',';
+		*d++ = '"';
+		for (const char *c = ids[i]; *c != '\0'; c++) {
+			if (*c == '"' || *c == '\\')
+				*d++ = '\\';
+			*d++ = *c;
+		}
+		*d++ = '"';
+	}
+	*d++ = '}';
+	*d = '\0';
+	p.types[0] = 1009; /* text[] */
+	p.values[0] = array;
+	p.lengths[0] = (int)(d - array);
+	p.formats[0] = 0;
+	p.n = 1;
+	if (pg_query(base,
+	             "SELECT request_id, call, fingerprint, response FROM requests WHERE "
+	             "request_id = ANY ($1)",
+	             &p, &r) != 0) {
+		free(array);
+		return;
+	}
+	free(array);
+	for (size_t i = 0; i < n; i++) {
+		k = &st->known[st->n_known];
+		memset(k, 0, sizeof *k);
+		if ((k->id = strdup(ids[i])) == NULL)
+			break;
+		for (int row = 0; row < PQntuples(r); row++) {
+			if (PQgetlength(r, row, 0) != (int)strlen(ids[i]) ||
+			    memcmp(PQgetvalue(r, row, 0), ids[i], strlen(ids[i])) != 0)
+				continue;
+			k->len = (size_t)PQgetlength(r, row, 3);
+			if ((k->response = malloc(k->len + 1)) == NULL) {
+				free(k->id);
+				goto done;
+			}
+			memcpy(k->response, PQgetvalue(r, row, 3), k->len);
+			k->found = true;
+			k->call = pg_get_int4(r, row, 1);
+			k->fingerprint = pg_get_int8(r, row, 2);
+			break;
+		}
+		st->n_known++;
+	}
+done:
+	PQclear(r);
 }
 
 /* Deferred to go with the next statement or the COMMIT: the write it
@@ -1565,5 +1689,6 @@ static const struct store_ops pg_ops = {
     .meta_get = pg_meta_get,
     .meta_put = pg_meta_put,
     .set_deadline = pg_set_deadline,
+    .request_prefetch = pg_request_prefetch,
     .tidy = pg_tidy,
 };
