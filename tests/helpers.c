@@ -266,7 +266,9 @@ run_cmd(const char *const *argv, const char *input, const char *const *env)
 	int in[2], out[2], err[2], status;
 	pid_t pid;
 
-	if (pipe(in) || pipe(out) || pipe(err))
+	/* Close-on-exec: a daemon the command starts (a database server) must
+	 * not inherit the pipes and hold them open past the command's exit. */
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
 		abort();
 	if ((pid = fork()) == 0) {
 		dup2(in[0], 0);

@@ -1255,3 +1255,98 @@ Test(handlers, extra_may_hold_legacy_values_of_fields_until_an_update_sets_them)
 	assert_code(update(&j, NULL, 0, NULL), OK);
 	cr_assert_str_eq(cl.resp.update_job->job->extra, "{\"tags\":[1]}");
 }
+
+/* Hostile and wrong requests get the same status from both engines: each
+ * is served to this test's PostgreSQL database and to a SQLite one, both
+ * holding the same job first. */
+Test(handlers_pg, bad_input_gets_the_same_status_on_both_stores)
+{
+	static char long_name[2000], bad_utf8[] = "ok \xc3\x28 no",
+	                             hostile[] = "\"a\" OR b* NEAR( ^x : -y";
+	store_options o = {.sync = STORE_SYNC_OFF};
+	store *pg = db, *lite;
+	char lite_path[600], err[256];
+	int codes[2][32];
+	size_t n = 0;
+
+	memset(long_name, 'n', sizeof long_name - 1);
+	snprintf(lite_path, sizeof lite_path, "%s/jobs.db", dir);
+	cr_assert_eq(store_open(&lite, lite_path, &o, err, sizeof err), 0, "%s", err);
+	for (int e = 0; e < 2; e++) {
+		Jobs__V1__Job j = JOBS__V1__JOB__INIT;
+		Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+
+		db = e == 0 ? pg : lite;
+		n = 0;
+		j.id = "p-1";
+		j.job_name = "Lamp";
+		codes[e][n++] = create(&j, NULL, 0)->code;
+		codes[e][n++] = create(&j, NULL, 0)->code; /* taken */
+		j.id = "p-2";
+		j.job_name = long_name;
+		codes[e][n++] = create(&j, NULL, 0)->code;
+		j.job_name = "x";
+		j.hook = bad_utf8;
+		codes[e][n++] = create(&j, NULL, 0)->code;
+		j.hook = "";
+		j.enhanced_settings = "{\"n\": 98774533123725617640}";
+		codes[e][n++] = create(&j, NULL, 0)->code;
+		j.enhanced_settings = "{\"n\":";
+		codes[e][n++] = create(&j, NULL, 0)->code;
+		j.enhanced_settings = "";
+		j.extra = "[1]";
+		codes[e][n++] = create(&j, NULL, 0)->code;
+		j.extra = "";
+		j.id = "bad/id";
+		codes[e][n++] = create(&j, NULL, 0)->code;
+		codes[e][n++] = serve_bytes("\xff\xff\xff\xff", 4)->code;
+		codes[e][n++] = get("nobody")->code;
+		codes[e][n++] = get("")->code;
+		j.id = "p-1";
+		codes[e][n++] = update(&j, NULL, 0, "abc")->code;  /* not an etag */
+		codes[e][n++] = update(&j, NULL, 0, "9999")->code; /* another's */
+		codes[e][n++] = list(10, "!!!not a token")->code;
+		codes[e][n++] = list(10, "AAAA")->code;
+		codes[e][n++] = list(-1, NULL)->code;
+
+		Jobs__V1__SearchJobsRequest s = JOBS__V1__SEARCH_JOBS_REQUEST__INIT;
+		req.call_case = JOBS__V1__REQUEST__CALL_SEARCH_JOBS;
+		req.search_jobs = &s;
+		s.query = hostile;
+		codes[e][n++] = serve(&req)->code;
+		s.query = "\"\" * ( )";
+		codes[e][n++] = serve(&req)->code;
+		s.mode = JOBS__V1__SEARCH_MODE__SEARCH_SUBSTRING;
+		s.query = "%_";
+		codes[e][n++] = serve(&req)->code;
+		s.query = "%_\\";
+		codes[e][n++] = serve(&req)->code;
+
+		Jobs__V1__DeleteJobRequest d = JOBS__V1__DELETE_JOB_REQUEST__INIT;
+		req.call_case = JOBS__V1__REQUEST__CALL_DELETE_JOB;
+		req.delete_job = &d;
+		d.id = "p-1";
+		d.expected_etag = "12345";
+		codes[e][n++] = serve(&req)->code;
+		d.expected_etag = "x";
+		codes[e][n++] = serve(&req)->code;
+		d.id = "nobody";
+		d.expected_etag = "";
+		codes[e][n++] = serve(&req)->code;
+
+		Jobs__V1__GetStatsRequest g = JOBS__V1__GET_STATS_REQUEST__INIT;
+		req.call_case = JOBS__V1__REQUEST__CALL_GET_STATS;
+		req.get_stats = &g;
+		g.created_after = 5;
+		g.created_before = 2;
+		codes[e][n++] = serve(&req)->code;
+	}
+	db = pg;
+	store_close(lite);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(codes[0][i], codes[1][i], "request %zu: PostgreSQL %s, SQLite %s", i,
+		             status_name(codes[0][i]), status_name(codes[1][i]));
+	cr_assert_eq(codes[0][0], ST(OK));
+	cr_assert_eq(codes[0][1], ST(ALREADY_EXISTS));
+	cr_assert_eq(codes[0][12], ST(ABORTED));
+}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tools/pg.sh start DIR [PORT] | stop DIR | url DIR
+# tools/pg.sh start DIR [PORT] | stop DIR | url DIR | pause DIR | resume DIR
 #
 # A throwaway PostgreSQL 15 for tests and development: `start` makes a new
 # cluster (initdb) in a temporary folder, starts it on 127.0.0.1:PORT (0 or
@@ -8,6 +8,8 @@
 #                local connections only)
 #   DIR/datadir  where the cluster lives;  DIR/log  the server's log
 # `stop` stops it and removes the cluster and DIR; `url` prints DIR/url.
+# `pause` stops the server and keeps its data; `resume` starts it again on
+# the same port (what a restart or a failover looks like to a client).
 #
 # As root the server runs as the `postgres` user (initdb refuses root) from a
 # folder under $TMPDIR that user owns, so DIR may be anywhere. Any failure
@@ -76,6 +78,25 @@ start() {
 	echo "$port" >"$dir/port"
 }
 
+pause() {
+	local dir=$1 bin data
+	bin=$(bindir)
+	data=$(cat "$dir/datadir")
+	as_owner "$bin/pg_ctl" -D "$data/db" -m fast -w -t 60 stop >/dev/null ||
+		die "the server in $data did not stop"
+}
+
+resume() {
+	local dir=$1 bin data port
+	bin=$(bindir)
+	data=$(cat "$dir/datadir")
+	port=$(cat "$dir/port")
+	as_owner "$bin/pg_ctl" -D "$data/db" -l "$data/server.log" -w -t 60 start \
+		-o "-c listen_addresses=127.0.0.1 -p $port -k $data -c fsync=on \
+		    -c max_connections=300 -c shared_buffers=128MB" >/dev/null ||
+		die "the server did not start again on 127.0.0.1:$port"
+}
+
 stop() {
 	local dir=$1 bin data
 	bin=$(bindir)
@@ -95,5 +116,9 @@ case "${1:-}" in
 start) [ $# -ge 2 ] || die "usage: tools/pg.sh start DIR [PORT]"; start "$2" "${3:-0}" ;;
 stop) [ $# -eq 2 ] || die "usage: tools/pg.sh stop DIR"; stop "$2" ;;
 url) [ -f "${2:-}/url" ] || die "no server described in ${2:-DIR}"; cat "$2/url" ;;
-*) die "usage: tools/pg.sh start DIR [PORT] | stop DIR | url DIR" ;;
+pause | resume)
+	[ -f "${2:-}/datadir" ] || die "no server described in ${2:-DIR}"
+	"$1" "$2"
+	;;
+*) die "usage: tools/pg.sh start DIR [PORT] | stop DIR | url DIR | pause DIR | resume DIR" ;;
 esac
