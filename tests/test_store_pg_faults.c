@@ -57,7 +57,7 @@ write_loop(void *arg)
 		jobs_call call = {0};
 		snprintf(id, sizeof id, "pgf-w%d-%d", w->index, n);
 		snprintf(hook, sizeof hook, "hook of %s", id);
-		jobs_job j = {.id = id, .hook = hook};
+		jobs_job j = {.id = id, .job_name = id, .hook = hook};
 		int rv = jobs_create_job(c, &call, &j, NULL);
 
 		if (rv == JOBS_OK) {
@@ -150,11 +150,13 @@ run_pg_sh(const char *what, const char *dir)
 
 /* ---- the tests --------------------------------------------------------------------- */
 
+/* File scope: the writers outlive a failed assertion of the test's body. */
+static struct load l = {.mu = PTHREAD_MUTEX_INITIALIZER};
+static struct writer w[WRITERS];
+
 Test(store_pg_faults, the_database_stopping_under_load_loses_nothing_and_jobsd_recovers,
      .timeout = 240)
 {
-	struct load l = {.mu = PTHREAD_MUTEX_INITIALIZER};
-	struct writer w[WRITERS];
 	pthread_t t[WRITERS];
 	struct jobsd d;
 	char server[256], db[400], path[600], *url;
