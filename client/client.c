@@ -63,6 +63,7 @@ struct op {
 	struct op *next_all;  /* every op of the client, for close */
 	nng_ctx ctx;
 	nng_aio *aio;
+	nng_aio *now; /* no callback, no wait: a send that goes at once or not */
 	enum { OP_SEND, OP_RECV, OP_PAUSE } state;
 	/* Set by client_start for the call. */
 	const struct call_def *def;
@@ -545,8 +546,10 @@ teardown(jobs_client *c)
 {
 	struct op *o, *next;
 
-	for (o = c->all_ops; o != NULL; o = o->next_all)
+	for (o = c->all_ops; o != NULL; o = o->next_all) {
 		nng_aio_free(o->aio); /* waits for a callback still finishing */
+		nng_aio_free(o->now);
+	}
 	if (c->sock_open)
 		nng_close(c->sock); /* closes the contexts too */
 	for (o = c->all_ops; o != NULL; o = next) {
@@ -653,11 +656,14 @@ op_get(jobs_client *c, int *rv)
 		free(o);
 		return NULL;
 	}
-	if ((*rv = nng_ctx_open(&o->ctx, c->sock)) != 0) {
+	if ((*rv = nng_aio_alloc(&o->now, NULL, NULL)) != 0 ||
+	    (*rv = nng_ctx_open(&o->ctx, c->sock)) != 0) {
+		nng_aio_free(o->now);
 		nng_aio_free(o->aio);
 		free(o);
 		return NULL;
 	}
+	nng_aio_set_timeout(o->now, NNG_DURATION_ZERO);
 	pthread_mutex_lock(&c->mu);
 	o->next_all = c->all_ops;
 	c->all_ops = o;
@@ -703,6 +709,17 @@ op_post(struct op *o, int timeout_ms)
 		nng_aio_abort(o->aio, NNG_ECANCELED);
 }
 
+/* The request is out: wait for its answer, until the deadline or, with
+ * attempt_timeout_ms, less. */
+static void
+op_receive(struct op *o)
+{
+	int left = op_left_ms(o), t = o->c->attempt_timeout_ms;
+
+	o->state = OP_RECV;
+	op_post(o, t > 0 && t < left ? t : left);
+}
+
 /* The next sending of the op's request: the same bytes, a copy when more
  * may follow. */
 static void
@@ -720,6 +737,23 @@ op_send(struct op *o)
 		o->attempts = c->max_attempts - 1;
 	}
 	o->attempts++;
+	/*
+	 * Most of the time a connection is ready, and req0 hands the request
+	 * to it inside nng_ctx_send(). On an aio without a callback nng then
+	 * completes the send right there, and the receive is posted at once:
+	 * no thread wakes up just to say "sent". Only when no connection is
+	 * ready does the send wait, on the aio whose callback posts the
+	 * receive.
+	 */
+	nng_aio_set_msg(o->now, m);
+	nng_ctx_send(o->ctx, o->now);
+	nng_aio_wait(o->now); /* done already: a zero timeout never waits */
+	if (nng_aio_result(o->now) == 0) {
+		op_receive(o);
+		return;
+	}
+	m = nng_aio_get_msg(o->now); /* not sent: still ours */
+	nng_aio_set_msg(o->now, NULL);
 	o->state = OP_SEND;
 	nng_aio_set_msg(o->aio, m);
 	op_post(o, left);
@@ -932,12 +966,7 @@ op_cb(void *arg)
 			op_failed(o, rv);
 			return;
 		}
-		o->state = OP_RECV;
-		{
-			int left = op_left_ms(o), t = o->c->attempt_timeout_ms;
-
-			op_post(o, t > 0 && t < left ? t : left);
-		}
+		op_receive(o);
 		return;
 	case OP_RECV:
 		if (rv != 0) {
