@@ -300,6 +300,26 @@ call_run(call *c)
 		call_fail(c, ST(INTERNAL), "%s failed without saying why", m->name);
 }
 
+int
+call_wrote(call *c, const char *id)
+{
+	if (c->info == NULL || c->info->replies == NULL)
+		return 0;
+	if (c->n_written == c->cap_written) {
+		size_t cap = c->cap_written ? 2 * c->cap_written : 4;
+		const char **ids = arena_alloc(c->arena, cap * sizeof *ids);
+
+		if (ids == NULL)
+			return call_fail(c, ST(RESOURCE_EXHAUSTED), "out of memory");
+		if (c->n_written > 0)
+			memcpy(ids, c->written, c->n_written * sizeof *ids);
+		c->written = ids;
+		c->cap_written = cap;
+	}
+	c->written[c->n_written++] = id;
+	return 0;
+}
+
 /* ---- idempotent writes ------------------------------------------------- */
 
 /* The call's input message, as the oneof holds it. */

@@ -49,6 +49,9 @@ struct server_info {
 
 	int max_inflight;    /* more calls than this at once: RESOURCE_EXHAUSTED */
 	atomic_int inflight; /* calls admitted and not yet answered, every transport */
+
+	/* GetJob's cache of encoded jobs (replycache.h); NULL: none. */
+	struct replycache *replies;
 };
 
 struct method;
@@ -63,6 +66,13 @@ typedef struct call {
 	int64_t now_us;                   /* wall clock when the call was received */
 	int64_t fingerprint;              /* of the call's message, set by call_replay() */
 	enum metrics_transport transport; /* set by call_admit() */
+	/* The answer only goes on the wire (rpc.c), never to code that reads
+	 * it: a handler may put parts of it in already encoded. */
+	bool wire;
+	/* The ids of the jobs this call wrote or deleted, for the write lane
+	 * to make the reply cache forget after the commit (call_wrote()). */
+	const char **written;
+	size_t n_written, cap_written;
 } call;
 
 /*
@@ -137,6 +147,11 @@ void call_run(call *c);
  */
 bool call_replay(call *c);
 int call_remember(call *c);
+
+/* Records that this call wrote (or deleted) job `id` (a string that lives
+ * as long as the call): when a reply cache exists, the write lane makes it
+ * forget the job after the commit. 0, or RESOURCE_EXHAUSTED. */
+int call_wrote(call *c, const char *id);
 
 /* Sets the response's code and message and drops any result. Returns code. */
 int call_fail(call *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

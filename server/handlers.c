@@ -15,6 +15,7 @@
 
 #include "files.h"
 #include "log.h"
+#include "replycache.h"
 #include "status.h"
 #include "validate.h"
 
@@ -323,7 +324,7 @@ handle_create_job(call *c, const void *in_, void *out_)
 	if (rv != 0)
 		return handler_store_failed(c, rv, "create");
 	out->job = j;
-	return 0;
+	return call_wrote(c, j->id);
 }
 
 int
@@ -331,14 +332,23 @@ handle_get_job(call *c, const void *in_, void *out_)
 {
 	const Jobs__V1__GetJobRequest *in = in_;
 	Jobs__V1__GetJobResponse *out = out_;
+	replycache *cache = c->wire ? c->info->replies : NULL;
+	uint64_t epoch = 0;
 	int rv;
 
 	if ((rv = check_id(c, in->id)) != 0)
 		return rv;
+	/* An answer bound for the wire may carry the job already encoded. */
+	if (cache != NULL && replycache_get(cache, in->id, c->arena, out, &epoch))
+		return 0;
 	rv = store_job_get(c->db, in->id, c->arena, &out->job);
 	if (rv == ST(NOT_FOUND))
 		return call_fail(c, rv, "no job with id '%s'", in->id);
-	return rv != 0 ? handler_store_failed(c, rv, "get") : 0;
+	if (rv != 0)
+		return handler_store_failed(c, rv, "get");
+	if (cache != NULL)
+		replycache_put(cache, out->job, epoch, c->arena, out); /* else as it is */
+	return 0;
 }
 
 /* Whether UpdateJob request `in` sets field f. */
@@ -428,7 +438,7 @@ handle_update_job(call *c, const void *in_, void *out_)
 	if ((rv = store_job_replace(c->db, &was, j, c->arena)) != 0)
 		return handler_store_failed(c, rv, "update");
 	out->job = j;
-	return 0;
+	return call_wrote(c, j->id);
 }
 
 int
@@ -450,7 +460,7 @@ handle_delete_job(call *c, const void *in_, void *out_)
 		                 "job '%s' does not have the expected etag %s; nothing was "
 		                 "deleted",
 		                 in->id, in->expected_etag);
-	return rv != 0 ? handler_store_failed(c, rv, "delete") : 0;
+	return rv != 0 ? handler_store_failed(c, rv, "delete") : call_wrote(c, in->id);
 }
 
 /* ---- BatchCreateJobs ----------------------------------------------------- */
@@ -517,8 +527,11 @@ batch_write(call *c, const Jobs__V1__BatchCreateJobsRequest *in, Jobs__V1__Job *
 		} else if (rv != 0) {
 			handler_store_failed(c, rv, "create");
 			return failed_at(c, i);
-		} else if (!in->validate_only) {
-			o->etag = jobs[i]->etag;
+		} else {
+			if (!in->validate_only)
+				o->etag = jobs[i]->etag;
+			if ((rv = call_wrote(c, jobs[i]->id)) != 0)
+				return rv;
 		}
 	}
 	return 0;

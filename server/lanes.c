@@ -26,6 +26,7 @@
 #include "clock.h"
 #include "log.h"
 #include "metrics.h"
+#include "replycache.h"
 #include "status.h"
 
 #include <errno.h>
@@ -295,6 +296,13 @@ lanes_write_group(store *db, call **calls, size_t n)
 				call_fail(calls[i], rv, "commit failed: %s; nothing was written",
 				          store_errmsg(db));
 	}
+	/* GetJob's cache forgets what was written: after the commit (a read
+	 * before it may have brought the old job back), before anyone hears
+	 * of the write (replycache.h). */
+	for (size_t i = 0; i < n; i++)
+		if (calls[i]->info->replies != NULL)
+			replycache_forget(calls[i]->info->replies, calls[i]->written,
+			                  calls[i]->n_written);
 }
 
 void

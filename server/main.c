@@ -18,6 +18,7 @@
 #include "lanes.h"
 #include "legacy_startup.h"
 #include "log.h"
+#include "replycache.h"
 #include "rpc.h"
 #include "status.h"
 #include "store.h"
@@ -65,6 +66,9 @@ static const char usage[] =
     "      --max-batch N         most writes in one group commit; default 256\n"
     "      --writers N           connections that write side by side (PostgreSQL; SQLite\n"
     "                            has one writer); default 8\n"
+    "      --reply-cache-mib N   GetJob keeps up to N MiB of jobs it read, encoded, and\n"
+    "                            answers them from memory until they are written; only\n"
+    "                            for a database no other jobsd writes; 0: off; default 32\n"
     "      --mmap-mib N          readers map up to N MiB of the database (mmap): faster\n"
     "                            searches of a large database, but each reader's mapped\n"
     "                            pages count in jobsd's resident memory; default 0 (off)\n"
@@ -109,6 +113,7 @@ struct config {
 	int max_batch;
 	int writers; /* 0: the engine's own */
 	int mmap_mib;
+	int reply_cache_mib;
 	enum store_sync sync;
 	int drain_timeout_ms;
 	int dedup_window_s;
@@ -254,6 +259,7 @@ parse_flags(int argc, char **argv, struct config *cfg)
 		OPT_MAX_BATCH,
 		OPT_WRITERS,
 		OPT_MMAP,
+		OPT_REPLY_CACHE,
 		OPT_SYNC,
 		OPT_DRAIN,
 		OPT_LOG,
@@ -280,6 +286,7 @@ parse_flags(int argc, char **argv, struct config *cfg)
 	    {"max-batch", required_argument, NULL, OPT_MAX_BATCH},
 	    {"writers", required_argument, NULL, OPT_WRITERS},
 	    {"mmap-mib", required_argument, NULL, OPT_MMAP},
+	    {"reply-cache-mib", required_argument, NULL, OPT_REPLY_CACHE},
 	    {"sync", required_argument, NULL, OPT_SYNC},
 	    {"drain-timeout", required_argument, NULL, OPT_DRAIN},
 	    {"log-level", required_argument, NULL, OPT_LOG},
@@ -305,6 +312,7 @@ parse_flags(int argc, char **argv, struct config *cfg)
 		cfg->workers = 2;
 	cfg->max_message_bytes = 1 << 20;
 	cfg->max_inflight = 128;
+	cfg->reply_cache_mib = 32;
 	cfg->max_batch = 256;
 	cfg->sync = STORE_SYNC_FULL;
 	cfg->drain_timeout_ms = 10000;
@@ -342,6 +350,10 @@ parse_flags(int argc, char **argv, struct config *cfg)
 			break;
 		case OPT_WRITERS:
 			cfg->writers = (int)parse_number("--writers", optarg, 1, 256, false);
+			break;
+		case OPT_REPLY_CACHE:
+			cfg->reply_cache_mib =
+			    (int)parse_number("--reply-cache-mib", optarg, 0, 65536, false);
 			break;
 		case OPT_MMAP:
 			cfg->mmap_mib = (int)parse_number("--mmap-mib", optarg, 0, 2047, false);
@@ -616,6 +628,12 @@ main(int argc, char **argv)
 	}
 	if (legacy != NULL)
 		cfg.urls[cfg.n_urls++] = legacy_startup_url(legacy);
+	/* A cache is only right while no one else writes the database. */
+	if (cfg.reply_cache_mib > 0 && !store_traits(writer).exclusive)
+		log_info("GetJob's reply cache is off: other jobsd may write %s", shown);
+	else if (cfg.reply_cache_mib > 0 &&
+	         replycache_new(&info.replies, (size_t)cfg.reply_cache_mib << 20) != 0)
+		log_warn("no memory for GetJob's reply cache: serving without it");
 	info.started_us = clock_now_us();
 	info.max_message_bytes = (uint32_t)cfg.max_message_bytes;
 	info.max_inflight = cfg.max_inflight;
@@ -696,6 +714,7 @@ main(int argc, char **argv)
 	legacy_startup_finish(legacy); /* its calls are answered UNAVAILABLE now */
 	lanes_stop(ln);
 	rpc_stop(net);
+	replycache_free(info.replies);
 	if (lock_fd >= 0)
 		close(lock_fd);
 	log_info("stopped cleanly");

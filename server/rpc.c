@@ -155,6 +155,7 @@ serve(struct work *w)
 	enum lane lane = call_decode(&w->call, &w->arena, r->opt.info, nng_msg_body(w->msg),
 	                             nng_msg_len(w->msg), clock_now_us());
 
+	w->call.wire = true; /* the answer is only encoded and sent */
 	lane = call_admit(&w->call, r->opt.info, lane, METRICS_NNG);
 	switch (lane) {
 	case LANE_NONE:

@@ -117,6 +117,10 @@ struct store_traits {
 	/* Whether store_backup() writes files (SQLite); elsewhere it refuses,
 	 * naming the engine's own tools. */
 	bool file_backups;
+	/* Whether this process is the database's only writer (SQLite: one
+	 * jobsd per database), so that what it read stays true until it writes
+	 * itself: what GetJob's reply cache needs. */
+	bool exclusive;
 };
 struct store_traits store_traits(const store *st);
 

@@ -1305,7 +1305,11 @@ store_sqlite_restore(const char *db_path, const char *from, int64_t *jobs, char 
 /* ---- the engine --------------------------------------------------------- */
 
 static const struct store_ops sqlite_ops = {
-    .traits = {.engine = "sqlite", .writers = 1, .checkpoints = true, .file_backups = true},
+    .traits = {.engine = "sqlite",
+               .writers = 1,
+               .checkpoints = true,
+               .file_backups = true,
+               .exclusive = true},
     .close = sq_close,
     .begin = sq_begin,
     .commit = sq_commit,

@@ -75,10 +75,36 @@ get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 	return -1;
 }
 
+/* Where walk() is: the message field it is inside, and that field's
+ * message's place in turn; NULL at the top. The dotted path is only spelt
+ * out for an error, so that a good request costs no formatting. */
+struct place {
+	const struct place *up;
+	const char *field;
+};
+
+/* Writes "field.field.name" (name may be NULL) into buf. */
+static void
+spell(const struct place *at, const char *name, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (at != NULL && at->field != NULL) {
+		spell(at->up, at->field, buf, len);
+		n = strlen(buf);
+	} else if (len > 0) {
+		buf[0] = '\0';
+	}
+	if (name != NULL && n < len)
+		snprintf(buf + n, len - n, "%s%s", n > 0 ? "." : "", name);
+}
+
 static int
 walk(const ProtobufCMessageDescriptor *desc, const uint8_t *p, const uint8_t *end, int depth,
-     const char *path, char *why, size_t whylen)
+     const struct place *at, char *why, size_t whylen)
 {
+	char path[256];
+
 	if (depth > MAX_DEPTH) {
 		snprintf(why, whylen, "message nested deeper than %d levels", MAX_DEPTH);
 		return ST(INVALID_ARGUMENT);
@@ -114,23 +140,22 @@ walk(const ProtobufCMessageDescriptor *desc, const uint8_t *p, const uint8_t *en
 				size_t bad;
 
 				if (memchr(p, '\0', len) != NULL) {
-					snprintf(why, whylen, "field %s%s%s contains a NUL byte",
-					         path, *path ? "." : "", f->name);
+					spell(at, f->name, path, sizeof path);
+					snprintf(why, whylen, "field %s contains a NUL byte", path);
 					return ST(INVALID_ARGUMENT);
 				}
 				if (!validate_utf8(p, len, &bad)) {
+					spell(at, f->name, path, sizeof path);
 					snprintf(why, whylen,
-					         "field %s%s%s is not valid UTF-8 (byte %zu)", path,
-					         *path ? "." : "", f->name, bad);
+					         "field %s is not valid UTF-8 (byte %zu)", path,
+					         bad);
 					return ST(INVALID_ARGUMENT);
 				}
 			} else if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE) {
-				char sub[256];
-				int rv;
+				struct place in = {at, f->name};
+				int rv =
+				    walk(f->descriptor, p, p + len, depth + 1, &in, why, whylen);
 
-				snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "",
-				         f->name);
-				rv = walk(f->descriptor, p, p + len, depth + 1, sub, why, whylen);
 				if (rv != 0)
 					return rv;
 			}
@@ -142,6 +167,7 @@ walk(const ProtobufCMessageDescriptor *desc, const uint8_t *p, const uint8_t *en
 	}
 	return 0;
 malformed:
+	spell(at, NULL, path, sizeof path);
 	snprintf(why, whylen, "malformed protobuf%s%s", *path ? " in " : "", path);
 	return ST(INVALID_ARGUMENT);
 }
@@ -150,7 +176,7 @@ int
 validate_wire(const ProtobufCMessageDescriptor *desc, const uint8_t *buf, size_t len, char *why,
               size_t whylen)
 {
-	return walk(desc, buf, buf + len, 0, "", why, whylen);
+	return walk(desc, buf, buf + len, 0, NULL, why, whylen);
 }
 
 const char *

@@ -88,6 +88,30 @@ Test(wire, refuses_an_embedded_nul)
 	cr_assert_eq(validate_wire(&jobs__v1__request__descriptor, buf, n, why, sizeof why),
 	             ST(INVALID_ARGUMENT));
 	cr_assert(strstr(why, "NUL") != NULL, "%s", why);
+	cr_assert(strstr(why, "field get_job.id ") != NULL, "%s", why);
+}
+
+Test(wire, names_a_field_deep_inside_and_where_framing_broke)
+{
+	Jobs__V1__Request r = JOBS__V1__REQUEST__INIT;
+	Jobs__V1__CreateJobRequest cj = JOBS__V1__CREATE_JOB_REQUEST__INIT;
+	Jobs__V1__Job j = JOBS__V1__JOB__INIT;
+	uint8_t buf[256];
+	char why[256];
+	size_t n;
+
+	j.hook = "bad \xc3";
+	cj.job = &j;
+	r.call_case = JOBS__V1__REQUEST__CALL_CREATE_JOB;
+	r.create_job = &cj;
+	n = jobs__v1__request__pack(&r, buf);
+	cr_assert_eq(validate_wire(&jobs__v1__request__descriptor, buf, n, why, sizeof why),
+	             ST(INVALID_ARGUMENT));
+	cr_assert(strstr(why, "field create_job.job.hook is not valid UTF-8") != NULL, "%s", why);
+	/* Cut short, the outermost frame is what breaks: no field to name. */
+	cr_assert_eq(validate_wire(&jobs__v1__request__descriptor, buf, n - 1, why, sizeof why),
+	             ST(INVALID_ARGUMENT));
+	cr_assert_str_eq(why, "malformed protobuf", "%s", why);
 }
 
 Test(wire, refuses_truncated_and_garbled_framing)
