@@ -432,8 +432,13 @@ Test(servers, calls_spread_a_dead_server_is_skipped_and_used_again_when_back)
 
 	snprintf(list, sizeof list, "%s, %s", a.url, b.url);
 	cr_assert_eq(jobs_client_open(&cl, list, NULL, &call), JOBS_OK, "%s", call.message);
-	for (int i = 0; i < 100 && jobs_get_job(cl, &call, "only-a", NULL) != JOBS_NOT_FOUND; i++)
-		usleep(10000); /* until b is connected too */
+	/* Open returns once one of them is connected: wait until both are. */
+	for (int i = 0; i < 500; i++) {
+		spread(cl, 4, &from_a, &from_b);
+		if (from_a > 0 && from_b > 0)
+			break;
+		usleep(10000);
+	}
 	spread(cl, 60, &from_a, &from_b);
 	cr_assert_gt(from_a, 0, "a served some");
 	cr_assert_gt(from_b, 0, "b served some");
