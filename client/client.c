@@ -383,8 +383,9 @@ stat_child(nng_stat *scope, const char *name)
 }
 
 /*
- * Whether every dialer has failed to connect at least once (nng counts its
- * failures by kind); if so, why the last one did, in why[]. The "dialer"
+ * Whether every dialer has failed to connect twice (nng counts its failures
+ * by kind, and dials again 20 ms after a failure); if so, why, in why[].
+ * Twice: a server renewing its listener refuses for a moment. The "dialer"
  * scopes are matched by id by hand, as rpc.c does for listeners.
  */
 static bool
@@ -414,12 +415,16 @@ all_dialers_failed(jobs_client *c, char *why, size_t len)
 			    strcmp(nng_stat_name(s), "dialer") != 0 ||
 			    stat_child(s, "id") != (uint64_t)id)
 				continue;
-			for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
-				if (stat_child(s, kinds[k].stat) > 0) {
+			uint64_t n = 0;
+
+			for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+				uint64_t v = stat_child(s, kinds[k].stat);
+
+				if (v > 0)
 					snprintf(why, len, "%s", kinds[k].why);
-					failed++;
-					break;
-				}
+				n += v;
+			}
+			failed += n >= 2;
 		}
 	}
 	nng_stats_free(all);

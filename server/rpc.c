@@ -88,7 +88,8 @@ struct rpc {
 	struct work *works;
 	int n_works;
 	atomic_bool closing;
-	int *lock_fds; /* one per ipc:// URL */
+	atomic_int sending; /* answers handed to nng and not yet sent */
+	int *lock_fds;      /* one per ipc:// URL */
 	size_t n_locks;
 	nng_tls_config *tls; /* for tls+tcp:// listeners; NULL if none */
 	struct listening {
@@ -138,6 +139,11 @@ respond(struct work *w)
 	nng_aio_set_msg(w->aio, w->msg);
 	w->msg = NULL; /* the aio has it now */
 	w->state = W_SEND;
+	/* Answered: no longer in flight before the caller can see the answer
+	 * (and send its next call), which may be before nng says it is sent.
+	 * Until it is, the drain waits for it as `sending`. */
+	atomic_fetch_add(&w->r->sending, 1);
+	atomic_fetch_sub(&w->r->opt.info->inflight, 1);
 	nng_ctx_send(w->ctx, w->aio);
 }
 
@@ -199,7 +205,7 @@ work_cb(void *arg)
 			nng_msg_free(nng_aio_get_msg(w->aio));
 		}
 		arena_reset(&w->arena);
-		atomic_fetch_sub(&w->r->opt.info->inflight, 1);
+		atomic_fetch_sub(&w->r->sending, 1);
 		if (rv == NNG_ECLOSED || atomic_load(&w->r->closing))
 			return;
 		w->state = W_RECV;
@@ -544,7 +550,8 @@ rpc_drain(rpc *r, int timeout_ms)
 	int n;
 
 	atomic_store(&r->opt.info->draining, true);
-	while ((n = atomic_load(&r->opt.info->inflight)) > 0 && clock_now_us() < until)
+	while ((n = atomic_load(&r->opt.info->inflight) + atomic_load(&r->sending)) > 0 &&
+	       clock_now_us() < until)
 		nng_msleep(5);
 	return n;
 }

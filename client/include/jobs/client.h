@@ -265,11 +265,12 @@ typedef struct jobs_client_options {
  * client reconnects by itself (after 20 ms, then up to every second).
  *
  * Unless opts->lazy_connect, waits until one server is connected (at most
- * opts->timeout_ms), and fails with JOBS_UNAVAILABLE at once when every
- * server refused. A malformed list (an empty entry, a URL without a scheme,
- * one named twice) is JOBS_INVALID_ARGUMENT. `opts` may be NULL. On success
- * *out is the client, to be closed with jobs_client_close(); on failure *out
- * is NULL.
+ * opts->timeout_ms), and fails with JOBS_UNAVAILABLE as soon as every
+ * server refused twice (20 ms apart: a restarting server may refuse once).
+ * A malformed list (an empty entry, a URL without a scheme, one named
+ * twice) is JOBS_INVALID_ARGUMENT. `opts` may be NULL. On success *out is
+ * the client, to be closed with jobs_client_close(); on failure *out is
+ * NULL.
  */
 JOBS_API int jobs_client_open(jobs_client **out, const char *urls, const jobs_client_options *opts,
                               jobs_call *call);
