@@ -26,8 +26,12 @@
  * which waits for that aio's callback: on one of nng's threads (inside a
  * completion) that could be the very callback running, so a close from a
  * completion leaves the freeing to a thread of its own (teardown_main).
+ * nng_close() itself may never return in nng 1.5.2 (common/sock.h): the
+ * teardown gives it CLOSE_WAIT_MS, then keeps only the client struct alive
+ * for the pipe callbacks nng may still make, rather than hang its caller.
  */
 #include "internal.h"
+#include "sock.h"
 
 #include <nng/protocol/reqrep0/req.h>
 #include <nng/supplemental/tls/tls.h>
@@ -52,6 +56,7 @@
 #define MAX_TOKEN_BYTES     4096
 #define MAX_SERVERS         64
 #define OPEN_POLL_MS        5
+#define CLOSE_WAIT_MS       2000
 
 /* The raw path's call: no Request around the bytes, no Response decoded. */
 static const struct call_def raw_def = {"(raw)", 0, NULL};
@@ -550,18 +555,24 @@ static void
 teardown(jobs_client *c)
 {
 	struct op *o, *next;
+	bool closed;
 
 	for (o = c->all_ops; o != NULL; o = o->next_all) {
 		nng_aio_free(o->aio); /* waits for a callback still finishing */
 		nng_aio_free(o->now);
 	}
-	if (c->sock_open)
-		nng_close(c->sock); /* closes the contexts too */
+	/* Closing the socket closes the contexts too. When nng 1.5.2 cannot
+	 * finish (common/sock.h), its pipes may still call pipe_event() with
+	 * c: c stays, the rest goes. */
+	closed = !c->sock_open || sock_close_within(c->sock, CLOSE_WAIT_MS);
 	for (o = c->all_ops; o != NULL; o = next) {
 		next = o->next_all;
 		nng_msg_free(o->req);
 		free(o);
 	}
+	c->all_ops = NULL;
+	if (!closed)
+		return;
 	pthread_cond_destroy(&c->cv);
 	pthread_mutex_destroy(&c->mu);
 	if (c->token != NULL)

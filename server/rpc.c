@@ -29,20 +29,17 @@
  * handshakes) loses that connection when the dead listener closes;
  * libjobsclient retries the call.
  *
- * A CLOSE THAT NEVER RETURNS. nng 1.5.2's nng_close() can wait forever: when
- * a connection is closed (a reply could not go to a client that went away)
- * while its transport is between the header and the body of a request it
- * reads, the transport starts the body's read on an aio already stopped,
- * which nng drops without a completion, and the pipe never finishes closing.
- * By then nng has closed the listeners and our contexts, so nothing of ours
- * runs any more: rpc_stop() waits CLOSE_WAIT_MS for the close, then says so
- * and leaves the socket to the process's exit, rather than hang the
- * shutdown (tests/test_client.c meets it when clients close while jobsd
- * still reads their requests).
+ * A CLOSE THAT NEVER RETURNS. nng 1.5.2's nng_close() can wait forever
+ * (common/sock.h says when). By then nng has closed the listeners and our
+ * contexts, so nothing of ours runs any more: rpc_stop() waits
+ * CLOSE_WAIT_MS for the close, then says so and leaves the socket to the
+ * process's exit, rather than hang the shutdown (tests/test_client.c meets
+ * it when clients close while jobsd still reads their requests).
  */
 #include "rpc.h"
 #include "clock.h"
 #include "log.h"
+#include "sock.h"
 #include "status.h"
 #include "tls.h"
 
@@ -61,7 +58,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <time.h>
 #include <unistd.h>
 
 #define SPARE            32
@@ -401,70 +397,13 @@ watch_main(void *arg)
 /* ---- start and stop ----------------------------------------------------- */
 
 /* nng_close(), given at most CLOSE_WAIT_MS (A CLOSE THAT NEVER RETURNS). */
-struct closing {
-	nng_socket sock;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool done;
-};
-
-static void *
-close_main(void *arg)
-{
-	struct closing *cl = arg;
-
-	nng_close(cl->sock);
-	pthread_mutex_lock(&cl->mu);
-	cl->done = true;
-	pthread_cond_signal(&cl->cv);
-	pthread_mutex_unlock(&cl->mu);
-	return NULL;
-}
-
 static void
 close_socket(nng_socket sock, const char *what)
 {
-	struct closing *cl = calloc(1, sizeof *cl);
-	struct timespec until;
-	pthread_t t;
-	bool done;
-
-	if (cl == NULL) {
-		nng_close(sock);
-		return;
-	}
-	cl->sock = sock;
-	pthread_mutex_init(&cl->mu, NULL);
-	pthread_cond_init(&cl->cv, NULL);
-	if (pthread_create(&t, NULL, close_main, cl) != 0) {
-		close_main(cl);
-		t = pthread_self();
-	}
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += CLOSE_WAIT_MS / 1000;
-	until.tv_nsec += (CLOSE_WAIT_MS % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&cl->mu);
-	while (!cl->done && pthread_cond_timedwait(&cl->cv, &cl->mu, &until) == 0)
-		;
-	done = cl->done;
-	pthread_mutex_unlock(&cl->mu);
-	if (!done) {
-		/* The thread keeps cl; the process's exit ends both. */
+	if (!sock_close_within(sock, CLOSE_WAIT_MS))
 		log_warn("nng did not finish closing the %s socket within %d ms (an nng 1.5.2 "
 		         "bug); stopping without it",
 		         what, CLOSE_WAIT_MS);
-		pthread_detach(t);
-		return;
-	}
-	if (!pthread_equal(t, pthread_self()))
-		pthread_join(t, NULL);
-	pthread_cond_destroy(&cl->cv);
-	pthread_mutex_destroy(&cl->mu);
-	free(cl);
 }
 
 int

@@ -256,8 +256,8 @@ Test(async, close_cancels_the_calls_in_flight_first)
 		cr_assert_eq(calls[i].code, JOBS_CANCELLED);
 		cr_assert(strstr(calls[i].message, "closed") != NULL, "%s", calls[i].message);
 	}
-	kill(d.pid, SIGCONT);
 	assert_clients_freed(1);
+	kill(d.pid, SIGCONT);
 }
 
 /* A callback that closes its own client, then tries to use it. */
@@ -317,8 +317,10 @@ Test(async, a_callback_closing_a_client_with_other_calls_in_flight)
 	cr_assert_eq(calls[0].code, JOBS_DEADLINE_EXCEEDED, "%s", calls[0].message);
 	for (int i = 1; i < N; i++)
 		cr_assert_eq(calls[i].code, JOBS_CANCELLED, "%s", calls[i].message);
-	kill(d.pid, SIGCONT);
+	/* jobsd runs again once the client is gone: answers that arrive while
+	 * a socket closes can make nng 1.5.2's close never end (sock.h). */
 	assert_clients_freed(1);
+	kill(d.pid, SIGCONT);
 }
 
 static int blocking_code;
@@ -496,8 +498,8 @@ Test(servers, a_silent_server_is_left_for_another_after_attempt_timeout)
 		retried += call.attempts > 1;
 	}
 	cr_assert_gt(retried, 0, "some calls went to the stopped server first");
+	jobs_client_close(cl); /* before a runs again: see above */
 	kill(a.pid, SIGCONT);
-	jobs_client_close(cl);
 	cr_assert_eq(jobsd_cleanup(&a), 0);
 	cr_assert_eq(jobsd_cleanup(&b), 0);
 }
