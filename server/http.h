@@ -8,7 +8,8 @@
  * call_admit() and the lanes exactly as nng's do (token, limits, deadline,
  * --max-inflight, request ids, group commit); the Response comes back as
  * JSON with the legacy field names, its canonical code as an HTTP status.
- * The routes, their parameters and their answers are at the top of http.c
+ * The routes, their parameters and their answers are at the top of
+ * http_routes.c
  * and in README.md ("HTTP").
  */
 #ifndef JOBSD_HTTP_H
