@@ -186,6 +186,9 @@ Test(routes, create_get_put_delete_as_the_legacy_app)
 	cr_assert_eq(e.a.status, 200, "HEAD goes where GET does");
 	done(&e);
 
+	e = ask("POST", "/campaigns", NULL, "{\"id\": \"c1\", \"job_name\": \"again\"}");
+	assert_error(&e, 409, "already exists");
+
 	e = ask("DELETE", "/campaigns/c1", NULL, NULL);
 	cr_assert_eq(e.a.status, 204);
 	cr_assert_eq(e.a.len, 0, "no body: %s", e.a.body);
