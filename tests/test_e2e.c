@@ -356,7 +356,8 @@ Test(e2e, data_survives_a_restart_and_shutdown_is_clean)
 Test(e2e, one_jobsd_per_database_and_per_socket)
 {
 	char other_url[600];
-	const char *argv[] = {JOBSD_PATH, "--db", d.db, "--listen", other_url, NULL};
+	const char *argv[] = {
+	    JOBSD_PATH, "--db", d.db, "--listen", other_url, "--no-legacy-migration", NULL};
 	struct run r;
 	jobs_health_info *h;
 	jobs_call call = {0};
@@ -369,7 +370,8 @@ Test(e2e, one_jobsd_per_database_and_per_socket)
 
 	/* Another database, the same socket: refused too, before it breaks ours. */
 	char other_db[600];
-	const char *argv2[] = {JOBSD_PATH, "--db", other_db, "--listen", d.url, NULL};
+	const char *argv2[] = {
+	    JOBSD_PATH, "--db", other_db, "--listen", d.url, "--no-legacy-migration", NULL};
 	snprintf(other_db, sizeof other_db, "%s/other.db", d.dir);
 	r = run_cmd(argv2, NULL, NULL);
 	cr_assert_neq(r.status, 0);

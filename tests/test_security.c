@@ -234,7 +234,9 @@ Test(tls, a_tls_listener_without_a_certificate_is_refused)
 {
 	const char *dir = tmpdir_make();
 	char saved[256], db[300];
-	const char *argv[] = {JOBSD_PATH, "--db", db, "--listen", "tls+tcp://127.0.0.1:0", NULL};
+	const char *argv[] = {
+	    JOBSD_PATH, "--db", db, "--listen", "tls+tcp://127.0.0.1:0", "--no-legacy-migration",
+	    NULL};
 	struct run r;
 
 	snprintf(saved, sizeof saved, "%s", dir);
