@@ -433,14 +433,17 @@ hold_backup(struct held_backup *h, const char *url, const char *backups)
 	cr_assert_geq(h->in = inotify_init1(IN_CLOEXEC), 0);
 	cr_assert_geq(inotify_add_watch(h->in, backups, IN_CREATE), 0, "%s", strerror(errno));
 	for (int round = 0; h->fd < 0; round++) {
-		cr_assert_lt(round, 5, "the backup locked its file first five times");
+		cr_assert_lt(round, 5, "five backups finished (or were turned away) first");
 		snprintf(h->name, sizeof h->name, "held-%d.db", round);
 		snprintf(h->partial, sizeof h->partial, "%s.partial", h->name);
 		h->b = (struct bg_backup){.url = url, .path = h->name};
 		pthread_create(&h->t, NULL, backup_in_background, &h->b);
 		if ((h->fd = hold_when_made(h->in, backups, h->partial, &h->b)) < 0) {
+			/* It finished first, or (--max-inflight 1) found the slot
+			 * of a call just answered not yet free. */
 			pthread_join(h->t, NULL);
-			cr_assert_eq(h->b.code, JOBS_OK, "%s", h->b.message);
+			cr_assert(h->b.code == JOBS_OK || h->b.code == JOBS_RESOURCE_EXHAUSTED,
+			          "%s: %s", jobs_code_name(h->b.code), h->b.message);
 		}
 	}
 }
