@@ -76,6 +76,7 @@ struct hreq {
 	int attempts;
 	jobs_job put; /* PUT: the keys given; strings malloc'd */
 	bool put_loaded;
+	char *put_legacy;     /* PUT: its legacy keys, a JSON object, in the arena */
 	const char *if_match; /* unquoted etag, or NULL */
 
 	struct answer ans;

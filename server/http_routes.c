@@ -56,7 +56,10 @@
 #include <string.h>
 #include <strings.h>
 
-#define PUT_ATTEMPTS 5 /* reads and merges of a PUT that races other writes */
+/* Reads and merges of a PUT of legacy keys that other writes of the job keep
+ * overtaking. Each round of a group commit lets one of them through, so a
+ * PUT among fewer concurrent writers of its job always gets there. */
+#define PUT_ATTEMPTS 16
 
 static void start_call(struct hreq *h, Jobs__V1__Request *req);
 
@@ -886,7 +889,7 @@ put_merge(struct hreq *h, const Jobs__V1__Job *was)
 		return;
 	}
 	extra = *was->extra != '\0' ? json_loads(was->extra, 0, &je) : json_object();
-	patch = json_loads(h->put.extra, 0, &je);
+	patch = json_loads(h->put_legacy, 0, &je);
 	if (!json_is_object(extra) || !json_is_object(patch)) {
 		hreq_error(h, 500, "the extra of job '%s' cannot be read", was->id);
 		goto done;
@@ -937,10 +940,16 @@ route_put(struct hreq *h, Jobs__V1__Request *req)
 	}
 	json_decref(obj);
 	h->step = PUT_PLAIN;
-	if (h->put.fields & JOBS_FIELD_EXTRA)
+	if (h->put.fields & JOBS_FIELD_EXTRA) {
+		/* Kept apart: each attempt merges them into the extra it read. */
+		if ((h->put_legacy = arena_strdup(&h->arena, h->put.extra)) == NULL) {
+			hreq_error(h, 500, "out of memory");
+			return false;
+		}
 		put_read(h);
-	else
+	} else {
 		put_update(h, h->if_match);
+	}
 	return true;
 }
 
@@ -1252,10 +1261,17 @@ call_finished(struct hreq *h)
 		put_merge(h, c->resp.get_job->job);
 		return;
 	}
-	if (h->step == PUT_WRITE && c->resp.code == ST(ABORTED) && h->if_match == NULL &&
-	    ++h->attempts < PUT_ATTEMPTS) {
+	if (h->step == PUT_WRITE && c->resp.code == ST(ABORTED) && h->if_match == NULL) {
 		hreq_leave(h); /* another write came in between: read again */
-		put_read(h);
+		if (++h->attempts < PUT_ATTEMPTS) {
+			put_read(h);
+			return;
+		}
+		hreq_error(h, 409,
+		           "job '%s' changed %d times while this PUT merged its keys into it; "
+		           "nothing was written, try again",
+		           h->id, PUT_ATTEMPTS);
+		hreq_send(h);
 		return;
 	}
 	if (c->resp.code == ST(OK))
@@ -1383,6 +1399,7 @@ hreq_clear(struct hreq *h)
 		legacy_job_strings_free(&h->put);
 	h->put = (jobs_job){0};
 	h->put_loaded = false;
+	h->put_legacy = NULL;
 }
 
 int
