@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# tools/bench_targets.sh: measures the targets of issue 5 with jobsbench, on
-# an optimized build (build-rel/), over tcp://127.0.0.1, and prints the
-# median of RUNS runs of each. Every comparison (jobsd against the echo
-# server, group commit against --max-batch 1) is made side by side within
+# tools/bench_targets.sh: measures the speed targets of issues 5 and 18 with
+# jobsbench and jobsbench-ref, on an optimized build (build-rel/), over
+# tcp://127.0.0.1, and prints the median of RUNS runs of each. Every
+# comparison (jobsd against the echo server, jobsbench against the leanest
+# client, group commit against --max-batch 1) is made side by side within
 # each run, because this machine is shared and noisy.
 #
 #   tools/bench_targets.sh [RUNS] [BIG]
 #
 # RUNS (default 3) runs of each; BIG (default 1000000) is the larger database
 # of the memory target (seeding it through BatchCreateJobs takes minutes).
-# PARTS (environment; default "get creates rss") picks the sets to run:
-# get (GetJob at c=16 and c=1, and the mix, against the echo server),
+# PARTS (environment; default "async get creates rss") picks the sets to
+# run: async (issue 18, over 10,000 jobs: the leanest client, jobsbench-ref,
+# against jobsd and against jobsbench-echo, with the reply cache and
+# without; jobsbench's own CPU per call and its echo against the leanest
+# client's; GetJob at c=16 and c=1, and the mix), get (issue 5: GetJob at
+# c=16 and c=1, and the mix, against the echo server, over 100,000 jobs),
 # creates (group commit against --max-batch 1), rss (memory, 10k against
-# BIG jobs). As the issue says, every set but rss runs over 100,000 jobs.
+# BIG jobs).
 # Work files, every run's JSON included, go to a temporary directory, named
 # at the end. Needs python3 for the medians.
 set -euo pipefail
@@ -21,7 +26,7 @@ RUNS=${1:-3}
 BIG=${2:-1000000}
 DUR=${DUR:-10s}
 WARM=${WARM:-2s}
-PARTS=${PARTS:-get creates rss}
+PARTS=${PARTS:-async get creates rss}
 want() { [[ " $PARTS " == *" $1 "* ]]; }
 
 tools/deps.sh build
@@ -65,8 +70,48 @@ seed() { # PORT N
 	echo "seeded $2 jobs on port $1 in $((SECONDS - t0)) s" | tee -a "$W/commands.txt"
 }
 
+# ref OUT ARGS...: one jobsbench-ref run, its JSON line to $W/OUT.json.
+ref() {
+	local out=$1
+	shift
+	echo "+ jobsbench-ref $*" >>"$W/commands.txt"
+	"$BIN/jobsbench-ref" "$@" >"$W/$out.json"
+}
+
 echo "work files: $W"
 date -u +"date: %Y-%m-%dT%H:%M:%SZ" | tee "$W/commands.txt"
+
+# ---- issue 18: the client's cost, and GetJob near the transport's, 10,000 jobs
+if want async; then
+	start a18 17475
+	start a18nocache 17477 --reply-cache-mib 0
+	seed 17475 10000
+	seed 17477 10000 # the same jobs: job i is made from i alone
+	"$BIN/jobsbench-echo" tcp://127.0.0.1:17476 >"$W/echo.url" &
+	PIDS+=($!)
+	PID_echo=$!
+	for _ in $(seq 100); do [[ -s $W/echo.url ]] && break; sleep 0.1; done
+	# The echo sizes are GetJob's, as jobsbench's calibration measures them.
+	bench sizes -s tcp://127.0.0.1:17475 -n 200 --warmup 0 --seed 10000 --mix get=100 \
+		--baseline echo
+	ECHO=$(python3 -c "import json,sys; g=json.load(open(sys.argv[1]))['by_call']['get'];
+print(f\"{round(g['request_bytes'])}:{round(g['response_bytes'])}\")" "$W/sizes.json")
+	echo "GetJob sizes (request:response bytes): $ECHO" | tee -a "$W/commands.txt"
+fi
+D18=${DUR%s}
+for i in $(seq "$RUNS"); do
+	want async || break
+	ref "ref-echo-$i" -c 16 -d "$D18" --warmup 1 --echo "$ECHO" --server-pid "$PID_echo" \
+		tcp://127.0.0.1:17476
+	ref "ref-get-$i" -c 16 -d "$D18" --warmup 1 --get 10000 tcp://127.0.0.1:17475
+	ref "ref-get-nocache-$i" -c 16 -d "$D18" --warmup 1 --get 10000 tcp://127.0.0.1:17477
+	bench "a-get16-$i" -s tcp://127.0.0.1:17475 -c 16 -d "$DUR" --warmup "$WARM" --seed 10000 \
+		--mix get=100 --baseline echo
+	bench "a-get1-$i" -s tcp://127.0.0.1:17475 -c 1 -d "$DUR" --warmup "$WARM" --seed 10000 \
+		--mix get=100 --baseline echo
+	bench "a-mix-$i" -s tcp://127.0.0.1:17475 -c 16 -d "$DUR" --warmup "$WARM" --seed 10000 \
+		--mix get=80,update=10,create=5,list=3,search=2 --baseline echo
+done
 
 # ---- GetJob and the mix, against the echo server, 100,000 jobs --------------
 want get && start main 17470 && seed 17470 100000
@@ -122,6 +167,38 @@ def show(label, xs, fmt="{:.3f}"):
     print(f"  {label:<48} median " + fmt.format(med(xs)) + "   runs: " +
           ", ".join(fmt.format(x) for x in xs))
 
+if "async" in parts:
+  re, rg, rn = load("ref-echo"), load("ref-get"), load("ref-get-nocache")
+  g16, g1, mx = load("a-get16"), load("a-get1"), load("a-mix")
+  print("\nIssue 18, 10,000 jobs, tcp, concurrency 16 unless said")
+  show("ref client: echo (calls/s)", [r["throughput_rps"] for r in re], "{:.0f}")
+  show("ref client: GetJob (calls/s)", [r["throughput_rps"] for r in rg], "{:.0f}")
+  show("ref client: GetJob/echo (target >= 0.7)",
+       [g["throughput_rps"] / e["throughput_rps"] for g, e in zip(rg, re)])
+  show("  the same, reply cache off",
+       [g["throughput_rps"] / e["throughput_rps"] for g, e in zip(rn, re)])
+  show("echo server CPU per call (us)", [r["server_cpu_us_per_call"] for r in re], "{:.1f}")
+  show("jobsd CPU per GetJob (us)", [r["server_cpu_us_per_call"] for r in rg], "{:.1f}")
+  show("  the same, reply cache off", [r["server_cpu_us_per_call"] for r in rn], "{:.1f}")
+  show("ref client CPU per call, echo (us)", [r["client_cpu_us_per_call"] for r in re],
+       "{:.1f}")
+  show("jobsbench CPU per GetJob (us, target <= 20)",
+       [r["cpu_us_per_call"]["client"] for r in g16], "{:.1f}")
+  show("jobsbench CPU per echo call (us)",
+       [r["baseline"]["cpu_us_per_call"]["client"] for r in g16], "{:.1f}")
+  show("jobsbench echo / ref echo (target >= 0.9)",
+       [j["baseline"]["throughput_rps"] / e["throughput_rps"] for j, e in zip(g16, re)])
+  show("jobsbench: GetJob/echo", [r["ratio"] for r in g16])
+  show("GetJob p99 us (target < 2000)", [r["latency_us"]["p99"] for r in g16], "{:.0f}")
+  show("c=1: GetJob p50 / echo p50 (target <= 1.2)",
+       [r["latency_us"]["p50"] / r["baseline"]["latency_us"]["p50"] for r in g1])
+  show("c=1: GetJob p50 us", [r["latency_us"]["p50"] for r in g1], "{:.0f}")
+  show("mix: jobsd/echo", [r["ratio"] for r in mx])
+  show("mix: jobsd (calls/s)", [r["throughput_rps"] for r in mx], "{:.0f}")
+  show("mix: jobsbench CPU per call (us)", [r["cpu_us_per_call"]["client"] for r in mx],
+       "{:.1f}")
+  show("mix: jobsd CPU per call (us)", [r["cpu_us_per_call"]["server"] for r in mx], "{:.1f}")
+  show("mix errors", [sum(r["errors"].values()) for r in mx], "{:.0f}")
 if "get" in parts:
   print("\nGetJob, concurrency 16, 100,000 jobs")
   g = load("get16")
