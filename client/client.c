@@ -642,6 +642,23 @@ jobs_client_close(jobs_client *c)
 
 static void op_cb(void *arg);
 
+/* Gives back one of c->busy: a completion that returned, or a start that
+ * is done with its op; the last one out frees a client closed meanwhile. */
+static void
+release(jobs_client *c)
+{
+	bool free_now;
+
+	pthread_mutex_lock(&c->mu);
+	c->busy--;
+	free_now = c->busy == 0 && c->teardown_pending;
+	if (c->busy == 0)
+		pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+	if (free_now)
+		teardown_later(c);
+}
+
 /* An idle op of c's, or a new one; NULL (with rv) when none can be had. */
 static struct op *
 op_get(jobs_client *c, int *rv)
@@ -657,7 +674,7 @@ op_get(jobs_client *c, int *rv)
 	if ((o = c->free_ops) != NULL) {
 		c->free_ops = o->next_free;
 		o->live = true;
-		c->busy++;
+		c->busy += 2; /* the call's, and its start's (see start()) */
 	}
 	pthread_mutex_unlock(&c->mu);
 	if (o != NULL)
@@ -689,7 +706,7 @@ op_get(jobs_client *c, int *rv)
 		return NULL;
 	}
 	o->live = true;
-	c->busy++;
+	c->busy += 2;
 	pthread_mutex_unlock(&c->mu);
 	return o;
 }
@@ -781,7 +798,6 @@ op_complete(struct op *o)
 {
 	jobs_client *c = o->c;
 	jobs_call *call = o->call;
-	bool free_now;
 
 	call->attempts = o->attempts;
 	nng_msg_free(o->req);
@@ -802,15 +818,7 @@ op_complete(struct op *o)
 		call->done(call);
 	}
 	in_completion--;
-
-	pthread_mutex_lock(&c->mu);
-	c->busy--;
-	free_now = c->busy == 0 && c->teardown_pending;
-	if (c->busy == 0)
-		pthread_cond_broadcast(&c->cv);
-	pthread_mutex_unlock(&c->mu);
-	if (free_now)
-		teardown_later(c);
+	release(c);
 }
 
 /* Fails the op's call with `code`, or with what its last attempt met when
@@ -1037,7 +1045,11 @@ start(jobs_client *c, jobs_call *call, const struct call_def *def, nng_msg *req,
 	call->code = JOBS_UNKNOWN;
 	call->message[0] = '\0';
 	call->attempts = 0;
+	/* The call may complete, and its callback close the client, before
+	 * op_send() returns (op_post() looks at the op after posting): the
+	 * start holds the client until then. */
 	op_send(o);
+	release(c);
 	return JOBS_OK;
 }
 
