@@ -13,8 +13,11 @@
  * The search language (SEARCH_WORDS), documented for users in jobs.proto and
  * `jobsctl help search`, is parsed here into terms (words and phrases, each
  * maybe a prefix); the store quotes each term for FTS5, so no text a person
- * types reaches FTS5 as syntax.
+ * types reaches FTS5 as syntax. Chinese, Japanese and Korean text is split
+ * by the stores (cjk.c); here it only changes what a * after it and a short
+ * substring mean.
  */
+#include "cjk.h"
 #include "hash.h"
 #include "handlers.h"
 #include "log.h"
@@ -257,10 +260,28 @@ wordish(unsigned char ch)
 	       ch >= 0x80;
 }
 
-static bool
-space(char ch)
+/* The length of the white space character that starts NUL-terminated s, 0
+ * if none: ASCII's, and Unicode's, such as the ideographic space (U+3000)
+ * that Chinese and Japanese input methods type between words. */
+static size_t
+space_at(const char *s)
 {
-	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v';
+	return cjk_space(s, strnlen(s, 4));
+}
+
+/* Whether the last word character of s[0..n) is a Chinese, Japanese or
+ * Korean one (cjk.c). */
+static bool
+ends_in_cjk(const char *s, size_t n)
+{
+	bool last = false, cjk;
+
+	for (size_t i = 0, k; i < n; i += k) {
+		k = cjk_char(s + i, n - i, &cjk);
+		if (wordish((unsigned char)s[i]))
+			last = cjk;
+	}
+	return last;
 }
 
 /* Word characters in s[0..n), counting a UTF-8 sequence once. */
@@ -288,7 +309,7 @@ parse_query(call *c, const char *text, store_term **terms, size_t *n_terms)
 {
 	store_term *t = arena_alloc(c->arena, sizeof *t * SEARCH_MAX_TERMS);
 	const char *p = text;
-	size_t n = 0;
+	size_t n = 0, k;
 
 	if (t == NULL)
 		return call_fail(c, ST(RESOURCE_EXHAUSTED), "out of memory");
@@ -296,8 +317,8 @@ parse_query(call *c, const char *text, store_term **terms, size_t *n_terms)
 		const char *start, *end, *close;
 		bool prefix = false;
 
-		if (space(*p)) {
-			p++;
+		if ((k = space_at(p)) > 0) {
+			p += k;
 			continue;
 		}
 		if (*p == '"' && (close = strchr(p + 1, '"')) != NULL) {
@@ -312,7 +333,7 @@ parse_query(call *c, const char *text, store_term **terms, size_t *n_terms)
 			}
 		} else {
 			start = p;
-			while (*p != '\0' && !space(*p))
+			while (*p != '\0' && space_at(p) == 0)
 				p++;
 			end = p;
 			while (end > start && end[-1] == '*') {
@@ -320,6 +341,10 @@ parse_query(call *c, const char *text, store_term **terms, size_t *n_terms)
 				prefix = true;
 			}
 		}
+		/* CJK text is found anywhere in a run, a character of it too
+		 * (cjk.c): a * after it adds nothing, so it is not a prefix. */
+		if (prefix && ends_in_cjk(start, (size_t)(end - start)))
+			prefix = false;
 		/* A prefix of one character would read every term that starts so;
 		 * "a*" finding nothing, or everything, would say nothing of why. */
 		if (prefix && word_chars(start, (size_t)(end - start)) == 1)
@@ -363,21 +388,25 @@ handle_search_jobs(call *c, const void *in_, void *out_)
 		return call_fail(c, ST(INVALID_ARGUMENT), "the query is longer than %d bytes",
 		                 SEARCH_MAX_QUERY_BYTES);
 	if (in->mode == JOBS__V1__SEARCH_MODE__SEARCH_SUBSTRING) {
-		const char *s = in->query, *e = s + strlen(s);
-		size_t chars = 0;
+		const char *s = in->query, *e;
+		size_t chars = 0, k;
 
-		while (space(*s))
-			s++;
-		while (e > s && space(e[-1]))
-			e--;
+		while ((k = space_at(s)) > 0)
+			s += k;
+		for (const char *p = e = s; *p != '\0';)
+			if ((k = space_at(p)) > 0)
+				p += k;
+			else
+				e = ++p;
 		for (const char *p = s; p < e; p++)
 			chars += ((unsigned char)*p & 0xc0) != 0x80;
-		if (chars < SEARCH_MIN_SUBSTRING)
-			return call_fail(
-			    c, ST(INVALID_ARGUMENT),
-			    "substring search needs at least %d characters; '%.*s' has "
-			    "%zu",
-			    SEARCH_MIN_SUBSTRING, (int)(e - s), s, chars);
+		/* Chinese, Japanese and Korean text is found through the word
+		 * index, where one character is a word (cjk.c). */
+		if (chars < SEARCH_MIN_SUBSTRING && !cjk_only(s, (size_t)(e - s)))
+			return call_fail(c, ST(INVALID_ARGUMENT),
+			                 "substring search needs at least %d characters (Chinese, "
+			                 "Japanese or Korean ones: 1); '%.*s' has %zu",
+			                 SEARCH_MIN_SUBSTRING, (int)(e - s), s, chars);
 		if ((q.substring = arena_strndup(c->arena, s, (size_t)(e - s))) == NULL)
 			return call_fail(c, ST(RESOURCE_EXHAUSTED), "out of memory");
 	} else if (in->mode == JOBS__V1__SEARCH_MODE__SEARCH_WORDS) {

@@ -3,6 +3,7 @@
  * connection (store_backend.h), and what is the same for every engine: which
  * engine a --db value names, how it is shown in logs, etags.
  */
+#include "cjk.h"
 #include "status.h"
 #include "store_backend.h"
 
@@ -67,6 +68,9 @@ int
 store_open(store **out, const char *db, const store_options *opt, char *err, size_t errlen)
 {
 	*out = NULL;
+	/* Both engines split Chinese, Japanese and Korean text (cjk.c). */
+	if (cjk_init(err, errlen) != 0)
+		return ST(FAILED_PRECONDITION);
 	switch (store_engine_of(db)) {
 	case STORE_SQLITE:
 		return store_sqlite_open(out, db, opt, err, errlen);

@@ -67,7 +67,7 @@ typedef struct store_options {
 } store_options;
 
 /* The schema version this code writes (SQLite: PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 /* The engine `db` (a --db value) names. */
 enum store_engine {
@@ -288,7 +288,9 @@ typedef struct store_term {
 typedef struct store_search {
 	const store_term *terms; /* word search: all must match */
 	size_t n_terms;
-	const char *substring; /* substring search instead, when not NULL (3+ characters) */
+	/* Substring search instead, when not NULL: 3+ characters, or 1+ that
+	 * are all CJK (cjk.c), which the engines find through the word index. */
+	const char *substring;
 	const Jobs__V1__JobFilter *filter;
 	int limit;
 	size_t max_bytes;

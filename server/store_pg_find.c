@@ -14,16 +14,19 @@
  *
  * SEARCH. Words: each term becomes a tsquery phrase of its words (the last
  * one a prefix, for `lant*`), built here from the words alone, so no text a
- * person types reaches to_tsquery as an operator; matches are ranked by
- * ts_rank with the weights of the columns (name 1.0, product and brand 0.4,
- * persona 0.2, hook 0.1), in blocks of STORE_SEARCH_BLOCK as on SQLite
- * (store_search.c walks the blocks). Substrings: ILIKE on the trigram
- * index, newest first.
+ * person types reaches to_tsquery as an operator; a run of Chinese, Japanese
+ * or Korean text in it becomes the phrase of its characters and pairs, as
+ * the index holds them (cjk.c, jobs_words() in the schema). Matches are
+ * ranked by ts_rank with the weights of the columns (name 1.0, product and
+ * brand 0.4, persona 0.2, hook 0.1), in blocks of STORE_SEARCH_BLOCK as on
+ * SQLite (store_find.c walks the blocks). Substrings: ILIKE on the trigram
+ * index, newest first; CJK text alone through the words instead.
  *
  * STATISTICS. The folded counts (stat_values, stat_totals, stat_days) plus
  * the changes not folded yet (stat_changes): exact at any moment, a few
  * hundred rows at most to read when the writer folds once a second.
  */
+#include "cjk.h"
 #include "status.h"
 #include "store_pg.h"
 
@@ -215,27 +218,95 @@ wordish(char ch)
 	return (unsigned char)ch >= 0x80 || isalnum((unsigned char)ch);
 }
 
+/* A tsquery being written (tsquery_text()). */
+struct lexemes {
+	char *m;
+	size_t n;
+	int in_term;         /* lexemes written in the current term */
+	int in_run;          /* tokens of the current CJK run seen */
+	bool apart;          /* for ts_headline: CJK characters alone, no pairs */
+	const char *weights; /* after each lexeme: "" or ":ABC" */
+	size_t word_len;     /* the word being written (word_lexemes())... */
+	bool prefix;         /* ... and whether its end is a prefix */
+};
+
+static void
+lexeme(struct lexemes *l, const char *s, size_t len, bool prefix)
+{
+	l->n += (size_t)sprintf(l->m + l->n, "%s'%.*s'%s%s", l->in_term++ > 0 ? " <-> " : "",
+	                        (int)len, s, prefix ? ":*" : "", l->weights);
+}
+
+static int
+run_token(void *l_, const char *tok, size_t len, size_t start, size_t end)
+{
+	struct lexemes *l = l_;
+
+	(void)start;
+	(void)end;
+	/* cjk_tokens() gives a character, then a pair, then a character... */
+	if (!l->apart || l->in_run % 2 == 0)
+		lexeme(l, tok, len, false);
+	l->in_run++;
+	return 0;
+}
+
+/* A stretch of a word (cjk_stretches()): a CJK run as its tokens (cjk.c),
+ * the text between runs as it is, for PostgreSQL's parser. Text with no
+ * letter or digit in it is left out: the parser finds no word in it and
+ * to_tsquery() would take it for a stop word, a gap in the phrase that the
+ * job's text does not have. */
+static int
+word_stretch(void *l_, const char *s, size_t len, size_t start, bool cjk)
+{
+	struct lexemes *l = l_;
+
+	if (cjk) {
+		l->in_run = 0;
+		return cjk_tokens(s, len, run_token, l);
+	}
+	if (cjk_has_alnum(s, len))
+		lexeme(l, s, len, l->prefix && start + len == l->word_len);
+	return 0;
+}
+
+/* Writes the lexemes of the word s[0..n), the last one a prefix if asked. */
+static void
+word_lexemes(struct lexemes *l, const char *s, size_t n, bool prefix)
+{
+	l->word_len = n;
+	l->prefix = prefix;
+	cjk_stretches(s, n, word_stretch, l);
+}
+
 /* The tsquery of a word search, as text for to_tsquery('jobs_words', ...),
  * from the arena: each term a phrase of its words (`'solar' <-> 'lant':*`),
  * the terms joined by &. Words are what the job's words are made of (see
  * jobs_words() in the schema): every ASCII character that is not a letter or
  * a digit separates them, so no quote, backslash or operator a person types
- * survives into the text, and each word is quoted. */
+ * survives into the text, and each word is quoted. A substring search of
+ * CJK text (store_pg_search) is the phrase of its tokens, in the columns
+ * of weights A, B and C: all but the hook. With `apart`, CJK runs are their
+ * characters alone, as ts_headline sees them (jobs_cjk_apart()). */
 static char *
-tsquery_text(const store_search *q, arena *a)
+tsquery_text(const store_search *q, bool apart, arena *a)
 {
-	size_t cap = 1, n = 0;
-	char *m;
+	const store_term sub = {.text = q->substring};
+	const store_term *terms = q->substring != NULL ? &sub : q->terms;
+	size_t n_terms = q->substring != NULL ? 1 : q->n_terms, cap = 1;
+	struct lexemes l = {.apart = apart, .weights = q->substring != NULL ? ":ABC" : ""};
 
-	for (size_t i = 0; i < q->n_terms; i++)
-		cap += 8 * strlen(q->terms[i].text) + 16;
-	if ((m = arena_alloc(a, cap)) == NULL)
+	/* At most 11 bytes out per byte in: a CJK character (3 bytes) is
+	 * itself and a pair, each quoted, weighed and joined by " <-> ". */
+	for (size_t i = 0; i < n_terms; i++)
+		cap += 11 * strlen(terms[i].text) + 16;
+	if ((l.m = arena_alloc(a, cap)) == NULL)
 		return NULL;
-	for (size_t i = 0; i < q->n_terms; i++) {
-		const char *p = q->terms[i].text;
-		int words = 0;
+	for (size_t i = 0; i < n_terms; i++) {
+		const char *p = terms[i].text, *first = NULL, *first_end = NULL;
 
-		n += (size_t)sprintf(m + n, "%s(", i > 0 ? " & " : "");
+		l.n += (size_t)sprintf(l.m + l.n, "%s(", i > 0 ? " & " : "");
+		l.in_term = 0;
 		for (;;) {
 			const char *start, *end;
 
@@ -248,17 +319,22 @@ tsquery_text(const store_search *q, arena *a)
 			end = p;
 			while (*p != '\0' && !wordish(*p))
 				p++;
+			if (first == NULL) {
+				first = start;
+				first_end = end;
+			}
 			/* The last word of a prefix term is the prefix. */
-			n += (size_t)sprintf(m + n, "%s'%.*s'%s", words++ > 0 ? " <-> " : "",
-			                     (int)(end - start), start,
-			                     q->terms[i].prefix && *p == '\0' ? ":*" : "");
+			word_lexemes(&l, start, (size_t)(end - start),
+			             terms[i].prefix && *p == '\0');
 		}
-		if (words == 0) /* no word at all: a term that matches nothing */
-			n += (size_t)sprintf(m + n, "''");
-		m[n++] = ')';
+		/* No letter or digit at all (☀): the text as it is, which
+		 * to_tsquery() finds no word in, so the term matches nothing. */
+		if (l.in_term == 0 && first != NULL)
+			lexeme(&l, first, (size_t)(first_end - first), false);
+		l.m[l.n++] = ')';
 	}
-	m[n] = '\0';
-	return m;
+	l.m[l.n] = '\0';
+	return l.m;
 }
 
 /* ts_rank's weights of D, C, B, A: hook, persona, product and brand, name. */
@@ -334,12 +410,18 @@ words_newest(const struct store_words *w, int64_t top, int64_t *seq)
 }
 
 /* A word search's snippet: the first column, in the order of their weights,
- * that holds a match, with the matching words in [ ]. */
+ * that holds a match, with the matching words in [ ]. ts_headline parses the
+ * column as it is, where a CJK run is one word: it is given the column with
+ * each CJK character set apart by zero-width spaces (U+200B, which the parser
+ * takes for a space; jobs_cjk_apart()) and the query with those characters
+ * as words ($3); the highlights of neighbours are then joined and the
+ * spaces taken out again ([夏][季] is [夏季]). */
 #define HEADLINE(col)                                                                              \
 	"WHEN to_tsvector('jobs_words', jobs_words(" col                                           \
-	")) @@ to_tsquery('jobs_words', $2) THEN "                                                 \
-	"ts_headline('jobs_words', " col ", to_tsquery('jobs_words', $2), 'StartSel=[, "           \
-	"StopSel=], MaxWords=12, MinWords=4, ShortWord=0, MaxFragments=1') "
+	")) @@ to_tsquery('jobs_words', $2) THEN replace(regexp_replace(ts_headline("              \
+	"'jobs_words', jobs_cjk_apart(" col "), to_tsquery('jobs_words', $3), 'StartSel=[, "       \
+	"StopSel=], MaxWords=12, MinWords=4, ShortWord=0, MaxFragments=1'), "                      \
+	"'\\]\\u200b+\\[', '', 'g'), chr(8203), '') "
 #define SNIPPET                                                                                    \
 	"CASE " HEADLINE("job_name") HEADLINE("product") HEADLINE("brand_name")                    \
 	    HEADLINE("persona") HEADLINE("hook") "ELSE '' END"
@@ -373,8 +455,13 @@ hit_add(store *st, const store_search *q, const char *match, int64_t seq, double
 	int rv;
 
 	pg_int8(&p, seq);
-	if (words)
+	if (words) {
+		const char *apart = tsquery_text(q, true, a);
+		if (apart == NULL)
+			return ST(RESOURCE_EXHAUSTED);
 		pg_text(&p, match);
+		pg_text(&p, apart);
+	}
 	store_sql_add(&b, "SELECT %s%s FROM jobs WHERE seq = $1",
 	              q->summary ? SUMMARY_COLUMNS : STORE_JOB_COLUMNS, words ? ", " SNIPPET : "");
 	if ((rv = run_built(st, &b, &p, &r)) != 0)
@@ -405,32 +492,51 @@ words_add(const struct store_words *w, int64_t seq, double score, arena *a, stor
 	return hit_add(w->st, w->q, w->match, seq, score, a, out, bytes);
 }
 
-/* Substring search: newest first, keyset on seq. */
-static int
-search_substring(store *st, const store_search *q, arena *a, store_hits *out)
+/* `text` as an ILIKE pattern that finds it anywhere, from the arena: LIKE's
+ * own characters in it are text. */
+static char *
+like_anywhere(const char *text, arena *a)
 {
-	struct store_sql b = {.n = 0};
-	struct pg_params p = {0};
-	size_t bytes = 0, len = strlen(q->substring);
-	char *pattern = arena_alloc(a, 2 * len + 3), *d = pattern;
-	PGresult *r;
-	int rv;
+	char *pattern = arena_alloc(a, 2 * strlen(text) + 3), *d = pattern;
 
 	if (pattern == NULL)
-		return ST(RESOURCE_EXHAUSTED);
-	/* LIKE's own characters in the text are text. */
+		return NULL;
 	*d++ = '%';
-	for (const char *c = q->substring; *c != '\0'; c++) {
+	for (const char *c = text; *c != '\0'; c++) {
 		if (*c == '%' || *c == '_' || *c == '\\')
 			*d++ = '\\';
 		*d++ = *c;
 	}
 	*d++ = '%';
 	*d = '\0';
-	pg_text(&p, pattern);
-	/* The very expression of the index jobs_trigrams. */
-	store_sql_add(&b, "SELECT jobs.seq FROM jobs WHERE (job_name || E'\\x1f' || product || "
-	                  "E'\\x1f' || brand_name || E'\\x1f' || persona) ILIKE $1");
+	return pattern;
+}
+
+/* Substring search: newest first, keyset on seq. Through the trigram
+ * index; a substring of CJK characters alone through the word index, as the
+ * phrase of its tokens in the columns the trigram index holds (cjk.c): it
+ * finds exactly the text that holds it, from one character on, where
+ * pg_trgm extracts no trigram from fewer than three. */
+static int
+search_substring(store *st, const store_search *q, arena *a, store_hits *out)
+{
+	bool words = cjk_only(q->substring, strlen(q->substring));
+	char *text = words ? tsquery_text(q, false, a) : like_anywhere(q->substring, a);
+	struct store_sql b = {.n = 0};
+	struct pg_params p = {0};
+	size_t bytes = 0;
+	PGresult *r;
+	int rv;
+
+	if (text == NULL)
+		return ST(RESOURCE_EXHAUSTED);
+	pg_text(&p, text);
+	if (words)
+		store_sql_add(&b, "SELECT jobs.seq FROM jobs WHERE " MATCHES);
+	else /* the very expression of the index jobs_trigrams */
+		store_sql_add(&b,
+		              "SELECT jobs.seq FROM jobs WHERE (job_name || E'\\x1f' || product || "
+		              "E'\\x1f' || brand_name || E'\\x1f' || persona) ILIKE $1");
 	if (q->after) {
 		pg_int8(&p, q->after_seq);
 		store_sql_add(&b, " AND jobs.seq < $%d", p.n);
@@ -468,7 +574,7 @@ store_pg_search(store *st, const store_search *q, arena *a, store_hits *out)
 	if (q->substring != NULL)
 		return search_substring(st, q, a, out);
 	w.q = q;
-	if ((w.match = tsquery_text(q, a)) == NULL)
+	if ((w.match = tsquery_text(q, false, a)) == NULL)
 		return ST(RESOURCE_EXHAUSTED);
 	return store_search_words(&w, a, out);
 }

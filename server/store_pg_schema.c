@@ -33,8 +33,16 @@
  *             parser, then unaccent, then lower case), after jobs_words()
  *             has turned every ASCII character that is not a letter or a
  *             digit into a space: words are runs of letters and digits, as
- *             SQLite's unicode61 tokenizer sees them. A generated column, so
- *             that no writer can forget it.
+ *             SQLite's unicode61 tokenizer sees them. jobs_words() also
+ *             splits runs of Chinese, Japanese and Korean characters (the
+ *             set jobs_cjk() spells out: libc's, see cjk.c) into their
+ *             characters and pairs, one word each, in order (夏季促销 is
+ *             夏 夏季 季 季促 促 促销 销), so that a word is found inside a
+ *             run; it leaves text of ASCII alone untouched at the cost of
+ *             a length check. Each field's words start one position after
+ *             the last field's end (jobs_field()), so that a phrase cannot
+ *             run from one field into the next, as in SQLite's FTS5. A
+ *             generated column, so that no writer can forget it.
  *   jobs_by_created (created_at, id), jobs_by_updated (updated_at, id),
  *   jobs_by_name (job_name, id): the three listing orders. A keyset page
  *             is an index range from the previous page's (key, id): page
@@ -71,8 +79,14 @@
  *             at any moment. vkey is md5(value) as a uuid: a persona is too
  *             long for a b-tree key.
  *
+ *   jobs_cjk_apart() sets each CJK character of a text apart with zero-width
+ *             spaces (U+200B), for ts_headline (store_pg_find.c).
+ *
  * VERSION HISTORY
- *   1  all of the above.
+ *   1  all of the above but CJK runs split, and the gap between fields.
+ *   2  jobs_cjk(), jobs_words() that splits CJK runs, jobs_field(),
+ *      jobs_cjk_apart(); `words` (and jobs_words, its index) made anew from
+ *      them, which computes it for every job.
  */
 #include "store_pg.h"
 
@@ -162,5 +176,38 @@ const char *const store_pg_migrations[STORE_PG_SCHEMA_VERSION] = {
         "OR OLD.enabled IS DISTINCT FROM NEW.enabled "
         "OR OLD.created_at IS DISTINCT FROM NEW.created_at) "
         "EXECUTE FUNCTION jobs_count();",
+    /* 2 */
+    "ALTER TABLE jobs DROP COLUMN words; "
+    "CREATE FUNCTION jobs_cjk() RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURN '"
+        "[\\u1100-\\u115f\\u3005-\\u3007\\u3021-\\u3029\\u3031-\\u3035\\u3038-\\u303c"
+        "\\u3041-\\u3096\\u309d-\\u309f\\u30a1-\\u30fa\\u30fc-\\u30ff\\u3105-\\u312f"
+        "\\u3131-\\u318e\\u31a0-\\u31bf\\u31f0-\\u31ff\\u3400-\\u4dbf\\u4e00-\\ua48c"
+        "\\ua960-\\ua97c\\uac00-\\ud7a3\\uf900-\\ufa6d\\ufa70-\\ufad9\\uff10-\\uff19"
+        "\\U00016fe0-\\U00016fe1\\U00016fe3\\U00016ff0-\\U00016ff1"
+        "\\U00017000-\\U000187f7\\U00018800-\\U00018cd5\\U00018d00-\\U00018d08"
+        "\\U0001aff0-\\U0001aff3\\U0001aff5-\\U0001affb\\U0001affd-\\U0001affe"
+        "\\U0001b000-\\U0001b122\\U0001b150-\\U0001b152\\U0001b164-\\U0001b167"
+        "\\U0001b170-\\U0001b2fb\\U00020000-\\U0002a6df\\U0002a700-\\U0002b738"
+        "\\U0002b740-\\U0002b81d\\U0002b820-\\U0002cea1\\U0002ceb0-\\U0002ebe0"
+        "\\U0002f800-\\U0002fa1d\\U00030000-\\U0003134a]'; "
+    "CREATE OR REPLACE FUNCTION jobs_words(t text) RETURNS text LANGUAGE sql IMMUTABLE "
+        "STRICT PARALLEL SAFE RETURN CASE WHEN octet_length(t) = char_length(t) THEN "
+        "regexp_replace(t, '[\\x01-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\\x7f]+', ' ', 'g') "
+        "ELSE regexp_replace(regexp_replace(regexp_replace(regexp_replace(t, "
+        "'[\\x01-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\\x7f]+', ' ', 'g'), "
+        "'(' || jobs_cjk() || '+)', ' \\1 ', 'g'), "
+        "'(' || jobs_cjk() || ')(?=' || jobs_cjk() || ')', '\\1 \\1', 'g'), "
+        "'(' || jobs_cjk() || ')(' || jobs_cjk() || ')', '\\1\\2 \\2', 'g') END; "
+    "CREATE FUNCTION jobs_cjk_apart(t text) RETURNS text LANGUAGE sql IMMUTABLE STRICT "
+        "PARALLEL SAFE RETURN regexp_replace(t, '(' || jobs_cjk() || ')', "
+        "chr(8203) || '\\1' || chr(8203), 'g'); "
+    "CREATE FUNCTION jobs_field(t text) RETURNS tsvector LANGUAGE sql IMMUTABLE STRICT "
+        "PARALLEL SAFE RETURN ts_delete(to_tsvector('jobs_words', '-0 ' || jobs_words(t)), "
+        "'-0'); "
+    "ALTER TABLE jobs ADD COLUMN words tsvector GENERATED ALWAYS AS ("
+        "setweight(jobs_field(job_name), 'A') || setweight(jobs_field(product), 'B') || "
+        "setweight(jobs_field(brand_name), 'B') || setweight(jobs_field(persona), 'C') || "
+        "setweight(jobs_field(hook), 'D')) STORED; "
+    "CREATE INDEX jobs_words ON jobs USING gin (words);",
 };
 // clang-format on

@@ -464,6 +464,8 @@ store_sqlite_open(store **out, const char *path, const store_options *opt, char 
 	int rc, rv;
 
 	*out = NULL;
+	if ((rv = store_sqlite_cjk_init(err, errlen)) != 0)
+		return rv;
 	if ((st = calloc(1, sizeof *st)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return ST(RESOURCE_EXHAUSTED);
@@ -1244,6 +1246,8 @@ store_sqlite_restore(const char *db_path, const char *from, int64_t *jobs, char 
 	int64_t version = -1;
 	int rc, e;
 
+	if ((e = store_sqlite_cjk_init(why, whylen)) != 0)
+		return e;
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
 	snprintf(tmp, sizeof tmp, "%s.restoring", db_path);

@@ -29,6 +29,11 @@ int64_t store_sqlite_vfs_pooled(void);
 /* Writes to WALs so far: *asked by SQLite, *done to the files. */
 void store_sqlite_vfs_wal_writes(int64_t *asked, int64_t *done);
 
+/* Makes every connection the process opens from now on know the FTS5
+ * tokenizer cjk (store_sqlite_cjk.c), which jobs_fts uses. Returns 0, or a
+ * status with the reason in err. Any thread, any number of times. */
+int store_sqlite_cjk_init(char *err, size_t errlen);
+
 /* The connection of a SQLite store (st must be one). */
 sqlite3 *store_sqlite_db(store *st);
 

@@ -34,8 +34,13 @@
  * match of a word found in most of a million jobs takes most of a second;
  * ranking a block costs at most 1000 rankings. A query with at most 1000 matches is one
  * block: ranked exactly. Substrings go to jobs_tri, latest first (bm25 over
- * trigrams ranks nothing a person would recognise).
+ * trigrams ranks nothing a person would recognise); a substring of Chinese,
+ * Japanese or Korean characters alone goes to jobs_fts instead, as the
+ * phrase of its characters and pairs (cjk.c) in the columns jobs_tri holds:
+ * it finds exactly the text that holds it, from one character on, where a
+ * trigram needs three.
  */
+#include "cjk.h"
 #include "status.h"
 #include "store_sqlite.h"
 
@@ -446,12 +451,23 @@ quote(char *dst, const char *text)
 	return n;
 }
 
+/* The columns a substring is looked for in: all but the hook. */
+#define SUBSTRING_COLUMNS "{job_name product brand_name persona} : "
+
+/* Whether substring search `q` goes to jobs_fts (see the top of this file). */
+static bool
+substring_in_words(const store_search *q)
+{
+	return cjk_only(q->substring, strlen(q->substring));
+}
+
 /* The FTS5 MATCH expression of a search, from the arena: the quoted terms
- * separated by spaces (implicit AND), " *" after a prefix term. */
+ * separated by spaces (implicit AND), " *" after a prefix term; for a
+ * substring, the quoted text, limited to SUBSTRING_COLUMNS in jobs_fts. */
 static char *
 match_text(const store_search *q, arena *a)
 {
-	size_t cap = 1, n = 0;
+	size_t cap = sizeof SUBSTRING_COLUMNS, n = 0;
 	char *m;
 
 	if (q->substring != NULL)
@@ -460,8 +476,12 @@ match_text(const store_search *q, arena *a)
 		cap += 2 * strlen(q->terms[i].text) + 5;
 	if ((m = arena_alloc(a, cap)) == NULL)
 		return NULL;
+	if (q->substring != NULL && substring_in_words(q)) {
+		memcpy(m, SUBSTRING_COLUMNS, sizeof SUBSTRING_COLUMNS - 1);
+		n = sizeof SUBSTRING_COLUMNS - 1;
+	}
 	if (q->substring != NULL)
-		n += quote(m, q->substring);
+		n += quote(m + n, q->substring);
 	for (size_t i = 0; i < q->n_terms; i++) {
 		if (n > 0)
 			m[n++] = ' ';
@@ -535,10 +555,12 @@ match_failed(store *st, int rc)
 	return rv == ST(INTERNAL) && (rc & 0xff) == SQLITE_ERROR ? ST(INVALID_ARGUMENT) : rv;
 }
 
-/* Substring search: jobs_tri, newest first, keyset on seq. */
+/* Substring search: jobs_tri (or jobs_fts, for CJK text), newest first,
+ * keyset on seq. */
 static int
 search_substring(store *st, const store_search *q, const char *match, arena *a, store_hits *out)
 {
+	const char *t = substring_in_words(q) ? "jobs_fts" : "jobs_tri";
 	struct store_sql b = {.n = 0};
 	size_t bytes = 0;
 	int64_t seqs[101];
@@ -548,12 +570,14 @@ search_substring(store *st, const store_search *q, const char *match, arena *a, 
 
 	if (q->limit > 100)
 		return store_failf(st, ST(INVALID_ARGUMENT), "page too large");
-	store_sql_add(&b, "SELECT jobs_tri.rowid FROM jobs_tri%s WHERE jobs_tri MATCH :q",
-	              q->filter != NULL ? " JOIN jobs ON jobs.seq = jobs_tri.rowid" : "");
+	store_sql_add(&b, "SELECT %s.rowid FROM %s", t, t);
+	if (q->filter != NULL)
+		store_sql_add(&b, " JOIN jobs ON jobs.seq = %s.rowid", t);
+	store_sql_add(&b, " WHERE %s MATCH :q", t);
 	if (q->after)
-		store_sql_add(&b, " AND jobs_tri.rowid < :after");
+		store_sql_add(&b, " AND %s.rowid < :after", t);
 	filter_sql(&b, q->filter);
-	store_sql_add(&b, " ORDER BY jobs_tri.rowid DESC LIMIT :limit");
+	store_sql_add(&b, " ORDER BY %s.rowid DESC LIMIT :limit", t);
 	if ((rv = prepare_built(st, &b, &s)) != 0)
 		return rv;
 	bind_text(s, ":q", match);
@@ -570,7 +594,7 @@ search_substring(store *st, const store_search *q, const char *match, arena *a, 
 			out->page.more = true;
 			break;
 		}
-		rv = hit_add(st, q, "jobs_tri", match, seqs[i], 0, a, out, &bytes);
+		rv = hit_add(st, q, t, match, seqs[i], 0, a, out, &bytes);
 		out->in_block = true;
 		out->seq = seqs[i];
 	}

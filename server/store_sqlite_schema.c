@@ -47,8 +47,12 @@
  *             about 15 B + the key each; persona's index repeats the persona.
  *   jobs_fts  FTS5 external-content table over job_name, product,
  *             brand_name, hook, persona (rowid = jobs.seq), tokenizer
- *             unicode61 remove_diacritics 2 (case- and accent-insensitive),
- *             prefix indexes of 2 and 3 characters (so that `lan*` reads one
+ *             cjk (store_sqlite_cjk.c) around unicode61 remove_diacritics
+ *             2: words case- and accent-insensitive, and runs of Chinese,
+ *             Japanese and Korean text as their characters and pairs of
+ *             characters (cjk.c); the tokenizer is jobsd's, so the sqlite3
+ *             shell cannot query this table (it can write jobs). Prefix
+ *             indexes of 2 and 3 characters (so that `lan*` reads one
  *             index entry, not every term that starts so), and a stored
  *             rank of bm25(10, 4, 4, 1, 2): name > product = brand > persona
  *             > hook. Both FTS5 tables merge their segments eight at a
@@ -108,6 +112,10 @@
  *      store_commit() applies it to the stat_* tables too, and the
  *      jobs_stats_* triggers go; stat_values_ai/_ad keep unique:<dim>.
  *   7  jobs_fts and jobs_tri merge segments eight at a time (automerge 8).
+ *   8  jobs_fts made anew with the tokenizer cjk, and filled from jobs
+ *      ('rebuild'). The jobs pending holds are then put back as the index
+ *      held them (their old text in, their new text out), so that the next
+ *      commit's apply of pending finds what it expects.
  *
  * Journal: WAL. Readers never block the writer or each other; there is one
  * writer connection per database (jobsd holds a lock file to make sure).
@@ -422,5 +430,26 @@ const char *const store_sqlite_migrations[STORE_SCHEMA_VERSION] = {
     /* 7 */
     "INSERT INTO jobs_fts (jobs_fts, rank) VALUES ('automerge', 8); "
     "INSERT INTO jobs_tri (jobs_tri, rank) VALUES ('automerge', 8);",
+    /* 8 */
+    "DROP TABLE jobs_fts; "
+    "CREATE VIRTUAL TABLE jobs_fts USING fts5(job_name, product, brand_name, hook, persona, "
+        "content='jobs', content_rowid='seq', tokenize='cjk unicode61 remove_diacritics 2', "
+        "prefix='2 3'); "
+    "INSERT INTO jobs_fts (jobs_fts, rank) VALUES ('rank', "
+        "'bm25(10.0, 4.0, 4.0, 1.0, 2.0)'); "
+    "INSERT INTO jobs_fts (jobs_fts, rank) VALUES ('automerge', 8); "
+    "INSERT INTO jobs_fts (jobs_fts) VALUES ('rebuild'); "
+    "INSERT INTO jobs_fts (jobs_fts, rowid, job_name, product, brand_name, hook, persona) "
+        "SELECT 'delete', jobs.seq, jobs.job_name, jobs.product, jobs.brand_name, jobs.hook, "
+        "jobs.persona FROM pending CROSS JOIN jobs USING (seq) WHERE NOT pending.existed OR "
+        "NOT (jobs.job_name IS pending.job_name AND jobs.product IS pending.product AND "
+        "jobs.brand_name IS pending.brand_name AND jobs.persona IS pending.persona AND "
+        "jobs.hook IS pending.hook); "
+    "INSERT INTO jobs_fts (rowid, job_name, product, brand_name, hook, persona) SELECT seq, "
+        "job_name, product, brand_name, hook, persona FROM pending WHERE existed AND NOT "
+        "EXISTS (SELECT 1 FROM jobs WHERE jobs.seq = pending.seq AND jobs.job_name IS "
+        "pending.job_name AND jobs.product IS pending.product AND jobs.brand_name IS "
+        "pending.brand_name AND jobs.persona IS pending.persona AND jobs.hook IS "
+        "pending.hook);",
 };
 // clang-format on

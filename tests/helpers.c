@@ -7,6 +7,7 @@
 
 #include <criterion/criterion.h>
 #include <libpq-fe.h>
+#include <sqlite3.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -76,19 +77,37 @@ test_pg_server(void)
 	return url;
 }
 
-/* Runs `sql` on the suite's server, failing the test if it fails. */
-static void
-pg_admin(const char *sql)
+PGresult *
+test_pg_exec(const char *conninfo, const char *sql)
 {
-	PGconn *c = PQconnectdb(test_pg_server());
+	PGconn *c = PQconnectdb(conninfo);
 	PGresult *r;
 
 	cr_assert_eq(PQstatus(c), CONNECTION_OK, "cannot reach the tests' PostgreSQL: %s",
 	             PQerrorMessage(c));
 	r = PQexec(c, sql);
-	cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s: %s", sql, PQerrorMessage(c));
-	PQclear(r);
+	cr_assert(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK,
+	          "%.200s: %s", sql, PQerrorMessage(c));
 	PQfinish(c);
+	return r;
+}
+
+void
+test_sqlite_text_indexes_intact(sqlite3 *db)
+{
+	cr_assert_eq(
+	    sqlite3_exec(db,
+	                 "INSERT INTO jobs_fts (jobs_fts, rank) VALUES ('integrity-check', 1);"
+	                 "INSERT INTO jobs_tri (jobs_tri, rank) VALUES ('integrity-check', 1);",
+	                 NULL, NULL, NULL),
+	    SQLITE_OK, "%s", sqlite3_errmsg(db));
+}
+
+/* Runs `sql` on the suite's server, failing the test if it fails. */
+static void
+pg_admin(const char *sql)
+{
+	PQclear(test_pg_exec(test_pg_server(), sql));
 }
 
 void

@@ -39,6 +39,16 @@ void test_db_drop(const char *db);
 /* The URI of the suite's PostgreSQL server (its maintenance database). */
 const char *test_pg_server(void);
 
+/* Runs `sql` on the PostgreSQL database `conninfo` through a connection of
+ * its own, failing the test if it fails; returns the result of its last
+ * statement, which the caller PQclear()s. */
+struct pg_result *test_pg_exec(const char *conninfo, const char *sql);
+
+/* Fails the test unless FTS5's own check of jobs_fts and jobs_tri passes on
+ * SQLite connection db (their entries against the jobs they index). */
+struct sqlite3;
+void test_sqlite_text_indexes_intact(struct sqlite3 *db);
+
 /* A jobsd under test. */
 struct jobsd {
 	pid_t pid;

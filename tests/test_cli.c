@@ -1512,8 +1512,19 @@ Test(cli, search_says_why_it_finds_nothing)
 	cr_assert_str_eq(json_ids(o), "cjk", "a whole run is a word");
 	json_decref(o);
 	run_free(&r);
+	/* And any word inside a run, of one character or more (issue 20). */
+	r = ctl("--json", "search", "夏季", NULL);
+	o = json_of(&r);
+	cr_assert_str_eq(json_ids(o), "cjk", "%s", r.err);
+	json_decref(o);
+	run_free(&r);
+	r = ctl("--json", "search", "--substring", "季促", NULL);
+	o = json_of(&r);
+	cr_assert_str_eq(json_ids(o), "cjk", "%s", r.err);
+	json_decref(o);
+	run_free(&r);
 	r = run_tool(JOBSCTL_PATH, NULL, NULL, "help", "search", NULL);
-	cr_assert_not_null(strstr(r.out, "夏季* finds 夏季促销"), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "夏季 and 促销 both find 夏季促销"), "%s", r.out);
 	cr_assert_not_null(strstr(r.out, "at least 2 letters before *"), "%s", r.out);
 	run_free(&r);
 }

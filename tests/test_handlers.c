@@ -10,6 +10,7 @@
 #include "lanes.h"
 #include "status.h"
 #include "store.h"
+#include "store_pg.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -710,7 +711,8 @@ Test(handlers, health)
 	cr_assert_str_eq(r->health->status, "SERVING");
 	cr_assert_str_eq(r->health->version, "test");
 	cr_assert_eq(r->health->schema_version, store_schema_version(db));
-	cr_assert_eq(r->health->schema_version, test_store_is_pg() ? 1 : STORE_SCHEMA_VERSION);
+	cr_assert_eq(r->health->schema_version,
+	             test_store_is_pg() ? STORE_PG_SCHEMA_VERSION : STORE_SCHEMA_VERSION);
 	cr_assert_eq(r->health->max_message_bytes, 1 << 20);
 }
 

@@ -10,6 +10,7 @@
 #include "helpers.h"
 #include "status.h"
 #include "store.h"
+#include "store_pg.h"
 #include "store_sqlite.h"
 
 #include <criterion/criterion.h>
@@ -325,18 +326,6 @@ indexed(sqlite3 *raw, const char *table, const char *q)
 	return out;
 }
 
-/* FTS5's integrity check of both text tables against jobs, their content. */
-static void
-text_indexes_intact(sqlite3 *raw)
-{
-	cr_assert_eq(
-	    sqlite3_exec(raw,
-	                 "INSERT INTO jobs_fts (jobs_fts, rank) VALUES ('integrity-check', 1);"
-	                 "INSERT INTO jobs_tri (jobs_tri, rank) VALUES ('integrity-check', 1);",
-	                 NULL, NULL, NULL),
-	    SQLITE_OK, "%s", sqlite3_errmsg(raw));
-}
-
 /* The text indexes are brought up to date at COMMIT, once for all the
  * transaction's writes (pending): a job written several times, one
  * created and deleted, one deleted whose rowid a new job takes, a call
@@ -385,7 +374,7 @@ Test(store_sqlite, text_indexes_follow_many_writes_in_one_transaction)
 	cr_assert_str_eq(indexed(raw, "jobs_tri", "edar Ben"), "b");
 	cr_assert_str_eq(indexed(raw, "jobs_tri", "alnut"), "");
 	cr_assert_str_eq(indexed(raw, "jobs_tri", "elvet"), "");
-	text_indexes_intact(raw);
+	test_sqlite_text_indexes_intact(raw);
 	sqlite3_stmt *s;
 	cr_assert_eq(sqlite3_prepare_v2(raw, "SELECT count(*) FROM pending", -1, &s, NULL),
 	             SQLITE_OK);
@@ -900,7 +889,7 @@ Test(store_sqlite, an_update_rewrites_only_the_text_indexes_whose_text_changed)
 	cr_assert_str_eq(indexed(raw, "jobs_fts", "tired OR summer"), "");
 	cr_assert_str_eq(indexed(raw, "jobs_tri", "alnut Ch"), "a");
 	cr_assert_str_eq(indexed(raw, "jobs_tri", "ummer Sa"), "");
-	text_indexes_intact(raw);
+	test_sqlite_text_indexes_intact(raw);
 	sqlite3_close(raw);
 }
 
@@ -1002,17 +991,11 @@ TestSuite(store_pg, .init = setup, .fini = teardown);
 static void
 pg_sql(const char *sql, char *out, size_t size)
 {
-	PGconn *c = PQconnectdb(path);
-	PGresult *r;
+	PGresult *r = test_pg_exec(path, sql);
 
-	cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
-	r = PQexec(c, sql);
-	cr_assert(PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK,
-	          "%s: %s", sql, PQerrorMessage(c));
 	if (out != NULL)
 		snprintf(out, size, "%s", PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "");
 	PQclear(r);
-	PQfinish(c);
 }
 
 struct opener {
@@ -1048,13 +1031,13 @@ Test(store_pg, jobsds_starting_together_migrate_once)
 	for (int i = 0; i < 6; i++) {
 		pthread_join(o[i].thread, NULL);
 		cr_assert_eq(o[i].rv, 0, "%s", o[i].err);
-		cr_assert_eq(store_schema_version(o[i].st), 1);
+		cr_assert_eq(store_schema_version(o[i].st), STORE_PG_SCHEMA_VERSION);
 		if (i > 0)
 			store_close(o[i].st);
 	}
 	st = o[0].st;
 	pg_sql("SELECT count(*) FROM jobsd_schema", n, sizeof n);
-	cr_assert_str_eq(n, "1");
+	cr_assert_eq(atoi(n), STORE_PG_SCHEMA_VERSION, "one row per migration, each once: %s", n);
 	cr_assert_eq(insert(make_job("after", 1)), 0);
 }
 

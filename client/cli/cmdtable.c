@@ -113,7 +113,8 @@ const struct flag flags[N_FLAGS] = {
     /* ---- search ---- */
     [F_SUBSTRING] = {"substring", 0, SWITCH(0),
                      .help = "find TEXT inside the name, product, brand or persona (3 or "
-                             "more characters), instead of words"},
+                             "more characters; Chinese, Japanese or Korean: 1 or more), "
+                             "instead of words"},
     [F_SNIPPETS] = {"snippets", 0, SWITCH(0),
                     .help = "show each job's best matching extract, matches in [ ]"},
     [F_LIMIT] = {"limit", 0, .kind = ARG_NUMBER, .metavar = "N", .min = 1, .max = SEARCH_MAX_PAGE,
@@ -254,11 +255,16 @@ static const char search_more[] =
     "When words match nothing, jobsctl tries TEXT as a substring and says so on\n"
     "standard error.\n"
     "\n"
-    "Chinese, Japanese and other text written without spaces may be one word\n"
-    "per run of characters (in a jobsd on SQLite, 夏季促销 is one word, so search\n"
-    "夏季 does not find it). What finds it on either store: the start of a run\n"
-    "with * (夏季* finds 夏季促销), or 3 or more characters anywhere in it\n"
-    "with --substring (季促销).\n"
+    "Chinese, Japanese and Korean text, written without spaces between words,\n"
+    "is found anywhere inside it: 夏季 and 促销 both find 夏季促销, ランタン\n"
+    "finds ソーラーランタン, 서울 finds 서울에서, and one character is a word\n"
+    "(茶 finds 绿茶). 夏季 促销 (a space or an ideographic space between) finds\n"
+    "jobs with both; \"夏季 促销\" finds them side by side, not joined (夏季、促销).\n"
+    "Where Latin meets such text a word ends: LED灯笼 is LED and 灯笼. A * after\n"
+    "such text adds nothing, and --substring takes one or more of these\n"
+    "characters (季促 finds 夏季促销). SQLite and PostgreSQL answer alike.\n"
+    "Thai, Lao, Khmer and Burmese, also written without spaces, are still one\n"
+    "word per run: find inside them with --substring.\n"
     "\n"
     "With --json: {\"jobs\": [...], \"next_page_token\": \"...\"}, and with the\n"
     "snippets, \"snippets\": [{\"id\": ..., \"snippet\": ...}].\n";
