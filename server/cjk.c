@@ -15,16 +15,19 @@
  *
  *     夏季促销   ->   夏 夏季 季 季促 促 促销 销
  *
- * and the text a person searches for is split the same way, into a phrase:
- * 夏季 is found wherever a run holds 夏 then 季, and nowhere else (the pair
- * pins the two characters together, in one run). One character is a word
- * found anywhere: single characters are words in Chinese and Japanese (茶
- * tea, 猫 cat), which pairs alone would find only where a run is that one
- * character. Pairs and characters take about twice the index of pairs
- * alone; the text of this service is mostly Latin, indexed as before.
+ * and the text a person searches for becomes the phrase of its pairs:
+ * 夏季促 is 夏季 then 季促, found wherever a run holds 夏季促 and nowhere
+ * else (each pair pins two characters together, in one run; its characters
+ * would add nothing but long lists to read, but for SQLite's snippets, see
+ * store_sqlite_cjk.c). One character
+ * is a word found anywhere: single characters are words in Chinese and
+ * Japanese (茶 tea, 猫 cat), which pairs alone would find only where a run
+ * is that one character. Pairs and characters take about twice the index
+ * of pairs alone; the text of this service is mostly Latin, indexed as
+ * before.
  *
  * The stores place the tokens differently, with the same answers:
- * PostgreSQL one after the other, the phrase asking for each in turn
+ * PostgreSQL one after the other, the phrase saying how far apart
  * (store_pg_find.c); SQLite each character at a position of its own with
  * its pair beside it, so that a run is as long as its characters in
  * snippets and in bm25, and a mark where a run ends, so that a phrase of

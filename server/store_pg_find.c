@@ -218,36 +218,62 @@ wordish(char ch)
 	return (unsigned char)ch >= 0x80 || isalnum((unsigned char)ch);
 }
 
-/* A tsquery being written (tsquery_text()). */
+/*
+ * A tsquery being written (tsquery_text()). In the index a CJK run of n
+ * characters is 2n - 1 words, character and pair in turn (jobs_words()):
+ * 夏季促 is 夏 夏季 季 季促 促. A query's run is its pairs alone, two
+ * positions apart (夏季 <2> 季促), which only a run holding 夏季促 has: its
+ * characters would add nothing but long lists to read (a common character
+ * is in many jobs), and a run of one character is that character. What
+ * follows a run in a phrase follows its last character, which is one
+ * position after the last pair: a Latin word, or a run of one, 2 positions
+ * after it, a longer run's first pair 3; 1 and 2 after a Latin word (or a
+ * run of one). A run ending there is what this asks: in a longer run, the
+ * pair with the next character would stand in between.
+ */
 struct lexemes {
 	char *m;
 	size_t n;
 	int in_term;         /* lexemes written in the current term */
+	bool after_pair;     /* the last one written is a run's pair */
 	int in_run;          /* tokens of the current CJK run seen */
-	bool apart;          /* for ts_headline: CJK characters alone, no pairs */
+	bool apart;          /* for ts_headline: CJK characters alone, in turn */
 	const char *weights; /* after each lexeme: "" or ":ABC" */
 	size_t word_len;     /* the word being written (word_lexemes())... */
 	bool prefix;         /* ... and whether its end is a prefix */
 };
 
+/* What a lexeme is, for its distance from the one before (see above). */
+enum lexeme_kind { WORD, FIRST_PAIR, PAIR };
+
+/* Writes lexeme s[0..len) of that kind. */
 static void
-lexeme(struct lexemes *l, const char *s, size_t len, bool prefix)
+lexeme(struct lexemes *l, const char *s, size_t len, enum lexeme_kind kind, bool prefix)
 {
-	l->n += (size_t)sprintf(l->m + l->n, "%s'%.*s'%s%s", l->in_term++ > 0 ? " <-> " : "",
-	                        (int)len, s, prefix ? ":*" : "", l->weights);
+	int gap = kind == PAIR ? 2 : (l->after_pair ? 2 : 1) + (kind == FIRST_PAIR);
+
+	if (l->in_term++ == 0)
+		l->n += (size_t)sprintf(l->m + l->n, "'%.*s'", (int)len, s);
+	else if (gap == 1)
+		l->n += (size_t)sprintf(l->m + l->n, " <-> '%.*s'", (int)len, s);
+	else
+		l->n += (size_t)sprintf(l->m + l->n, " <%d> '%.*s'", gap, (int)len, s);
+	l->n += (size_t)sprintf(l->m + l->n, "%s%s", prefix ? ":*" : "", l->weights);
+	l->after_pair = kind != WORD;
 }
 
 static int
 run_token(void *l_, const char *tok, size_t len, size_t start, size_t end)
 {
 	struct lexemes *l = l_;
+	bool pair = l->in_run++ % 2 == 1; /* a character, a pair, a character... */
 
 	(void)start;
 	(void)end;
-	/* cjk_tokens() gives a character, then a pair, then a character... */
-	if (!l->apart || l->in_run % 2 == 0)
-		lexeme(l, tok, len, false);
-	l->in_run++;
+	if (l->apart && !pair)
+		lexeme(l, tok, len, WORD, false);
+	else if (!l->apart && pair)
+		lexeme(l, tok, len, l->in_run == 2 ? FIRST_PAIR : PAIR, false);
 	return 0;
 }
 
@@ -260,13 +286,14 @@ static int
 word_stretch(void *l_, const char *s, size_t len, size_t start, bool cjk)
 {
 	struct lexemes *l = l_;
+	bool unused;
 
-	if (cjk) {
+	if (cjk && (cjk_char(s, len, &unused) < len || l->apart)) {
 		l->in_run = 0;
 		return cjk_tokens(s, len, run_token, l);
 	}
-	if (cjk_has_alnum(s, len))
-		lexeme(l, s, len, l->prefix && start + len == l->word_len);
+	if (cjk || cjk_has_alnum(s, len))
+		lexeme(l, s, len, WORD, !cjk && l->prefix && start + len == l->word_len);
 	return 0;
 }
 
@@ -296,8 +323,8 @@ tsquery_text(const store_search *q, bool apart, arena *a)
 	size_t n_terms = q->substring != NULL ? 1 : q->n_terms, cap = 1;
 	struct lexemes l = {.apart = apart, .weights = q->substring != NULL ? ":ABC" : ""};
 
-	/* At most 11 bytes out per byte in: a CJK character (3 bytes) is
-	 * itself and a pair, each quoted, weighed and joined by " <-> ". */
+	/* At most 11 bytes out per byte in: a letter between punctuation
+	 * marks, "a-", is " <-> 'a':ABC", 12 for 2. */
 	for (size_t i = 0; i < n_terms; i++)
 		cap += 11 * strlen(terms[i].text) + 16;
 	if ((l.m = arena_alloc(a, cap)) == NULL)
@@ -307,6 +334,7 @@ tsquery_text(const store_search *q, bool apart, arena *a)
 
 		l.n += (size_t)sprintf(l.m + l.n, "%s(", i > 0 ? " & " : "");
 		l.in_term = 0;
+		l.after_pair = false;
 		for (;;) {
 			const char *start, *end;
 
@@ -330,7 +358,7 @@ tsquery_text(const store_search *q, bool apart, arena *a)
 		/* No letter or digit at all (☀): the text as it is, which
 		 * to_tsquery() finds no word in, so the term matches nothing. */
 		if (l.in_term == 0 && first != NULL)
-			lexeme(&l, first, (size_t)(first_end - first), false);
+			lexeme(&l, first, (size_t)(first_end - first), WORD, false);
 		l.m[l.n++] = ')';
 	}
 	l.m[l.n] = '\0';

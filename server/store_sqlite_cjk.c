@@ -42,12 +42,14 @@ struct cjk_tokenizer {
  * and END): 夏季 促销 is 夏|夏季, 季|季<END>, 促|促销, 销|销<END>.
  *
  * A query's run is its pairs, then its last character: 夏季促 is 夏季, 季促,
- * 促, which only a run holding 夏季促 has at consecutive positions. When
+ * 促, which only a run holding 夏季促 has at consecutive positions. The
+ * pairs alone would find the same, but a snippet's highlight ends with the
+ * last token matched, and a pair's position is its first character's. When
  * more of the query follows in the phrase, the last character is its end
  * mark instead, so that the phrase 夏季 促销 (two runs, typed with a space
  * or punctuation between) is not found in the single run 夏季促销, where 季
  * does not end a run: as on PostgreSQL, whose index is the same tokens one
- * after the other (store_pg_schema.c).
+ * after the other (store_pg_find.c).
  */
 #define END "\x01" /* no tokenizer gives a token holding it */
 

@@ -843,6 +843,40 @@ Test(find, cjk_words_are_found_inside_runs)
 	cr_assert_str_eq(found(search(&in)), "zh");
 }
 
+/* A phrase runs through CJK runs and Latin words as they stand in the text:
+ * runs typed apart are found apart, never joined, and the reverse. (On
+ * PostgreSQL the phrase says how far apart each token is: this checks each
+ * distance.) */
+Test(find, cjk_phrases_across_runs_and_words)
+{
+	static const struct {
+		const char *query, *want;
+	} cases[] = {
+	    {"\"冬季 特卖\"", "apart"}, /* run, run */
+	    {"冬季&特卖", "apart"},     /* the same, typed with punctuation */
+	    {"冬季特卖", "joined"},     /* one run */
+	    {"\"冬季特卖\"", "joined"},
+	    {"\"特卖 led\"", "apart,joined"}, /* run, word: a run ends where Latin starts */
+	    {"\"led 猫\"", "apart"},          /* word, run of one */
+	    {"\"猫 灯笼\"", "apart"},         /* run of one, run */
+	    {"\"led 猫 灯笼\"", "apart"},
+	    {"\"冬季 特卖 led 猫 灯笼\"", "apart"},
+	    {"\"特卖 猫\"", ""},    /* led stands between */
+	    {"\"猫 灯\"", "apart"}, /* a run's start */
+	    {"\"猫 笼\"", ""},      /* not its start */
+	    {"\"特卖led\"", "apart,joined"},
+	    {"\"季 特卖 led\"", "apart"},
+	    {"\"季特\"", "joined"},
+	    {"\"季 特\"", "apart"},
+	};
+
+	add(&(struct spec){"apart", "冬季 特卖 LED 猫 灯笼", "P", .created = 100});
+	add(&(struct spec){"joined", "冬季特卖LED", "P", .created = 200});
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		cr_assert_str_eq(found(search_text(cases[i].query)), cases[i].want, "'%s'",
+		                 cases[i].query);
+}
+
 Test(find, cjk_words_follow_every_write)
 {
 	add_cjk();

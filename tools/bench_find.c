@@ -2,7 +2,7 @@
  * bench_find.c: how fast jobsd finds jobs at 10k, 100k and 1M jobs.
  *
  *   bench_find [--dir DIR] [--sizes N,N,...] [--rounds R] [--rebuild]
- *              [--mmap-mib N]
+ *              [--mmap-mib N] [--cjk]
  *
  * For each size it builds (or reuses) DIR/find-N.db with N realistic jobs,
  * written straight through the store (store_job_insert in transactions of
@@ -25,6 +25,15 @@
  *   stats                GetStats, defaults
  *   create               CreateJob of a generated job: the write cost of
  *                        the indexes, both FTS tables and the counters
+ *
+ * With --cjk, one job in ten is written in Chinese and Japanese instead
+ * (DIR/find-cjk-N.db), and four more operations run:
+ *
+ *   cjk word             top 20 of a product's name, 2 to 3 characters
+ *                        inside a run (灯笼 in 太阳能灯笼), < 1% of jobs
+ *   cjk character        top 20 of one character inside a run (灯)
+ *   cjk common phrase    top 20 of 限时优惠, in ~5% of jobs
+ *   cjk substring        top 20 of a product's name with --substring
  *
  * and prints the median and the 99th percentile in milliseconds. The
  * figures, the command and the machine go in tools/README.md. Latency is
@@ -181,6 +190,35 @@ static const char *const hook_words[] = {
     "über",    "jalapeño", "sunrise",  "sunset",  "rain",    "snow",      "wind",    "sparkle",
     "upgrade", "discover", "imagine",  "create",  "share",   "enjoy",     "love",    "trust"};
 
+/* --cjk: what one job in ten is made of instead. Each noun is the name of a
+ * product in about 0.5% of jobs; the phrases make the hooks. */
+static bool cjk;
+static const char *const cjk_adjs[] = {"太阳能", "智能", "环保", "超级", "专业", "迷你",
+                                       "经典",   "北欧", "舒适", "城市", "野外", "便携"};
+static const char *const cjk_nouns[] = {
+    "灯笼", "水壶", "吊床", "背包", "耳机",   "雨伞",   "帐篷",   "烤架",   "相机",   "床垫",
+    "夹克", "音箱", "手表", "枕头", "搅拌机", "吸尘器", "路由器", "充电器", "保温杯", "自行车"};
+static const char *const cjk_seasons[] = {"夏季促销", "冬季特卖",   "春季新品",
+                                          "秋季优惠", "年末感謝祭", "新生活応援"};
+static const char *const cjk_phrases[] = {"夏の夜を明るく照らす",
+                                          "毎日のキャンプに",
+                                          "お庭にもぴったり",
+                                          "今だけ特別価格",
+                                          "家族みんなで楽しめる",
+                                          "軽くて丈夫",
+                                          "持ち運びに便利",
+                                          "让夜晚也明亮",
+                                          "适合露营和花园",
+                                          "全家人都喜欢",
+                                          "轻巧耐用",
+                                          "携带方便",
+                                          "新品上市",
+                                          "品质保证",
+                                          "送给朋友的好礼物",
+                                          "每天都好用"};
+/* In about half of the CJK jobs' hooks: the common phrase. */
+#define CJK_COMMON "限时优惠"
+
 #define NWORDS(a) (sizeof(a) / sizeof((a)[0]))
 
 static struct zipf z_product, z_persona, z_brand, z_language, z_hook;
@@ -268,6 +306,17 @@ make_job(Jobs__V1__Job *j, struct job_bufs *b, size_t i, size_t n)
 	j->updated_at = j->created_at + (int64_t)(rng() % (30LL * 86400 * 1000000));
 	j->enhanced_settings = b->settings;
 	j->extra = (char *)"";
+	if (cjk && i % 10 == 0) {
+		const char *noun = PICK(cjk_nouns);
+
+		snprintf(b->name, sizeof b->name, "%s%s%s %zu", PICK(cjk_seasons), PICK(cjk_adjs),
+		         noun, i % 997);
+		len = (size_t)snprintf(b->hook, sizeof b->hook, "%s%s。",
+		                       rng() % 2 ? CJK_COMMON : "", noun);
+		for (int w = 0, phrases = 4 + (int)(rng() % 8); w < phrases && len < 400; w++)
+			len += (size_t)snprintf(b->hook + len, sizeof b->hook - len, "%s%s",
+			                        PICK(cjk_phrases), w % 3 == 2 ? "。" : "，");
+	}
 }
 
 static int
@@ -526,6 +575,33 @@ op_search_substring(struct bench *b, int round)
 	return search(b, substrings[round % NWORDS(substrings)], JOBS_SEARCH_SUBSTRING);
 }
 
+static const char *const cjk_chars[] = {"灯", "壶", "伞", "篷", "垫"};
+
+static int
+op_cjk_word(struct bench *b, int round)
+{
+	return search(b, cjk_nouns[round % NWORDS(cjk_nouns)], JOBS_SEARCH_WORDS);
+}
+
+static int
+op_cjk_char(struct bench *b, int round)
+{
+	return search(b, cjk_chars[round % NWORDS(cjk_chars)], JOBS_SEARCH_WORDS);
+}
+
+static int
+op_cjk_common(struct bench *b, int round)
+{
+	(void)round;
+	return search(b, CJK_COMMON, JOBS_SEARCH_WORDS);
+}
+
+static int
+op_cjk_substring(struct bench *b, int round)
+{
+	return search(b, cjk_nouns[round % NWORDS(cjk_nouns)], JOBS_SEARCH_SUBSTRING);
+}
+
 /* A write, for the cost of the indexes, FTS tables and counters a job
  * keeps: CreateJob of a generated job (ids unique to this run). */
 static int
@@ -593,8 +669,8 @@ token_of_page(struct bench *b, jobs_list_query q, int page)
 static void
 count_words(struct bench *b)
 {
-	const char *words[NWORDS(rare_words) + 1];
-	size_t hits[NWORDS(rare_words) + 1] = {0}, nw = 0;
+	const char *words[NWORDS(rare_words) + 3];
+	size_t hits[NWORDS(rare_words) + 3] = {0}, nw = 0, latin;
 	uint64_t saved = rng_state;
 	struct job_bufs jb;
 	Jobs__V1__Job j;
@@ -603,6 +679,11 @@ count_words(struct bench *b)
 	for (size_t i = 0; i < NWORDS(rare_words); i++)
 		words[nw++] = rare_words[i];
 	words[nw++] = "your";
+	latin = nw;
+	if (cjk) {
+		words[nw++] = cjk_nouns[0];
+		words[nw++] = CJK_COMMON;
+	}
 	rng_state = 0x9e3779b97f4a7c15ULL;
 	for (size_t i = 0; i < b->n_jobs; i++) {
 		make_job(&j, &jb, i, b->n_jobs);
@@ -612,7 +693,8 @@ count_words(struct bench *b)
 			if (*p == '.' || *p == '?' || *p == ',')
 				*p = ' ';
 		for (size_t w = 0; w < nw; w++) {
-			snprintf(pat, sizeof pat, " %s ", words[w]);
+			/* CJK words stand inside runs, without spaces. */
+			snprintf(pat, sizeof pat, w < latin ? " %s " : "%s", words[w]);
 			hits[w] += strcasestr(text, pat) != NULL;
 		}
 	}
@@ -629,20 +711,17 @@ int
 main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"dir", required_argument, NULL, 'd'},
-	    {"sizes", required_argument, NULL, 's'},
-	    {"rounds", required_argument, NULL, 'r'},
-	    {"rebuild", no_argument, NULL, 'b'},
-	    {"mmap-mib", required_argument, NULL, 'm'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"dir", required_argument, NULL, 'd'},      {"sizes", required_argument, NULL, 's'},
+	    {"rounds", required_argument, NULL, 'r'},   {"rebuild", no_argument, NULL, 'b'},
+	    {"mmap-mib", required_argument, NULL, 'm'}, {"cjk", no_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
 	};
 	const char *dir = "/tmp/jobsd-bench", *sizes = "10000,100000,1000000";
 	int rounds = 300, c;
 	bool rebuild = false;
 	char *list, *tok, *save;
 
-	while ((c = getopt_long(argc, argv, "d:s:r:bm:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "d:s:r:bm:ch", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			dir = optarg;
@@ -659,9 +738,12 @@ main(int argc, char **argv)
 		case 'm':
 			mmap_mib = optarg; /* jobsd checks it */
 			break;
+		case 'c':
+			cjk = true;
+			break;
 		default:
 			fprintf(stderr, "usage: bench_find [--dir DIR] [--sizes N,N,...] "
-			                "[--rounds R] [--rebuild] [--mmap-mib N]\n");
+			                "[--rounds R] [--rebuild] [--mmap-mib N] [--cjk]\n");
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -687,7 +769,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "bench_find: sizes start at 1000\n");
 			return 2;
 		}
-		snprintf(db, sizeof db, "%s/find-%zu.db", dir, b.n_jobs);
+		snprintf(db, sizeof db, "%s/find-%s%zu.db", dir, cjk ? "cjk-" : "", b.n_jobs);
 		snprintf(url, sizeof url, "ipc://%s/find-%zu.sock", dir, b.n_jobs);
 		snprintf(log, sizeof log, "%s/find-%zu.log", dir, b.n_jobs);
 		if (rebuild || stat(db, &sb) != 0) {
@@ -722,6 +804,12 @@ main(int argc, char **argv)
 		report("search prefix", op_search_prefix, &b, rounds);
 		report("search substring", op_search_substring, &b, rounds);
 		report("stats", op_stats, &b, rounds);
+		if (cjk) {
+			report("cjk word", op_cjk_word, &b, rounds);
+			report("cjk character", op_cjk_char, &b, rounds);
+			report("cjk common phrase", op_cjk_common, &b, rounds);
+			report("cjk substring", op_cjk_substring, &b, rounds);
+		}
 		report("create", op_create, &b, rounds);
 		printf("  (list page size %d)\n", b.page);
 		jobs_client_close(b.c);
