@@ -6,12 +6,14 @@
  */
 #include "helpers.h"
 #include "jobs/client.h"
+#include "legacy.h"
 #include "json_helpers.h"
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -817,6 +819,88 @@ Test(import, dry_run_writes_nothing)
 	cr_assert(strstr(r.out, "would import 8 of 9 jobs") != NULL, "%s", r.out);
 	cr_assert(strstr(r.out, "dry run: nothing was written") != NULL, "%s", r.out);
 	run_free(&r);
+}
+
+/* ---- out of memory ---------------------------------------------------------------- */
+
+/* jansson's budget-th allocation (the report, the jobs read) fails, the
+ * others do not; -1: none. Counted across threads: the senders are many. */
+static atomic_long alloc_budget = -1, allocs;
+
+static void *
+budget_malloc(size_t n)
+{
+	long budget = atomic_load(&alloc_budget), nth = atomic_fetch_add(&allocs, 1);
+
+	if (nth == budget)
+		return NULL;
+	return malloc(n);
+}
+
+/* A sink that takes every job, as jobsd would; its result is the library's
+ * (jobs_batch_result_free frees it). */
+static int
+take_all(void *ud, jobs_call *call, const jobs_job *const *jobs, size_t n, unsigned flags,
+         jobs_batch_result **out)
+{
+	jobs_batch_result *r = calloc(1, sizeof *r);
+
+	(void)ud, (void)call, (void)flags;
+	cr_assert_not_null(r);
+	cr_assert_not_null(r->outcomes = calloc(n, sizeof *r->outcomes));
+	r->n_outcomes = n;
+	for (size_t i = 0; i < n; i++) {
+		r->outcomes[i] = (jobs_batch_outcome){.index = i, .code = JOBS_OK};
+		r->outcomes[i].id = strdup(*jobs[i]->id != '\0' ? jobs[i]->id : "assigned");
+		r->outcomes[i].message = strdup("");
+		r->outcomes[i].etag = strdup("1");
+	}
+	*out = r;
+	return JOBS_OK;
+}
+
+/* Whichever allocation fails, the import either fails, or hands over a
+ * report that names every job it skipped: never OK with one missing. */
+Test(import, out_of_memory_never_hands_over_a_report_that_lacks_a_job, .timeout = 240)
+{
+	struct legacy_sink sink = {.write = take_all, .max_request_bytes = 1 << 20};
+	struct legacy_import_options o = {.dry_run = true};
+	json_t *report;
+	char err[512];
+	long needed;
+	size_t skipped_all;
+	int oks = 0, fails = 0;
+
+	fixtures();
+	o.path = fxp("skips.yaml");
+	json_set_alloc_funcs(budget_malloc, free);
+	atomic_store(&allocs, 0);
+	cr_assert_eq(legacy_import(&o, &sink, &report, err, sizeof err), JOBS_OK, "%s", err);
+	needed = atomic_load(&allocs);
+	skipped_all = json_array_size(json_object_get(report, "skipped"));
+	cr_assert_eq(skipped_all, 4, "three without an id, one id twice");
+	json_decref(report);
+	for (long k = 0; k <= needed; k++) {
+		atomic_store(&allocs, 0);
+		atomic_store(&alloc_budget, k);
+		int rv = legacy_import(&o, &sink, &report, err, sizeof err);
+		atomic_store(&alloc_budget, -1);
+		if (rv == JOBS_OK) {
+			oks++;
+			cr_assert_eq(
+			    json_array_size(json_object_get(report, "skipped")), skipped_all,
+			    "allocation %ld failed: OK, but the report does not name the "
+			    "jobs skipped: %s",
+			    k, json_dumps(json_object_get(report, "skipped"), JSON_COMPACT));
+		} else {
+			fails++;
+			cr_assert_str_neq(err, "", "allocation %ld: a failure without a reason", k);
+		}
+		json_decref(report);
+	}
+	json_set_alloc_funcs(malloc, free);
+	cr_log_info("%ld allocations: %d imports failed, %d succeeded whole", needed, fails, oks);
+	cr_assert_gt(fails, 0);
 }
 
 /* ---- broken files, backups, layouts ------------------------------------------- */

@@ -58,6 +58,9 @@ struct importer {
 	double total;  /* pass 1 progress total (bytes or files) */
 	char *err;
 	size_t errlen;
+	/* An entry of the report was lost for want of memory: the import then
+	 * fails rather than hand over a report that does not name every job. */
+	bool report_incomplete;
 };
 
 /* Spool record header; the packed CreateJobRequest follows. */
@@ -146,11 +149,20 @@ ends_with(const char *s, const char *tail)
 	return n >= m && strcmp(s + n - m, tail) == 0;
 }
 
+/* Appends `e` (stolen; NULL when making it ran out of memory) to the report
+ * array `arr`, or marks the report incomplete. */
+static void
+note(struct importer *im, json_t *arr, json_t *e)
+{
+	if (e == NULL || json_array_append_new(arr, e) != 0)
+		im->report_incomplete = true;
+}
+
 static void
 ignore(struct importer *im, const char *what, const char *why)
 {
-	json_array_append_new(json_object_get(im->report, "ignored"),
-	                      json_pack("{ssss}", "path", what, "why", why));
+	note(im, json_object_get(im->report, "ignored"),
+	     json_pack("{ssss}", "path", what, "why", why));
 }
 
 /* ---- the layout ---------------------------------------------------------- */
@@ -423,12 +435,13 @@ name_of(const json_t *job)
 static void
 put_pos(struct importer *im, json_t *e, const struct pos *at)
 {
-	if (at->file >= 0)
-		json_object_set(e, "file", json_array_get(im->files, (size_t)at->file));
-	if (at->index >= 0)
-		json_object_set_new(e, "index", json_integer(at->index));
-	if (at->line > 0)
-		json_object_set_new(e, "line", json_integer(at->line));
+	if (e == NULL)
+		return;
+	if ((at->file >= 0 &&
+	     json_object_set(e, "file", json_array_get(im->files, (size_t)at->file)) != 0) ||
+	    (at->index >= 0 && json_object_set_new(e, "index", json_integer(at->index)) != 0) ||
+	    (at->line > 0 && json_object_set_new(e, "line", json_integer(at->line)) != 0))
+		im->report_incomplete = true;
 }
 
 /* Records a skipped job (or file). `name` is stolen. Returns 0. */
@@ -443,15 +456,16 @@ skip(struct importer *im, const char *reason, const struct pos *at, const char *
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	json_object_set_new(e, "reason", json_string(reason));
-	put_pos(im, e, at);
-	if (id != NULL)
-		json_object_set_new(e, "id", json_string(id));
-	if (name != NULL && !json_is_null(name))
-		json_object_set(e, "job_name", name);
+	if (json_object_set_new(e, "reason", json_string(reason)) != 0 ||
+	    (id != NULL && json_object_set_new(e, "id", json_string(id)) != 0) ||
+	    (name != NULL && !json_is_null(name) && json_object_set(e, "job_name", name) != 0) ||
+	    json_object_set_new(e, "message", json_string(msg)) != 0) {
+		json_decref(e);
+		e = NULL;
+	}
 	json_decref(name);
-	json_object_set_new(e, "message", json_string(msg));
-	json_array_append_new(im->skipped, e);
+	put_pos(im, e, at);
+	note(im, im->skipped, e);
 	return 0;
 }
 
@@ -768,8 +782,10 @@ check_manifest(struct importer *im)
 			rel = strdup(json_string_value(fp));
 		else if (asprintf(&rel, "jobs/%s.yaml", id) < 0)
 			rel = NULL;
-		if (rel == NULL)
+		if (rel == NULL) {
+			im->report_incomplete = true;
 			break;
+		}
 		path = join(slash != NULL ? dir : ".", rel);
 		/* Relative to the folder of the manifest, as the legacy app wrote it;
 		 * for a folder of job files alone, also beside the manifest. */
@@ -900,15 +916,21 @@ outcomes(struct importer *im, struct batch *b, const jobs_batch_result *res)
 			im->replaced += o->replaced;
 			if (*j->id == '\0') {
 				json_t *e = json_pack("{ss}", "id", o->id);
+
+				if (e != NULL &&
+				    json_object_set_new(e, "job_name", job_name_json(j)) != 0) {
+					json_decref(e);
+					e = NULL;
+				}
 				put_pos(im, e, &at);
-				json_object_set_new(e, "job_name", job_name_json(j));
-				json_array_append_new(im->assigned, e);
+				note(im, im->assigned, e);
 			}
 			/* Imported as it is, though a new job must have a name. */
 			if (*j->job_name == '\0') {
 				json_t *e = json_pack("{ss}", "id", o->id);
+
 				put_pos(im, e, &at);
-				json_array_append_new(im->unnamed, e);
+				note(im, im->unnamed, e);
 			}
 		} else {
 			skip(im, o->code == JOBS_ALREADY_EXISTS ? "exists" : "invalid", &at, o->id,
@@ -1289,6 +1311,9 @@ legacy_import(const struct legacy_import_options *o, const struct legacy_sink *s
 	sort_by_place(im.skipped);
 	sort_by_place(im.assigned);
 	sort_by_place(im.unnamed);
+	if (rv == 0 && im.report_incomplete)
+		rv = failed(&im, JOBS_RESOURCE_EXHAUSTED,
+		            "out of memory: the report below may not name every job skipped");
 done:
 	if (im.report != NULL && im.src.format != LEGACY_AUTO) {
 		json_object_set_new(im.report, "read", json_integer((json_int_t)im.read));

@@ -696,10 +696,11 @@ legacy_yaml_plain_is_string(const char *s)
 static int
 make_string(struct builder *b, const yaml_event_t *ev, json_t **out)
 {
+	/* libyaml hands over valid UTF-8 only (its reader refuses other bytes,
+	 * its scanner escapes of surrogates), and jansson takes NULs: a NULL
+	 * here is out of memory, never a value to skip the job for. */
 	*out = json_stringn((const char *)ev->data.scalar.value, ev->data.scalar.length);
-	if (*out == NULL)
-		return value_fail(b, &ev->start_mark, out, "text is not valid UTF-8");
-	return 0;
+	return *out != NULL ? 0 : fail_oom(b, &ev->start_mark);
 }
 
 /* An int scalar already matched as `form`; errors name the scalar. */
