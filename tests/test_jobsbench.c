@@ -79,6 +79,8 @@ Test(jobsbench, a_mix_reports_json_with_every_key_and_no_errors)
 	cr_assert_gt(json_integer_value(json_object_get(o, "count")), 0);
 	cr_assert_gt(json_real_value(json_object_get(o, "throughput_rps")), 0);
 	cr_assert_eq(json_object_size(json_object_get(o, "errors")), 0, "errors: %s", r.out);
+	cr_assert(json_is_object(json_object_get(o, "error_messages")));
+	cr_assert_eq(json_object_size(json_object_get(o, "error_messages")), 0);
 	cr_assert_null(json_object_get(o, "baseline"));
 	by = json_object_get(o, "by_call");
 	cr_assert_eq(json_object_size(by), 5);
@@ -232,12 +234,29 @@ Test(jobsbench, csv_has_a_row_per_call_and_a_total)
 Test(jobsbench, human_output_names_what_was_measured)
 {
 	struct run r = bench("--requests", "50", "--warmup", "0", "--seed", "10", NULL);
+	jobs_client *c;
+	jobs_call call = {.timeout_ms = 5000};
 
 	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cr_assert_not_null(strstr(r.out, "jobsbench " JOBS_VERSION ", "), "%s", r.out);
 	cr_assert_not_null(strstr(r.out, "throughput"), "%s", r.out);
 	cr_assert_not_null(strstr(r.out, "p99.9"), "%s", r.out);
 	cr_assert_not_null(strstr(r.out, "histogram"), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "errors      none"), "%s", r.out);
 	cr_assert_eq(strstr(r.err, "\r"), NULL, "no progress line when stderr is not a terminal");
+	run_free(&r);
+
+	/* Two seeded jobs of ten gone: gets miss one time in five, and the
+	 * errors say so, with what jobsd said the first time. */
+	cr_assert_eq(jobs_client_open(&c, d.url, NULL, &call), JOBS_OK, "%s", call.message);
+	cr_assert_eq(jobs_delete_job(c, &call, "jobsbench-0000003", NULL), JOBS_OK);
+	cr_assert_eq(jobs_delete_job(c, &call, "jobsbench-0000005", NULL), JOBS_OK);
+	jobs_client_close(c);
+	r = bench("--requests", "200", "--warmup", "0", "--seed", "10", NULL);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	cr_assert_not_null(strstr(r.out, "errors      NOT_FOUND "), "%s", r.out);
+	cr_assert_not_null(strstr(r.out, "first NOT_FOUND: no job with id 'jobsbench-000000"), "%s",
+	                   r.out);
 	run_free(&r);
 }
 
@@ -609,6 +628,7 @@ Test(jobsbench, the_html_report_renders_in_chromium_with_data_in_every_chart, .t
 		cr_assert_gt(atoi(buf), 0, "%s: drew %s points", charts[i], buf);
 	}
 	cr_assert_not_null(strstr(r.out, "NOT_FOUND"), "the errors by status");
+	cr_assert_not_null(strstr(r.out, "no job with id 'jobsbench-00000"), "and a message");
 	cr_assert_not_null(strstr(r.out, "<svg"), "the charts are SVG");
 	cr_assert_not_null(strstr(r.out, "echo baseline"));
 	for (int i = 0; i < 3; i++)

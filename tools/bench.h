@@ -132,6 +132,9 @@ int seed_batch(struct gen *g, jobs_client *c, jobs_call *call, uint64_t first, u
 struct kind_result {
 	hist *lat;                     /* latency of every call, ok or not, us */
 	uint64_t codes[BENCH_N_CODES]; /* calls by status; codes[0] are the ok */
+	/* The message of the first call answered with each status but OK (""
+	 * when none was, or it came without one): what the errors were. */
+	char example[BENCH_N_CODES][sizeof((jobs_call *)0)->message];
 };
 
 struct target_result {
@@ -156,8 +159,11 @@ struct target_result {
 /* Allocates the histograms; false when out of memory. */
 bool kind_result_init(struct kind_result *k);
 void kind_result_fini(struct kind_result *k);
-/* Adds src into dst. */
+/* Adds src into dst (dst keeps its own example of a status when it has one). */
 void kind_result_merge(struct kind_result *dst, const struct kind_result *src);
+/* Counts a call with status `code` (0 .. BENCH_N_CODES-1) and latency lat_us;
+ * `message` says why it failed. */
+void kind_result_record(struct kind_result *k, int code, uint64_t lat_us, const char *message);
 uint64_t kind_result_errors(const struct kind_result *k);
 
 /* The whole run, as the report needs it. */

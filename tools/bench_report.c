@@ -2,14 +2,16 @@
  * bench_report.c: jobsbench's results, for people or for programs, all from
  * one struct bench_report.
  *
- *   human  a summary per target: throughput, count, errors by status,
+ *   human  a summary per target: throughput, count, errors by status
+ *          (with the first message of each, escaped as jobsctl does),
  *          latency min/mean/p50/p90/p99/p99.9/max, a histogram in 1-2-5
  *          rows (--cumulative: calls up to each bound), a row per kind of
  *          call, CPU per call (jobsbench's and the server's); with
  *          --baseline, the echo server first and the ratios last
  *   json   one object. The top level is jobsd's: throughput_rps, count,
- *          errors (status name -> count), latency_us {min, mean, p50, p90,
- *          p99, p999, max}, latency_percentiles (a spectrum from 0 to 100),
+ *          errors (status name -> count), error_messages (status name ->
+ *          the first such answer's message), latency_us {min, mean, p50,
+ *          p90, p99, p999, max}, latency_percentiles (a spectrum from 0 to 100),
  *          latency_histogram (ten rows a decade, each with its count and the
  *          cumulative count), timeline (calls, errors, mean and max latency
  *          over time), by_call (kind -> the same keys but the histogram and
@@ -26,8 +28,10 @@
  * Latency is of every measured call, answered OK or not.
  */
 #include "bench.h"
+#include "cli.h" /* render_escape: messages reach a terminal */
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -54,8 +58,20 @@ kind_result_merge(struct kind_result *dst, const struct kind_result *src)
 	if (src->lat == NULL)
 		return;
 	hist_merge(dst->lat, src->lat); /* same shape: both from kind_result_init */
-	for (int i = 0; i < BENCH_N_CODES; i++)
+	for (int i = 0; i < BENCH_N_CODES; i++) {
 		dst->codes[i] += src->codes[i];
+		if (dst->example[i][0] == '\0')
+			memcpy(dst->example[i], src->example[i], sizeof dst->example[i]);
+	}
+}
+
+void
+kind_result_record(struct kind_result *k, int code, uint64_t lat_us, const char *message)
+{
+	hist_record(k->lat, lat_us);
+	k->codes[code]++;
+	if (code != JOBS_OK && k->example[code][0] == '\0')
+		snprintf(k->example[code], sizeof k->example[code], "%s", message);
 }
 
 uint64_t
@@ -117,19 +133,33 @@ fmt_date(char *buf, time_t t)
 	return buf;
 }
 
+/* The errors by status on one line, then the first message of each, its
+ * control characters escaped (a server's text must not drive the
+ * terminal). */
 static void
 human_errors(FILE *out, const struct kind_result *k)
 {
 	if (kind_result_errors(k) == 0) {
-		fputs("none", out);
+		fputs("none\n", out);
 		return;
 	}
 	for (int i = 1, first = 1; i < BENCH_N_CODES; i++)
 		if (k->codes[i] != 0) {
-			fprintf(out, "%s%s %llu", first ? "" : ", ", bench_code_name(i),
-			        (unsigned long long)k->codes[i]);
+			fprintf(out, "%s%s %llu (%.2f%%)", first ? "" : ", ", bench_code_name(i),
+			        (unsigned long long)k->codes[i],
+			        100.0 * (double)k->codes[i] / (double)hist_count(k->lat));
 			first = 0;
 		}
+	fputc('\n', out);
+	for (int i = 1; i < BENCH_N_CODES; i++) {
+		char *msg;
+
+		if (k->codes[i] == 0 || k->example[i][0] == '\0' ||
+		    (msg = render_escape(k->example[i], false)) == NULL)
+			continue;
+		fprintf(out, "              first %s: %s\n", bench_code_name(i), msg);
+		free(msg);
+	}
 }
 
 /* The histogram in 1-2-5 rows, a bar each: the calls in each row, or with
@@ -174,7 +204,7 @@ human_target(FILE *out, const struct bench_report *r, const struct target_result
 	        (unsigned long long)hist_count(h), t->elapsed_s);
 	fputs("  errors      ", out);
 	human_errors(out, &t->total);
-	fprintf(out, "\n  latency     min %s  mean %s  p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n",
+	fprintf(out, "  latency     min %s  mean %s  p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n",
 	        fmt_us(b[0], 32, (double)hist_min(h)), fmt_us(b[1], 32, hist_mean(h)),
 	        fmt_us(b[2], 32, (double)hist_percentile(h, 50)),
 	        fmt_us(b[3], 32, (double)hist_percentile(h, 90)),
@@ -335,15 +365,17 @@ json_timeline(const struct timeline *t)
 	                 "calls", calls, "errors", errors, "mean_us", mean, "max_us", max);
 }
 
+/* {status: calls} or, with `messages`, {status: the first message}. */
 static json_t *
-json_errors(const struct kind_result *k)
+json_errors(const struct kind_result *k, bool messages)
 {
 	json_t *o = json_object();
 
 	for (int i = 1; i < BENCH_N_CODES; i++)
 		if (k->codes[i] != 0)
 			json_object_set_new(o, bench_code_name(i),
-			                    json_integer((json_int_t)k->codes[i]));
+			                    messages ? json_string(k->example[i])
+			                             : json_integer((json_int_t)k->codes[i]));
 	return o;
 }
 
@@ -353,7 +385,8 @@ json_stats(json_t *o, const struct target_result *t, const struct kind_result *k
 {
 	json_object_set_new(o, "throughput_rps", json_real(rate(t, k)));
 	json_object_set_new(o, "count", json_integer((json_int_t)hist_count(k->lat)));
-	json_object_set_new(o, "errors", json_errors(k));
+	json_object_set_new(o, "errors", json_errors(k, false));
+	json_object_set_new(o, "error_messages", json_errors(k, true));
 	json_object_set_new(o, "latency_us", json_latency(k->lat));
 	json_object_set_new(o, "latency_percentiles", json_percentiles(k->lat));
 }

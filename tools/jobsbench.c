@@ -50,6 +50,7 @@
  * echo server, the floor this is compared against (tools/README.md).
  */
 #include "bench.h"
+#include "cli.h" /* render_init: text for people is UTF-8 */
 #include "proc.h"
 
 #include "internal.h" /* client_start_raw, for the echo baseline */
@@ -686,9 +687,11 @@ complete(struct slot *s)
 	if (s->record) {
 		uint64_t lat_us = (uint64_t)(done - s->due) / 1000;
 
-		hist_record(d->kinds[s->kind].lat, lat_us);
+		kind_result_record(&d->kinds[s->kind], code, lat_us,
+		                   code == JOBS_INTERNAL && s->call.code == JOBS_OK
+		                       ? "the echo server's reply was not of the size asked for"
+		                       : s->call.message);
 		timeline_record(&d->timeline, done - s->run->t0_ns, lat_us, code != JOBS_OK);
-		d->kinds[s->kind].codes[code]++;
 		d->last_done_ns = done;
 		atomic_fetch_add_explicit(&d->recorded, 1, memory_order_relaxed);
 		if (code != JOBS_OK)
@@ -1118,9 +1121,9 @@ plan_writes(const struct opts *o, jobs_client *c, bool *need_seed)
 	jobs_stats *st = NULL;
 	char what[512] = "";
 	long long total;
-	bool ours;
+	bool first = seeded_exists(c, o, 0);
 
-	*need_seed = o->seed > 0 && !(seeded_exists(c, o, 0) && seeded_exists(c, o, o->seed - 1));
+	*need_seed = o->seed > 0 && !(first && seeded_exists(c, o, o->seed - 1));
 	if (*need_seed)
 		snprintf(what, sizeof what, "up to %llu seeded jobs (jobsbench-0000000 .. %s)",
 		         (unsigned long long)o->seed, seed_id((char[32]){0}, o->seed - 1));
@@ -1137,8 +1140,7 @@ plan_writes(const struct opts *o, jobs_client *c, bool *need_seed)
 	}
 	total = (long long)st->total_jobs;
 	jobs_stats_free(st);
-	ours = total == 0 || seeded_exists(c, o, 0);
-	if (!ours && !o->allow_writes) {
+	if (total > 0 && !first && !o->allow_writes) {
 		fail("%s holds %lld job%s that jobsbench did not seed (there is no "
 		     "jobsbench-0000000), and this run would write %s. Point --server at a jobsd "
 		     "of test jobs, or pass --allow-writes to write there anyway",
@@ -1527,6 +1529,7 @@ main(int argc, char **argv)
 	struct sigaction sa = {.sa_handler = on_sigint, .sa_flags = SA_RESETHAND};
 
 	parse_flags(argc, argv, &o);
+	render_init();
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
