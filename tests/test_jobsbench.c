@@ -493,6 +493,15 @@ Test(jobsbench, output_writes_a_file_in_the_format_of_its_name)
 	json_decref(o);
 	free(text);
 
+	/* - is stdout. */
+	r = bench("--requests", "50", "--warmup", "0", "--seed", "10", "-o", "-", "-f", "json",
+	          NULL);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	o = json_of(&r);
+	cr_assert_eq(json_integer_value(json_object_get(o, "count")), 50);
+	json_decref(o);
+	run_free(&r);
+
 	/* -f wins over the name. */
 	snprintf(path, sizeof path, "%s/report.json", d.dir);
 	r = bench("--requests", "50", "--warmup", "0", "--seed", "10", "-o", path, "-f", "csv",

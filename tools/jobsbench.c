@@ -127,7 +127,7 @@ static const char usage_text[] =
     "                          with charts, for a browser); default human, or\n"
     "                          from the name of --output (.json, .csv, .html)\n"
     "  -o, --output FILE       write the report to FILE (replaced once the run is\n"
-    "                          over) instead of stdout\n"
+    "                          over); default -, stdout\n"
     "      --cumulative        histograms count the calls up to each latency,\n"
     "                          not those between one row and the next\n"
     "  -h, --help              this text\n"
@@ -377,7 +377,7 @@ parse_flags(int argc, char **argv, struct opts *o)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *env = getenv("JOBS_SERVER");
-	bool have_duration = false, needs_ids = false, have_format = false;
+	bool have_duration = false, needs_ids = false, have_format = false, have_output = false;
 	int ch;
 
 	*o = (struct opts){
@@ -468,11 +468,12 @@ parse_flags(int argc, char **argv, struct opts *o)
 			break;
 		}
 		case 'o':
-			if (o->output != NULL)
+			if (have_output)
 				usage_error("--output given twice");
 			if (*optarg == '\0')
-				usage_error("--output wants a file name");
-			o->output = optarg;
+				usage_error("--output wants a file name, or - for stdout");
+			have_output = true;
+			o->output = strcmp(optarg, "-") == 0 ? NULL : optarg;
 			break;
 		case OPT_CUMULATIVE:
 			o->cumulative = true;
