@@ -58,6 +58,7 @@
 #include <nng/nng.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
@@ -70,7 +71,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <strings.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -1110,8 +1110,8 @@ seeded_exists(jobs_client *c, const struct opts *o, uint64_t i)
  * Before the first write: whether the seeded jobs must be made (*need_seed:
  * the first or the last of them is missing) and whether the mix writes. A
  * run that writes says so on stderr, what and where; and it stops (-1,
- * after saying why) when the database holds jobs but not seeded job 0, so
- * that jobsbench did not make it and it may be someone's real data, unless
+ * after saying why) when the database holds jobs but not seeded job 0 (so
+ * jobsbench did not make them: they may be someone's real data), unless
  * --allow-writes. A run that writes nothing (gets, lists, searches and
  * health checks over jobs seeded before) says nothing and asks nothing.
  */
