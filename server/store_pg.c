@@ -1654,6 +1654,30 @@ pg_check(store *base, arena *a, int max, char ***problems, size_t *n, int64_t *j
 	return 0;
 }
 
+/* The figures of /metrics and the readiness probe, in one statement: the
+ * jobs from the counts (folded and not), the database's size, and the
+ * remembered answers as the planner estimates them (counting them would
+ * read the whole table at every scrape). */
+static int
+pg_gauges(store *base, struct store_gauges *out)
+{
+	PGresult *r;
+	int rv = pg_query(base,
+	                  "SELECT ((SELECT n FROM stat_totals WHERE key = 'total') + (SELECT "
+	                  "coalesce(sum(n), 0) FROM stat_changes))::int8, "
+	                  "pg_database_size(current_database()), greatest((SELECT reltuples FROM "
+	                  "pg_class WHERE oid = 'requests'::regclass), 0)::int8",
+	                  NULL, &r);
+
+	if (rv != 0)
+		return rv;
+	out->jobs = pg_get_int8(r, 0, 0);
+	out->db_bytes = pg_get_int8(r, 0, 1);
+	out->dedup = pg_get_int8(r, 0, 2);
+	PQclear(r);
+	return 0;
+}
+
 static int
 pg_tidy(store *base)
 {
@@ -1691,4 +1715,5 @@ static const struct store_ops pg_ops = {
     .set_deadline = pg_set_deadline,
     .request_prefetch = pg_request_prefetch,
     .tidy = pg_tidy,
+    .gauges = pg_gauges,
 };

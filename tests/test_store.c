@@ -982,6 +982,25 @@ Test(store, database_urls_are_never_files_and_never_show_a_password)
 	}
 }
 
+/* The figures /metrics shows, on either engine. */
+Test(store, gauges_count_the_jobs_and_the_database)
+{
+	struct store_gauges g;
+
+	for (int i = 0; i < 3; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "g-%d", i);
+		cr_assert_eq(insert(make_job(id, i)), 0);
+	}
+	cr_assert_eq(store_gauges(st, &g), 0, "%s", store_errmsg(st));
+	cr_assert_eq(g.jobs, 3);
+	cr_assert_gt(g.db_bytes, 0);
+	cr_assert_geq(g.dedup, 0);
+	cr_assert_eq(store_tidy(st), 0, "%s", store_errmsg(st));
+	cr_assert_eq(store_gauges(st, &g), 0);
+	cr_assert_eq(g.jobs, 3, "folded or not, the same");
+}
+
 /* ---- PostgreSQL only ------------------------------------------------------------ */
 
 TestSuite(store_pg, .init = setup, .fini = teardown);
