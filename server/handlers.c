@@ -318,7 +318,7 @@ handle_create_job(call *c, const void *in_, void *out_)
 
 	if ((rv = new_job_from_request(c, in, false, &j)) != 0)
 		return rv;
-	rv = store_job_insert(c->db, j, c->arena);
+	rv = store_job_create(c->db, j, c->arena);
 	if (rv == ST(ALREADY_EXISTS))
 		return call_fail(c, rv, "a job with id '%s' already exists", j->id);
 	if (rv != 0)

@@ -63,9 +63,10 @@ static const char usage[] =
     "      --max-message-size N  largest request in bytes (K and M suffixes: KiB, MiB);\n"
     "                            default 1M\n"
     "      --max-inflight N      calls served at once before RESOURCE_EXHAUSTED; default 128\n"
-    "      --max-batch N         most writes in one group commit; default 256\n"
+    "      --max-batch N         most writes in one group commit; default 256 on SQLite,\n"
+    "                            1 on PostgreSQL (its writers run side by side)\n"
     "      --writers N           connections that write side by side (PostgreSQL; SQLite\n"
-    "                            has one writer); default 8\n"
+    "                            has one writer); default 16\n"
     "      --reply-cache-mib N   GetJob keeps up to N MiB of jobs it read, encoded, and\n"
     "                            answers them from memory until they are written; only\n"
     "                            for a database no other jobsd writes; 0: off; default 32\n"
@@ -111,7 +112,8 @@ struct config {
 	size_t max_message_bytes;
 	int max_inflight;
 	int max_batch;
-	int writers; /* 0: the engine's own */
+	bool max_batch_given; /* else the engine's own default (store_traits) */
+	int writers;          /* 0: the engine's own */
 	int mmap_mib;
 	int reply_cache_mib;
 	enum store_sync sync;
@@ -347,6 +349,7 @@ parse_flags(int argc, char **argv, struct config *cfg)
 			break;
 		case OPT_MAX_BATCH:
 			cfg->max_batch = (int)parse_number("--max-batch", optarg, 1, 65536, false);
+			cfg->max_batch_given = true;
 			break;
 		case OPT_WRITERS:
 			cfg->writers = (int)parse_number("--writers", optarg, 1, 256, false);
@@ -648,7 +651,7 @@ main(int argc, char **argv)
 	lopt.writers = engine.writers;
 	if (cfg.writers > 0 && lopt.writers > 1)
 		lopt.writers = cfg.writers;
-	lopt.max_batch = cfg.max_batch;
+	lopt.max_batch = cfg.max_batch_given || engine.batch == 0 ? cfg.max_batch : engine.batch;
 	lopt.dedup_window_us = (int64_t)cfg.dedup_window_s * 1000000;
 	if (lanes_start(&ln, writer, &lopt, err, sizeof err) != 0) {
 		log_error("%s", err);

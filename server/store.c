@@ -321,6 +321,13 @@ store_job_insert(store *st, Jobs__V1__Job *job, arena *a)
 }
 
 int
+store_job_create(store *st, Jobs__V1__Job *job, arena *a)
+{
+	return st->ops->job_create != NULL ? st->ops->job_create(st, job, a)
+	                                   : st->ops->job_insert(st, job, a);
+}
+
+int
 store_job_replace(store *st, const Jobs__V1__Job *was, Jobs__V1__Job *job, arena *a)
 {
 	return st->ops->job_replace(st, was, job, a);

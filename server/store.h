@@ -110,6 +110,11 @@ struct store_traits {
 	/* How many connections may write at once to good effect: 1 for SQLite
 	 * (one writer per database); PostgreSQL runs writes side by side. */
 	int writers;
+	/* Most calls a writer should put in one transaction by default: 0 for
+	 * as many as are queued (--max-batch; SQLite's group commit), 1 for a
+	 * transaction each (PostgreSQL, whose writers run in parallel and whose
+	 * server groups their commits' flushes itself). */
+	int batch;
 	/* Whether the engine's log is copied into the database by connections
 	 * of the caller's (store_checkpoint(), store_wal_pages()): SQLite with
 	 * background_checkpoints. */
@@ -212,6 +217,14 @@ int store_job_get(store *st, const char *id, arena *a, Jobs__V1__Job **out);
  * INVALID_ARGUMENT if a constraint of the schema refuses a value.
  */
 int store_job_insert(store *st, Jobs__V1__Job *job, arena *a);
+
+/*
+ * store_job_insert() for a call that writes this one job (CreateJob): when
+ * the transaction is the call's alone (no savepoint is open), an engine may
+ * send the write with the COMMIT (PostgreSQL: one round trip less), and then
+ * a taken id is ALREADY_EXISTS from store_commit(), the job written nowhere.
+ */
+int store_job_create(store *st, Jobs__V1__Job *job, arena *a);
 
 /*
  * Overwrites the stored job with the same id, `was` as read in this

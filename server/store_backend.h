@@ -103,6 +103,7 @@ struct store_ops {
 	/* Optional. */
 	void (*set_deadline)(store *st, int64_t deadline_us);
 	void (*request_prefetch)(store *st, const char *const *request_ids, size_t n);
+	int (*job_create)(store *st, Jobs__V1__Job *job, arena *a);
 	int (*tidy)(store *st);
 	int64_t (*wal_pages)(const store *st);
 	int64_t (*wal_appended)(const store *st);

@@ -81,6 +81,8 @@ enum stmt_id {
 	S_GET,
 	S_GET_FOR_UPDATE,
 	S_INSERT,
+	S_INSERT_DEFERRED,
+	S_VERSIONS,
 	S_REPLACE,
 	S_OVERWRITE,
 	S_DELETE,
@@ -126,6 +128,14 @@ static const char *const stmt_sql[N_STMTS] = {
                  "elevenlabs_voice_id, language, brand_name, enabled, created_at, "
                  "updated_at, enhanced_settings, extra) VALUES (" JOB_PARAMS
                  ") ON CONFLICT (id) DO NOTHING RETURNING version",
+    /* Sent with the COMMIT (pg_job_create): a taken id fails it, as a
+     * unique violation on jobs_id_key. The version was taken ahead. */
+    [S_INSERT_DEFERRED] = "INSERT INTO jobs (id, job_name, product, persona, setting, emotion, "
+                          "hook, elevenlabs_voice_id, language, brand_name, enabled, "
+                          "created_at, updated_at, version, enhanced_settings, extra) VALUES "
+                          "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
+                          "$16)",
+    [S_VERSIONS] = "SELECT nextval('job_versions') FROM generate_series(1, $1)",
     /* Against the version read (and locked) in this transaction. */
     [S_REPLACE] = "UPDATE jobs SET (job_name, product, persona, setting, emotion, hook, "
                   "elevenlabs_voice_id, language, brand_name, enabled, updated_at, "
@@ -159,6 +169,9 @@ static const char *const stmt_sql[N_STMTS] = {
  * costs a trip through the network and the scheduler otherwise, and what
  * they say matters only if they fail (see defer()). */
 #define MAX_DEFERRED 8
+/* Versions a connection takes from the sequence at once, for the inserts
+ * it defers: one round trip for this many creates. */
+#define VERSIONS_AHEAD 64
 
 struct deferred {
 	int id;          /* a prepared statement, or -1 for sql */
@@ -196,6 +209,9 @@ struct pg_store {
 	int64_t deadline_us;  /* of the call served now; 0: none */
 	int64_t reopen_at_us; /* no connect attempt before this */
 	uint32_t prepared;    /* bit per stmt_id prepared on this connection */
+	/* Versions taken from job_versions ahead, for deferred inserts. */
+	int64_t versions[VERSIONS_AHEAD];
+	int n_versions;
 };
 
 typedef struct pg_store pg;
@@ -274,8 +290,21 @@ fail_result(pg *st, const PGresult *res)
 	}
 	if (state == NULL)
 		return ST(INTERNAL);
-	if (strcmp(state, "23505") == 0)
+	if (strcmp(state, "23505") == 0) {
+		const char *c = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+		const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+		const char *key = detail != NULL ? strstr(detail, "(id)=(") : NULL;
+
+		/* "Key (id)=(X) already exists." names the job in its words. */
+		size_t rest = key != NULL ? strlen(key + 6) : 0;
+
+		if (c != NULL && strcmp(c, "jobs_id_key") == 0 &&
+		    rest >= sizeof ") already exists.")
+			snprintf(st->base.errmsg, sizeof st->base.errmsg,
+			         "a job with id '%.*s' already exists",
+			         (int)(rest - (sizeof ") already exists." - 1)), key + 6);
 		return ST(ALREADY_EXISTS);
+	}
 	if (strcmp(state, "57014") == 0) /* cancelled: the deadline passed */
 		return ST(DEADLINE_EXCEEDED);
 	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
@@ -745,11 +774,15 @@ forget_known(pg *st)
 	st->n_known = 0;
 }
 
+/* The queries of one round trip, in order: -1 for a statement, or the
+ * stmt_id a PREPARE of it is for (its success is known only once read). */
+#define MAX_QUERIES (2 * MAX_DEFERRED + 2)
+
 /* Sends statement `id` (prepared), or `sql` (planned for these values),
- * with p (NULL: none). Prepares `id` first on this connection if need be:
- * *sent counts the queries that added. */
+ * with p (NULL: none). Prepares `id` first on this connection if need be;
+ * what it sent is added to kinds[*sent..]. */
 static bool
-send_one(pg *st, int id, const char *sql, const struct pg_params *p, int *sent)
+send_one(pg *st, int id, const char *sql, const struct pg_params *p, int *kinds, int *sent)
 {
 	static const struct pg_params none = {0};
 	char name[16];
@@ -757,7 +790,7 @@ send_one(pg *st, int id, const char *sql, const struct pg_params *p, int *sent)
 	if (p == NULL)
 		p = &none;
 	if (id < 0) {
-		(*sent)++;
+		kinds[(*sent)++] = -1;
 		return PQsendQueryParams(st->conn, sql, p->n, p->types, p->values, p->lengths,
 		                         p->formats, 1) == 1;
 	}
@@ -765,10 +798,10 @@ send_one(pg *st, int id, const char *sql, const struct pg_params *p, int *sent)
 	if (!(st->prepared & (1u << id))) {
 		if (!PQsendPrepare(st->conn, name, stmt_sql[id], p->n, p->types))
 			return false;
-		(*sent)++;
-		st->prepared |= 1u << id; /* undone by drop_connection() if it fails */
+		kinds[(*sent)++] = id;
+		st->prepared |= 1u << id; /* until its result says otherwise */
 	}
-	(*sent)++;
+	kinds[(*sent)++] = -1;
 	return PQsendQueryPrepared(st->conn, name, p->n, p->values, p->lengths, p->formats, 1) == 1;
 }
 
@@ -783,7 +816,7 @@ run(pg *st, int id, const char *sql, const struct pg_params *p, PGresult **res)
 {
 	bool cancelled = false;
 	int64_t until;
-	int sent = 0, got = 0, rv = 0;
+	int sent = 0, got = 0, rv = 0, kinds[MAX_QUERIES];
 	PGresult *r, *mine = NULL, *failed = NULL;
 
 	*res = NULL;
@@ -791,7 +824,7 @@ run(pg *st, int id, const char *sql, const struct pg_params *p, PGresult **res)
 		return rv;
 	until = wait_until(st);
 	if (st->n_deferred == 0 && (id < 0 || (st->prepared & (1u << id)))) {
-		if (!send_one(st, id, sql, p, &sent))
+		if (!send_one(st, id, sql, p, kinds, &sent))
 			return fail_result(st, NULL);
 		if ((rv = await(st, until, &r)) != 0)
 			return rv;
@@ -805,12 +838,12 @@ run(pg *st, int id, const char *sql, const struct pg_params *p, PGresult **res)
 		return fail_result(st, NULL);
 	for (int i = 0; i < st->n_deferred; i++) {
 		struct deferred *d = &st->deferred[i];
-		if (!send_one(st, d->id, d->sql, &d->p, &sent))
+		if (!send_one(st, d->id, d->sql, &d->p, kinds, &sent))
 			goto lost;
 		if (d->sql != NULL && strcmp(d->sql, "BEGIN") == 0)
 			st->txn_sent = true;
 	}
-	if (!send_one(st, id, sql, p, &sent) || !PQpipelineSync(st->conn))
+	if (!send_one(st, id, sql, p, kinds, &sent) || !PQpipelineSync(st->conn))
 		goto lost;
 	drop_deferred(st);
 	while (got < sent) {
@@ -820,6 +853,10 @@ run(pg *st, int id, const char *sql, const struct pg_params *p, PGresult **res)
 			got++; /* the end of one query's results */
 			continue;
 		}
+		/* A PREPARE the pipeline skipped (an earlier query failed) did
+		 * not happen: its statement is prepared again next time. */
+		if (kinds[got] >= 0 && PQresultStatus(r) != PGRES_COMMAND_OK)
+			st->prepared &= ~(1u << kinds[got]);
 		if (got == sent - 1 && mine == NULL)
 			mine = r;
 		else if (failed == NULL && PQresultStatus(r) == PGRES_FATAL_ERROR)
@@ -1091,8 +1128,9 @@ pg_commit(store *base)
 	}
 	PQclear(r);
 	/* A remembered answer deferred to here, which another jobsd gave first:
-	 * a retry finds that answer. */
-	if (rv == ST(ALREADY_EXISTS))
+	 * a retry finds that answer. (A deferred job's taken id is what
+	 * fail_result() said: ALREADY_EXISTS, naming it.) */
+	if (rv == ST(ALREADY_EXISTS) && strstr(st->base.errmsg, "a job with id") == NULL)
 		rv = store_failf(base, ST(UNAVAILABLE),
 		                 "another jobsd answered one of these requests meanwhile; retry "
 		                 "with the same request_id to get its answer");
@@ -1244,6 +1282,48 @@ static int
 pg_job_insert(store *base, Jobs__V1__Job *job, arena *a)
 {
 	return write_job((pg *)base, S_INSERT, job, 0, a, ST(ALREADY_EXISTS));
+}
+
+/* The next of the versions this connection took ahead. */
+static int
+next_version(pg *st, int64_t *v)
+{
+	if (st->n_versions == 0) {
+		struct pg_params p = {0};
+		PGresult *r;
+		int rv;
+
+		pg_int4(&p, VERSIONS_AHEAD);
+		if ((rv = run_stmt(st, S_VERSIONS, &p, &r)) != 0)
+			return rv;
+		for (int i = PQntuples(r) - 1; i >= 0; i--) /* used from the end: lowest first */
+			st->versions[st->n_versions++] = pg_get_int8(r, i, 0);
+		PQclear(r);
+		if (st->n_versions == 0)
+			return store_failf(&st->base, ST(INTERNAL), "job_versions gave no value");
+	}
+	*v = st->versions[--st->n_versions];
+	return 0;
+}
+
+/* A transaction that is the call's alone sends the insert with its COMMIT
+ * (store.h): one round trip less for a CreateJob. */
+static int
+pg_job_create(store *base, Jobs__V1__Job *job, arena *a)
+{
+	pg *st = (pg *)base;
+	struct pg_params p = {0};
+	int64_t version;
+	int rv;
+
+	if (!st->in_txn || st->savepoints > 0)
+		return pg_job_insert(base, job, a);
+	if ((rv = next_version(st, &version)) != 0)
+		return rv;
+	job_params(&p, job, version);
+	if ((rv = defer(st, S_INSERT_DEFERRED, NULL, &p)) != 0)
+		return rv;
+	return (job->etag = store_etag(a, version)) != NULL ? 0 : ST(RESOURCE_EXHAUSTED);
 }
 
 static int
@@ -1687,7 +1767,7 @@ pg_tidy(store *base)
 /* ---- the engine ---------------------------------------------------------------------- */
 
 static const struct store_ops pg_ops = {
-    .traits = {.engine = "postgresql", .writers = 8, .checkpoints = false},
+    .traits = {.engine = "postgresql", .writers = 16, .batch = 1, .checkpoints = false},
     .close = pg_close,
     .begin = pg_begin,
     .commit = pg_commit,
@@ -1714,6 +1794,7 @@ static const struct store_ops pg_ops = {
     .meta_put = pg_meta_put,
     .set_deadline = pg_set_deadline,
     .request_prefetch = pg_request_prefetch,
+    .job_create = pg_job_create,
     .tidy = pg_tidy,
     .gauges = pg_gauges,
 };

@@ -1363,3 +1363,33 @@ Test(store_pg, writers_share_one_sequence_of_versions)
 	}
 	store_close(other);
 }
+
+/* A CreateJob alone in its transaction sends its insert with the COMMIT: a
+ * taken id is then the COMMIT's ALREADY_EXISTS, naming the job, and nothing
+ * of it is written. Under a savepoint (a group) it answers at once. */
+Test(store_pg, a_lone_create_hears_of_a_taken_id_at_commit)
+{
+	Jobs__V1__Job *out;
+
+	cr_assert_eq(insert(make_job("taken", 1)), 0);
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(store_job_create(st, make_job("fresh", 2), &ar), 0);
+	cr_assert_eq(store_commit(st), 0, "%s", store_errmsg(st));
+	cr_assert_eq(store_job_get(st, "fresh", &ar, &out), 0);
+
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(store_job_create(st, make_job("taken", 3), &ar), 0, "sent with the commit");
+	cr_assert_eq(store_commit(st), ST(ALREADY_EXISTS));
+	cr_assert_str_eq(store_errmsg(st), "a job with id 'taken' already exists");
+	store_rollback(st);
+	cr_assert_eq(store_job_get(st, "taken", &ar, &out), 0);
+	cr_assert_eq(out->created_at, 1, "the first job stays");
+
+	cr_assert_eq(store_begin(st), 0);
+	cr_assert_eq(store_savepoint(st), 0);
+	cr_assert_eq(store_job_create(st, make_job("taken", 4), &ar), ST(ALREADY_EXISTS));
+	cr_assert_eq(store_rollback_to(st), 0);
+	cr_assert_eq(store_job_create(st, make_job("other", 4), &ar), 0);
+	cr_assert_eq(store_commit(st), 0, "%s", store_errmsg(st));
+	cr_assert_eq(store_job_get(st, "other", &ar, &out), 0);
+}
