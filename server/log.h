@@ -1,8 +1,11 @@
 /*
  * log.h: the server's log, one line per event on stderr.
  *
- * Lines look like "2026-11-24T10:00:00.123Z jobsd warn: message". Safe to
- * call from any thread; a line is written with one write(2).
+ * Lines look like "2026-11-24T10:00:00.123Z jobsd warn: message", at most
+ * 1 KiB. Control characters in a message are written escaped (\n, \t,
+ * \x01, ...): messages quote what callers sent, and every line must be one
+ * event of jobsd's. Safe to call from any thread; a line is written with one
+ * write(2).
  */
 #ifndef JOBSD_LOG_H
 #define JOBSD_LOG_H
