@@ -583,6 +583,49 @@ chromium(const char *dir, const char *page, const char *png)
 	return run_cmd(argv, NULL, env);
 }
 
+/* Asserts that Chromium's log, where render() looks for them, shows what a
+ * page logs to its console (its format could change with Chromium). */
+static void
+console_is_seen(const char *dir)
+{
+	char page[400], png[400];
+	struct run r;
+	FILE *f;
+
+	snprintf(page, sizeof page, "%s/control.html", dir);
+	snprintf(png, sizeof png, "%s/control.png", dir);
+	cr_assert_not_null(f = fopen(page, "w"));
+	fputs("<!DOCTYPE html><title>control</title><script>console.error('jobsbench-control')"
+	      "</script>",
+	      f);
+	fclose(f);
+	r = chromium(dir, page, png);
+	cr_assert_eq(r.status, 0, "chromium: status %d: %s", r.status, r.err);
+	cr_assert_not_null(strstr(r.err, ":CONSOLE"), "no console line: %s", r.err);
+	cr_assert_not_null(strstr(r.err, "jobsbench-control"), "%s", r.err);
+	run_free(&r);
+}
+
+/* Opens a report in Chromium (its screenshot to `png`) and asserts that
+ * the page's script ran to its end and that nothing was logged to its
+ * console. Returns the DOM the script left (free it). */
+static char *
+render(const char *dir, const char *page, const char *png)
+{
+	struct run r = chromium(dir, page, png);
+	char *line, *save = NULL, *dom;
+
+	cr_assert_eq(r.status, 0, "chromium: status %d: %s", r.status, r.err);
+	for (line = strtok_r(r.err, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
+		cr_assert_null(strstr(line, ":CONSOLE"), "the page logged: %s", line);
+	cr_assert_not_null(strstr(r.out, "data-rendered=\"yes\""), "the script finished: %.2000s",
+	                   r.out);
+	dom = r.out;
+	r.out = NULL;
+	run_free(&r);
+	return dom;
+}
+
 Test(jobsbench, the_html_report_renders_in_chromium_with_data_in_every_chart, .timeout = 240)
 {
 	static const char *const charts[] = {"histogram", "percentiles", "throughput",
@@ -591,7 +634,7 @@ Test(jobsbench, the_html_report_renders_in_chromium_with_data_in_every_chart, .t
 	jobs_client *c;
 	jobs_call call = {.timeout_ms = 5000};
 	struct run r;
-	char *html, *line, *save = NULL;
+	char *html, *dom;
 	unsigned char head[24];
 	FILE *f;
 
@@ -625,26 +668,24 @@ Test(jobsbench, the_html_report_renders_in_chromium_with_data_in_every_chart, .t
 	cr_assert_null(strstr(html, "@JOBSBENCH_DATA@"), "the data is in");
 	free(html);
 
-	r = chromium(d.dir, page, png);
-	cr_assert_eq(r.status, 0, "chromium: status %d: %s", r.status, r.err);
-	for (line = strtok_r(r.err, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
-		cr_assert_null(strstr(line, ":CONSOLE"), "the page logged: %s", line);
-	cr_assert_not_null(strstr(r.out, "data-rendered=\"yes\""), "the script finished: %.2000s",
-	                   r.out);
+	console_is_seen(d.dir);
+	dom = render(d.dir, page, png);
 	for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++) {
-		cr_assert_not_null(attr_of(r.out, charts[i], "data-points", buf, sizeof buf),
+		cr_assert_not_null(attr_of(dom, charts[i], "data-points", buf, sizeof buf),
 		                   "%s: no data-points", charts[i]);
 		cr_assert_gt(atoi(buf), 0, "%s: drew %s points", charts[i], buf);
 	}
-	cr_assert_not_null(strstr(r.out, "NOT_FOUND"), "the errors by status");
-	cr_assert_not_null(strstr(r.out, "no job with id 'jobsbench-00000"), "and a message");
-	cr_assert_not_null(strstr(r.out, "<svg"), "the charts are SVG");
-	cr_assert_not_null(strstr(r.out, "echo baseline"));
+	cr_assert_not_null(strstr(dom, "NOT_FOUND"), "the errors by status");
+	cr_assert_not_null(strstr(dom, "no job with id 'jobsbench-00000"), "and a message");
+	cr_assert_not_null(strstr(dom, "<svg"), "the charts are SVG");
+	cr_assert_not_null(strstr(dom, "echo baseline"));
+	cr_assert_not_null(strstr(dom, "Share of the calls in each latency bucket"),
+	                   "per bucket, without --cumulative");
 	for (int i = 0; i < 3; i++)
 		cr_assert_not_null(
-		    strstr(r.out, (const char *[]){">GetJob<", ">ListJobs<", ">Health<"}[i]),
+		    strstr(dom, (const char *[]){">GetJob<", ">ListJobs<", ">Health<"}[i]),
 		    "the table by call");
-	run_free(&r);
+	free(dom);
 
 	/* And it was painted: a PNG of the window's size. */
 	cr_assert_not_null(f = fopen(png, "rb"), "no screenshot");
@@ -652,6 +693,29 @@ Test(jobsbench, the_html_report_renders_in_chromium_with_data_in_every_chart, .t
 	fclose(f);
 	cr_assert_eq(memcmp(head, "\x89PNG\r\n\x1a\n", 8), 0);
 	cr_assert_eq((head[16] << 24 | head[17] << 16 | head[18] << 8 | head[19]), 1200, "width");
+}
+
+Test(jobsbench, the_html_report_starts_cumulative_when_asked, .timeout = 240)
+{
+	char page[400], png[400], buf[64];
+	struct run r;
+	char *dom;
+
+	snprintf(page, sizeof page, "%s/report.html", d.dir);
+	snprintf(png, sizeof png, "%s/report.png", d.dir);
+	r = bench("--seed", "20", "--requests", "100", "--warmup", "0", "--cumulative", "-o", page,
+	          NULL);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	run_free(&r);
+	dom = render(d.dir, page, png);
+	cr_assert_not_null(strstr(dom, "answered within each latency (cumulative)"), "%.2000s",
+	                   strstr(dom, "id=\"histogram\"") ? strstr(dom, "id=\"histogram\"") : dom);
+	cr_assert_not_null(attr_of(dom, "histogram", "data-points", buf, sizeof buf));
+	cr_assert_gt(atoi(buf), 0);
+	cr_assert_not_null(attr_of(dom, "errors", "data-points", buf, sizeof buf));
+	cr_assert_eq(atoi(buf), 0, "no errors to draw");
+	cr_assert_not_null(strstr(dom, "No errors: every measured call was answered OK."));
+	free(dom);
 }
 
 /* ---- usage errors: exit 2, one clear line, no jobsd needed ---------------- */
