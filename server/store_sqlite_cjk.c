@@ -233,6 +233,11 @@ static int registered = SQLITE_ERROR;
 static void
 register_once(void)
 {
+	/* sqlite3_auto_extension() initializes SQLite, after which the
+	 * process-wide settings store_sqlite_vfs() makes first (no memory
+	 * statistics, whose mutex every allocation would take) can no longer
+	 * be made. */
+	store_sqlite_vfs();
 	registered = sqlite3_auto_extension((void (*)(void))cjk_register);
 }
 

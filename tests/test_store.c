@@ -138,6 +138,17 @@ Test(store_sqlite, creates_private_wal_database_at_current_version)
 	sqlite3_close(db);
 }
 
+/* A store opened first thing in a process leaves SQLite as store_sqlite_vfs()
+ * configures it: no memory statistics, whose global mutex every allocation
+ * of every connection would take. Registering the cjk tokenizer initializes
+ * SQLite, which once came first and kept them on. */
+Test(store_sqlite, a_store_opened_first_leaves_sqlite_without_memory_statistics)
+{
+	cr_assert_eq(insert(make_job("a", 1)), 0);
+	cr_assert_eq(sqlite3_memory_used(), 0, "SQLite counts its memory: %lld bytes",
+	             (long long)sqlite3_memory_used());
+}
+
 /* Schema 7: both FTS5 tables merge segments eight at a time, not four (what
  * a group commit of creates saves: tools/RESULTS.md, issue 5, fifth round). */
 Test(store_sqlite, text_indexes_merge_eight_segments_at_a_time)
