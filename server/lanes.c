@@ -260,15 +260,18 @@ lanes_write_group(store *db, call **calls, size_t n)
 			continue;
 		c->db = db;
 		store_set_deadline(db, deadline_of(c));
-		if (call_replay(c))
-			continue; /* answered before: the first answer again */
+		/* The savepoint comes first: looking the request_id up can fail
+		 * too (PostgreSQL: a deadlock of two claims on it, a lost
+		 * connection), and must then undo only itself. */
 		if (!lone && (rv = store_savepoint(db)) != 0) {
 			call_fail(c, rv, "cannot start a write: %s", store_errmsg(db));
 			continue;
 		}
-		call_run(c);
-		if (c->resp.code == ST(OK))
-			call_remember(c);
+		if (!call_replay(c)) { /* else answered before: the first answer again */
+			call_run(c);
+			if (c->resp.code == ST(OK))
+				call_remember(c);
+		}
 		if (lone)
 			break;
 		rv = c->resp.code == ST(OK) ? store_release(db) : store_rollback_to(db);
@@ -531,7 +534,8 @@ pool_get(lanes *l)
 	if (l->pool_len > 0)
 		st = l->pool[--l->pool_len];
 	pthread_mutex_unlock(&l->pool_mu);
-	if (st == NULL && store_open(&st, l->opt.db_path, &l->opt.reader, err, sizeof err) != 0)
+	if (st == NULL &&
+	    store_open(&st, l->opt.read_db_path, &l->opt.reader, err, sizeof err) != 0)
 		log_error("cannot open a reader connection: %s", err);
 	return st;
 }
@@ -607,6 +611,8 @@ lanes_start(lanes **out, store *writer, const struct lanes_options *opt, char *e
 	l->opt = *opt;
 	if (l->opt.writers < 1)
 		l->opt.writers = 1;
+	if (l->opt.read_db_path == NULL)
+		l->opt.read_db_path = l->opt.db_path;
 	opt = &l->opt;
 	l->writer = writer;
 	queue_init(&l->rq);
@@ -637,7 +643,7 @@ lanes_start(lanes **out, store *writer, const struct lanes_options *opt, char *e
 			rv = ST(RESOURCE_EXHAUSTED);
 			goto failed;
 		}
-		if ((rv = store_open(&db, opt->db_path, &opt->reader, err, errlen)) != 0) {
+		if ((rv = store_open(&db, opt->read_db_path, &opt->reader, err, errlen)) != 0) {
 			free(ra);
 			goto failed;
 		}

@@ -31,13 +31,14 @@ typedef struct lane_item {
 typedef struct lanes lanes;
 
 struct lanes_options {
-	const char *db_path;     /* for reader connections, and writers past the first */
-	store_options reader;    /* their options */
-	store_options writer;    /* the writers' past the first */
-	int readers;             /* reader threads, >= 1 */
-	int writers;             /* writer threads, >= 1 (each with its own connection) */
-	int max_batch;           /* most calls in one group commit, >= 1 */
-	int64_t dedup_window_us; /* how long answers to writes are remembered */
+	const char *db_path;      /* for reader connections, and writers past the first */
+	const char *read_db_path; /* for the read and inline lanes instead; NULL: db_path */
+	store_options reader;     /* their options */
+	store_options writer;     /* the writers' past the first */
+	int readers;              /* reader threads, >= 1 */
+	int writers;              /* writer threads, >= 1 (each with its own connection) */
+	int max_batch;            /* most calls in one group commit, >= 1 */
+	int64_t dedup_window_us;  /* how long answers to writes are remembered */
 };
 
 /*

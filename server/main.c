@@ -1,8 +1,9 @@
 /*
  * main.c: jobsd's flags, signals, start-up and orderly shutdown. Nothing else.
  *
- * Start: parse flags -> lock the database (one jobsd per database) -> open
- * and migrate it -> decide on a legacy import (legacy_startup.c) -> start
+ * Start: parse flags -> lock the database (SQLite: one jobsd per database;
+ * any number share a PostgreSQL one) -> open and migrate it -> check
+ * --read-db's standbys -> decide on a legacy import (legacy_startup.c) -> start
  * the lanes (reader and writer threads) -> start rpc (socket, contexts,
  * listeners) -> start HTTP, if asked (http.c) -> start the legacy import, if
  * any -> wait for SIGINT or SIGTERM.
@@ -58,7 +59,13 @@ static const char usage[] =
     "  -d, --db PATH|URI         the database: a SQLite file, default\n"
     "                            $XDG_DATA_HOME/jobsd/jobs.db (~/.local/share/jobsd/jobs.db);\n"
     "                            or PostgreSQL: a libpq URI, postgresql://[user@]host[:port]/db\n"
-    "                            (libpq's PG* environment fills in what it leaves out)\n"
+    "                            (libpq's PG* environment fills in what it leaves out);\n"
+    "                            of several hosts (postgresql://h1,h2,h3/db) jobsd uses\n"
+    "                            the one that takes writes, and finds it again after a\n"
+    "                            failover\n"
+    "      --read-db URI         PostgreSQL: serve reads (GetJob, ListJobs, SearchJobs,\n"
+    "                            GetStats) from these hot standbys of --db, which may\n"
+    "                            lag behind it (a write may not show there at once)\n"
     "  -w, --workers N           reader threads for slow reads; default 2 per CPU, 2..16\n"
     "      --max-message-size N  largest request in bytes (K and M suffixes: KiB, MiB);\n"
     "                            default 1M\n"
@@ -119,6 +126,7 @@ struct config {
 	enum store_sync sync;
 	int drain_timeout_ms;
 	int dedup_window_s;
+	const char *read_db; /* --read-db: NULL, or a URI of hot standbys */
 	const char *restore_from;
 	const char *backup_dir; /* NULL: backups/ beside the database */
 	const char *token_file;
@@ -275,13 +283,15 @@ parse_flags(int argc, char **argv, struct config *cfg)
 		OPT_IMPORT,
 		OPT_NO_MIGRATION,
 		OPT_MIGRATION,
-		OPT_HTTP
+		OPT_HTTP,
+		OPT_READ_DB
 	};
 
 	static const struct option options[] = {
 	    {"listen", required_argument, NULL, 'l'},
 	    {"http", required_argument, NULL, OPT_HTTP},
 	    {"db", required_argument, NULL, 'd'},
+	    {"read-db", required_argument, NULL, OPT_READ_DB},
 	    {"workers", required_argument, NULL, 'w'},
 	    {"max-message-size", required_argument, NULL, OPT_MAX_MSG},
 	    {"max-inflight", required_argument, NULL, OPT_MAX_INFLIGHT},
@@ -335,6 +345,9 @@ parse_flags(int argc, char **argv, struct config *cfg)
 			free(cfg->db_path);
 			if ((cfg->db_path = strdup(optarg)) == NULL)
 				usage_error("out of memory");
+			break;
+		case OPT_READ_DB:
+			cfg->read_db = optarg;
 			break;
 		case 'w':
 			cfg->workers = (int)parse_number("--workers", optarg, 1, 256, false);
@@ -433,6 +446,48 @@ parse_flags(int argc, char **argv, struct config *cfg)
 		cfg->urls[cfg->n_urls++] = DEFAULT_URL;
 	if (cfg->db_path == NULL && (cfg->db_path = default_db_path()) == NULL)
 		usage_error("no --db given and neither XDG_DATA_HOME nor HOME is set");
+	if (cfg->read_db != NULL && (store_engine_of(cfg->read_db) != STORE_POSTGRESQL ||
+	                             store_engine_of(cfg->db_path) != STORE_POSTGRESQL))
+		usage_error("--read-db takes a postgresql:// URI of hot standbys, beside a --db on "
+		            "PostgreSQL (a SQLite database has no standbys)");
+}
+
+/*
+ * --read-db: its server must be a hot standby (of --db's primary, whose
+ * schema it has). A standby a moment behind a database the writer just
+ * made waits for it, up to 10 s. Returns 0, or -1 after logging why.
+ */
+static int
+check_read_db(const struct config *cfg)
+{
+	store_options opt = {.reader = true, .replica = true, .sync = cfg->sync};
+	char shown[512], err[512];
+	store *st = NULL;
+	bool standby = false;
+	int rv;
+
+	store_describe(cfg->read_db, shown, sizeof shown);
+	for (int i = 0; i < 100; i++) {
+		if ((rv = store_open(&st, cfg->read_db, &opt, err, sizeof err)) !=
+		    ST(FAILED_PRECONDITION))
+			break;
+		usleep(100 * 1000);
+	}
+	if (rv == 0 && (rv = store_is_standby(st, &standby)) != 0)
+		snprintf(err, sizeof err, "%s", store_errmsg(st));
+	store_close(st);
+	if (rv != 0) {
+		log_error("--read-db %s: %s", shown, err);
+		return -1;
+	}
+	if (!standby) {
+		log_error("--read-db %s is a primary (it takes writes), not a hot standby: name "
+		          "standbys of --db's primary there, or leave --read-db out to read from "
+		          "the primary",
+		          shown);
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -623,6 +678,11 @@ main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
+	if (cfg.read_db != NULL && check_read_db(&cfg) != 0) {
+		store_close(writer);
+		status = 1;
+		goto out;
+	}
 	if (legacy_startup_plan(writer, cfg.import_legacy, !cfg.no_legacy_migration, cfg.token_file,
 	                        &legacy) != 0) {
 		store_close(writer);
@@ -641,6 +701,8 @@ main(int argc, char **argv)
 	info.max_message_bytes = (uint32_t)cfg.max_message_bytes;
 	info.max_inflight = cfg.max_inflight;
 	lopt.db_path = cfg.db_path;
+	lopt.read_db_path = cfg.read_db;
+	lopt.reader.replica = cfg.read_db != NULL;
 	lopt.reader.reader = true;
 	lopt.reader.sync = cfg.sync; /* for the checkpointer's connection */
 	lopt.reader.mmap_mib = cfg.mmap_mib;
@@ -698,8 +760,11 @@ main(int argc, char **argv)
 	}
 	if (legacy != NULL && legacy_startup_run(legacy) != 0)
 		log_error("the legacy import did not start");
-	log_info("jobsd %s serving %s (%s schema %d, %d readers, %d writer%s, sync %s%s)",
-	         JOBS_VERSION, shown, engine.engine, schema, cfg.workers, lopt.writers,
+	if (cfg.read_db != NULL)
+		store_describe(cfg.read_db, err, sizeof err);
+	log_info("jobsd %s serving %s (%s schema %d, %d readers%s%s, %d writer%s, sync %s%s)",
+	         JOBS_VERSION, shown, engine.engine, schema, cfg.workers,
+	         cfg.read_db != NULL ? " on " : "", cfg.read_db != NULL ? err : "", lopt.writers,
 	         lopt.writers == 1 ? "" : "s",
 	         cfg.sync == STORE_SYNC_FULL     ? "full"
 	         : cfg.sync == STORE_SYNC_NORMAL ? "normal"

@@ -221,6 +221,13 @@ store_set_deadline(store *st, int64_t deadline_us)
 }
 
 int
+store_is_standby(store *st, bool *standby)
+{
+	*standby = false;
+	return st->ops->is_standby != NULL ? st->ops->is_standby(st, standby) : 0;
+}
+
+int
 store_tidy(store *st)
 {
 	return st->ops->tidy != NULL ? st->ops->tidy(st) : 0;

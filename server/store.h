@@ -64,6 +64,10 @@ typedef struct store_options {
 	 * memory, once per reader. SQLite only. */
 	int mmap_mib;
 	int busy_timeout_ms; /* how long to wait for a lock; 0: 5000 */
+	/* A reader of a hot standby (jobsd --read-db; PostgreSQL only): of the
+	 * hosts its URI lists, a standby is preferred. Other connections go to
+	 * the one host that takes writes. */
+	bool replica;
 } store_options;
 
 /* The schema version this code writes (SQLite: PRAGMA user_version). */
@@ -427,6 +431,10 @@ int store_gauges(store *st, struct store_gauges *out);
 
 /* Whether the database holds any job. */
 int store_has_jobs(store *st, bool *any);
+
+/* Whether the connection's server is a hot standby (in recovery: it serves
+ * reads, takes no writes); false on SQLite. 0 or a status. */
+int store_is_standby(store *st, bool *standby);
 
 /* The meta table's value for `key`, as text into buf (cut to size);
  * NOT_FOUND when there is none. store_meta_put (writer only) sets it, in a

@@ -114,6 +114,7 @@ struct store_ops {
 	/* Fills what it knows of `out` (preset to -1s); the status of a
 	 * database that cannot be read. */
 	int (*gauges)(store *st, struct store_gauges *out);
+	int (*is_standby)(store *st, bool *standby);
 };
 
 struct store {

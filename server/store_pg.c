@@ -35,6 +35,7 @@
  * said, which never includes the URI; a URI libpq cannot parse is reported
  * without libpq's words, which could quote it.
  */
+#include "hash.h"
 #include "log.h"
 #include "status.h"
 #include "store_pg.h"
@@ -87,6 +88,7 @@ enum stmt_id {
 	S_OVERWRITE,
 	S_DELETE,
 	S_VERSION_OF,
+	S_REQUEST_CLAIM,
 	S_REQUEST_GET,
 	S_REQUEST_PUT,
 	S_REQUEST_PRUNE,
@@ -149,6 +151,8 @@ static const char *const stmt_sql[N_STMTS] = {
                     "WHERE id = $1 RETURNING version",
     [S_DELETE] = "DELETE FROM jobs WHERE id = $1 AND ($2 = 0 OR version = $2)",
     [S_VERSION_OF] = "SELECT version FROM jobs WHERE id = $1",
+    /* Held until the transaction ends; see pg_request_get(). */
+    [S_REQUEST_CLAIM] = "SELECT pg_advisory_xact_lock($1, $2)",
     [S_REQUEST_GET] = "SELECT call, fingerprint, response FROM requests WHERE request_id = $1",
     /* Another jobsd answering the same request at once: the unique key
      * fails one of them, and its transaction (store_request_put). */
@@ -178,6 +182,9 @@ struct deferred {
 	const char *sql; /* static text */
 	struct pg_params p;
 	char *buf; /* the values of p, copied */
+	/* Part of the statement that follows it (defer_with_next()): its failure
+	 * is that statement's, not the transaction's. */
+	bool with_next;
 };
 
 /* A request_id looked up ahead (store_request_prefetch), and its answer if
@@ -196,17 +203,25 @@ struct pg_store {
 	PGconn *conn;      /* NULL while closed (never opened, or broken) */
 	char *uri;         /* the --db value, for reopening */
 	bool reader;
+	bool replica; /* store_options.replica */
 	enum store_sync sync;
 	struct deferred deferred[MAX_DEFERRED];
 	int n_deferred;
-	bool in_txn;    /* between begin and commit/rollback */
-	bool txn_sent;  /* ... and its BEGIN has gone to the server */
-	bool txn_lost;  /* ... and the connection broke since */
+	bool in_txn;   /* between begin and commit/rollback */
+	bool txn_sent; /* ... and its BEGIN has gone to the server */
+	bool txn_lost; /* ... and the connection broke since */
+	/* ... and a deferred statement of it failed (see run()): its code and
+	 * why; 0 while none has. */
+	int txn_failed;
+	char txn_why[256];
 	int savepoints; /* open savepoints */
 	/* What store_request_prefetch() read, for this transaction. */
 	struct prefetched *known;
 	size_t n_known;
-	int64_t deadline_us;  /* of the call served now; 0: none */
+	int64_t deadline_us; /* of the call served now; 0: none */
+	/* The last statement run was cancelled at its deadline, and succeeded
+	 * all the same (a COMMIT: see pg_commit()). */
+	bool cancelled;
 	int64_t reopen_at_us; /* no connect attempt before this */
 	uint32_t prepared;    /* bit per stmt_id prepared on this connection */
 	/* Versions taken from job_versions ahead, for deferred inserts. */
@@ -290,6 +305,19 @@ fail_result(pg *st, const PGresult *res)
 	}
 	if (state == NULL)
 		return ST(INTERNAL);
+	/* read_only_sql_transaction: the server takes no writes. It is a
+	 * standby (the URI let libpq settle on one: target_session_attrs=any),
+	 * or a primary an administrator made read-only. Either way this
+	 * connection is of no use to a writer: the next call connects again,
+	 * and libpq walks the URI's hosts for one that takes writes. */
+	if (strcmp(state, "25006") == 0) {
+		keep_message(
+		    st, "",
+		    "the database server takes no writes (a standby, or read-only); "
+		    "jobsd's --db must reach the primary (target_session_attrs=read-write)");
+		drop_connection(st);
+		return ST(UNAVAILABLE);
+	}
 	if (strcmp(state, "23505") == 0) {
 		const char *c = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
 		const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
@@ -409,7 +437,12 @@ wait_ready(pg *st, int64_t *until, bool *cancelled)
 static int
 broken(pg *st, bool cancelled)
 {
-	keep_message(st, "the database connection failed", PQerrorMessage(st->conn));
+	const char *msg = PQerrorMessage(st->conn);
+
+	/* The first line says it ("server closed the connection
+	 * unexpectedly"); libpq's next ones guess at why. */
+	snprintf(st->base.errmsg, sizeof st->base.errmsg, "the database connection failed: %.*s",
+	         (int)strcspn(msg, "\n"), msg);
 	drop_connection(st);
 	return cancelled ? ST(DEADLINE_EXCEEDED) : ST(UNAVAILABLE);
 }
@@ -444,6 +477,7 @@ await(pg *st, int64_t until, PGresult **res)
 		PQclear(kept);
 		return ST(DEADLINE_EXCEEDED);
 	}
+	st->cancelled = cancelled;
 	*res = kept;
 	return 0;
 }
@@ -467,9 +501,14 @@ session_setup(pg *st, int64_t until)
 	/* synchronous_commit: the --sync modes. A commit PostgreSQL has not
 	 * flushed is lost only if the server (not jobsd) crashes, so normal,
 	 * which promises to survive a crash of jobsd, needs no flush either. */
+	/* idle_in_transaction_session_timeout: jobsd never leaves a transaction
+	 * waiting on itself, so one that idles is a jobsd that died where its
+	 * socket could not say so (a machine lost, a cable cut). Its row locks
+	 * and request_id claims would hold up the other jobsd's retries of the
+	 * same calls until the server's TCP keepalive noticed: hours, by default. */
 	snprintf(sql, sizeof sql,
 	         "SET synchronous_commit = %s; SET default_transaction_read_only = %s; "
-	         "SET TIME ZONE 'UTC'",
+	         "SET TIME ZONE 'UTC'; SET idle_in_transaction_session_timeout = '10s'",
 	         st->sync == STORE_SYNC_FULL ? "on" : "off", st->reader ? "on" : "off");
 	if (!PQsendQuery(st->conn, sql))
 		return fail_result(st, NULL);
@@ -481,19 +520,70 @@ session_setup(pg *st, int64_t until)
 	return rv;
 }
 
+/*
+ * Why no connection could be made, in one line. libpq says it per host
+ * tried, each in a line "connection to server at "H", port P failed: WHY",
+ * perhaps followed by a tab-indented guess; of a URI of three nodes that is
+ * three lines and a half: kept here as "H:P: WHY; ...". When the hosts that
+ * answered were read-only, the line says there is no primary.
+ */
+static void
+connect_failed(pg *st, const char *msg)
+{
+	static const char head[] = "connection to server at \"";
+	char out[sizeof st->base.errmsg];
+	size_t n = 0;
+	int hosts = 0, read_only = 0;
+
+	for (const char *line = msg; *line != '\0' && n < sizeof out;) {
+		size_t len = strcspn(line, "\n");
+		const char *at = line, *why;
+		char host[64];
+		int port, used = 0;
+
+		if (*line != '\t' && strncmp(line, head, sizeof head - 1) == 0 &&
+		    sscanf(line + sizeof head - 1, "%63[^\"]\", port %d failed: %n", host, &port,
+		           &used) == 2 &&
+		    used > 0) {
+			why = line + sizeof head - 1 + used;
+			hosts++;
+			read_only += strncmp(why, "session is read-only", 20) == 0 ||
+			             strncmp(why, "server is in hot standby mode", 29) == 0;
+			n += (size_t)snprintf(out + n, sizeof out - n, "%s%s:%d: %.*s",
+			                      hosts > 1 ? "; " : "", host, port,
+			                      (int)(len - (size_t)(why - at)), why);
+		} else if (*line != '\t' && hosts == 0 && len > 0) {
+			n += (size_t)snprintf(out + n, sizeof out - n, "%s%.*s", n > 0 ? " " : "",
+			                      (int)len, line);
+		}
+		line += len + (line[len] == '\n');
+	}
+	if (n == 0)
+		snprintf(out, sizeof out, "no reason given");
+	if (read_only > 0) /* the others did not answer */
+		keep_message(st, "no database server takes writes (none is a primary now)", out);
+	else
+		keep_message(st, "cannot connect to the database", out);
+}
+
 /* Opens the connection within `until` (monotonic). 0 or a status. */
 static int
 connect_now(pg *st, int64_t until)
 {
 	/* Our defaults, where libpq's environment says nothing: jobsd's text is
 	 * UTF-8, its connections are named for pg_stat_activity, and a connect
-	 * never waits on a dead host for minutes. */
-	static const struct {
+	 * never waits on a dead host for minutes. Of the hosts a URI lists,
+	 * libpq takes the first that is up and, for --db, takes writes: the
+	 * primary, whichever node that is since the last failover; for
+	 * --read-db, a standby if one is up. */
+	const struct {
 		const char *key, *env, *value;
 	} defaults[] = {
 	    {"connect_timeout", "PGCONNECT_TIMEOUT", "10"},
 	    {"application_name", "PGAPPNAME", "jobsd"},
 	    {"client_encoding", "PGCLIENTENCODING", "UTF8"},
+	    {"target_session_attrs", "PGTARGETSESSIONATTRS",
+	     st->replica ? "prefer-standby" : "read-write"},
 	};
 	const char *keys[8], *values[8];
 	PostgresPollingStatusType s = PGRES_POLLING_WRITING;
@@ -528,7 +618,7 @@ connect_now(pg *st, int64_t until)
 		s = PQconnectPoll(c);
 	}
 	if (PQstatus(c) != CONNECTION_OK) {
-		keep_message(st, "cannot connect to the database", PQerrorMessage(c));
+		connect_failed(st, PQerrorMessage(c));
 		PQfinish(c);
 		st->conn = NULL;
 		return ST(UNAVAILABLE);
@@ -551,6 +641,20 @@ connect_now(pg *st, int64_t until)
 	return 0;
 }
 
+/* Whether the server closed this idle connection: it has sent something
+ * unasked (its last words, or the end of the stream). */
+static bool
+went_away(pg *st)
+{
+	struct pollfd p = {.fd = PQsocket(st->conn), .events = POLLIN};
+
+	if (p.fd < 0)
+		return true;
+	if (poll(&p, 1, 0) <= 0)
+		return false;
+	return !PQconsumeInput(st->conn) || PQstatus(st->conn) == CONNECTION_BAD;
+}
+
 /* A usable connection, reopened if it broke (at most once per REOPEN_US).
  * UNAVAILABLE while it cannot be, and for the rest of a transaction whose
  * connection broke. */
@@ -564,6 +668,19 @@ ready(pg *st)
 		             "the database connection broke during the transaction; nothing of "
 		             "it was written");
 		return ST(UNAVAILABLE);
+	}
+	if (st->txn_failed != 0) {
+		keep_message(st, "", st->txn_why);
+		return st->txn_failed;
+	}
+	/* A server that went away (restarted, failed over, ended the session)
+	 * has closed the connection while it idled: found out now, before a
+	 * call is sent on it and fails, the connection is opened again at
+	 * once, walking the URI's hosts for the one that takes writes. Inside a
+	 * transaction it would be lost all the same. */
+	if (st->conn != NULL && !(st->in_txn && st->txn_sent) && went_away(st)) {
+		drop_connection(st);
+		st->reopen_at_us = 0;
 	}
 	if (st->conn != NULL)
 		return 0;
@@ -728,6 +845,8 @@ defer(pg *st, int id, const char *sql, const struct pg_params *p)
 	size_t total = 0;
 	char *at;
 
+	if (st->txn_lost || st->txn_failed != 0)
+		return ready(st); /* the transaction is over: it says why */
 	if (st->n_deferred == MAX_DEFERRED)
 		return store_failf(&st->base, ST(INTERNAL), "too many statements deferred");
 	d = &st->deferred[st->n_deferred];
@@ -751,6 +870,17 @@ defer(pg *st, int id, const char *sql, const struct pg_params *p)
 	}
 	st->n_deferred++;
 	return 0;
+}
+
+/* defer(), as part of the statement that will follow (see struct deferred). */
+static int
+defer_with_next(pg *st, int id, const struct pg_params *p)
+{
+	int rv = defer(st, id, NULL, p);
+
+	if (rv == 0)
+		st->deferred[st->n_deferred - 1].with_next = true;
+	return rv;
 }
 
 static void
@@ -805,6 +935,50 @@ send_one(pg *st, int id, const char *sql, const struct pg_params *p, int *kinds,
 	return PQsendQueryPrepared(st->conn, name, p->n, p->values, p->lengths, p->formats, 1) == 1;
 }
 
+/* Nothing more of the transaction runs: every statement, and the COMMIT,
+ * fails with `code` until it is rolled back whole; errmsg says why. */
+static void
+end_transaction(pg *st, int code)
+{
+	if (st->in_txn && !st->txn_lost && st->txn_failed == 0) {
+		st->txn_failed = code;
+		snprintf(st->txn_why, sizeof st->txn_why,
+		         "an earlier statement of the transaction failed (%.150s); nothing of "
+		         "it is written",
+		         st->base.errmsg);
+	}
+}
+
+/*
+ * A statement deferred into the transaction failed: BEGIN, a SAVEPOINT or
+ * RELEASE, a remembered answer. In a group of calls (savepoints open), its
+ * failure surfaced as the failure of a later statement, perhaps another
+ * call's, after the savepoints that the callers think were taken or
+ * released were skipped: a ROLLBACK TO now would undo a call that was
+ * answered as written. So the transaction ends (end_transaction()), and a
+ * request_id answered meanwhile by another jobsd (ALREADY_EXISTS) becomes
+ * UNAVAILABLE: a retry gets that answer. A transaction that is one call's
+ * fails as that call, with what failed (a create's taken id, sent with the
+ * COMMIT). Returns the code for the statement at hand.
+ */
+static int
+fail_transaction(pg *st, int code)
+{
+	if (st->savepoints == 0)
+		return code;
+	if (code == ST(ALREADY_EXISTS)) {
+		code = ST(UNAVAILABLE);
+		keep_message(st, "",
+		             "another jobsd answered one of these requests meanwhile; retry "
+		             "with the same request_id to get its answer");
+	} else if (code == ST(INVALID_ARGUMENT) || code == ST(NOT_FOUND) || code == ST(ABORTED) ||
+	           code == ST(FAILED_PRECONDITION)) {
+		code = ST(INTERNAL); /* no answer about the calls, whose input is not at fault */
+	}
+	end_transaction(st, code);
+	return code;
+}
+
 /*
  * Runs the deferred statements and then this one (`id` >= 0: a prepared
  * statement of stmt_sql; else `sql`, planned for its values) in one round
@@ -814,14 +988,19 @@ send_one(pg *st, int id, const char *sql, const struct pg_params *p, int *kinds,
 static int
 run(pg *st, int id, const char *sql, const struct pg_params *p, PGresult **res)
 {
-	bool cancelled = false;
+	bool cancelled = false, failed_txn = false;
 	int64_t until;
-	int sent = 0, got = 0, rv = 0, kinds[MAX_QUERIES];
+	int sent = 0, got = 0, rv = 0, kinds[MAX_QUERIES], txn_queries = 0;
 	PGresult *r, *mine = NULL, *failed = NULL;
 
 	*res = NULL;
-	if ((rv = ready(st)) != 0)
+	if ((rv = ready(st)) != 0) {
+		/* No connection for a transaction that has begun: it is over,
+		 * and what was deferred for it can never be sent. */
+		end_transaction(st, rv);
+		drop_deferred(st);
 		return rv;
+	}
 	until = wait_until(st);
 	if (st->n_deferred == 0 && (id < 0 || (st->prepared & (1u << id)))) {
 		if (!send_one(st, id, sql, p, kinds, &sent))
@@ -842,6 +1021,8 @@ run(pg *st, int id, const char *sql, const struct pg_params *p, PGresult **res)
 			goto lost;
 		if (d->sql != NULL && strcmp(d->sql, "BEGIN") == 0)
 			st->txn_sent = true;
+		if (!d->with_next)
+			txn_queries = sent;
 	}
 	if (!send_one(st, id, sql, p, kinds, &sent) || !PQpipelineSync(st->conn))
 		goto lost;
@@ -857,12 +1038,14 @@ run(pg *st, int id, const char *sql, const struct pg_params *p, PGresult **res)
 		 * not happen: its statement is prepared again next time. */
 		if (kinds[got] >= 0 && PQresultStatus(r) != PGRES_COMMAND_OK)
 			st->prepared &= ~(1u << kinds[got]);
-		if (got == sent - 1 && mine == NULL)
+		if (got == sent - 1 && mine == NULL) {
 			mine = r;
-		else if (failed == NULL && PQresultStatus(r) == PGRES_FATAL_ERROR)
+		} else if (failed == NULL && PQresultStatus(r) == PGRES_FATAL_ERROR) {
 			failed = r;
-		else
+			failed_txn = got < txn_queries;
+		} else {
 			PQclear(r);
+		}
 	}
 	if (wait_ready(st, &until, &cancelled) != 0)
 		goto lost;
@@ -876,13 +1059,17 @@ run(pg *st, int id, const char *sql, const struct pg_params *p, PGresult **res)
 		goto lost;
 	if (failed != NULL) {
 		PQclear(mine);
-		return cancelled ? ST(DEADLINE_EXCEEDED) : check(st, failed);
+		rv = cancelled ? ST(DEADLINE_EXCEEDED) : check(st, failed);
+		if (failed_txn)
+			rv = fail_transaction(st, rv);
+		return rv;
 	}
 	if (cancelled && mine != NULL && PQresultStatus(mine) == PGRES_FATAL_ERROR) {
 		PQclear(mine);
 		keep_message(st, "", "the call's deadline passed; the statement was cancelled");
 		return ST(DEADLINE_EXCEEDED);
 	}
+	st->cancelled = cancelled;
 	if ((rv = check(st, mine)) == 0)
 		*res = mine;
 	return rv;
@@ -1013,6 +1200,7 @@ failed:
 }
 
 static const struct store_ops pg_ops;
+static int pg_is_standby(store *base, bool *standby);
 
 static void
 pg_close(store *base)
@@ -1052,11 +1240,30 @@ store_pg_open(store **out, const char *uri, const store_options *opt, char *err,
 		return ST(RESOURCE_EXHAUSTED);
 	}
 	st->base.ops = &pg_ops;
-	st->reader = opt->reader;
+	st->reader = opt->reader || opt->replica;
+	st->replica = opt->replica;
 	st->sync = opt->sync;
 	if ((rv = ready(st)) != 0) {
 		snprintf(err, errlen, "%s", st->base.errmsg);
 		goto failed;
+	}
+	/* A writer on a standby would start and then fail every write: the
+	 * URI let libpq settle on one (target_session_attrs=any). */
+	if (!st->reader) {
+		bool standby = false;
+
+		if ((rv = pg_is_standby(&st->base, &standby)) != 0) {
+			snprintf(err, errlen, "%s", st->base.errmsg);
+			goto failed;
+		}
+		if (standby) {
+			snprintf(err, errlen,
+			         "the database server --db reaches is a standby, which takes no "
+			         "writes: give the primary, or every node with "
+			         "target_session_attrs=read-write (the default)");
+			rv = ST(FAILED_PRECONDITION);
+			goto failed;
+		}
 	}
 	if (!st->reader && (rv = migrate(st, err, errlen)) != 0)
 		goto failed;
@@ -1096,6 +1303,7 @@ pg_begin(store *base)
 	forget_known(st);
 	st->txn_lost = false;
 	st->txn_sent = false;
+	st->txn_failed = 0;
 	st->savepoints = 0;
 	if ((rv = defer(st, -1, "BEGIN", NULL)) == 0)
 		st->in_txn = true;
@@ -1124,6 +1332,19 @@ pg_commit(store *base)
 		if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
 			keep_message(st, "", "the transaction was rolled back");
 			rv = ST(ABORTED);
+		} else if (st->cancelled) {
+			/* A COMMIT outlives its time only waiting for a synchronous
+			 * standby (synchronous_standby_names) that does not confirm.
+			 * Cancelling the wait leaves the transaction committed on the
+			 * primary alone, which a failover would lose: not what an
+			 * acknowledgement promises, so the callers hear UNAVAILABLE.
+			 * A retry with the same request_id is answered from the
+			 * remembered answer, which is on the primary now too. */
+			keep_message(
+			    st, "",
+			    "committed on the primary, but no synchronous standby confirmed "
+			    "it in time; retry with the same request_id");
+			rv = ST(UNAVAILABLE);
 		}
 	}
 	PQclear(r);
@@ -1144,6 +1365,7 @@ pg_rollback(store *base)
 
 	drop_deferred(st);
 	forget_known(st);
+	st->txn_failed = 0; /* what it stopped is what this undoes */
 	if (st->in_txn && st->txn_sent && !st->txn_lost && st->conn != NULL)
 		run_simple(st, "ROLLBACK");
 	st->in_txn = false;
@@ -1152,24 +1374,45 @@ pg_rollback(store *base)
 	st->savepoints = 0;
 }
 
+static const char savepoint_sql[] = "SAVEPOINT call";
+
 static int
 pg_savepoint(store *base)
 {
 	pg *st = (pg *)base;
-	int rv = defer(st, -1, "SAVEPOINT call", NULL);
+	int rv = defer(st, -1, savepoint_sql, NULL);
 
 	if (rv == 0)
 		st->savepoints++;
 	return rv;
 }
 
+/* A savepoint nothing was sent after (the call ran no statement: refused
+ * before it reached the store) is taken back, not released or rolled back
+ * to: nothing for the server, and the deferred statements of a group of
+ * such calls stay few. */
+static bool
+unsent_savepoint(pg *st)
+{
+	struct deferred *d;
+
+	if (st->n_deferred == 0 || (d = &st->deferred[st->n_deferred - 1])->sql != savepoint_sql)
+		return false;
+	free(d->buf);
+	st->n_deferred--;
+	st->savepoints--;
+	return true;
+}
+
 static int
 pg_release(store *base)
 {
 	pg *st = (pg *)base;
-	int rv = defer(st, -1, "RELEASE SAVEPOINT call", NULL);
+	int rv;
 
-	if (rv == 0)
+	if (unsent_savepoint(st))
+		return 0;
+	if ((rv = defer(st, -1, "RELEASE SAVEPOINT call", NULL)) == 0)
 		st->savepoints--;
 	return rv;
 }
@@ -1180,6 +1423,8 @@ pg_rollback_to(store *base)
 	pg *st = (pg *)base;
 	int rv;
 
+	if (unsent_savepoint(st))
+		return 0;
 	if ((rv = defer(st, -1, "ROLLBACK TO SAVEPOINT call", NULL)) != 0 ||
 	    (rv = defer(st, -1, "RELEASE SAVEPOINT call", NULL)) != 0)
 		return rv;
@@ -1396,6 +1641,18 @@ pg_has_jobs(store *base, bool *any)
 }
 
 static int
+pg_is_standby(store *base, bool *standby)
+{
+	PGresult *r;
+	int rv = pg_query(base, "SELECT pg_is_in_recovery()", NULL, &r);
+
+	if (rv == 0)
+		*standby = pg_get_bool(r, 0, 0);
+	PQclear(r);
+	return rv;
+}
+
+static int
 pg_meta_get(store *base, const char *key, char *buf, size_t size)
 {
 	struct pg_params p = {0};
@@ -1429,16 +1686,43 @@ pg_meta_put(store *base, const char *key, const char *value)
 
 /* ---- remembered answers -------------------------------------------------------------- */
 
+/* The second key of a request_id's claim: a hash of the id. */
+static int32_t
+request_key(const char *request_id)
+{
+	uint64_t h = hash_bytes(request_id, strlen(request_id));
+	return (int32_t)(uint32_t)(h ^ (h >> 32));
+}
+
+/*
+ * In a write transaction the request_id is claimed before it is looked up:
+ * an advisory lock of the transaction's, keyed by a hash of the id. Whoever
+ * is answering the same request_id at this moment (another writer of this
+ * jobsd, another jobsd: a client's retry that overtook its first attempt)
+ * holds it until their transaction ends, so the lookup, a statement that
+ * starts after the lock is granted, sees their answer if they committed one,
+ * and the request is never run twice. Without the claim both would find
+ * nothing and run it; the second's remembered answer would then collide
+ * with the first's at COMMIT, after its write had run: an INSERT of a job
+ * with the id the first just created would say ALREADY_EXISTS to a client
+ * whose create succeeded. A group claims its ids together, in one order
+ * (claim_all()); two lookups one by one that claim two ids in opposite
+ * orders deadlock, and PostgreSQL ends one claim (UNAVAILABLE, retried)
+ * after deadlock_timeout. A hash collision only makes two requests take
+ * turns. An id store_request_prefetch() claimed and read is answered from
+ * what it read, kept up to date by pg_request_put().
+ */
 static int
 pg_request_get(store *base, const char *request_id, arena *a, struct store_request *out)
 {
+	pg *st = (pg *)base;
 	struct pg_params p = {0};
 	PGresult *r;
 	uint8_t *copy;
 	int rv;
 
-	for (size_t i = 0; i < ((pg *)base)->n_known; i++) {
-		const struct prefetched *k = &((pg *)base)->known[i];
+	for (size_t i = 0; i < st->n_known; i++) {
+		const struct prefetched *k = &st->known[i];
 
 		if (strcmp(k->id, request_id) != 0)
 			continue;
@@ -1454,8 +1738,15 @@ pg_request_get(store *base, const char *request_id, arena *a, struct store_reque
 		out->response = copy;
 		return 0;
 	}
+	if (st->in_txn) {
+		pg_int4(&p, STORE_PG_REQUEST_LOCK);
+		pg_int4(&p, request_key(request_id));
+		if ((rv = defer_with_next(st, S_REQUEST_CLAIM, &p)) != 0)
+			return rv;
+		p.n = 0;
+	}
 	pg_text(&p, request_id);
-	if ((rv = run_stmt((pg *)base, S_REQUEST_GET, &p, &r)) != 0)
+	if ((rv = run_stmt(st, S_REQUEST_GET, &p, &r)) != 0)
 		return rv;
 	if (PQntuples(r) == 0) {
 		PQclear(r);
@@ -1473,8 +1764,55 @@ pg_request_get(store *base, const char *request_id, arena *a, struct store_reque
 	return rv;
 }
 
+static int
+by_key(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Claims the request_ids (see pg_request_get()) with the statement that
+ * follows, in the order of their keys: two groups claiming some of the
+ * same ids wait for each other, never in a circle. 0 or a status. */
+static int
+claim_all(pg *st, const char *const *ids, size_t n)
+{
+	struct pg_params p = {0};
+	int32_t *keys = malloc(sizeof *keys * n);
+	char *text = malloc(12 * n + 3), *d = text;
+	int rv;
+
+	if (keys == NULL || text == NULL) {
+		free(keys);
+		free(text);
+		return store_failf(&st->base, ST(RESOURCE_EXHAUSTED), "out of memory");
+	}
+	for (size_t i = 0; i < n; i++)
+		keys[i] = request_key(ids[i]);
+	qsort(keys, n, sizeof *keys, by_key);
+	*d++ = '{';
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || keys[i] != keys[i - 1])
+			d += sprintf(d, "%s%" PRId32, i > 0 ? "," : "", keys[i]);
+	*d++ = '}';
+	*d = '\0';
+	pg_int4(&p, STORE_PG_REQUEST_LOCK);
+	p.types[1] = 1007; /* int4[], as text */
+	p.values[1] = text;
+	p.lengths[1] = (int)(d - text) + 1; /* with its NUL, which defer() copies */
+	p.formats[1] = 0;
+	p.n = 2;
+	rv = defer(st, -1, "SELECT pg_advisory_xact_lock($1, k) FROM unnest($2::int4[]) AS k", &p);
+	if (rv == 0)
+		st->deferred[st->n_deferred - 1].with_next = true;
+	free(keys);
+	free(text);
+	return rv;
+}
+
 /* One query for the lot, in the transaction (its BEGIN goes with it): a
- * text[] of the ids. Each id is quoted for the array's text form. */
+ * text[] of the ids. Each id is quoted for the array's text form. The ids
+ * are claimed first (claim_all()), in the same round trip. */
 static void
 pg_request_prefetch(store *base, const char *const *ids, size_t n)
 {
@@ -1484,6 +1822,7 @@ pg_request_prefetch(store *base, const char *const *ids, size_t n)
 	char *array, *d;
 	PGresult *r;
 	struct prefetched *k;
+	int rv;
 
 	if (!st->in_txn)
 		return;
@@ -1495,6 +1834,10 @@ pg_request_prefetch(store *base, const char *const *ids, size_t n)
 		return;
 	}
 	st->known = k;
+	if (claim_all(st, ids, n) != 0) {
+		free(array);
+		return; /* the lookups claim one by one */
+	}
 	d = array;
 	*d++ = '{';
 	for (size_t i = 0; i < n; i++) {
@@ -1515,11 +1858,15 @@ pg_request_prefetch(store *base, const char *const *ids, size_t n)
 	p.lengths[0] = (int)(d - array);
 	p.formats[0] = 0;
 	p.n = 1;
-	if (pg_query(base,
-	             "SELECT request_id, call, fingerprint, response FROM requests WHERE "
-	             "request_id = ANY ($1)",
-	             &p, &r) != 0) {
+	if ((rv = pg_query(base,
+	                   "SELECT request_id, call, fingerprint, response FROM requests WHERE "
+	                   "request_id = ANY ($1)",
+	                   &p, &r)) != 0) {
+		/* Its BEGIN went with it: the transaction it failed is of no
+		 * more use (a deadlock of claims, a deadline, a lost server). */
 		free(array);
+		if (st->txn_sent)
+			end_transaction(st, rv);
 		return;
 	}
 	free(array);
@@ -1555,6 +1902,7 @@ done:
 static int
 pg_request_put(store *base, const char *request_id, const struct store_request *q, int64_t now)
 {
+	pg *st = (pg *)base;
 	struct pg_params p = {0};
 
 	pg_text(&p, request_id);
@@ -1562,6 +1910,17 @@ pg_request_put(store *base, const char *request_id, const struct store_request *
 	pg_int8(&p, q->fingerprint);
 	pg_bytes(&p, q->response, q->len);
 	pg_time(&p, now);
+	/* A second call with this request_id in this group must find it. */
+	for (size_t i = 0; i < st->n_known; i++) {
+		struct prefetched *k = &st->known[i];
+		uint8_t *copy;
+
+		if (strcmp(k->id, request_id) != 0 || (copy = malloc(q->len + 1)) == NULL)
+			continue;
+		memcpy(copy, q->response, q->len);
+		free(k->response);
+		*k = (struct prefetched){k->id, true, q->call, q->fingerprint, copy, q->len};
+	}
 	if (!((pg *)base)->in_txn) {
 		PGresult *r;
 		int rv = run_stmt((pg *)base, S_REQUEST_PUT, &p, &r);
@@ -1797,4 +2156,5 @@ static const struct store_ops pg_ops = {
     .job_create = pg_job_create,
     .tidy = pg_tidy,
     .gauges = pg_gauges,
+    .is_standby = pg_is_standby,
 };

@@ -25,6 +25,9 @@ extern const char *const store_pg_migrations[STORE_PG_SCHEMA_VERSION];
  * a time folds the counts. */
 #define STORE_PG_MIGRATION_LOCK 0x6a6f627364LL /* "jobsd" */
 #define STORE_PG_FOLD_LOCK      0x6a6f627366LL /* "jobsf" */
+/* A request_id being answered: (this, a hash of the id), the two-key form,
+ * whose keys never meet the one-key locks above. */
+#define STORE_PG_REQUEST_LOCK 0x6a6f6272 /* "jobr" */
 
 /* ---- statements and their parameters ---------------------------------------- */
 
