@@ -22,29 +22,7 @@ die() {
 	exit 1
 }
 
-bindir() {
-	local d
-	for d in /usr/lib/postgresql/15/bin "$(pg_config --bindir 2>/dev/null || true)"; do
-		[ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && { echo "$d"; return; }
-	done
-	die "no initdb/pg_ctl of PostgreSQL 15 (apt-get install postgresql-15, or tools/deps.sh test)"
-}
-
-# Runs a PostgreSQL program as the user the cluster belongs to.
-as_owner() {
-	if [ "$(id -u)" -eq 0 ]; then
-		runuser -u postgres -- "$@"
-	else
-		"$@"
-	fi
-}
-
-free_port() {
-	python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
-}
+. "$(dirname "$0")/pglib.sh"
 
 start() {
 	local dir=$1 port=${2:-0} bin data

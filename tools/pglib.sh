@@ -1,0 +1,28 @@
+# tools/pglib.sh: what tools/pg.sh and tools/cluster.sh share, sourced by
+# both (never run): where PostgreSQL 15's programs are, running them as the
+# user that owns the servers' files (initdb refuses root: as root, that is
+# the `postgres` user), and a free 127.0.0.1 port. The script that sources
+# it defines die().
+
+bindir() {
+	local d
+	for d in /usr/lib/postgresql/15/bin "$(pg_config --bindir 2>/dev/null || true)"; do
+		[ -x "$d/initdb" ] && [ -x "$d/pg_ctl" ] && { echo "$d"; return; }
+	done
+	die "no initdb/pg_ctl of PostgreSQL 15 (apt-get install postgresql-15, or tools/deps.sh test)"
+}
+
+as_owner() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+free_port() {
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
