@@ -293,6 +293,12 @@ run_cmd(const char *const *argv, const char *input, const char *const *env)
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		dup2(err[1], 2);
+		/* Only as 0, 1 and 2: a daemon the command starts (a server
+		 * of tools/cluster.sh's) would otherwise hold the pipes open,
+		 * and the output would never end. */
+		close(in[0]);
+		close(out[1]);
+		close(err[1]);
 		close(in[1]);
 		close(out[0]);
 		close(err[0]);
