@@ -1558,7 +1558,7 @@ pg_job_create(store *base, Jobs__V1__Job *job, arena *a)
 {
 	pg *st = (pg *)base;
 	struct pg_params p = {0};
-	int64_t version;
+	int64_t version = 0;
 	int rv;
 
 	if (!st->in_txn || st->savepoints > 0)
