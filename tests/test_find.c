@@ -866,6 +866,7 @@ Test(find, cjk_phrases_across_runs_and_words)
 	    {"\"猫 笼\"", ""},      /* not its start */
 	    {"\"特卖led\"", "apart,joined"},
 	    {"\"季 特卖 led\"", "apart"},
+	    {"\"冬季 特\"", "apart"}, /* not joined: 冬季特 is one run there */
 	    {"\"季特\"", "joined"},
 	    {"\"季 特\"", "apart"},
 	};
@@ -1041,10 +1042,17 @@ Test(find_pg, the_schemas_cjk_characters_are_libcs)
 	cr_assert(!cjk_is(0x3001), "CJK punctuation (、) is punctuation");
 }
 
-/* A database of schema 1, whose words split no CJK text, is migrated: its
- * jobs are found by CJK words and substrings, and kept so when written. */
+/* A database of schema 1, whose words split no CJK text, holding CJK jobs
+ * is migrated: its jobs are found by CJK words, phrases (whose distances
+ * are the new layout's) and substrings, and kept so when written. */
 Test(find_pg, a_version_1_database_with_cjk_jobs_is_migrated)
 {
+	static const char *const jobs[][3] = {
+	    {"old-zh", "夏季促销", "夜晚也明亮"},
+	    {"old-ja", "ソーラーランタン", "夏の夜"},
+	    {"old-apart", "冬季 特卖", ""},
+	    {"old-en", "Summer Sale", "Tired of the dark?"},
+	};
 	store_options o = {.sync = STORE_SYNC_OFF};
 	char old[600], err[256], sql[1024];
 	store *mine = db;
@@ -1053,12 +1061,7 @@ Test(find_pg, a_version_1_database_with_cjk_jobs_is_migrated)
 	test_db_make(dir, old, sizeof old);
 	pg_run(old, store_pg_migrations[0], NULL);
 	pg_run(old, "INSERT INTO jobsd_schema (version, jobsd) VALUES (1, 'test')", NULL);
-	for (int i = 0; i < 3; i++) {
-		static const char *const jobs[][3] = {
-		    {"old-zh", "夏季促销", "夜晚也明亮"},
-		    {"old-ja", "ソーラーランタン", "夏の夜"},
-		    {"old-en", "Summer Sale", "Tired of the dark?"},
-		};
+	for (size_t i = 0; i < sizeof jobs / sizeof jobs[0]; i++) {
 		snprintf(
 		    sql, sizeof sql,
 		    "INSERT INTO jobs (id, job_name, product, persona, setting, emotion, hook, "
@@ -1078,6 +1081,8 @@ Test(find_pg, a_version_1_database_with_cjk_jobs_is_migrated)
 	cr_assert_str_eq(found(search_text("夏季")), "old-zh");
 	cr_assert_str_eq(found(search_text("夜")), "old-ja,old-zh");
 	cr_assert_str_eq(found(search_text("ランタン")), "old-ja");
+	cr_assert_str_eq(found(search_text("\"冬季 特卖\"")), "old-apart");
+	cr_assert_str_eq(found(search_text("\"季 特\"")), "old-apart");
 	cr_assert_str_eq(found(search_text("dark")), "old-en");
 	Jobs__V1__SearchJobsRequest sub = JOBS__V1__SEARCH_JOBS_REQUEST__INIT;
 	sub.mode = JOBS__V1__SEARCH_MODE__SEARCH_SUBSTRING;
