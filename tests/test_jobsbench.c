@@ -749,6 +749,7 @@ Test(jobsbench_usage, bad_flags_are_refused_with_a_reason)
 	assert_usage("names get twice", "--mix", "get=1,get=2", NULL);
 	assert_usage("ends with a comma", "--mix", "get=1,", NULL);
 	assert_usage("--threads (3) cannot exceed", "--concurrency", "2", "--threads", "3", NULL);
+	assert_usage("--rps needs a thread", "--threads", "0", "--rps", "100", NULL);
 	assert_usage("cannot exceed --concurrency", "--concurrency", "2", "--connections", "3",
 	             NULL);
 	assert_usage("not both", "--duration", "1s", "--requests", "10", NULL);

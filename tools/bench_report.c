@@ -273,9 +273,12 @@ write_human(const struct bench_report *r, FILE *out)
 		fprintf(out, "open loop at %.1f calls/s", r->rps);
 	else
 		fputs("closed loop", out);
-	fprintf(out, ", %d in flight over %d connection%s, %d thread%s\n", r->concurrency,
-	        r->connections, r->connections == 1 ? "" : "s", r->threads,
-	        r->threads == 1 ? "" : "s");
+	fprintf(out, ", %d in flight over %d connection%s, ", r->concurrency, r->connections,
+	        r->connections == 1 ? "" : "s");
+	if (r->threads == 0)
+		fputs("driven by the completions\n", out);
+	else
+		fprintf(out, "%d thread%s\n", r->threads, r->threads == 1 ? "" : "s");
 	if (r->requests > 0)
 		fprintf(out, "  %llu calls measured", (unsigned long long)r->requests);
 	else

@@ -11,14 +11,21 @@
  * jobsd -> report (bench_report.c). Each measurement is a warm-up
  * (--warmup, not recorded) then --duration or --requests.
  *
- * THREADS. Load goes through libjobsclient's asynchronous calls, as a
- * service built on an event loop would make them: --concurrency C slots,
- * each one call in flight at a time, shared out among --threads T driver
- * threads (default 1). A driver starts a call on each idle slot of its
- * own, collects completions from its jobs_queue and starts the next; no
- * thread waits per call. Slot i uses connection i % K. Each driver records
- * into histograms of its own; they are merged after the join. The main
- * thread only ticks: progress, the server's memory, CPU readings, SIGINT.
+ * THREADS. Load goes through libjobsclient's asynchronous calls:
+ * --concurrency C slots, each one call in flight at a time; no thread waits
+ * per call. Slot i uses connection i % K. By default (--threads 0, closed
+ * loop) the completions drive: each call's completion callback records it
+ * and starts the slot's next call, on the library's thread, as the leanest
+ * nng client does (ref_client.c); the slots share one set of results under
+ * a lock. With --threads T (and always in the open loop, which needs a
+ * thread to keep time) the slots are shared out among T driver threads,
+ * each starting calls on its idle slots and collecting completions from a
+ * jobs_queue of its own, as a service built on an event loop would; that
+ * hand-off wakes a thread per batch of completions, which costs about as
+ * much CPU again as the call itself (tools/RESULTS.md, issue 18). Each
+ * driver records into histograms of its own; they are merged after the
+ * join. The main thread only ticks: progress, the server's memory, CPU
+ * readings, SIGINT.
  *
  * CLOSED LOOP (default): a slot starts its next call as soon as its last
  * one completed; a call's latency is from its start to its completion.
@@ -98,7 +105,10 @@ static const char usage_text[] =
     "                          else " DEFAULT_SERVER "\n"
     "  -c, --concurrency C     calls in flight at once; default 16\n"
     "  -k, --connections K     sockets to spread them over, at most C; default 1\n"
-    "  -t, --threads T         threads driving the calls, at most C; default 1\n"
+    "  -t, --threads T         threads driving the calls through completion queues,\n"
+    "                          at most C; 0: the completions start the next calls\n"
+    "                          themselves (closed loop only); default 0 for the\n"
+    "                          closed loop, 1 for the open loop\n"
     "  -d, --duration T        measure for T (10s, 500ms, 2m); default 10s\n"
     "  -n, --requests N        measure N calls instead of a duration\n"
     "      --warmup T          calls before measuring, not recorded; default 2s\n"
@@ -384,7 +394,7 @@ parse_flags(int argc, char **argv, struct opts *o)
 	    .server = env != NULL && *env != '\0' ? env : DEFAULT_SERVER,
 	    .concurrency = 16,
 	    .connections = 1,
-	    .threads = 1,
+	    .threads = -1, /* the loop's default, below */
 	    .duration_s = 10,
 	    .warmup_s = 2,
 	    .timeout_ms = DEFAULT_TIMEOUT_MS,
@@ -405,7 +415,7 @@ parse_flags(int argc, char **argv, struct opts *o)
 			    (int)parse_int("--connections", optarg, 1, MAX_CONCURRENCY);
 			break;
 		case 't':
-			o->threads = (int)parse_int("--threads", optarg, 1, MAX_CONCURRENCY);
+			o->threads = (int)parse_int("--threads", optarg, 0, MAX_CONCURRENCY);
 			break;
 		case 'd':
 			o->duration_s = parse_duration("--duration", optarg, false);
@@ -505,6 +515,11 @@ parse_flags(int argc, char **argv, struct opts *o)
 		            o->connections, o->concurrency);
 	if (o->requests > 0 && have_duration)
 		usage_error("give --duration or --requests, not both");
+	if (o->threads < 0)
+		o->threads = o->rps > 0 ? 1 : 0;
+	if (o->threads == 0 && o->rps > 0)
+		usage_error("--threads 0 (completions drive the calls) makes a closed loop; "
+		            "--rps needs a thread to keep time");
 	if (o->threads > o->concurrency)
 		usage_error("--threads (%d) cannot exceed --concurrency (%d): a thread without a "
 		            "call to drive measures nothing",
@@ -552,13 +567,16 @@ struct slot {
 	nng_msg *reply;
 };
 
-/* A thread driving a share of the slots through one completion queue. */
+/* A thread driving a share of the slots through one completion queue; or,
+ * with --threads 0, the one set of results the completions record into. */
 struct driver {
 	struct run *run;
 	pthread_t thread;
 	bool started;
-	jobs_queue *q;
-	int fd; /* q's, to wait for it with a timeout finer than 1 ms; -1 */
+	jobs_queue *q;      /* NULL: --threads 0 */
+	pthread_mutex_t mu; /* --threads 0: the results below */
+	atomic_int active;  /* --threads 0: slots with calls still to make */
+	int fd;             /* q's, to wait for it with a timeout finer than 1 ms; -1 */
 	struct slot **idle;
 	int n_idle, n_slots;
 	/* open loop: a call taken from the counter and not started yet */
@@ -584,6 +602,8 @@ struct run {
 	atomic_int running;
 	struct slot *slots;
 	struct driver *drivers;
+	int n_drivers;    /* threads, or one set of results for --threads 0 */
+	bool callbacks;   /* --threads 0: the completions drive the calls */
 	const long *pids; /* the server's processes (n_pids), for CPU and memory */
 	int n_pids;
 };
@@ -639,6 +659,8 @@ take_call(struct run *r, int64_t *due, bool *record)
 	}
 }
 
+static void slot_done(jobs_call *call);
+
 /* A call to the echo server down the library's transport: a request of a
  * sampled size asking for a reply of the matching size. */
 static int
@@ -665,10 +687,10 @@ start_echo(struct slot *s)
 	return client_start_raw(s->c, &s->call, s->echo_buf, req, &s->reply);
 }
 
-/* The call on slot s is over (or never started): record it, free what it
- * handed out, make the slot idle. */
+/* The call on slot s is over (or never started): record it and free what
+ * it handed out. */
 static void
-complete(struct slot *s)
+record(struct slot *s)
 {
 	struct driver *d = s->drv;
 	int64_t done = now_ns();
@@ -699,28 +721,75 @@ complete(struct slot *s)
 			atomic_fetch_add_explicit(&d->errors, 1, memory_order_relaxed);
 	}
 	s->busy = false;
-	d->idle[d->n_idle++] = s;
 }
 
-/* Starts the call taken (due, record) on an idle slot of d's. */
+/* A driver's call is over: recorded, and its slot idle. */
 static void
-launch(struct driver *d, int64_t due, bool record)
+complete(struct slot *s)
 {
-	struct run *r = d->run;
-	struct slot *s = d->idle[--d->n_idle];
+	record(s);
+	s->drv->idle[s->drv->n_idle++] = s;
+}
+
+/* Starts the call taken (due, rec) on slot s, completing into d's queue,
+ * or by callback when d has none. JOBS_OK, or the code it failed to start
+ * with (in s->call.code: it will not complete). */
+static int
+start_on(struct slot *s, int64_t due, bool rec)
+{
+	struct run *r = s->run;
 	int rv;
 
 	s->kind = pick_kind(r, &s->gen);
 	s->due = due;
-	s->record = record;
+	s->record = rec;
 	s->busy = true;
-	s->call = (jobs_call){.timeout_ms = r->o->timeout_ms, .queue = d->q, .data = s};
+	s->call = (jobs_call){.timeout_ms = r->o->timeout_ms, .data = s};
+	if (s->drv->q != NULL)
+		s->call.queue = s->drv->q;
+	else
+		s->call.done = slot_done;
 	memset(&s->out, 0, sizeof s->out);
 	rv = r->echo ? start_echo(s) : call_kinds[s->kind].start(&s->gen, s->c, &s->call, &s->out);
-	if (rv != JOBS_OK) { /* it will not complete: it failed now */
+	if (rv != JOBS_OK)
 		s->call.code = rv;
+	return rv;
+}
+
+/* Starts the call taken (due, rec) on an idle slot of d's. */
+static void
+launch(struct driver *d, int64_t due, bool rec)
+{
+	struct slot *s = d->idle[--d->n_idle];
+
+	if (start_on(s, due, rec) != JOBS_OK)
 		complete(s);
-	}
+}
+
+/*
+ * --threads 0: the completion is the driver. Records the call, then takes
+ * the next and starts it on the same slot, on the library's thread, as the
+ * leanest client does; a call that cannot start is recorded at once and
+ * the next taken. The driver's results are shared by every slot: its lock.
+ */
+static void
+slot_done(jobs_call *call)
+{
+	struct slot *s = call->data;
+	struct driver *d = s->drv;
+	int64_t due;
+	bool rec;
+
+	do {
+		pthread_mutex_lock(&d->mu);
+		record(s);
+		pthread_mutex_unlock(&d->mu);
+		if (!take_call(s->run, &due, &rec)) {
+			if (atomic_fetch_sub(&d->active, 1) == 1)
+				atomic_fetch_sub(&s->run->running, 1);
+			return;
+		}
+	} while (start_on(s, due, rec) != JOBS_OK);
 }
 
 /* Collects the completions in d's queue, waiting up to wait_ns (negative:
@@ -774,7 +843,7 @@ driver_main(void *arg)
 			more = false;
 			cancelled = true;
 			for (int i = 0; i < d->n_slots; i++) {
-				struct slot *s = &r->slots[(size_t)i * (size_t)r->o->threads +
+				struct slot *s = &r->slots[(size_t)i * (size_t)r->n_drivers +
 				                           (size_t)(d - r->drivers)];
 				if (s->busy) {
 					s->record = false;
@@ -836,7 +905,6 @@ servers_cpu_us(const struct run *r)
 static void
 watch(struct run *r, struct target_result *out, int64_t *self0, int64_t *server0)
 {
-	const struct opts *o = r->o;
 	bool tty = progress_wanted(), measuring = false;
 	uint64_t last_calls = 0;
 	int64_t last_t = now_ns(), next_tick = last_t + NS_PER_S / 10;
@@ -878,7 +946,7 @@ watch(struct run *r, struct target_result *out, int64_t *self0, int64_t *server0
 		if (!tty || ++ticks % 10 != 0)
 			continue;
 		uint64_t calls = 0, rec = 0, errs = 0;
-		for (int i = 0; i < o->threads; i++) {
+		for (int i = 0; i < r->n_drivers; i++) {
 			calls += atomic_load_explicit(&r->drivers[i].calls, memory_order_relaxed);
 			rec += atomic_load_explicit(&r->drivers[i].recorded, memory_order_relaxed);
 			errs += atomic_load_explicit(&r->drivers[i].errors, memory_order_relaxed);
@@ -904,12 +972,13 @@ run_free(struct run *r)
 		free(r->slots[i].echo_buf);
 		nng_msg_free(r->slots[i].reply);
 	}
-	for (int i = 0; r->drivers != NULL && i < r->o->threads; i++) {
+	for (int i = 0; r->drivers != NULL && i < r->n_drivers; i++) {
 		struct driver *d = &r->drivers[i];
 
 		for (size_t k = 0; k < n_call_kinds; k++)
 			kind_result_fini(&d->kinds[k]);
 		jobs_queue_close(d->q);
+		pthread_mutex_destroy(&d->mu);
 		free(d->idle);
 	}
 	free(r->slots);
@@ -937,20 +1006,23 @@ measure(struct run *r, struct target_result *out)
 	}
 	r->total_weight = sum;
 	r->slots = calloc((size_t)o->concurrency, sizeof *r->slots);
-	r->drivers = calloc((size_t)o->threads, sizeof *r->drivers);
+	r->callbacks = o->threads == 0;
+	r->n_drivers = r->callbacks ? 1 : o->threads;
+	r->drivers = calloc((size_t)r->n_drivers, sizeof *r->drivers);
 	if (r->slots == NULL || r->drivers == NULL) {
 		fail("out of memory");
 		goto out;
 	}
-	for (int i = 0; i < o->threads; i++) {
+	for (int i = 0; i < r->n_drivers; i++) {
 		struct driver *d = &r->drivers[i];
 
 		d->run = r;
 		d->fd = -1;
+		pthread_mutex_init(&d->mu, NULL);
 		timeline_init(&d->timeline);
-		d->n_slots = o->concurrency / o->threads + (i < o->concurrency % o->threads);
+		d->n_slots = o->concurrency / r->n_drivers + (i < o->concurrency % r->n_drivers);
 		if ((d->idle = calloc((size_t)d->n_slots, sizeof *d->idle)) == NULL ||
-		    jobs_queue_open(&d->q) != JOBS_OK) {
+		    (!r->callbacks && jobs_queue_open(&d->q) != JOBS_OK)) {
 			fail("out of memory");
 			goto out;
 		}
@@ -967,7 +1039,7 @@ measure(struct run *r, struct target_result *out)
 	}
 	for (int i = 0; i < o->concurrency; i++) {
 		struct slot *s = &r->slots[i];
-		struct driver *d = &r->drivers[i % o->threads];
+		struct driver *d = &r->drivers[i % r->n_drivers];
 
 		s->run = r;
 		s->drv = d;
@@ -984,8 +1056,34 @@ measure(struct run *r, struct target_result *out)
 	r->t1_ns = o->requests > 0 ? INT64_MAX : r->t0_ns + (int64_t)(o->duration_s * 1e9);
 	r->warm_tickets = (uint64_t)(o->warmup_s * o->rps);
 	atomic_store(&r->ticket, 0);
-	atomic_store(&r->running, o->threads);
-	for (; started < o->threads; started++) {
+	atomic_store(&r->running, r->n_drivers);
+	if (r->callbacks) {
+		/* Every slot's first call; the completions take it from there. */
+		struct driver *d = &r->drivers[0];
+
+		atomic_store(&d->active, o->concurrency + 1); /* +1: until all started */
+		for (int i = 0; i < o->concurrency; i++) {
+			struct slot *s = &r->slots[i];
+			int64_t due;
+			bool rec;
+
+			for (;;) {
+				if (!take_call(r, &due, &rec)) {
+					atomic_fetch_sub(&d->active, 1);
+					break;
+				}
+				if (start_on(s, due, rec) == JOBS_OK)
+					break;
+				pthread_mutex_lock(&d->mu);
+				record(s);
+				pthread_mutex_unlock(&d->mu);
+			}
+		}
+		if (atomic_fetch_sub(&d->active, 1) == 1)
+			atomic_fetch_sub(&r->running, 1);
+		started = r->n_drivers;
+	}
+	for (; !r->callbacks && started < o->threads; started++) {
 		if (pthread_create(&r->drivers[started].thread, NULL, driver_main,
 		                   &r->drivers[started]) != 0) {
 			fail("cannot start thread %d of %d", started + 1, o->threads);
@@ -995,11 +1093,11 @@ measure(struct run *r, struct target_result *out)
 		}
 	}
 	watch(r, out, &self0, &server0);
-	for (int i = 0; i < started; i++)
+	for (int i = 0; !r->callbacks && i < started; i++)
 		pthread_join(r->drivers[i].thread, NULL);
 	self1 = self_cpu_us();
 	server1 = servers_cpu_us(r);
-	if (started < o->threads)
+	if (started < r->n_drivers)
 		goto out;
 
 	for (size_t k = 0; k < n_call_kinds; k++)
@@ -1008,7 +1106,7 @@ measure(struct run *r, struct target_result *out)
 	if (!kind_result_init(&out->total))
 		goto out;
 	timeline_init(&out->timeline);
-	for (int i = 0; i < o->threads; i++) {
+	for (int i = 0; i < r->n_drivers; i++) {
 		for (size_t k = 0; k < n_call_kinds; k++)
 			if (o->weights[k] > 0)
 				kind_result_merge(&out->kinds[k], &r->drivers[i].kinds[k]);
