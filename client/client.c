@@ -5,7 +5,9 @@
  * machine that runs on nng's threads, so that no thread waits per call:
  *
  *   client_start: encode the Request once (the deadline and request_id in
- *                 it), take an idle op (or make one), send
+ *                 it), take an idle op (or make one), send: a connection
+ *                 that is ready takes it inside nng_ctx_send() -> RECV at
+ *                 once (op_send); else it waits, as SEND
  *   SEND   done: the request went to a connected server -> RECV
  *               (no server within the deadline: UNAVAILABLE)
  *   RECV   done: decode; the server's answer, or a retry:
@@ -21,11 +23,13 @@
  * attempt is dropped by nng and can never complete a later call.
  *
  * LIFETIME. c->busy counts calls from start until their completion has
- * returned. jobs_client_close() cancels what is in flight and frees the
- * client once busy is 0. Freeing it means nng_aio_free() of every op's aio,
- * which waits for that aio's callback: on one of nng's threads (inside a
- * completion) that could be the very callback running, so a close from a
- * completion leaves the freeing to a thread of its own (teardown_main).
+ * returned, and each start until it is done with its op (a call can
+ * complete before its start returns). jobs_client_close() cancels what is
+ * in flight and frees the client once busy is 0. Freeing it means
+ * nng_aio_free() of every op's aio, which waits for that aio's callback: on
+ * one of nng's threads (inside a completion) that could be the very
+ * callback running, so a close from a completion leaves the freeing to a
+ * thread of its own (teardown_main).
  * nng_close() itself may never return in nng 1.5.2 (common/sock.h): the
  * teardown gives it CLOSE_WAIT_MS, then keeps only the client struct alive
  * for the pipe callbacks nng may still make, rather than hang its caller.
