@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +25,84 @@
 
 extern char **environ;
 
+/* ---- what a test leaves behind ---------------------------------------------
+ *
+ * A failed assertion ends a test at once, before the lines that would have
+ * stopped its jobsd and removed its folder. So every folder tmpdir_make()
+ * hands out and every jobsd that jobsd_start() forks is remembered until it
+ * is removed or stopped, and whatever is left when the process exits (a
+ * criterion worker exits normally once the test and its .fini have run,
+ * pass or fail) is killed and removed then. Only by the process that made
+ * it: a forked child that exits must not take its parent's folder along.
+ */
+
+#define LEFT_MAX 64
+
+static pthread_mutex_t left_lock = PTHREAD_MUTEX_INITIALIZER;
+static pid_t left_owner;              /* the process the lists below belong to */
+static char left_dirs[LEFT_MAX][256]; /* folders not yet removed ("" when free) */
+static pid_t left_jobsd[LEFT_MAX];    /* jobsd processes not yet reaped (0 when free) */
+
+static void
+left_clean(void)
+{
+	if (getpid() != left_owner)
+		return;
+	for (int i = 0; i < LEFT_MAX; i++) {
+		int status;
+
+		/* Killed only while it is still our running child: a test that
+		 * reaped it itself leaves a pid that may now be someone else's. */
+		if (left_jobsd[i] <= 0 || waitpid(left_jobsd[i], &status, WNOHANG) != 0)
+			continue;
+		kill(left_jobsd[i], SIGKILL);
+		while (waitpid(left_jobsd[i], &status, 0) < 0 && errno == EINTR)
+			;
+		left_jobsd[i] = 0;
+	}
+	for (int i = 0; i < LEFT_MAX; i++)
+		if (left_dirs[i][0] != '\0')
+			tmpdir_remove(left_dirs[i]);
+}
+
+/* Starts this process's lists on first use (and afresh in a forked child,
+ * which must not inherit its parent's). Called with left_lock held. */
+static void
+left_own(void)
+{
+	if (left_owner == getpid())
+		return;
+	if (left_owner == 0)
+		atexit(left_clean);
+	left_owner = getpid();
+	memset(left_dirs, 0, sizeof left_dirs);
+	memset(left_jobsd, 0, sizeof left_jobsd);
+}
+
+/* Remembers dir (when pid is 0) or pid; with `forget`, stops remembering it.
+ * A test that holds more than LEFT_MAX at once fails, rather than leaking. */
+static void
+left_note(const char *dir, pid_t pid, bool forget)
+{
+	bool noted = forget;
+
+	pthread_mutex_lock(&left_lock);
+	left_own();
+	for (int i = 0; i < LEFT_MAX; i++) {
+		if (dir != NULL && forget && strcmp(left_dirs[i], dir) == 0)
+			left_dirs[i][0] = '\0';
+		else if (dir != NULL && !forget && !noted && left_dirs[i][0] == '\0')
+			noted = snprintf(left_dirs[i], sizeof left_dirs[i], "%s", dir) > 0;
+		else if (dir == NULL && forget && left_jobsd[i] == pid)
+			left_jobsd[i] = 0;
+		else if (dir == NULL && !forget && !noted && left_jobsd[i] == 0)
+			noted = (left_jobsd[i] = pid) > 0;
+	}
+	pthread_mutex_unlock(&left_lock);
+	cr_assert(noted, "tests/helpers.c: more than %d temporary folders or jobsd at once",
+	          LEFT_MAX);
+}
+
 const char *
 tmpdir_make(void)
 {
@@ -35,6 +114,7 @@ tmpdir_make(void)
 		perror("mkdtemp");
 		abort();
 	}
+	left_note(path, 0, false);
 	return path;
 }
 
@@ -42,8 +122,16 @@ void
 tmpdir_remove(const char *dir)
 {
 	const char *argv[] = {"/bin/rm", "-rf", dir, NULL};
-	struct run r = run_cmd(argv, NULL, NULL);
+	char copy[256];
+	struct run r;
+
+	/* dir may be one of left_dirs' own entries (from left_clean). */
+	snprintf(copy, sizeof copy, "%s", dir);
+	argv[2] = copy;
+	r = run_cmd(argv, NULL, NULL);
 	run_free(&r);
+	if (left_owner == getpid())
+		left_note(copy, 0, true);
 }
 
 /* ---- the store under test ------------------------------------------------ */
@@ -210,10 +298,12 @@ jobsd_start(struct jobsd *d, const char *dir, const char *const *extra)
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
+	left_note(NULL, d->pid, false);
 	for (int i = 0; i < 1000; i++) {
 		int status;
 
 		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
+			left_note(NULL, d->pid, true);
 			d->pid = 0;
 			break;
 		}
@@ -237,6 +327,7 @@ jobsd_stop(struct jobsd *d, int sig)
 	kill(d->pid, sig);
 	while (waitpid(d->pid, &status, 0) < 0 && errno == EINTR)
 		;
+	left_note(NULL, d->pid, true);
 	d->pid = 0;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

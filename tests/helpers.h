@@ -11,8 +11,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* A new directory under $TMPDIR (or /tmp), removed by tmpdir_remove(). The
- * returned path is static storage, valid until the next call. */
+/* A new directory under $TMPDIR (or /tmp), removed by tmpdir_remove(), or at
+ * the latest when the process that made it exits (a failed assertion skips
+ * the test's own clean-up; tests/test_leftovers.c). The returned path is
+ * static storage, valid until the next call. */
 const char *tmpdir_make(void);
 void tmpdir_remove(const char *dir);
 
@@ -65,8 +67,9 @@ struct jobsd {
  * tests; test_import.c starts its own jobsd to test that), plus `extra`
  * arguments (NULL-terminated, may be NULL), and waits until it answers
  * Health. Returns false (and prints its log) if it did not come up within
- * 10 s. The jobsd is killed when the thread that started it ends
- * (PR_SET_PDEATHSIG), so that a crashed or timed-out test leaves none behind.
+ * 10 s. One not stopped is killed and reaped when the process that started
+ * it exits, and by PR_SET_PDEATHSIG when its thread dies some other way, so
+ * that a failed, crashed or timed-out test leaves none behind.
  */
 bool jobsd_start(struct jobsd *d, const char *dir, const char *const *extra);
 

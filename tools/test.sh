@@ -2,7 +2,8 @@
 # tools/test.sh: installs what is missing, builds everything with -Werror and
 # AddressSanitizer + UndefinedBehaviorSanitizer (build-test/), checks the
 # formatting, runs every test, then fuzzes the request paths for a minute
-# (JOBS_FUZZ_SECONDS). Exit status 0 only if all of it passed.
+# (JOBS_FUZZ_SECONDS). Exit status 0 only if all of it passed, and only if
+# the tests and the fuzz run removed every temporary folder they made.
 
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,15 @@ cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DJOBS_WERROR=ON -DJOBS_SANITI
 	-DJOBS_TESTS=ON >/dev/null
 cmake --build build-test -j"$(nproc)"
 
+# The tests and the fuzz targets make their folders under $TMPDIR: a private
+# one, so that what they forget to remove is found (and fails the run) rather
+# than piling up in /tmp. 0711: the postgres user that tools/pg.sh runs a
+# server as must reach its own folder inside.
+suite_tmp=$(mktemp -d "${TMPDIR:-/tmp}/jobsd-suite.XXXXXX")
+trap 'rm -rf "$suite_tmp"' EXIT
+chmod 0711 "$suite_tmp"
+export TMPDIR=$suite_tmp
+
 echo "== test"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -28,3 +38,12 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 echo "== fuzz (${JOBS_FUZZ_SECONDS:-60} s)"
 tools/fuzz/run.sh "${JOBS_FUZZ_SECONDS:-60}" 2>&1 | tail -n 16
 
+# Anything left is a folder some test or the fuzz run did not remove.
+left=$(find "$suite_tmp" -mindepth 1 -maxdepth 1)
+if [ -n "$left" ]; then
+	echo "tools/test.sh: the run left these temporary folders behind:" >&2
+	for f in $left; do
+		echo "  $(basename "$f"): $(ls -A "$f" 2>/dev/null | tr '\n' ' ')" >&2
+	done
+	exit 1
+fi

@@ -30,7 +30,7 @@ static const char reset_sql[] =
     " ('seed-3', 'Café', 'Espresso', 'barista', 'café', 'focus', 'Hook three',"
     "  'v3', 'Français', 'Bean', 1, 1700000000000002, 1700000000000002, 3, '[]', NULL);";
 
-static char dir[] = "/tmp/jobsd-fuzz-XXXXXX";
+static char dir[256]; /* $TMPDIR/jobsd-fuzz-XXXXXX, removed at exit */
 static char backups[sizeof dir + 16];
 
 void
@@ -82,9 +82,11 @@ store *
 fuzz_db_open(const char *name, struct server_info *info)
 {
 	store_options o = {.sync = STORE_SYNC_OFF};
-	char path[64], err[256];
+	const char *tmp = getenv("TMPDIR");
+	char path[sizeof dir + 16], err[256];
 
 	who = name;
+	snprintf(dir, sizeof dir, "%s/jobsd-fuzz-XXXXXX", tmp != NULL && *tmp ? tmp : "/tmp");
 	if (mkdtemp(dir) == NULL)
 		fuzz_die("mkdtemp", "failed");
 	snprintf(path, sizeof path, "%s/jobs.db", dir);

@@ -5,7 +5,8 @@
 # all: the protobuf request path (fuzz_request) for half of it, the HTTP one
 # (fuzz_http, seeds in tools/fuzz/seeds-http/, raw requests) for the rest.
 # SECONDS 0 skips fuzzing (libFuzzer would read -max_total_time=0 as "no
-# limit"). The target writes only inside its own temporary folder.
+# limit"). The targets write only inside their own temporary folder, under a
+# $TMPDIR of this run's that must be empty when they have exited.
 # A crash leaves its input in build-fuzz/crashes/; copy it into
 # tests/data/fuzz-regressions/ so that test_handlers replays it forever.
 set -euo pipefail
@@ -32,9 +33,16 @@ done
 cp tests/data/fuzz-regressions/*.bin "$corpus/" 2>/dev/null || true
 cp tools/fuzz/seeds-http/*.http build-fuzz/corpus-http/
 export ASAN_OPTIONS=detect_leaks=1
+run_tmp=$(mktemp -d "${TMPDIR:-/tmp}/jobsd-fuzz-run.XXXXXX")
+trap 'rm -rf "$run_tmp"' EXIT
+export TMPDIR=$run_tmp
 half=$(((seconds + 1) / 2))
 build-fuzz/bin/fuzz_request -max_total_time="$half" -max_len=65536 -timeout=10 \
 	-rss_limit_mb=2048 -artifact_prefix=build-fuzz/crashes/ -print_final_stats=1 "$corpus"
 build-fuzz/bin/fuzz_http -max_total_time="$half" -max_len=65536 -timeout=10 \
 	-rss_limit_mb=2048 -artifact_prefix=build-fuzz/crashes/http- -print_final_stats=1 \
 	build-fuzz/corpus-http
+if [ -n "$(ls -A "$run_tmp")" ]; then
+	echo "tools/fuzz/run.sh: the targets left $(ls -A "$run_tmp") in $run_tmp" >&2
+	exit 1
+fi
