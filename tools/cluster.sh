@@ -146,6 +146,19 @@ uri() {
 	echo "postgresql://postgres@$hosts/jobs?$1"
 }
 
+# Whether anything that DIR's cluster started still runs: a node's
+# postmaster or a jobsd.
+running() {
+	local n f
+	for n in "${NODES[@]}"; do
+		pg_running "$(data_of "$n")" && return 0
+	done
+	for f in "$DIR"/jobsd-*.pid; do
+		[ -e "$f" ] && alive "$(cat "$f")" && return 0
+	done
+	return 1
+}
+
 start() {
 	local jobsd=2 read_db=0 base=0 data n i jport url
 	while [ $# -gt 0 ]; do
@@ -157,7 +170,11 @@ start() {
 		esac
 	done
 	[[ $jobsd =~ ^[0-9]+$ ]] || die "--jobsd wants a number, not $jobsd"
-	[ -e "$DIR/datadir" ] && die "$DIR already holds a cluster (tools/cluster.sh stop $DIR first)"
+	if [ -e "$DIR/datadir" ]; then
+		running && die "$DIR already holds a cluster (tools/cluster.sh stop $DIR first)"
+		say "$DIR holds a cluster that no longer runs (a killed run's); removing it"
+		stop || true
+	fi
 	JOBSD=${JOBSD:-build/bin/jobsd}
 	if [ "$jobsd" -gt 0 ]; then
 		[ -x "$JOBSD" ] || die "no jobsd at $JOBSD (build first, or set JOBSD)"

@@ -27,7 +27,12 @@ die() {
 start() {
 	local dir=$1 port=${2:-0} bin data
 	bin=$(bindir)
-	[ -e "$dir/url" ] && die "$dir already describes a running server (tools/pg.sh stop $dir first)"
+	if [ -e "$dir/datadir" ]; then
+		pg_running "$(cat "$dir/datadir")/db" &&
+			die "$dir already describes a running server (tools/pg.sh stop $dir first)"
+		echo "tools/pg.sh: $dir describes a server that no longer runs (a killed run's); removing it" >&2
+		stop "$dir"
+	fi
 	mkdir -p "$dir"
 	[ "$port" = 0 ] && port=$(free_port)
 	data=$(mktemp -d "${TMPDIR:-/tmp}/jobsd-pg.XXXXXX")

@@ -26,3 +26,16 @@ s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
 }
+
+# Whether a PostgreSQL server runs from data folder $1: its postmaster.pid
+# names a live process (a zombie, killed and not yet reaped, is not). A
+# folder a killed run left behind answers no.
+pg_running() {
+	local pid
+	pid=$(as_owner head -n 1 "$1/postmaster.pid" 2>/dev/null) || return 1
+	alive "$pid"
+}
+
+alive() {
+	[ -n "$1" ] && kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*zombie' "/proc/$1/status" 2>/dev/null
+}
