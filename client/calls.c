@@ -2,7 +2,7 @@
  * calls.c: the call table, and one thin typed wrapper per call of the Jobs
  * service, in two forms.
  *
- *   call_defs[]      each call's name in the service, its field number in
+ *   client_call_defs[]      each call's name in the service, its field number in
  *                    the Request and Response oneofs, and its hand_out():
  *                    the result copied out as the public types.
  *                    tests/test_contract.c checks the table against the
@@ -24,7 +24,7 @@
 static int
 out_of_memory(jobs_call *call)
 {
-	return call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+	return client_call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
 }
 
 /* ---- results, as the public types ----------------------------------------- */
@@ -34,7 +34,7 @@ out_of_memory(jobs_call *call)
 static jobs_job *
 job_in_view(const Jobs__V1__Job *pb, jobs_view view)
 {
-	jobs_job *j = job_from_proto(pb);
+	jobs_job *j = client_job_from_proto(pb);
 
 	if (j != NULL && view == JOBS_VIEW_SUMMARY)
 		j->fields = JOBS_FIELD_ID | JOBS_FIELD_JOB_NAME | JOBS_FIELD_PRODUCT |
@@ -46,8 +46,8 @@ static int
 job_out(jobs_call *call, const Jobs__V1__Job *pb, jobs_job **out)
 {
 	if (pb == NULL)
-		return call_status(call, JOBS_INTERNAL, "the server's answer holds no job");
-	if ((*out = job_from_proto(pb)) == NULL)
+		return client_call_status(call, JOBS_INTERNAL, "the server's answer holds no job");
+	if ((*out = client_job_from_proto(pb)) == NULL)
 		return out_of_memory(call);
 	return JOBS_OK;
 }
@@ -112,7 +112,8 @@ search_out(jobs_call *call, const Jobs__V1__Response *r, void *out, int view)
 
 		if (hit->job == NULL) {
 			jobs_search_page_free(page);
-			return call_status(call, JOBS_INTERNAL, "the server's answer holds no job");
+			return client_call_status(call, JOBS_INTERNAL,
+			                          "the server's answer holds no job");
 		}
 		page->scores[page->n_jobs] = hit->score;
 		if ((page->snippets[page->n_jobs] = client_strdup(hit->snippet)) == NULL ||
@@ -288,7 +289,7 @@ nomem:
 
 #define CALL(id, method, field, hand_out) [id] = {method, JOBS__V1__REQUEST__CALL_##field, hand_out}
 
-const struct call_def call_defs[N_CALLS] = {
+const struct call_def client_call_defs[N_CALLS] = {
     CALL(CALL_CREATE_JOB, "CreateJob", CREATE_JOB, created_out),
     CALL(CALL_GET_JOB, "GetJob", GET_JOB, got_out),
     CALL(CALL_UPDATE_JOB, "UpdateJob", UPDATE_JOB, updated_out),
@@ -320,11 +321,11 @@ jobs_create_job_async(jobs_client *c, jobs_call *call, const jobs_job *job, jobs
 
 	CLEAR(out);
 	if (job == NULL)
-		return call_status(call, JOBS_INVALID_ARGUMENT, "no job given");
-	job_to_proto(job, &pb, mask, &in.n_field_mask);
+		return client_call_status(call, JOBS_INVALID_ARGUMENT, "no job given");
+	client_job_to_proto(job, &pb, mask, &in.n_field_mask);
 	in.job = &pb;
 	in.field_mask = mask;
-	return client_start(c, call, &call_defs[CALL_CREATE_JOB], &in.base, out, 0);
+	return client_start(c, call, &client_call_defs[CALL_CREATE_JOB], &in.base, out, 0);
 }
 
 int
@@ -334,7 +335,7 @@ jobs_get_job_async(jobs_client *c, jobs_call *call, const char *id, jobs_job **o
 
 	CLEAR(out);
 	in.id = (char *)(id != NULL ? id : "");
-	return client_start(c, call, &call_defs[CALL_GET_JOB], &in.base, out, 0);
+	return client_start(c, call, &client_call_defs[CALL_GET_JOB], &in.base, out, 0);
 }
 
 int
@@ -347,13 +348,13 @@ jobs_update_job_async(jobs_client *c, jobs_call *call, const jobs_job *changes,
 
 	CLEAR(out);
 	if (changes == NULL)
-		return call_status(call, JOBS_INVALID_ARGUMENT, "no changes given");
-	job_to_proto(changes, &pb, mask, &in.n_update_mask);
+		return client_call_status(call, JOBS_INVALID_ARGUMENT, "no changes given");
+	client_job_to_proto(changes, &pb, mask, &in.n_update_mask);
 	in.job = &pb;
 	in.update_mask = mask;
 	if (expected_etag != NULL)
 		in.expected_etag = (char *)expected_etag;
-	return client_start(c, call, &call_defs[CALL_UPDATE_JOB], &in.base, out, 0);
+	return client_start(c, call, &client_call_defs[CALL_UPDATE_JOB], &in.base, out, 0);
 }
 
 int
@@ -364,7 +365,7 @@ jobs_delete_job_async(jobs_client *c, jobs_call *call, const char *id, const cha
 	in.id = (char *)(id != NULL ? id : "");
 	if (expected_etag != NULL)
 		in.expected_etag = (char *)expected_etag;
-	return client_start(c, call, &call_defs[CALL_DELETE_JOB], &in.base, NULL, 0);
+	return client_start(c, call, &client_call_defs[CALL_DELETE_JOB], &in.base, NULL, 0);
 }
 
 /* Fills `pb` (initialised) from `f`; strings are borrowed. */
@@ -405,7 +406,7 @@ jobs_list_jobs_async(jobs_client *c, jobs_call *call, const jobs_list_query *q, 
 		in.view = (Jobs__V1__JobView)q->view;
 		view = q->view;
 	}
-	return client_start(c, call, &call_defs[CALL_LIST_JOBS], &in.base, out, (int)view);
+	return client_start(c, call, &client_call_defs[CALL_LIST_JOBS], &in.base, out, (int)view);
 }
 
 int
@@ -417,7 +418,7 @@ jobs_search_jobs_async(jobs_client *c, jobs_call *call, const jobs_search_query 
 
 	CLEAR(out);
 	if (q == NULL || q->text == NULL)
-		return call_status(call, JOBS_INVALID_ARGUMENT, "no search text given");
+		return client_call_status(call, JOBS_INVALID_ARGUMENT, "no search text given");
 	in.query = (char *)q->text;
 	in.mode = (Jobs__V1__SearchMode)q->mode;
 	filter_to_proto(&q->filter, &filter);
@@ -427,7 +428,8 @@ jobs_search_jobs_async(jobs_client *c, jobs_call *call, const jobs_search_query 
 		in.page_token = (char *)q->page_token;
 	in.snippets = q->snippets;
 	in.view = (Jobs__V1__JobView)q->view;
-	return client_start(c, call, &call_defs[CALL_SEARCH_JOBS], &in.base, out, (int)q->view);
+	return client_start(c, call, &client_call_defs[CALL_SEARCH_JOBS], &in.base, out,
+	                    (int)q->view);
 }
 
 int
@@ -441,7 +443,7 @@ jobs_get_stats_async(jobs_client *c, jobs_call *call, const jobs_stats_query *q,
 		in.created_after = q->created_after;
 		in.created_before = q->created_before;
 	}
-	return client_start(c, call, &call_defs[CALL_GET_STATS], &in.base, out, 0);
+	return client_start(c, call, &client_call_defs[CALL_GET_STATS], &in.base, out, 0);
 }
 
 int
@@ -450,7 +452,7 @@ jobs_health_async(jobs_client *c, jobs_call *call, jobs_health_info **out)
 	Jobs__V1__HealthRequest in = JOBS__V1__HEALTH_REQUEST__INIT;
 
 	CLEAR(out);
-	return client_start(c, call, &call_defs[CALL_HEALTH], &in.base, out, 0);
+	return client_start(c, call, &client_call_defs[CALL_HEALTH], &in.base, out, 0);
 }
 
 int
@@ -460,7 +462,7 @@ jobs_backup_async(jobs_client *c, jobs_call *call, const char *path, jobs_backup
 
 	CLEAR(out);
 	in.path = (char *)(path != NULL ? path : "");
-	return client_start(c, call, &call_defs[CALL_BACKUP], &in.base, out, 0);
+	return client_start(c, call, &client_call_defs[CALL_BACKUP], &in.base, out, 0);
 }
 
 int
@@ -469,7 +471,7 @@ jobs_check_async(jobs_client *c, jobs_call *call, jobs_check_info **out)
 	Jobs__V1__CheckRequest in = JOBS__V1__CHECK_REQUEST__INIT;
 
 	CLEAR(out);
-	return client_start(c, call, &call_defs[CALL_CHECK], &in.base, out, 0);
+	return client_start(c, call, &client_call_defs[CALL_CHECK], &in.base, out, 0);
 }
 
 void
@@ -494,7 +496,7 @@ jobs_job_wire_size(const jobs_job *job)
 	char *mask[JOB_FIELDS_MAX];
 	size_t n;
 
-	job_to_proto(job, &pb, mask, &in.n_field_mask);
+	client_job_to_proto(job, &pb, mask, &in.n_field_mask);
 	in.job = &pb;
 	in.field_mask = mask;
 	n = jobs__v1__create_job_request__get_packed_size(&in);
@@ -513,11 +515,11 @@ jobs_batch_create_jobs_async(jobs_client *c, jobs_call *call, const jobs_job *co
 
 	CLEAR(out);
 	if (n > JOBS_BATCH_MAX_JOBS)
-		return call_status(call, JOBS_INVALID_ARGUMENT,
-		                   "a batch holds at most %d jobs, not %zu", JOBS_BATCH_MAX_JOBS,
-		                   n);
+		return client_call_status(call, JOBS_INVALID_ARGUMENT,
+		                          "a batch holds at most %d jobs, not %zu",
+		                          JOBS_BATCH_MAX_JOBS, n);
 	if (n > 0 && jobs == NULL)
-		return call_status(call, JOBS_INVALID_ARGUMENT, "no jobs given");
+		return client_call_status(call, JOBS_INVALID_ARGUMENT, "no jobs given");
 	reqs = calloc(n + 1, sizeof *reqs);
 	reqp = calloc(n + 1, sizeof *reqp);
 	pbs = calloc(n + 1, sizeof *pbs);
@@ -528,12 +530,14 @@ jobs_batch_create_jobs_async(jobs_client *c, jobs_call *call, const jobs_job *co
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (jobs[i] == NULL) {
-			rv = call_status(call, JOBS_INVALID_ARGUMENT, "jobs[%zu] is NULL", i);
+			rv =
+			    client_call_status(call, JOBS_INVALID_ARGUMENT, "jobs[%zu] is NULL", i);
 			goto done;
 		}
 		jobs__v1__create_job_request__init(&reqs[i]);
 		jobs__v1__job__init(&pbs[i]);
-		job_to_proto(jobs[i], &pbs[i], masks + i * JOB_FIELDS_MAX, &reqs[i].n_field_mask);
+		client_job_to_proto(jobs[i], &pbs[i], masks + i * JOB_FIELDS_MAX,
+		                    &reqs[i].n_field_mask);
 		reqs[i].job = &pbs[i];
 		reqs[i].field_mask = masks + i * JOB_FIELDS_MAX;
 		reqp[i] = &reqs[i];
@@ -543,7 +547,7 @@ jobs_batch_create_jobs_async(jobs_client *c, jobs_call *call, const jobs_job *co
 	in.replace_existing = (flags & JOBS_BATCH_REPLACE) != 0;
 	in.validate_only = (flags & JOBS_BATCH_VALIDATE_ONLY) != 0;
 	in.allow_unnamed = (flags & JOBS_BATCH_ALLOW_UNNAMED) != 0;
-	rv = client_start(c, call, &call_defs[CALL_BATCH_CREATE_JOBS], &in.base, out, 0);
+	rv = client_start(c, call, &client_call_defs[CALL_BATCH_CREATE_JOBS], &in.base, out, 0);
 done:
 	free(masks);
 	free(pbs);
@@ -602,7 +606,7 @@ waiter_wait(struct waiter *w, jobs_call *call, int started)
 		pthread_mutex_unlock(&w->mu);
 		code = w->call.code;
 	} else if (w->call.code != started) { /* refused before a message was set */
-		call_status(&w->call, started, "%s", jobs_code_name(started));
+		client_call_status(&w->call, started, "%s", jobs_code_name(started));
 	}
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);
@@ -625,9 +629,10 @@ waiter_wait(struct waiter *w, jobs_call *call, int started)
 		struct waiter w;                                                                   \
                                                                                                    \
 		if (client_in_completion())                                                        \
-			return call_status(call, JOBS_FAILED_PRECONDITION,                         \
-			                   "jobs_" #name " waits, and a completion must not; use " \
-			                   "jobs_" #name "_async there");                          \
+			return client_call_status(call, JOBS_FAILED_PRECONDITION,                  \
+			                          "jobs_" #name                                    \
+			                          " waits, and a completion must not; use "        \
+			                          "jobs_" #name "_async there");                   \
 		waiter_init(&w, call);                                                             \
 		return waiter_wait(&w, call, jobs_##name##_async(c, &w.call, __VA_ARGS__));        \
 	}

@@ -133,7 +133,7 @@ client_in_completion(void)
 }
 
 int
-call_status(jobs_call *call, int code, const char *fmt, ...)
+client_call_status(jobs_call *call, int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -190,21 +190,21 @@ read_small_file(const char *path, size_t max, const char *what, jobs_call *call)
 	size_t n;
 
 	if (f == NULL) {
-		call_status(call, JOBS_INVALID_ARGUMENT, "cannot read the %s %s: %s", what, path,
-		            strerror(errno));
+		client_call_status(call, JOBS_INVALID_ARGUMENT, "cannot read the %s %s: %s", what,
+		                   path, strerror(errno));
 		return NULL;
 	}
 	if ((buf = malloc(max + 1)) == NULL) {
 		fclose(f);
-		call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+		client_call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
 		return NULL;
 	}
 	n = fread(buf, 1, max + 1, f);
 	fclose(f);
 	if (n > max) {
 		free(buf);
-		call_status(call, JOBS_INVALID_ARGUMENT, "the %s %s is larger than %zu bytes", what,
-		            path, max);
+		client_call_status(call, JOBS_INVALID_ARGUMENT,
+		                   "the %s %s is larger than %zu bytes", what, path, max);
 		return NULL;
 	}
 	buf[n] = '\0';
@@ -226,11 +226,11 @@ load_token(jobs_client *c, const jobs_client_options *o, jobs_call *call)
 	                                     call)) == NULL)
 		return call->code;
 	if (c->token == NULL)
-		return call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+		return client_call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
 	for (n = strlen(c->token); n > 0 && strchr(" \t\r\n", c->token[n - 1]) != NULL; n--)
 		c->token[n - 1] = '\0';
 	if (n == 0)
-		return call_status(call, JOBS_INVALID_ARGUMENT, "the auth token is empty");
+		return client_call_status(call, JOBS_INVALID_ARGUMENT, "the auth token is empty");
 	return JOBS_OK;
 }
 
@@ -244,15 +244,16 @@ tls_config(const char *url, const jobs_client_options *o, nng_tls_config **out, 
 
 	*out = NULL;
 	if (o->tls_ca_file == NULL)
-		return call_status(call, JOBS_INVALID_ARGUMENT,
-		                   "%s needs the CA that signed the server's certificate "
-		                   "(tls_ca_file, jobsctl --tls-ca)",
-		                   url);
+		return client_call_status(call, JOBS_INVALID_ARGUMENT,
+		                          "%s needs the CA that signed the server's certificate "
+		                          "(tls_ca_file, jobsctl --tls-ca)",
+		                          url);
 	if ((rv = nng_tls_config_alloc(out, NNG_TLS_MODE_CLIENT)) != 0 ||
 	    (rv = nng_tls_config_ca_file(*out, o->tls_ca_file)) != 0 ||
 	    (rv = nng_tls_config_auth_mode(*out, NNG_TLS_AUTH_MODE_REQUIRED)) != 0) {
-		rv = call_status(call, JOBS_INVALID_ARGUMENT, "TLS: cannot use the CA %s: %s",
-		                 o->tls_ca_file, nng_strerror(rv));
+		rv =
+		    client_call_status(call, JOBS_INVALID_ARGUMENT, "TLS: cannot use the CA %s: %s",
+		                       o->tls_ca_file, nng_strerror(rv));
 		goto done;
 	}
 	if (o->tls_server_name != NULL) {
@@ -261,14 +262,15 @@ tls_config(const char *url, const jobs_client_options *o, nng_tls_config **out, 
 		rv = nng_tls_config_server_name(*out, u->u_hostname);
 	}
 	if (rv != 0) {
-		rv = call_status(call, JOBS_INVALID_ARGUMENT, "TLS: server name: %s",
-		                 nng_strerror(rv));
+		rv = client_call_status(call, JOBS_INVALID_ARGUMENT, "TLS: server name: %s",
+		                        nng_strerror(rv));
 		goto done;
 	}
 	if (o->tls_cert_file != NULL || o->tls_key_file != NULL) {
 		if (o->tls_cert_file == NULL || o->tls_key_file == NULL) {
-			rv = call_status(call, JOBS_INVALID_ARGUMENT,
-			                 "a client certificate needs both its file and its key");
+			rv = client_call_status(
+			    call, JOBS_INVALID_ARGUMENT,
+			    "a client certificate needs both its file and its key");
 			goto done;
 		}
 		if ((cert = read_small_file(o->tls_cert_file, 1 << 20, "certificate", call)) ==
@@ -278,9 +280,10 @@ tls_config(const char *url, const jobs_client_options *o, nng_tls_config **out, 
 			goto done;
 		}
 		if ((rv = nng_tls_config_own_cert(*out, cert, key, NULL)) != 0) {
-			rv = call_status(call, JOBS_INVALID_ARGUMENT,
-			                 "TLS: %s and %s are not a certificate and its key: %s",
-			                 o->tls_cert_file, o->tls_key_file, nng_strerror(rv));
+			rv = client_call_status(
+			    call, JOBS_INVALID_ARGUMENT,
+			    "TLS: %s and %s are not a certificate and its key: %s",
+			    o->tls_cert_file, o->tls_key_file, nng_strerror(rv));
 			goto done;
 		}
 	}
@@ -318,22 +321,23 @@ split_servers(char *urls, char **url, size_t *n, jobs_call *call)
 		for (end = u + strlen(u); end > u && (end[-1] == ' ' || end[-1] == '\t');)
 			*--end = '\0';
 		if (*u == '\0')
-			return call_status(call, JOBS_INVALID_ARGUMENT,
-			                   "the server list has an empty entry (number %zu); give "
-			                   "URLs separated by commas, as tcp://a:7460,tcp://b:7460",
-			                   *n + 1);
+			return client_call_status(
+			    call, JOBS_INVALID_ARGUMENT,
+			    "the server list has an empty entry (number %zu); give "
+			    "URLs separated by commas, as tcp://a:7460,tcp://b:7460",
+			    *n + 1);
 		if (strstr(u, "://") == NULL)
-			return call_status(call, JOBS_INVALID_ARGUMENT,
-			                   "the server '%s' has no scheme; did you mean tcp://%s?",
-			                   u, u);
+			return client_call_status(
+			    call, JOBS_INVALID_ARGUMENT,
+			    "the server '%s' has no scheme; did you mean tcp://%s?", u, u);
 		for (size_t i = 0; i < *n; i++)
 			if (strcmp(url[i], u) == 0)
-				return call_status(call, JOBS_INVALID_ARGUMENT,
-				                   "the server list names %s twice", u);
+				return client_call_status(call, JOBS_INVALID_ARGUMENT,
+				                          "the server list names %s twice", u);
 		if (*n == MAX_SERVERS)
-			return call_status(call, JOBS_INVALID_ARGUMENT,
-			                   "the server list names more than %d servers",
-			                   MAX_SERVERS);
+			return client_call_status(call, JOBS_INVALID_ARGUMENT,
+			                          "the server list names more than %d servers",
+			                          MAX_SERVERS);
 		url[(*n)++] = u;
 	}
 	return JOBS_OK;
@@ -354,29 +358,30 @@ dial_all(jobs_client *c, char **url, size_t n, const jobs_client_options *o, job
 		if ((rv = nng_dialer_create(&d, c->sock, url[i])) != 0) {
 			if (tls != NULL)
 				nng_tls_config_free(tls);
-			return call_status(call,
-			                   rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP
-			                       ? JOBS_INVALID_ARGUMENT
-			                       : JOBS_UNAVAILABLE,
-			                   "cannot connect to %s: %s (jobsd serves "
-			                   "tcp://HOST:PORT, ipc:///PATH and "
-			                   "tls+tcp://HOST:PORT)",
-			                   url[i], nng_strerror(rv));
+			return client_call_status(call,
+			                          rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP
+			                              ? JOBS_INVALID_ARGUMENT
+			                              : JOBS_UNAVAILABLE,
+			                          "cannot connect to %s: %s (jobsd serves "
+			                          "tcp://HOST:PORT, ipc:///PATH and "
+			                          "tls+tcp://HOST:PORT)",
+			                          url[i], nng_strerror(rv));
 		}
 		c->dialers[c->n_dialers++] = d;
 		if (tls != NULL) {
 			rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, tls);
 			nng_tls_config_free(tls); /* the dialer holds its own reference */
 			if (rv != 0)
-				return call_status(call, JOBS_INVALID_ARGUMENT,
-				                   "cannot use TLS with %s: %s", url[i],
-				                   nng_strerror(rv));
+				return client_call_status(call, JOBS_INVALID_ARGUMENT,
+				                          "cannot use TLS with %s: %s", url[i],
+				                          nng_strerror(rv));
 		}
 		/* Non-blocking: a blocking start waits out nng's 10 s handshake
 		 * timeout on a server that accepts but does not answer. */
 		if ((rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK)) != 0)
-			return call_status(call, JOBS_UNAVAILABLE, "cannot connect to %s: %s",
-			                   url[i], nng_strerror(rv));
+			return client_call_status(call, JOBS_UNAVAILABLE,
+			                          "cannot connect to %s: %s", url[i],
+			                          nng_strerror(rv));
 	}
 	return JOBS_OK;
 }
@@ -467,12 +472,12 @@ wait_connected(jobs_client *c, jobs_call *call)
 		if (atomic_load(&c->pipes) > 0)
 			return JOBS_OK;
 		if (mono_us() >= until)
-			return call_status(call, JOBS_UNAVAILABLE,
-			                   "cannot connect to %s: no answer within %d ms", c->urls,
-			                   c->timeout_ms);
+			return client_call_status(call, JOBS_UNAVAILABLE,
+			                          "cannot connect to %s: no answer within %d ms",
+			                          c->urls, c->timeout_ms);
 		if (all_dialers_failed(c, why, sizeof why))
-			return call_status(call, JOBS_UNAVAILABLE, "cannot connect to %s: %s",
-			                   c->urls, why);
+			return client_call_status(call, JOBS_UNAVAILABLE,
+			                          "cannot connect to %s: %s", c->urls, why);
 	}
 }
 
@@ -492,17 +497,18 @@ jobs_client_open(jobs_client **out, const char *urls, const jobs_client_options 
 	if (call == NULL)
 		call = &scratch;
 	if (urls == NULL || urls[strspn(urls, " \t")] == '\0')
-		return call_status(call, JOBS_INVALID_ARGUMENT, "no server URL given");
+		return client_call_status(call, JOBS_INVALID_ARGUMENT, "no server URL given");
 	if (o->timeout_ms < 0 || o->attempt_timeout_ms < 0 || o->max_attempts < 0)
-		return call_status(call, JOBS_INVALID_ARGUMENT,
-		                   "timeout_ms, attempt_timeout_ms and max_attempts cannot be "
-		                   "negative");
+		return client_call_status(
+		    call, JOBS_INVALID_ARGUMENT,
+		    "timeout_ms, attempt_timeout_ms and max_attempts cannot be "
+		    "negative");
 	if ((c = calloc(1, sizeof *c)) == NULL || (c->urls = strdup(urls)) == NULL ||
 	    (list = strdup(urls)) == NULL) {
 		if (c != NULL)
 			free(c->urls);
 		free(c);
-		return call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+		return client_call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
 	}
 	atomic_fetch_add(&live_clients, 1);
 	c->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
@@ -521,8 +527,8 @@ jobs_client_open(jobs_client **out, const char *urls, const jobs_client_options 
 	    (rv = load_token(c, o, call)) != JOBS_OK)
 		goto failed;
 	if ((rv = nng_req0_open(&c->sock)) != 0) {
-		rv = call_status(call, JOBS_INTERNAL, "cannot open a req socket: %s",
-		                 nng_strerror(rv));
+		rv = client_call_status(call, JOBS_INTERNAL, "cannot open a req socket: %s",
+		                        nng_strerror(rv));
 		goto failed;
 	}
 	c->sock_open = true;
@@ -534,8 +540,8 @@ jobs_client_open(jobs_client **out, const char *urls, const jobs_client_options 
 	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 1000)) != 0 ||
 	    (rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, pipe_event, c)) != 0 ||
 	    (rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, pipe_event, c)) != 0) {
-		rv = call_status(call, JOBS_INTERNAL, "cannot set up the req socket: %s",
-		                 nng_strerror(rv));
+		rv = client_call_status(call, JOBS_INTERNAL, "cannot set up the req socket: %s",
+		                        nng_strerror(rv));
 		goto failed;
 	}
 	if ((rv = dial_all(c, url, n_urls, o, call)) != JOBS_OK)
@@ -544,7 +550,7 @@ jobs_client_open(jobs_client **out, const char *urls, const jobs_client_options 
 		goto failed;
 	free(list);
 	*out = c;
-	return call_status(call, JOBS_OK, "%s", "");
+	return client_call_status(call, JOBS_OK, "%s", "");
 failed:
 	free(list);
 	jobs_client_close(c);
@@ -817,7 +823,7 @@ op_complete(struct op *o)
 	 * take it (and post on its aio, whose callback this is). */
 	in_completion++;
 	if (call->queue != NULL) {
-		queue_post(call->queue, call);
+		client_queue_post(call->queue, call);
 	} else {
 		call->done(call);
 	}
@@ -891,7 +897,7 @@ op_answered(struct op *o, nng_msg *reply)
 
 	if (def == &raw_def) {
 		*(nng_msg **)o->out = reply;
-		call_status(call, JOBS_OK, "%s", "");
+		client_call_status(call, JOBS_OK, "%s", "");
 		op_complete(o);
 		return;
 	}
@@ -921,7 +927,7 @@ op_answered(struct op *o, nng_msg *reply)
 	code = o->out != NULL ? def->hand_out(call, r, o->out, o->hint) : JOBS_OK;
 	jobs__v1__response__free_unpacked(r, NULL);
 	if (code == JOBS_OK)
-		call_status(call, JOBS_OK, "%s", "");
+		client_call_status(call, JOBS_OK, "%s", "");
 	op_complete(o);
 }
 
@@ -1030,9 +1036,10 @@ start(jobs_client *c, jobs_call *call, const struct call_def *def, nng_msg *req,
 
 	if ((o = op_get(c, &rv)) == NULL) {
 		nng_msg_free(req);
-		return rv == NNG_ECLOSED ? call_status(call, JOBS_CANCELLED, "the client is closed")
-		                         : call_status(call, JOBS_RESOURCE_EXHAUSTED,
-		                                       "cannot start a call: %s", nng_strerror(rv));
+		return rv == NNG_ECLOSED
+		           ? client_call_status(call, JOBS_CANCELLED, "the client is closed")
+		           : client_call_status(call, JOBS_RESOURCE_EXHAUSTED,
+		                                "cannot start a call: %s", nng_strerror(rv));
 	}
 	o->def = def;
 	o->call = call;
@@ -1071,23 +1078,24 @@ start_check(jobs_client *c, jobs_call *call, int64_t *deadline_us, int *timeout_
 	if (call == NULL)
 		return JOBS_INVALID_ARGUMENT;
 	if (c == NULL)
-		return call_status(call, JOBS_INVALID_ARGUMENT, "no client given");
+		return client_call_status(call, JOBS_INVALID_ARGUMENT, "no client given");
 	if ((call->done == NULL) == (call->queue == NULL))
-		return call_status(call, JOBS_INVALID_ARGUMENT,
-		                   "an asynchronous call needs call->done or call->queue "
-		                   "(one of them) to complete into");
+		return client_call_status(call, JOBS_INVALID_ARGUMENT,
+		                          "an asynchronous call needs call->done or call->queue "
+		                          "(one of them) to complete into");
 	if (call->timeout_ms < 0)
-		return call_status(call, JOBS_INVALID_ARGUMENT, "call->timeout_ms is negative");
+		return client_call_status(call, JOBS_INVALID_ARGUMENT,
+		                          "call->timeout_ms is negative");
 	*timeout_ms = call->timeout_ms > 0 ? call->timeout_ms : c->timeout_ms;
 	now_wall = wall_ms();
 	now_mono = mono_us();
 	*wire_ms = now_wall + *timeout_ms;
 	if (call->deadline_ms != 0 && call->deadline_ms < *wire_ms) {
 		if (call->deadline_ms <= now_wall)
-			return call_status(call, JOBS_DEADLINE_EXCEEDED,
-			                   "the deadline passed %" PRId64
-			                   " ms ago; nothing was sent",
-			                   now_wall - call->deadline_ms);
+			return client_call_status(call, JOBS_DEADLINE_EXCEEDED,
+			                          "the deadline passed %" PRId64
+			                          " ms ago; nothing was sent",
+			                          now_wall - call->deadline_ms);
 		*wire_ms = call->deadline_ms;
 		*timeout_ms = (int)(*wire_ms - now_wall);
 	}
@@ -1124,11 +1132,12 @@ client_start(jobs_client *c, jobs_call *call, const struct call_def *def,
 
 	size = jobs__v1__request__get_packed_size(&req);
 	if (size > c->max_request)
-		return call_status(call, JOBS_RESOURCE_EXHAUSTED,
-		                   "the request is %zu bytes; the server accepts at most %zu", size,
-		                   c->max_request);
+		return client_call_status(
+		    call, JOBS_RESOURCE_EXHAUSTED,
+		    "the request is %zu bytes; the server accepts at most %zu", size,
+		    c->max_request);
 	if (nng_msg_alloc(&msg, size) != 0)
-		return call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+		return client_call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
 	jobs__v1__request__pack(&req, nng_msg_body(msg));
 	return start(c, call, def, msg, deadline_us, timeout_ms, out, hint);
 }
@@ -1144,7 +1153,7 @@ client_start_raw(jobs_client *c, jobs_call *call, const void *body, size_t len, 
 		return rv;
 	*reply = NULL;
 	if (nng_msg_alloc(&msg, len) != 0)
-		return call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+		return client_call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
 	memcpy(nng_msg_body(msg), body, len);
 	return start(c, call, &raw_def, msg, deadline_us, timeout_ms, reply, 0);
 }

@@ -32,12 +32,12 @@ struct job_field {
 
 /* Every field, in proto order. tests/test_contract.c checks it against the
  * proto's Job descriptor. */
-extern const struct job_field job_fields[];
-extern const size_t n_job_fields;
+extern const struct job_field client_job_fields[];
+extern const size_t client_n_job_fields;
 #define JOB_FIELDS_MAX 32 /* room enough for a mask of every field */
 
 /* The entry named `name`, or NULL. */
-const struct job_field *job_field_by_name(const char *name);
+const struct job_field *client_job_field_by_name(const char *name);
 
 /* Pointers to a field's member in a jobs_job. */
 #define JOB_STR(job, f)  ((char **)((char *)(job) + (f)->offset))
@@ -46,15 +46,15 @@ const struct job_field *job_field_by_name(const char *name);
 
 /*
  * Fills `out` (initialised by the caller) from `in` for sending. Strings are
- * borrowed from `in`, not copied. mask[] (room for n_job_fields) receives
+ * borrowed from `in`, not copied. mask[] (room for client_n_job_fields) receives
  * the names of the fields in->fields names; *n_mask their count, 0 when
  * in->fields is 0.
  */
-void job_to_proto(const jobs_job *in, Jobs__V1__Job *out, char **mask, size_t *n_mask);
+void client_job_to_proto(const jobs_job *in, Jobs__V1__Job *out, char **mask, size_t *n_mask);
 
 /* A jobs_job copied out of `in`, as one allocation (jobs_job_free). NULL when
  * out of memory. */
-jobs_job *job_from_proto(const Jobs__V1__Job *in);
+jobs_job *client_job_from_proto(const Jobs__V1__Job *in);
 
 /* ---- the call table (calls.c) --------------------------------------------- */
 
@@ -87,12 +87,12 @@ struct call_def {
 	int (*hand_out)(jobs_call *call, const Jobs__V1__Response *r, void *out, int hint);
 };
 
-extern const struct call_def call_defs[N_CALLS];
+extern const struct call_def client_call_defs[N_CALLS];
 
 /* ---- the transport (client.c) ---------------------------------------------- */
 
 /* Sets call->code and call->message (when call != NULL); returns code. */
-int call_status(jobs_call *call, int code, const char *fmt, ...)
+int client_call_status(jobs_call *call, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /*
@@ -116,7 +116,7 @@ int client_start_raw(jobs_client *c, jobs_call *call, const void *body, size_t l
                      nng_msg **reply);
 
 /* Puts a completed call on its queue (queue.c). */
-void queue_post(jobs_queue *q, jobs_call *call);
+void client_queue_post(jobs_queue *q, jobs_call *call);
 
 /* Whether this thread is running a completion of the library's (a
  * callback, or a blocking call's wake-up): blocking there is refused. */

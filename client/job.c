@@ -13,7 +13,7 @@
 		    kind, out                                                                      \
 	}
 
-const struct job_field job_fields[] = {
+const struct job_field client_job_fields[] = {
     FIELD(id, ID, JF_TEXT, false),
     FIELD(job_name, JOB_NAME, JF_TEXT, false),
     FIELD(product, PRODUCT, JF_TEXT, false),
@@ -31,8 +31,9 @@ const struct job_field job_fields[] = {
     FIELD(extra, EXTRA, JF_JSON, false),
     FIELD(etag, ETAG, JF_TEXT, true),
 };
-const size_t n_job_fields = sizeof job_fields / sizeof job_fields[0];
-_Static_assert(sizeof job_fields / sizeof job_fields[0] <= JOB_FIELDS_MAX, "JOB_FIELDS_MAX");
+const size_t client_n_job_fields = sizeof client_job_fields / sizeof client_job_fields[0];
+_Static_assert(sizeof client_job_fields / sizeof client_job_fields[0] <= JOB_FIELDS_MAX,
+               "JOB_FIELDS_MAX");
 
 /* The codes are the wire's: the same numbers, checked here once. */
 #define SAME(name) _Static_assert((int)JOBS_##name == (int)JOBS__V1__CODE__##name, #name)
@@ -63,11 +64,11 @@ jobs_code_name(int code)
 }
 
 const struct job_field *
-job_field_by_name(const char *name)
+client_job_field_by_name(const char *name)
 {
-	for (size_t i = 0; i < n_job_fields; i++)
-		if (strcmp(job_fields[i].name, name) == 0)
-			return &job_fields[i];
+	for (size_t i = 0; i < client_n_job_fields; i++)
+		if (strcmp(client_job_fields[i].name, name) == 0)
+			return &client_job_fields[i];
 	return NULL;
 }
 
@@ -78,11 +79,11 @@ client_strdup(const char *s)
 }
 
 void
-job_to_proto(const jobs_job *in, Jobs__V1__Job *out, char **mask, size_t *n_mask)
+client_job_to_proto(const jobs_job *in, Jobs__V1__Job *out, char **mask, size_t *n_mask)
 {
 	*n_mask = 0;
-	for (size_t i = 0; i < n_job_fields; i++) {
-		const struct job_field *f = &job_fields[i];
+	for (size_t i = 0; i < client_n_job_fields; i++) {
+		const struct job_field *f = &client_job_fields[i];
 		char *pb = (char *)out + f->pb_offset;
 
 		switch (f->kind) {
@@ -104,22 +105,22 @@ job_to_proto(const jobs_job *in, Jobs__V1__Job *out, char **mask, size_t *n_mask
 }
 
 jobs_job *
-job_from_proto(const Jobs__V1__Job *in)
+client_job_from_proto(const Jobs__V1__Job *in)
 {
 	size_t total = sizeof(jobs_job);
 	jobs_job *j;
 	char *p;
 
-	for (size_t i = 0; i < n_job_fields; i++)
-		if (job_fields[i].kind == JF_TEXT || job_fields[i].kind == JF_JSON)
-			total +=
-			    strlen(*(char *const *)((const char *)in + job_fields[i].pb_offset)) +
-			    1;
+	for (size_t i = 0; i < client_n_job_fields; i++)
+		if (client_job_fields[i].kind == JF_TEXT || client_job_fields[i].kind == JF_JSON)
+			total += strlen(*(char *const *)((const char *)in +
+			                                 client_job_fields[i].pb_offset)) +
+			         1;
 	if ((j = calloc(1, total)) == NULL)
 		return NULL;
 	p = (char *)(j + 1);
-	for (size_t i = 0; i < n_job_fields; i++) {
-		const struct job_field *f = &job_fields[i];
+	for (size_t i = 0; i < client_n_job_fields; i++) {
+		const struct job_field *f = &client_job_fields[i];
 		const char *pb = (const char *)in + f->pb_offset;
 
 		switch (f->kind) {

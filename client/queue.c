@@ -69,7 +69,7 @@ raise_fd(jobs_queue *q)
 }
 
 void
-queue_post(jobs_queue *q, jobs_call *call)
+client_queue_post(jobs_queue *q, jobs_call *call)
 {
 	pthread_mutex_lock(&q->mu);
 	call->internal_.next = NULL;

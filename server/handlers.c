@@ -49,7 +49,7 @@ static const struct {
 };
 
 size_t
-job_field_limit(const char *name)
+handler_field_limit(const char *name)
 {
 	for (size_t i = 0; i < sizeof field_limits / sizeof field_limits[0]; i++)
 		if (strcmp(field_limits[i].name, name) == 0)
@@ -173,7 +173,7 @@ validate_job(call *c, const Jobs__V1__Job *j)
 		return call_fail(c, ST(INVALID_ARGUMENT), "job id '%.64s' %s", j->id, why);
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		size_t max = job_field_limit(f->name), len;
+		size_t max = handler_field_limit(f->name), len;
 
 		if (f->type != PROTOBUF_C_TYPE_STRING || max == 0)
 			continue;

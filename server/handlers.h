@@ -55,6 +55,6 @@ int handle_check(call *c, const void *in, void *out);
 int handler_store_failed(call *c, int rv, const char *what);
 
 /* The most bytes field `name` of a Job may hold; 0 if it has no limit. */
-size_t job_field_limit(const char *name);
+size_t handler_field_limit(const char *name);
 
 #endif

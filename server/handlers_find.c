@@ -138,7 +138,7 @@ check_filter(call *c, const Jobs__V1__JobFilter *f)
 		return call_fail(c, ST(INVALID_ARGUMENT), "filter.enabled: no such value %d",
 		                 (int)f->enabled);
 	for (size_t i = 0; i < sizeof text / sizeof text[0]; i++)
-		if (strlen(text[i].value) > job_field_limit(text[i].field))
+		if (strlen(text[i].value) > handler_field_limit(text[i].field))
 			return call_fail(c, ST(INVALID_ARGUMENT),
 			                 "filter.%s is longer than a job's %s can be", text[i].name,
 			                 text[i].name);

@@ -585,10 +585,10 @@ job_proto(struct hreq *h, const jobs_job *j, char ***mask, size_t *n_mask)
 {
 	Jobs__V1__Job *pb = alloc(h, sizeof *pb);
 
-	if (pb == NULL || (*mask = alloc(h, sizeof **mask * n_job_fields)) == NULL)
+	if (pb == NULL || (*mask = alloc(h, sizeof **mask * client_n_job_fields)) == NULL)
 		return NULL;
 	jobs__v1__job__init(pb);
-	job_to_proto(j, pb, *mask, n_mask);
+	client_job_to_proto(j, pb, *mask, n_mask);
 	return pb;
 }
 
@@ -894,9 +894,10 @@ put_merge(struct hreq *h, const Jobs__V1__Job *was)
 		hreq_error(h, 500, "the extra of job '%s' cannot be read", was->id);
 		goto done;
 	}
-	for (size_t i = 0; i < n_job_fields; i++)
-		if ((h->put.fields & job_fields[i].bit) && job_fields[i].bit != JOBS_FIELD_EXTRA)
-			json_object_del(extra, job_fields[i].name);
+	for (size_t i = 0; i < client_n_job_fields; i++)
+		if ((h->put.fields & client_job_fields[i].bit) &&
+		    client_job_fields[i].bit != JOBS_FIELD_EXTRA)
+			json_object_del(extra, client_job_fields[i].name);
 	if (json_object_update(extra, patch) != 0 ||
 	    (text = legacy_json_dumps(extra, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
 		hreq_error(h, 500, "out of memory");
@@ -1067,7 +1068,7 @@ hreq_go(struct hreq *h)
 static json_t *
 job_json(struct hreq *h, const Jobs__V1__Job *pb, bool summary)
 {
-	jobs_job *j = job_from_proto(pb);
+	jobs_job *j = client_job_from_proto(pb);
 	char err[256];
 	json_t *v;
 

@@ -77,7 +77,7 @@ Test(contract, the_client_call_table_is_the_service)
 	cr_assert_eq(N_CALLS, svc->n_methods, "one entry per call of the service");
 	for (unsigned i = 0; i < svc->n_methods; i++) {
 		const ProtobufCMethodDescriptor *md = &svc->methods[i];
-		const struct call_def *def = &call_defs[i];
+		const struct call_def *def = &client_call_defs[i];
 		const ProtobufCFieldDescriptor *in, *out;
 
 		cr_assert_str_eq(def->method, md->name, "entry %u, in service order", i);
@@ -121,10 +121,10 @@ Test(contract, the_client_field_table_is_the_proto_job)
 {
 	const ProtobufCMessageDescriptor *d = &jobs__v1__job__descriptor;
 
-	cr_assert_eq(n_job_fields, d->n_fields);
+	cr_assert_eq(client_n_job_fields, d->n_fields);
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		const struct job_field *jf = job_field_by_name(f->name);
+		const struct job_field *jf = client_job_field_by_name(f->name);
 
 		cr_assert_not_null(jf, "the client has no entry for Job.%s", f->name);
 		cr_assert_eq(jf->pb_offset, f->offset, "%s", f->name);

@@ -15,7 +15,7 @@
  */
 #include "bench.h"
 
-#include "internal.h" /* libjobsclient's job_to_proto, as jobsctl uses it */
+#include "internal.h" /* libjobsclient's client_job_to_proto, as jobsctl uses it */
 
 #include <math.h>
 #include <stdarg.h>
@@ -360,7 +360,7 @@ job_request_size(const struct gen *g, unsigned field, const jobs_job *job)
 	char *mask[JOB_FIELDS_MAX];
 	size_t n_mask;
 
-	job_to_proto(job, &pb, mask, &n_mask);
+	client_job_to_proto(job, &pb, mask, &n_mask);
 	if (field == JOBS__V1__REQUEST__CALL_CREATE_JOB) {
 		Jobs__V1__CreateJobRequest in = JOBS__V1__CREATE_JOB_REQUEST__INIT;
 		in.job = &pb;
@@ -387,7 +387,7 @@ job_response_size(const jobs_job *job)
 
 	if (job == NULL)
 		return response_size(JOBS__V1__RESPONSE__RESULT_GET_JOB, &out.base);
-	job_to_proto(job, &pb, mask, &n_mask);
+	client_job_to_proto(job, &pb, mask, &n_mask);
 	out.job = &pb;
 	return response_size(JOBS__V1__RESPONSE__RESULT_GET_JOB, &out.base);
 }
@@ -497,7 +497,7 @@ jobs_to_pb(jobs_job *const *jobs, size_t n, Jobs__V1__Job **pbs, Jobs__V1__Job *
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		(*pbs)[i] = (Jobs__V1__Job)JOBS__V1__JOB__INIT;
-		job_to_proto(jobs[i], &(*pbs)[i], mask, &n_mask);
+		client_job_to_proto(jobs[i], &(*pbs)[i], mask, &n_mask);
 		(*ptrs)[i] = &(*pbs)[i];
 	}
 	return n;

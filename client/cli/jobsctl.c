@@ -164,8 +164,8 @@ print_job(const struct ctl *ctl, const jobs_job *job)
 			return fail(EXIT_ERROR, "%s", err);
 		return print_json_new(o);
 	}
-	for (size_t i = 0; i < n_job_fields; i++) {
-		const struct job_field *f = &job_fields[i];
+	for (size_t i = 0; i < client_n_job_fields; i++) {
+		const struct job_field *f = &client_job_fields[i];
 		const char *v;
 
 		switch (f->kind) {
@@ -304,12 +304,12 @@ warn_near_misses(const json_t *doc, const char *path)
 	size_t n = 0;
 	json_t *v;
 
-	for (size_t i = 0; i < n_job_fields && n < JOB_FIELDS_MAX; i++)
-		names[n++] = job_fields[i].name;
+	for (size_t i = 0; i < client_n_job_fields && n < JOB_FIELDS_MAX; i++)
+		names[n++] = client_job_fields[i].name;
 	names[n] = NULL;
 	json_object_foreach((json_t *)doc, key, v)
 	{
-		if (job_field_by_name(key) != NULL)
+		if (client_job_field_by_name(key) != NULL)
 			continue;
 		near = nearest_word(key, names);
 		for (int id = 1; near == NULL && id < N_FLAGS; id++)
@@ -348,7 +348,7 @@ add_field_flag(json_t *doc, const struct flag *fl, const char *value)
 	/* extra's keys live at the top level of a job's JSON. */
 	json_object_foreach(v, key, x)
 	{
-		if (strcmp(key, "extra") != 0 && job_field_by_name(key) != NULL) {
+		if (strcmp(key, "extra") != 0 && client_job_field_by_name(key) != NULL) {
 			json_decref(v);
 			return fail(EXIT_INVALID,
 			            "--extra-json: '%s' is a field of its own; use its flag", key);
@@ -598,7 +598,7 @@ table_add_jobs(struct table *t, const struct shape *s, jobs_job *const *jobs, si
 		int nt = 0;
 
 		for (size_t c = 0; c < s->n; c++) {
-			const struct job_field *f = job_field_by_name(s->col[c]->field);
+			const struct job_field *f = client_job_field_by_name(s->col[c]->field);
 
 			if (f->kind == JF_BOOL) {
 				cells[c] = *JOB_BOOL(jobs[i], f) ? "yes" : "no";

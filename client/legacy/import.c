@@ -480,7 +480,7 @@ spool_job(struct importer *im, const jobs_job *j, const struct pos *at)
 	struct record r;
 	size_t n;
 
-	job_to_proto(j, &pb, mask, &req.n_field_mask);
+	client_job_to_proto(j, &pb, mask, &req.n_field_mask);
 	req.job = &pb;
 	req.field_mask = mask;
 	n = jobs__v1__create_job_request__get_packed_size(&req);
@@ -1061,11 +1061,11 @@ unspool(const uint8_t *buf, size_t len)
 
 	if (req == NULL || req->job == NULL)
 		goto done;
-	if ((j = job_from_proto(req->job)) == NULL)
+	if ((j = client_job_from_proto(req->job)) == NULL)
 		goto done;
 	j->fields = 0;
 	for (size_t k = 0; k < req->n_field_mask; k++) {
-		const struct job_field *f = job_field_by_name(req->field_mask[k]);
+		const struct job_field *f = client_job_field_by_name(req->field_mask[k]);
 		if (f != NULL)
 			j->fields |= f->bit;
 	}

@@ -1,6 +1,6 @@
 /*
  * jobjson.c: see jobjson.h. The field list comes from libjobsclient's
- * job_fields table, so a field added to the contract shows up here without
+ * client_job_fields table, so a field added to the contract shows up here without
  * a change to this file.
  */
 #include "jobjson.h"
@@ -66,8 +66,8 @@ legacy_job_to_json(const jobs_job *job, bool with_etag, char *err, size_t errlen
 
 	if (o == NULL)
 		goto nomem;
-	for (size_t i = 0; i < n_job_fields; i++) {
-		const struct job_field *f = &job_fields[i];
+	for (size_t i = 0; i < client_n_job_fields; i++) {
+		const struct job_field *f = &client_job_fields[i];
 		const char *s = NULL;
 
 		/* A partial job (a summary) shows only the fields it has. */
@@ -125,8 +125,8 @@ nomem:
 void
 legacy_job_strings_free(jobs_job *job)
 {
-	for (size_t i = 0; i < n_job_fields; i++) {
-		const struct job_field *f = &job_fields[i];
+	for (size_t i = 0; i < client_n_job_fields; i++) {
+		const struct job_field *f = &client_job_fields[i];
 		if (f->kind == JF_TEXT || f->kind == JF_JSON) {
 			free(*JOB_STR(job, f));
 			*JOB_STR(job, f) = NULL;
@@ -203,7 +203,7 @@ legacy_job_from_json(const json_t *obj, enum legacy_json_use use, jobs_job *out,
 	}
 	json_object_foreach((json_t *)obj, key, v)
 	{
-		const struct job_field *f = job_field_by_name(key);
+		const struct job_field *f = client_job_field_by_name(key);
 
 		if (f == NULL || strcmp(key, "extra") == 0) {
 			if (json_object_set(extra, key, v) != 0) {
@@ -222,7 +222,7 @@ legacy_job_from_json(const json_t *obj, enum legacy_json_use use, jobs_job *out,
 			break;
 	}
 	if (rv == 0 && json_object_size(extra) > 0)
-		rv = set_field(out, job_field_by_name("extra"), extra, err, errlen);
+		rv = set_field(out, client_job_field_by_name("extra"), extra, err, errlen);
 	json_decref(extra);
 	return rv;
 }
@@ -261,7 +261,7 @@ legacy_job_from_json_lossless(const json_t *obj, jobs_job *out, enum legacy_id *
 	}
 	json_object_foreach((json_t *)obj, key, v)
 	{
-		const struct job_field *f = job_field_by_name(key);
+		const struct job_field *f = client_job_field_by_name(key);
 		bool fits = false, keep = false;
 
 		if (f == NULL || f->output_only || strcmp(key, "extra") == 0) {
@@ -320,7 +320,7 @@ legacy_job_from_json_lossless(const json_t *obj, jobs_job *out, enum legacy_id *
 			break;
 	}
 	if (rv == 0 && json_object_size(extra) > 0)
-		rv = set_field(out, job_field_by_name("extra"), extra, err, errlen);
+		rv = set_field(out, client_job_field_by_name("extra"), extra, err, errlen);
 	json_decref(extra);
 	return rv;
 }
