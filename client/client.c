@@ -11,7 +11,8 @@
  *   SEND   done: the request went to a connected server -> RECV
  *               (no server within the deadline: UNAVAILABLE)
  *   RECV   done: decode; the server's answer, or a retry:
- *               UNAVAILABLE/RESOURCE_EXHAUSTED answered -> PAUSE (backoff)
+ *               UNAVAILABLE, or RESOURCE_EXHAUSTED with retry_after_ms,
+ *               answered -> PAUSE (backoff)
  *               the connection closed, or attempt_timeout passed -> SEND
  *   PAUSE  done: -> SEND the same bytes again
  *   finish: hand the result out, give the op back, then complete: call
@@ -909,11 +910,22 @@ op_answered(struct op *o, nng_msg *reply)
 		return;
 	}
 	if (r->code != JOBS__V1__CODE__OK) {
+		/* Waiting cures UNAVAILABLE, and a RESOURCE_EXHAUSTED that jobsd
+		 * marks so (retry_after_ms: too many calls in flight); not one
+		 * without the mark, a limit such as a batch over its size. */
+		int pause = backoff_ms(o->attempts);
+		bool retry =
+		    r->code == JOBS__V1__CODE__UNAVAILABLE ||
+		    (r->code == JOBS__V1__CODE__RESOURCE_EXHAUSTED && r->retry_after_ms > 0);
+
+		if (r->retry_after_ms > (uint32_t)pause)
+			pause = r->retry_after_ms < BACKOFF_MAX_MS ? (int)r->retry_after_ms
+			                                           : BACKOFF_MAX_MS;
 		code = r->code;
 		snprintf(why, sizeof why, "%s", *r->message ? r->message : jobs_code_name(code));
 		jobs__v1__response__free_unpacked(r, NULL);
-		if (code == JOBS_UNAVAILABLE || code == JOBS_RESOURCE_EXHAUSTED)
-			op_retry(o, code, backoff_ms(o->attempts), why);
+		if (retry)
+			op_retry(o, code, pause, why);
 		else
 			op_fail(o, code, "%s", why);
 		return;

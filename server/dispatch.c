@@ -225,6 +225,11 @@ call_decode(call *c, arena *a, const struct server_info *info, const void *buf, 
 	return c->method->lane;
 }
 
+/* The pause suggested to a call turned away because jobsd is busy or
+ * stopping (Response.retry_after_ms): about one call's time, the client's
+ * first backoff step, which it then grows. */
+#define RETRY_AFTER_MS 25
+
 enum lane
 call_admit(call *c, struct server_info *info, enum lane lane, enum metrics_transport t)
 {
@@ -239,6 +244,7 @@ call_admit(call *c, struct server_info *info, enum lane lane, enum metrics_trans
 	if (atomic_load(&info->draining) && !(c->method->flags & METHOD_PROBE)) {
 		metrics_call_refused(t, METRICS_DRAINING);
 		call_fail(c, ST(UNAVAILABLE), "jobsd is shutting down; retry elsewhere or later");
+		c->resp.retry_after_ms = RETRY_AFTER_MS;
 		return LANE_NONE;
 	}
 	if (inflight > info->max_inflight) {
@@ -246,6 +252,7 @@ call_admit(call *c, struct server_info *info, enum lane lane, enum metrics_trans
 		call_fail(c, ST(RESOURCE_EXHAUSTED),
 		          "%d calls in flight, more than the limit of %d; retry with backoff",
 		          inflight, info->max_inflight);
+		c->resp.retry_after_ms = RETRY_AFTER_MS;
 		return LANE_NONE;
 	}
 	return lane;

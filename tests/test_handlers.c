@@ -1352,3 +1352,66 @@ Test(handlers_pg, bad_input_gets_the_same_status_on_both_stores)
 	cr_assert_eq(codes[0][1], ST(ALREADY_EXISTS));
 	cr_assert_eq(codes[0][12], ST(ABORTED));
 }
+
+/* RESOURCE_EXHAUSTED is both "busy now" and "too big ever": only the first
+ * is marked as cured by waiting (Response.retry_after_ms), so that a client
+ * tells them apart without reading the message. UNAVAILABLE while draining
+ * is marked too. */
+Test(handlers, only_what_waiting_cures_is_marked_for_a_retry)
+{
+	static char hook[16001];
+	static Jobs__V1__Job jobs[600];
+	static Jobs__V1__CreateJobRequest reqs[600], *reqp[600];
+	static uint8_t buf[64];
+	struct server_info busy = {
+	    .version = "test", .max_message_bytes = 1 << 20, .max_inflight = 1};
+	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+	Jobs__V1__GetJobRequest get_in = JOBS__V1__GET_JOB_REQUEST__INIT;
+	Jobs__V1__BatchCreateJobsRequest in = JOBS__V1__BATCH_CREATE_JOBS_REQUEST__INIT;
+	Jobs__V1__Response *r;
+	enum lane lane;
+	size_t n;
+
+	get_in.id = "any";
+	req.call_case = JOBS__V1__REQUEST__CALL_GET_JOB;
+	req.get_job = &get_in;
+	cr_assert_leq(n = jobs__v1__request__get_packed_size(&req), sizeof buf);
+	jobs__v1__request__pack(&req, buf);
+
+	/* One call already in flight, and a limit of one. */
+	atomic_store(&busy.inflight, 1);
+	arena_reset(&ar);
+	lane = call_decode(&cl, &ar, &busy, buf, n, clock_now_us());
+	cr_assert_eq(call_admit(&cl, &busy, lane, METRICS_NNG), LANE_NONE);
+	assert_code(&cl.resp, RESOURCE_EXHAUSTED);
+	cr_assert_gt(cl.resp.retry_after_ms, 0, "overload is cured by waiting: %s",
+	             cl.resp.message);
+
+	/* Draining: UNAVAILABLE, also cured by waiting (or another server). */
+	atomic_store(&busy.inflight, 0);
+	atomic_store(&busy.draining, true);
+	arena_reset(&ar);
+	lane = call_decode(&cl, &ar, &busy, buf, n, clock_now_us());
+	cr_assert_eq(call_admit(&cl, &busy, lane, METRICS_NNG), LANE_NONE);
+	assert_code(&cl.resp, UNAVAILABLE);
+	cr_assert_gt(cl.resp.retry_after_ms, 0);
+
+	/* A batch over its 8 MiB of job text: no wait makes it fit. */
+	memset(hook, 'h', sizeof hook - 1);
+	for (size_t i = 0; i < 600; i++) {
+		jobs__v1__job__init(&jobs[i]);
+		jobs__v1__create_job_request__init(&reqs[i]);
+		jobs[i].job_name = "big";
+		jobs[i].hook = hook;
+		reqs[i].job = &jobs[i];
+		reqp[i] = &reqs[i];
+	}
+	in.jobs = reqp;
+	in.n_jobs = 600;
+	req.call_case = JOBS__V1__REQUEST__CALL_BATCH_CREATE_JOBS;
+	req.batch_create_jobs = &in;
+	r = serve(&req);
+	assert_code(r, RESOURCE_EXHAUSTED);
+	cr_assert_not_null(strstr(r->message, "split it"), "%s", r->message);
+	cr_assert_eq(r->retry_after_ms, 0, "a size limit is not cured by waiting");
+}

@@ -219,8 +219,11 @@ typedef struct jobs_client jobs_client;
  *   - the connection that carried it closed (the server died or restarted):
  *     at once, to whichever server is connected, or as soon as one is;
  *   - the server answered UNAVAILABLE (it is shutting down) or
- *     RESOURCE_EXHAUSTED (overloaded): after a pause of jittered exponential
- *     backoff (25 ms, 50 ms, ... at most 1 s);
+ *     RESOURCE_EXHAUSTED marked as curable by waiting (overloaded: the
+ *     answer's retry_after_ms): after a pause of jittered exponential
+ *     backoff (25 ms, 50 ms, ... at most 1 s), or the server's pause if
+ *     longer. A RESOURCE_EXHAUSTED without the mark is a limit (a batch
+ *     over its size) and fails at once;
  *   - with attempt_timeout_ms set, the server has been silent that long (a
  *     stopped or cut-off server): at once.
  * Every call may be sent again, writes too, and none is ever done twice:
