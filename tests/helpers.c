@@ -452,6 +452,37 @@ run_cmd(const char *const *argv, const char *input, const char *const *env)
 }
 
 struct run
+run_reader_gone(const char *const *argv, bool ignore_sigpipe)
+{
+	struct run r = {0};
+	int out[2], err[2], status;
+	pid_t pid;
+
+	if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+		abort();
+	close(out[0]); /* the reader, gone before the first write */
+	if ((pid = fork()) == 0) {
+		int null = open("/dev/null", O_RDONLY);
+
+		signal(SIGPIPE, ignore_sigpipe ? SIG_IGN : SIG_DFL);
+		dup2(null, 0);
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	r.err = slurp(err[0]);
+	close(err[0]);
+	r.out = calloc(1, 1);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return r;
+}
+
+struct run
 run_tool(const char *path, const char *url, const char *const *env, ...)
 {
 	const char *argv[64];

@@ -94,6 +94,12 @@ struct run {
 struct run run_cmd(const char *const *argv, const char *input, const char *const *env);
 void run_free(struct run *r);
 
+/* Runs argv as run_cmd() does, but with stdout a pipe whose reader is gone
+ * before the command starts (`cmd | head` once head has exited), and SIGPIPE
+ * as a shell leaves it (default), or ignored with `ignore_sigpipe`. r.out is
+ * empty; r.err and r.status as run_cmd's. */
+struct run run_reader_gone(const char *const *argv, bool ignore_sigpipe);
+
 /* Runs `path --server URL ARGS...` (no --server when url is NULL), ARGS the
  * arguments after env up to a NULL (at most 60), with env as for run_cmd and
  * nothing on stdin. */

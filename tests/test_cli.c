@@ -1817,3 +1817,30 @@ Test(cli, zsh_completes_commands_flags_and_values)
 		run_free(&r);
 	}
 }
+
+/* `jobsctl list | head -1` once head has gone: jobsctl stops quietly, as
+ * `seq 100000 | head -1` does: SIGPIPE (141), or exit 0 where a parent left
+ * SIGPIPE ignored; never an error message. */
+Test(cli, a_reader_that_went_away_ends_the_output_quietly)
+{
+	const char *list[] = {JOBSCTL_PATH, "--server", d.url, "list", NULL};
+	const char *json[] = {JOBSCTL_PATH, "--server", d.url, "--json", "list", NULL};
+	const char *export[] = {JOBSCTL_PATH, "--server", d.url, "export",
+	                        "--format",   "json",     "-",   NULL};
+	const char *const *runs[] = {list, json, export};
+
+	create("pipe-1", "first");
+	create("pipe-2", "second");
+	for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+		for (int ignored = 0; ignored < 2; ignored++) {
+			struct run r = run_reader_gone(runs[i], ignored);
+
+			cr_assert(r.status == (ignored ? 0 : 128 + SIGPIPE),
+			          "%s %s, SIGPIPE %s: %d: %s", runs[i][3],
+			          runs[i][4] ? runs[i][4] : "", ignored ? "ignored" : "default",
+			          r.status, r.err);
+			cr_assert_str_eq(r.err, "", "nothing to say: %s", r.err);
+			run_free(&r);
+		}
+	}
+}

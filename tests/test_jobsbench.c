@@ -811,3 +811,26 @@ Test(jobsbench_usage, against_a_jobsd_that_needs_a_token, .timeout = 120)
 	run_free(&r);
 	cr_assert_eq(jobsd_cleanup(&d), 0);
 }
+
+/* `jobsbench ... | head` once head has gone: the report has nowhere to go,
+ * and jobsbench says nothing about it and exits 0, whatever the parent did
+ * with SIGPIPE. */
+Test(jobsbench, a_reader_that_went_away_is_not_a_failure)
+{
+	const char *formats[] = {"human", "json", "csv", "html"};
+
+	for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+		for (int ignored = 0; ignored < 2; ignored++) {
+			const char *argv[] = {JOBSBENCH_PATH, "--server", d.url,      "--requests",
+			                      "50",           "--warmup", "0",        "--seed",
+			                      "10",           "--format", formats[i], NULL};
+			struct run r = run_reader_gone(argv, ignored);
+
+			cr_assert_eq(r.status, 0, "--format %s, SIGPIPE %s: %d: %s", formats[i],
+			             ignored ? "ignored" : "default", r.status, r.err);
+			cr_assert_null(strstr(r.err, "failed"), "%s", r.err);
+			cr_assert_null(strstr(r.err, "Broken pipe"), "%s", r.err);
+			run_free(&r);
+		}
+	}
+}

@@ -1585,7 +1585,9 @@ write_report(const struct opts *o, const struct bench_report *rep)
 	int fd, rv = -1;
 
 	if (o->output == NULL) {
-		if (report_write(rep, o->format, stdout) == 0)
+		/* A reader that went away (`jobsbench ... | head`) took what it
+		 * wanted: not a failure, and nothing to say. */
+		if (report_write(rep, o->format, stdout) == 0 || errno == EPIPE)
 			return 0;
 		fail("writing the report to stdout failed: %s", strerror(errno));
 		return -1;

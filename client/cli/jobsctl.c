@@ -1400,7 +1400,11 @@ cmd_export(struct ctl *ctl, const struct args *a)
 	o.format = (enum legacy_format)f;
 	if ((rv = connect_server(ctl)) != EXIT_OK)
 		return rv;
-	if ((rv = legacy_export(ctl->client, &o, &count, err, sizeof err)) != JOBS_OK)
+	rv = legacy_export(ctl->client, &o, &count, err, sizeof err);
+	/* `export - | head` once head has gone: it took what it wanted. */
+	if (rv == JOBS_CANCELLED && strcmp(o.path, "-") == 0)
+		return EXIT_OK;
+	if (rv != JOBS_OK)
 		return fail(exit_for(rv), "export: %s (%s)", err, jobs_code_name(rv));
 	if (strcmp(o.path, "-") == 0) { /* stdout holds the export: the summary goes aside */
 		note("exported %zu jobs to standard output (%s)", count,

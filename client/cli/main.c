@@ -105,7 +105,10 @@ main(int argc, char **argv)
 		rv = a.cmd->run(&ctl, &a);
 	jobs_client_close(ctl.client);
 	args_free(&a);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
+	/* A reader that went away (`jobsctl list | head -1`) took what it
+	 * wanted: SIGPIPE ends jobsctl quietly, and where it is ignored (a
+	 * parent may leave it so), EPIPE is as quiet. */
+	if ((fflush(stdout) != 0 || ferror(stdout)) && errno != EPIPE) {
 		fprintf(stderr, "jobsctl: cannot write the output: %s\n", strerror(errno));
 		if (rv == EXIT_OK)
 			rv = EXIT_ERROR;

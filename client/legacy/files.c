@@ -53,6 +53,8 @@ legacy_file_code(int err)
 	case EPERM:
 	case EROFS:
 		return JOBS_PERMISSION_DENIED;
+	case EPIPE: /* the reader of a pipe went away: it called the output off */
+		return JOBS_CANCELLED;
 	default:
 		return JOBS_INTERNAL;
 	}

@@ -142,7 +142,9 @@ char *legacy_backup_name(const char *path, const char *stamp);
 
 /* The code of a failed local file operation, from its errno: NOT_FOUND for a
  * path that is not there (exit 3), PERMISSION_DENIED for one that may not be
- * written (exit 6), INTERNAL otherwise (exit 1). Never UNAVAILABLE: that
+ * written (exit 6), CANCELLED for a pipe whose reader went away (EPIPE:
+ * not a failure, the reader took what it wanted), INTERNAL otherwise
+ * (exit 1). Never UNAVAILABLE: that
  * means jobsd could not be reached (exit 5). */
 int legacy_file_code(int err);
 
