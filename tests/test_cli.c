@@ -1844,3 +1844,56 @@ Test(cli, a_reader_that_went_away_ends_the_output_quietly)
 		}
 	}
 }
+
+/* A server list, as --server and as JOBS_SERVER: read as libjobsclient
+ * reads it (blanks around entries ignored), a dead entry passed over, and
+ * its faults named by what is wrong with the list. */
+Test(cli, a_server_list_with_blanks_a_dead_entry_and_faults)
+{
+	const char *argv[] = {JOBSCTL_PATH, "health", NULL};
+	const char *envv[] = {NULL, NULL};
+	char list[1400], env[1500], gone[600];
+	struct jobsd d2;
+	struct run r;
+	static const struct {
+		const char *list, *says;
+	} bad[] = {
+	    {"tcp://127.0.0.1:1,,tcp://127.0.0.1:2",
+	     "the server list has an empty entry (number 2)"},
+	    {",", "the server list has an empty entry (number 1)"},
+	    {"tcp://127.0.0.1:1,", "the server list has an empty entry (number 2)"},
+	    {"tcp://127.0.0.1:1, 127.0.0.1:2", "'127.0.0.1:2' has no scheme; did you mean tcp://"},
+	    {"tcp://127.0.0.1:1,tcp://127.0.0.1:1", "names tcp://127.0.0.1:1 twice"},
+	};
+
+	cr_assert(jobsd_start(&d2, NULL, NULL));
+	snprintf(list, sizeof list, " %s , %s\t", d.url, d2.url);
+	r = run_tool(JOBSCTL_PATH, list, NULL, "health", NULL);
+	cr_assert_eq(r.status, 0, "--server '%s': %s", list, r.err);
+	run_free(&r);
+	snprintf(env, sizeof env, "JOBS_SERVER=%s,%s", d.url, d2.url);
+	envv[0] = env;
+	r = run_cmd(argv, NULL, envv);
+	cr_assert_eq(r.status, 0, "%s: %s", env, r.err);
+	run_free(&r);
+	cr_assert_eq(jobsd_cleanup(&d2), 0);
+
+	/* One of the two gone: the calls go to the other. */
+	snprintf(gone, sizeof gone, "ipc://%s/nobody-here.sock", d.dir);
+	snprintf(list, sizeof list, "%s,%s", gone, d.url);
+	for (int i = 0; i < 5; i++) {
+		r = run_tool(JOBSCTL_PATH, list, NULL, "health", NULL);
+		cr_assert_eq(r.status, 0, "--server '%s': %s", list, r.err);
+		run_free(&r);
+	}
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		r = run_tool(JOBSCTL_PATH, bad[i].list, NULL, "health", NULL);
+		cr_assert_eq(r.status, 2, "--server '%s': exit %d: %s", bad[i].list, r.status,
+		             r.err);
+		assert_one_line_error(&r);
+		cr_assert_not_null(strstr(r.err, bad[i].says), "--server '%s': %s", bad[i].list,
+		                   r.err);
+		run_free(&r);
+	}
+}

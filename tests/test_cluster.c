@@ -1163,19 +1163,6 @@ Test(cluster_failover, misconfigurations_get_one_clear_line)
 	refuses(1, "not a PostgreSQL connection URI",
 	        (const char *const[]){"--db", "postgresql://a:b:c@[::1/jobs", NULL});
 
-	/* A malformed server list, to the client. */
-	static const char *const lists[] = {"tcp://127.0.0.1:1,,tcp://127.0.0.1:2",
-	                                    "tcp://127.0.0.1:1,127.0.0.1:2",
-	                                    "tcp://127.0.0.1:1,tcp://127.0.0.1:1", ","};
-	for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
-		struct run r = run_tool(JOBSCTL_PATH, lists[i], NULL, "health", NULL);
-		cr_assert_eq(r.status, 2, "--server %s: exit %d: %s", lists[i], r.status, r.err);
-		cr_assert(strchr(r.err, '\n') == r.err + strlen(r.err) - 1, "not one line: %s",
-		          r.err);
-		cr_assert(strstr(r.err, "server list") != NULL ||
-		              strstr(r.err, "no scheme") != NULL,
-		          "%s", r.err);
-		run_free(&r);
-	}
+	/* A malformed server list, to the client: test_cli.c. */
 	tmpdir_remove(dir);
 }

@@ -136,6 +136,28 @@ Test(jobsbench, the_ack_log_names_every_acknowledged_write)
 	cr_assert_leq(creates + updates, 200);
 }
 
+/* A server list, with a blank after its comma, as libjobsclient takes it:
+ * every call answered (the library spreads them; test_client checks how). */
+Test(jobsbench, a_server_list_is_taken)
+{
+	struct jobsd d2;
+	char list[1300];
+	struct run r;
+	json_t *o;
+
+	cr_assert(jobsd_start(&d2, NULL, NULL));
+	snprintf(list, sizeof list, "%s, %s", d.url, d2.url);
+	r = run_tool(JOBSBENCH_PATH, list, NULL, "--requests", "400", "--warmup", "0",
+	             "--concurrency", "4", "--mix", "health=1", "--format", "json", NULL);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	o = json_of(&r);
+	cr_assert_eq(json_integer_value(json_object_get(o, "count")), 400, "%s", r.out);
+	cr_assert_eq(json_object_size(json_object_get(o, "errors")), 0, "%s", r.out);
+	json_decref(o);
+	run_free(&r);
+	cr_assert_eq(jobsd_cleanup(&d2), 0);
+}
+
 Test(jobsbench, baseline_echo_gives_a_ratio)
 {
 	struct run r =

@@ -16,7 +16,9 @@
  * Whether the server URL (or each of a comma-separated list) names a
  * transport nng knows; "127.0.0.1:7499" gets a hint rather than nng's
  * "Invalid argument" at connect time. Prints why not; `from` says where
- * the URL came from.
+ * the URL came from. Entries are read as libjobsclient reads them (blanks
+ * around them ignored); the list's own faults (an empty entry, a server
+ * named twice) are left to it, which names them.
  */
 static int
 check_server(const char *url, const char *from)
@@ -30,6 +32,14 @@ check_server(const char *url, const char *from)
 		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
 		bool known = false;
 
+		while (len > 0 && (*p == ' ' || *p == '\t'))
+			p++, len--;
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == 0) {
+			p = end != NULL ? end + 1 : NULL;
+			continue;
+		}
 		sep = memmem(p, len, "://", 3);
 		if (sep == NULL) {
 			fprintf(stderr, "jobsctl: %s '%.*s' has no scheme; did you mean %s%.*s?\n",
