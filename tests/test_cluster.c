@@ -1146,6 +1146,11 @@ Test(cluster_failover, misconfigurations_get_one_clear_line)
 	         standby_uri);
 	refuses(1, "no database server takes writes",
 	        (const char *const[]){"--db", only_standbys, NULL});
+	/* No host of --db answers at all. */
+	refuses(1, "cannot connect to the database: 127.0.0.1:1: Connection refused; 127.0.0.1:2",
+	        (const char *const[]){
+	            "--db", "postgresql://postgres@127.0.0.1:1,127.0.0.1:2/jobs?connect_timeout=2",
+	            NULL});
 	/* A standby given as --db, told to take any server. */
 	snprintf(only_standbys, sizeof only_standbys, "%s&target_session_attrs=any", standby_uri);
 	refuses(1, "is a standby, which takes no writes",
