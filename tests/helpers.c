@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -198,24 +199,114 @@ pg_admin(const char *sql)
 	PQclear(test_pg_exec(test_pg_server(), sql));
 }
 
+/*
+ * The template every test's PostgreSQL database is copied from (CREATE
+ * DATABASE ... TEMPLATE): a database the jobsd binary under test migrated
+ * once, so that a test's database costs a copy of a few megabytes instead of
+ * a migration (the extensions, the tables and their indexes: most of a
+ * second). It is named after that binary (its size and modification time),
+ * so that a rebuilt jobsd, whose migrations may differ, makes its own. The
+ * first test process to need it makes it, under an advisory lock of the
+ * server's that the others wait for; a template is marked IS_TEMPLATE only
+ * once migrated, so that one left half-made by a test that died is made
+ * again. Its name goes into tpl[0..size).
+ */
+static void
+pg_template(char *tpl, size_t size)
+{
+	static char made[64];
+	PGconn *c;
+	PGresult *r;
+	struct stat sb;
+	struct jobsd d;
+	char sql[256], url[600], *dir;
+	const char *params[1];
+	bool ready;
+
+	if (made[0] != '\0') {
+		snprintf(tpl, size, "%s", made);
+		return;
+	}
+	cr_assert_eq(stat(JOBSD_PATH, &sb), 0, "no jobsd at " JOBSD_PATH);
+	snprintf(made, sizeof made, "jobsd_template_%lx_%lx_%lx", (unsigned long)sb.st_size,
+	         (unsigned long)sb.st_mtim.tv_sec, (unsigned long)sb.st_mtim.tv_nsec);
+	c = PQconnectdb(test_pg_server());
+	cr_assert_eq(PQstatus(c), CONNECTION_OK, "cannot reach the tests' PostgreSQL: %s",
+	             PQerrorMessage(c));
+	r = PQexec(c, "SELECT pg_advisory_lock(hashtext('jobsd test template'))");
+	cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQerrorMessage(c));
+	PQclear(r);
+	params[0] = made;
+	r = PQexecParams(c, "SELECT datistemplate FROM pg_database WHERE datname = $1", 1, NULL,
+	                 params, NULL, NULL, 0);
+	cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s", PQerrorMessage(c));
+	ready = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+	if (PQntuples(r) == 1 && !ready) {
+		snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", made);
+		pg_admin(sql);
+	}
+	PQclear(r);
+	if (!ready) {
+		snprintf(sql, sizeof sql, "CREATE DATABASE %s", made);
+		pg_admin(sql);
+		/* jobsd migrates it at start, and is done once it answers. */
+		dir = strdup(tmpdir_make());
+		snprintf(url, sizeof url, "%s/db.url", dir);
+		FILE *f = fopen(url, "w");
+		cr_assert_not_null(f);
+		fprintf(f, "%s%sdbname=%s", test_pg_server(),
+		        strchr(test_pg_server(), '?') ? "&" : "?", made);
+		fclose(f);
+		cr_assert(jobsd_start(&d, dir, NULL), "jobsd did not migrate the template");
+		cr_assert_eq(jobsd_stop(&d, SIGTERM), 0);
+		tmpdir_remove(dir);
+		free(dir);
+		snprintf(sql, sizeof sql,
+		         "ALTER DATABASE %s WITH IS_TEMPLATE true ALLOW_CONNECTIONS false", made);
+		pg_admin(sql);
+	}
+	PQfinish(c); /* and with it the lock */
+	snprintf(tpl, size, "%s", made);
+}
+
+/* A new database on the suite's server, copied from `template`, as --db
+ * takes it. */
+static void
+pg_database(const char *template, char *out, size_t size)
+{
+	static int n;
+	const char *server = test_pg_server();
+	char name[64], sql[192];
+
+	snprintf(name, sizeof name, "jobsd_test_%ld_%d_%ld", (long)getpid(), ++n,
+	         (long)time(NULL) % 100000);
+	snprintf(sql, sizeof sql, "CREATE DATABASE %s TEMPLATE %s", name, template);
+	pg_admin(sql);
+	/* A dbname parameter overrides the URI's path. */
+	snprintf(out, size, "%s%sdbname=%s", server, strchr(server, '?') ? "&" : "?", name);
+}
+
 void
 test_db_make(const char *dir, char *out, size_t size)
 {
-	static int made;
-	const char *server;
-	char name[64], sql[128];
+	char tpl[64];
 
 	if (!test_store_is_pg()) {
 		snprintf(out, size, "%s/jobs.db", dir);
 		return;
 	}
-	server = test_pg_server();
-	snprintf(name, sizeof name, "jobsd_test_%ld_%d_%ld", (long)getpid(), ++made,
-	         (long)time(NULL) % 100000);
-	snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
-	pg_admin(sql);
-	/* A dbname parameter overrides the URI's path. */
-	snprintf(out, size, "%s%sdbname=%s", server, strchr(server, '?') ? "&" : "?", name);
+	pg_template(tpl, sizeof tpl);
+	pg_database(tpl, out, size);
+}
+
+void
+test_db_make_empty(const char *dir, char *out, size_t size)
+{
+	if (!test_store_is_pg()) {
+		snprintf(out, size, "%s/jobs.db", dir);
+		return;
+	}
+	pg_database("template1", out, size);
 }
 
 void

@@ -28,14 +28,17 @@ void tmpdir_remove(const char *dir);
 bool test_store_is_pg(void);
 
 /*
- * A new, empty database of the store under test, as --db takes it, into
- * out[0..size): SQLite: DIR/jobs.db; PostgreSQL: a database created now on
- * the suite's server, named after this process and a counter, with `dir`
- * unused. A server that cannot be reached fails the test (never a skip).
- * test_db_drop() removes a PostgreSQL one once nothing uses it (SQLite's go
- * with their folder).
+ * A new database of the store under test, without jobs, as --db takes it,
+ * into out[0..size): SQLite: DIR/jobs.db (not made yet); PostgreSQL: a
+ * database created now on the suite's server, named after this process and
+ * a counter, with `dir` unused, at the schema jobsd migrates to (a copy of
+ * a template jobsd migrated once). A server that cannot be reached fails the
+ * test (never a skip). test_db_drop() removes a PostgreSQL one once nothing
+ * uses it (SQLite's go with their folder). test_db_make_empty(): the same
+ * with no schema at all, for the tests of migrations.
  */
 void test_db_make(const char *dir, char *out, size_t size);
+void test_db_make_empty(const char *dir, char *out, size_t size);
 void test_db_drop(const char *db);
 
 /* The URI of the suite's PostgreSQL server (its maintenance database). */

@@ -1058,7 +1058,7 @@ Test(find_pg, a_version_1_database_with_cjk_jobs_is_migrated)
 	store *mine = db;
 	PGresult *r;
 
-	test_db_make(dir, old, sizeof old);
+	test_db_make_empty(dir, old, sizeof old);
 	pg_run(old, store_pg_migrations[0], NULL);
 	pg_run(old, "INSERT INTO jobsd_schema (version, jobsd) VALUES (1, 'test')", NULL);
 	for (size_t i = 0; i < sizeof jobs / sizeof jobs[0]; i++) {

@@ -1055,7 +1055,7 @@ Test(store_pg, jobsds_starting_together_migrate_once)
 	store_close(st);
 	st = NULL;
 	test_db_drop(path);
-	test_db_make(dir, path, sizeof path);
+	test_db_make_empty(dir, path, sizeof path);
 	for (int i = 0; i < 6; i++)
 		cr_assert_eq(pthread_create(&o[i].thread, NULL, open_writer, &o[i]), 0);
 	for (int i = 0; i < 6; i++) {
