@@ -322,6 +322,27 @@ test_db_drop(const char *db)
 	pg_admin(sql);
 }
 
+void
+test_db_of(const char *dir, char *out, size_t size)
+{
+	char kept[300], *was;
+	int fd;
+
+	/* A PostgreSQL database is named in the folder, so that a jobsd started
+	 * again in it finds the same one. */
+	snprintf(kept, sizeof kept, "%s/db.url", dir);
+	if ((was = read_file(kept, NULL)) != NULL) {
+		snprintf(out, size, "%s", was);
+		free(was);
+		return;
+	}
+	test_db_make(dir, out, size);
+	if (test_store_is_pg() && (fd = open(kept, O_WRONLY | O_CREAT | O_EXCL, 0600)) >= 0) {
+		cr_assert_eq(write(fd, out, strlen(out)), (ssize_t)strlen(out));
+		close(fd);
+	}
+}
+
 /* ---- jobsd ------------------------------------------------------------------ */
 
 static bool
@@ -349,24 +370,9 @@ jobsd_start(struct jobsd *d, const char *dir, const char *const *extra)
 	int n = 0, fd;
 	struct timespec pause = {0, 10 * 1000 * 1000};
 
-	char kept[300], *was;
-
 	memset(d, 0, sizeof *d);
 	snprintf(d->dir, sizeof d->dir, "%s", dir != NULL ? dir : tmpdir_make());
-	/* A PostgreSQL database is named in the folder, so that a jobsd started
-	 * again in it finds the same one. */
-	snprintf(kept, sizeof kept, "%s/db.url", d->dir);
-	if ((was = read_file(kept, NULL)) != NULL) {
-		snprintf(d->db, sizeof d->db, "%s", was);
-		free(was);
-	} else {
-		test_db_make(d->dir, d->db, sizeof d->db);
-		if (test_store_is_pg() &&
-		    (fd = open(kept, O_WRONLY | O_CREAT | O_EXCL, 0600)) >= 0) {
-			cr_assert_eq(write(fd, d->db, strlen(d->db)), (ssize_t)strlen(d->db));
-			close(fd);
-		}
-	}
+	test_db_of(d->dir, d->db, sizeof d->db);
 	snprintf(d->url, sizeof d->url, "ipc://%s/jobsd.sock", d->dir);
 	snprintf(d->log, sizeof d->log, "%s/jobsd.log", d->dir);
 	argv[n++] = JOBSD_PATH;

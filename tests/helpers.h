@@ -41,6 +41,12 @@ void test_db_make(const char *dir, char *out, size_t size);
 void test_db_make_empty(const char *dir, char *out, size_t size);
 void test_db_drop(const char *db);
 
+/* The database that jobsd_start(d, dir, ...) uses, into out[0..size): on
+ * SQLite DIR/jobs.db; on PostgreSQL the one named in DIR/db.url, or a new
+ * one (test_db_make) named there now. For a test that fills the database
+ * before jobsd starts on it, or starts another jobsd on the same one. */
+void test_db_of(const char *dir, char *out, size_t size);
+
 /* The URI of the suite's PostgreSQL server (its maintenance database). */
 const char *test_pg_server(void);
 
