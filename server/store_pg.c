@@ -711,19 +711,19 @@ param(struct pg_params *p, Oid type, const char *value, int len, int format)
 }
 
 void
-pg_text(struct pg_params *p, const char *s)
+store_pg_text(struct pg_params *p, const char *s)
 {
 	param(p, OID_TEXT, s, s != NULL ? (int)strlen(s) : 0, 1);
 }
 
 void
-pg_json(struct pg_params *p, const char *s)
+store_pg_json(struct pg_params *p, const char *s)
 {
 	param(p, OID_JSON, s != NULL && *s != '\0' ? s : NULL, s != NULL ? (int)strlen(s) : 0, 1);
 }
 
 void
-pg_bytes(struct pg_params *p, const void *data, size_t len)
+store_pg_bytes(struct pg_params *p, const void *data, size_t len)
 {
 	param(p, OID_BYTEA, data != NULL ? data : "", (int)len, 1);
 }
@@ -738,19 +738,19 @@ param_be64(struct pg_params *p, Oid type, uint64_t v)
 }
 
 void
-pg_int8(struct pg_params *p, int64_t v)
+store_pg_int8(struct pg_params *p, int64_t v)
 {
 	param_be64(p, OID_INT8, (uint64_t)v);
 }
 
 void
-pg_time(struct pg_params *p, int64_t unix_us)
+store_pg_time(struct pg_params *p, int64_t unix_us)
 {
 	param_be64(p, OID_TIMESTAMPTZ, (uint64_t)(unix_us - PG_EPOCH_US));
 }
 
 void
-pg_int4(struct pg_params *p, int32_t v)
+store_pg_int4(struct pg_params *p, int32_t v)
 {
 	uint32_t be = htonl((uint32_t)v);
 
@@ -759,7 +759,7 @@ pg_int4(struct pg_params *p, int32_t v)
 }
 
 void
-pg_bool(struct pg_params *p, bool v)
+store_pg_bool(struct pg_params *p, bool v)
 {
 	p->bin[p->n][0] = v ? 1 : 0;
 	param(p, OID_BOOL, p->bin[p->n], 1, 1);
@@ -776,19 +776,19 @@ be64_at(const PGresult *r, int row, int col)
 }
 
 int64_t
-pg_get_int8(const PGresult *r, int row, int col)
+store_pg_get_int8(const PGresult *r, int row, int col)
 {
 	return (int64_t)be64_at(r, row, col);
 }
 
 int64_t
-pg_get_time(const PGresult *r, int row, int col)
+store_pg_get_time(const PGresult *r, int row, int col)
 {
 	return (int64_t)be64_at(r, row, col) + PG_EPOCH_US;
 }
 
 double
-pg_get_float8(const PGresult *r, int row, int col)
+store_pg_get_float8(const PGresult *r, int row, int col)
 {
 	uint64_t u = be64_at(r, row, col);
 	double d;
@@ -798,7 +798,7 @@ pg_get_float8(const PGresult *r, int row, int col)
 }
 
 int32_t
-pg_get_int4(const PGresult *r, int row, int col)
+store_pg_get_int4(const PGresult *r, int row, int col)
 {
 	uint32_t be = 0;
 
@@ -808,13 +808,13 @@ pg_get_int4(const PGresult *r, int row, int col)
 }
 
 bool
-pg_get_bool(const PGresult *r, int row, int col)
+store_pg_get_bool(const PGresult *r, int row, int col)
 {
 	return !PQgetisnull(r, row, col) && PQgetvalue(r, row, col)[0] != 0;
 }
 
 char *
-pg_get_text(const PGresult *r, int row, int col, arena *a)
+store_pg_get_text(const PGresult *r, int row, int col, arena *a)
 {
 	if (PQgetisnull(r, row, col))
 		return arena_strdup(a, "");
@@ -1081,7 +1081,7 @@ lost:
 }
 
 int
-pg_query(store *base, const char *sql, const struct pg_params *p, PGresult **res)
+store_pg_query(store *base, const char *sql, const struct pg_params *p, PGresult **res)
 {
 	return run((pg *)base, -1, sql, p, res);
 }
@@ -1136,18 +1136,19 @@ static int
 schema_version(pg *st, int64_t *v)
 {
 	PGresult *r;
-	int rv = pg_query(&st->base, "SELECT to_regclass('jobsd_schema') IS NOT NULL", NULL, &r);
+	int rv =
+	    store_pg_query(&st->base, "SELECT to_regclass('jobsd_schema') IS NOT NULL", NULL, &r);
 
 	*v = 0;
-	if (rv != 0 || !pg_get_bool(r, 0, 0)) {
+	if (rv != 0 || !store_pg_get_bool(r, 0, 0)) {
 		PQclear(r);
 		return rv;
 	}
 	PQclear(r);
-	rv = pg_query(&st->base, "SELECT coalesce(max(version), 0)::int8 FROM jobsd_schema", NULL,
-	              &r);
+	rv = store_pg_query(&st->base, "SELECT coalesce(max(version), 0)::int8 FROM jobsd_schema",
+	                    NULL, &r);
 	if (rv == 0)
-		*v = pg_get_int8(r, 0, 0);
+		*v = store_pg_get_int8(r, 0, 0);
 	PQclear(r);
 	return rv;
 }
@@ -1181,11 +1182,11 @@ migrate(pg *st, char *err, size_t errlen)
 
 		if ((rv = run_script(st, store_pg_migrations[v])) != 0)
 			goto failed;
-		pg_int4(&p, (int32_t)v + 1);
-		pg_text(&p, JOBS_VERSION);
-		if ((rv = pg_query(&st->base,
-		                   "INSERT INTO jobsd_schema (version, jobsd) VALUES ($1, $2)", &p,
-		                   &r)) != 0)
+		store_pg_int4(&p, (int32_t)v + 1);
+		store_pg_text(&p, JOBS_VERSION);
+		if ((rv = store_pg_query(
+		         &st->base, "INSERT INTO jobsd_schema (version, jobsd) VALUES ($1, $2)", &p,
+		         &r)) != 0)
 			goto failed;
 		PQclear(r);
 	}
@@ -1435,7 +1436,7 @@ pg_rollback_to(store *base)
 /* ---- jobs ---------------------------------------------------------------------------- */
 
 int
-pg_row_to_job(const PGresult *r, int row, arena *a, Jobs__V1__Job **out, size_t *bytes)
+store_pg_row_to_job(const PGresult *r, int row, arena *a, Jobs__V1__Job **out, size_t *bytes)
 {
 	Jobs__V1__Job *j = arena_alloc(a, sizeof *j);
 	size_t n = 0;
@@ -1444,16 +1445,16 @@ pg_row_to_job(const PGresult *r, int row, arena *a, Jobs__V1__Job **out, size_t 
 		return ST(RESOURCE_EXHAUSTED);
 	jobs__v1__job__init(j);
 	for (int c = C_ID; c <= C_BRAND; c++) {
-		if ((*store_job_text_at(j, c) = pg_get_text(r, row, c, a)) == NULL)
+		if ((*store_job_text_at(j, c) = store_pg_get_text(r, row, c, a)) == NULL)
 			return ST(RESOURCE_EXHAUSTED);
 		n += (size_t)PQgetlength(r, row, c);
 	}
-	j->enabled = pg_get_bool(r, row, C_ENABLED);
-	j->created_at = pg_get_time(r, row, C_CREATED);
-	j->updated_at = pg_get_time(r, row, C_UPDATED);
-	j->etag = store_etag(a, pg_get_int8(r, row, C_VERSION));
-	j->enhanced_settings = pg_get_text(r, row, C_SETTINGS, a);
-	j->extra = pg_get_text(r, row, C_EXTRA, a);
+	j->enabled = store_pg_get_bool(r, row, C_ENABLED);
+	j->created_at = store_pg_get_time(r, row, C_CREATED);
+	j->updated_at = store_pg_get_time(r, row, C_UPDATED);
+	j->etag = store_etag(a, store_pg_get_int8(r, row, C_VERSION));
+	j->enhanced_settings = store_pg_get_text(r, row, C_SETTINGS, a);
+	j->extra = store_pg_get_text(r, row, C_EXTRA, a);
 	if (j->etag == NULL || j->enhanced_settings == NULL || j->extra == NULL)
 		return ST(RESOURCE_EXHAUSTED);
 	n += (size_t)PQgetlength(r, row, C_SETTINGS) + (size_t)PQgetlength(r, row, C_EXTRA);
@@ -1470,19 +1471,19 @@ job_params(struct pg_params *p, const Jobs__V1__Job *j, int64_t version)
 	for (int c = 0; c < N_COLUMNS; c++) {
 		switch (job_types[c]) {
 		case OID_TEXT:
-			pg_text(p, store_job_text(j, c));
+			store_pg_text(p, store_job_text(j, c));
 			break;
 		case OID_JSON:
-			pg_json(p, store_job_text(j, c));
+			store_pg_json(p, store_job_text(j, c));
 			break;
 		case OID_BOOL:
-			pg_bool(p, j->enabled);
+			store_pg_bool(p, j->enabled);
 			break;
 		case OID_TIMESTAMPTZ:
-			pg_time(p, c == C_CREATED ? j->created_at : j->updated_at);
+			store_pg_time(p, c == C_CREATED ? j->created_at : j->updated_at);
 			break;
 		default:
-			pg_int8(p, version);
+			store_pg_int8(p, version);
 		}
 	}
 }
@@ -1495,10 +1496,10 @@ pg_job_get(store *base, const char *id, arena *a, Jobs__V1__Job **out)
 	PGresult *r;
 	int rv;
 
-	pg_text(&p, id);
+	store_pg_text(&p, id);
 	if ((rv = run_stmt(st, st->in_txn ? S_GET_FOR_UPDATE : S_GET, &p, &r)) != 0)
 		return rv;
-	rv = PQntuples(r) == 0 ? ST(NOT_FOUND) : pg_row_to_job(r, 0, a, out, NULL);
+	rv = PQntuples(r) == 0 ? ST(NOT_FOUND) : store_pg_row_to_job(r, 0, a, out, NULL);
 	PQclear(r);
 	return rv;
 }
@@ -1517,7 +1518,7 @@ write_job(pg *st, enum stmt_id id, Jobs__V1__Job *job, int64_t version, arena *a
 		return rv;
 	if (PQntuples(r) == 0)
 		rv = none;
-	else if ((job->etag = store_etag(a, pg_get_int8(r, 0, 0))) == NULL)
+	else if ((job->etag = store_etag(a, store_pg_get_int8(r, 0, 0))) == NULL)
 		rv = ST(RESOURCE_EXHAUSTED);
 	PQclear(r);
 	return rv;
@@ -1538,11 +1539,11 @@ next_version(pg *st, int64_t *v)
 		PGresult *r;
 		int rv;
 
-		pg_int4(&p, VERSIONS_AHEAD);
+		store_pg_int4(&p, VERSIONS_AHEAD);
 		if ((rv = run_stmt(st, S_VERSIONS, &p, &r)) != 0)
 			return rv;
 		for (int i = PQntuples(r) - 1; i >= 0; i--) /* used from the end: lowest first */
-			st->versions[st->n_versions++] = pg_get_int8(r, i, 0);
+			st->versions[st->n_versions++] = store_pg_get_int8(r, i, 0);
 		PQclear(r);
 		if (st->n_versions == 0)
 			return store_failf(&st->base, ST(INTERNAL), "job_versions gave no value");
@@ -1584,7 +1585,7 @@ pg_job_replace(store *base, const Jobs__V1__Job *was, Jobs__V1__Job *job, arena 
 		struct pg_params p = {0};
 		PGresult *r;
 
-		pg_text(&p, job->id);
+		store_pg_text(&p, job->id);
 		if ((rv = run_stmt(st, S_VERSION_OF, &p, &r)) != 0)
 			return rv;
 		rv = PQntuples(r) == 0
@@ -1610,8 +1611,8 @@ pg_job_delete(store *base, const char *id, int64_t expected_version)
 	PGresult *r;
 	int rv;
 
-	pg_text(&p, id);
-	pg_int8(&p, expected_version > 0 ? expected_version : 0);
+	store_pg_text(&p, id);
+	store_pg_int8(&p, expected_version > 0 ? expected_version : 0);
 	if ((rv = run_stmt(st, S_DELETE, &p, &r)) != 0)
 		return rv;
 	rv = strcmp(PQcmdTuples(r), "0") != 0 ? 0 : -1;
@@ -1635,7 +1636,7 @@ pg_has_jobs(store *base, bool *any)
 	int rv = run_stmt((pg *)base, S_ANY_JOB, &p, &r);
 
 	if (rv == 0)
-		*any = pg_get_bool(r, 0, 0);
+		*any = store_pg_get_bool(r, 0, 0);
 	PQclear(r);
 	return rv;
 }
@@ -1644,10 +1645,10 @@ static int
 pg_is_standby(store *base, bool *standby)
 {
 	PGresult *r;
-	int rv = pg_query(base, "SELECT pg_is_in_recovery()", NULL, &r);
+	int rv = store_pg_query(base, "SELECT pg_is_in_recovery()", NULL, &r);
 
 	if (rv == 0)
-		*standby = pg_get_bool(r, 0, 0);
+		*standby = store_pg_get_bool(r, 0, 0);
 	PQclear(r);
 	return rv;
 }
@@ -1659,7 +1660,7 @@ pg_meta_get(store *base, const char *key, char *buf, size_t size)
 	PGresult *r;
 	int rv;
 
-	pg_text(&p, key);
+	store_pg_text(&p, key);
 	if ((rv = run_stmt((pg *)base, S_META_GET, &p, &r)) != 0)
 		return rv;
 	if (PQntuples(r) == 0)
@@ -1677,8 +1678,8 @@ pg_meta_put(store *base, const char *key, const char *value)
 	PGresult *r;
 	int rv;
 
-	pg_text(&p, key);
-	pg_text(&p, value);
+	store_pg_text(&p, key);
+	store_pg_text(&p, value);
 	rv = run_stmt((pg *)base, S_META_PUT, &p, &r);
 	PQclear(r);
 	return rv;
@@ -1739,21 +1740,21 @@ pg_request_get(store *base, const char *request_id, arena *a, struct store_reque
 		return 0;
 	}
 	if (st->in_txn) {
-		pg_int4(&p, STORE_PG_REQUEST_LOCK);
-		pg_int4(&p, request_key(request_id));
+		store_pg_int4(&p, STORE_PG_REQUEST_LOCK);
+		store_pg_int4(&p, request_key(request_id));
 		if ((rv = defer_with_next(st, S_REQUEST_CLAIM, &p)) != 0)
 			return rv;
 		p.n = 0;
 	}
-	pg_text(&p, request_id);
+	store_pg_text(&p, request_id);
 	if ((rv = run_stmt(st, S_REQUEST_GET, &p, &r)) != 0)
 		return rv;
 	if (PQntuples(r) == 0) {
 		PQclear(r);
 		return ST(NOT_FOUND);
 	}
-	out->call = pg_get_int4(r, 0, 0);
-	out->fingerprint = pg_get_int8(r, 0, 1);
+	out->call = store_pg_get_int4(r, 0, 0);
+	out->fingerprint = store_pg_get_int8(r, 0, 1);
 	out->len = (size_t)PQgetlength(r, 0, 2);
 	if ((copy = arena_alloc(a, out->len)) == NULL)
 		rv = ST(RESOURCE_EXHAUSTED);
@@ -1796,7 +1797,7 @@ claim_all(pg *st, const char *const *ids, size_t n)
 			d += sprintf(d, "%s%" PRId32, i > 0 ? "," : "", keys[i]);
 	*d++ = '}';
 	*d = '\0';
-	pg_int4(&p, STORE_PG_REQUEST_LOCK);
+	store_pg_int4(&p, STORE_PG_REQUEST_LOCK);
 	p.types[1] = 1007; /* int4[], as text */
 	p.values[1] = text;
 	p.lengths[1] = (int)(d - text) + 1; /* with its NUL, which defer() copies */
@@ -1858,10 +1859,11 @@ pg_request_prefetch(store *base, const char *const *ids, size_t n)
 	p.lengths[0] = (int)(d - array);
 	p.formats[0] = 0;
 	p.n = 1;
-	if ((rv = pg_query(base,
-	                   "SELECT request_id, call, fingerprint, response FROM requests WHERE "
-	                   "request_id = ANY ($1)",
-	                   &p, &r)) != 0) {
+	if ((rv = store_pg_query(
+	         base,
+	         "SELECT request_id, call, fingerprint, response FROM requests WHERE "
+	         "request_id = ANY ($1)",
+	         &p, &r)) != 0) {
 		/* Its BEGIN went with it: the transaction it failed is of no
 		 * more use (a deadlock of claims, a deadline, a lost server). */
 		free(array);
@@ -1886,8 +1888,8 @@ pg_request_prefetch(store *base, const char *const *ids, size_t n)
 			}
 			memcpy(k->response, PQgetvalue(r, row, 3), k->len);
 			k->found = true;
-			k->call = pg_get_int4(r, row, 1);
-			k->fingerprint = pg_get_int8(r, row, 2);
+			k->call = store_pg_get_int4(r, row, 1);
+			k->fingerprint = store_pg_get_int8(r, row, 2);
 			break;
 		}
 		st->n_known++;
@@ -1905,11 +1907,11 @@ pg_request_put(store *base, const char *request_id, const struct store_request *
 	pg *st = (pg *)base;
 	struct pg_params p = {0};
 
-	pg_text(&p, request_id);
-	pg_int4(&p, q->call);
-	pg_int8(&p, q->fingerprint);
-	pg_bytes(&p, q->response, q->len);
-	pg_time(&p, now);
+	store_pg_text(&p, request_id);
+	store_pg_int4(&p, q->call);
+	store_pg_int8(&p, q->fingerprint);
+	store_pg_bytes(&p, q->response, q->len);
+	store_pg_time(&p, now);
 	/* A second call with this request_id in this group must find it. */
 	for (size_t i = 0; i < st->n_known; i++) {
 		struct prefetched *k = &st->known[i];
@@ -1938,8 +1940,8 @@ pg_request_prune(store *base, int64_t before_us, int limit, int *n)
 	PGresult *r;
 	int rv;
 
-	pg_time(&p, before_us);
-	pg_int8(&p, limit);
+	store_pg_time(&p, before_us);
+	store_pg_int8(&p, limit);
 	*n = 0;
 	if ((rv = run_stmt((pg *)base, S_REQUEST_PRUNE, &p, &r)) == 0)
 		*n = atoi(PQcmdTuples(r));
@@ -2016,15 +2018,15 @@ pg_check(store *base, arena *a, int max, char ***problems, size_t *n, int64_t *j
 	*n = 0;
 	if ((*problems = arena_alloc(a, sizeof **problems * (size_t)max)) == NULL)
 		return ST(RESOURCE_EXHAUSTED);
-	if ((rv = pg_query(
+	if ((rv = store_pg_query(
 	         base,
 	         "SELECT (SELECT count(*) FROM jobs), pg_database_size(current_database()), "
 	         "EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'amcheck')",
 	         NULL, &r)) != 0)
 		return rv;
-	*jobs = pg_get_int8(r, 0, 0);
-	*bytes = pg_get_int8(r, 0, 1);
-	bool amcheck = pg_get_bool(r, 0, 2);
+	*jobs = store_pg_get_int8(r, 0, 0);
+	*bytes = store_pg_get_int8(r, 0, 1);
+	bool amcheck = store_pg_get_bool(r, 0, 2);
 	PQclear(r);
 
 	/* amcheck, where the database has it (creating it needs a superuser):
@@ -2032,7 +2034,7 @@ pg_check(store *base, arena *a, int max, char ***problems, size_t *n, int64_t *j
 	 * holds every row: that reads the whole table once per index), then
 	 * the tables' heaps, once each. */
 	if (amcheck) {
-		if ((rv = pg_query(
+		if ((rv = store_pg_query(
 		         base,
 		         "SELECT i.indexrelid::regclass::text, i.indexrelid::int8 FROM "
 		         "pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am "
@@ -2045,9 +2047,9 @@ pg_check(store *base, arena *a, int max, char ***problems, size_t *n, int64_t *j
 		for (int i = 0; i < PQntuples(idx); i++) {
 			struct pg_params p = {0};
 
-			pg_int8(&p, pg_get_int8(idx, i, 1));
-			rv = pg_query(base, "SELECT bt_index_check($1::oid::regclass, false)", &p,
-			              &r);
+			store_pg_int8(&p, store_pg_get_int8(idx, i, 1));
+			rv = store_pg_query(base, "SELECT bt_index_check($1::oid::regclass, false)",
+			                    &p, &r);
 			PQclear(r);
 			if (rv == ST(UNAVAILABLE) || rv == ST(DEADLINE_EXCEEDED)) {
 				PQclear(idx);
@@ -2062,12 +2064,12 @@ pg_check(store *base, arena *a, int max, char ***problems, size_t *n, int64_t *j
 		     t++) {
 			struct pg_params p = {0};
 
-			pg_text(&p, *t);
-			if ((rv =
-			         pg_query(base,
-			                  "SELECT blkno::int8, coalesce(offnum, 0)::int8, msg FROM "
-			                  "verify_heapam($1::regclass) LIMIT 20",
-			                  &p, &r)) != 0) {
+			store_pg_text(&p, *t);
+			if ((rv = store_pg_query(
+			         base,
+			         "SELECT blkno::int8, coalesce(offnum, 0)::int8, msg FROM "
+			         "verify_heapam($1::regclass) LIMIT 20",
+			         &p, &r)) != 0) {
 				if (rv == ST(UNAVAILABLE) || rv == ST(DEADLINE_EXCEEDED))
 					return rv;
 				add_problem(a, max, *problems, n, "table %s: %s", *t,
@@ -2077,20 +2079,21 @@ pg_check(store *base, arena *a, int max, char ***problems, size_t *n, int64_t *j
 			for (int i = 0; i < PQntuples(r); i++)
 				add_problem(a, max, *problems, n,
 				            "table %s, block %lld, item %lld: %.*s", *t,
-				            (long long)pg_get_int8(r, i, 0),
-				            (long long)pg_get_int8(r, i, 1), PQgetlength(r, i, 2),
-				            PQgetvalue(r, i, 2));
+				            (long long)store_pg_get_int8(r, i, 0),
+				            (long long)store_pg_get_int8(r, i, 1),
+				            PQgetlength(r, i, 2), PQgetvalue(r, i, 2));
 			PQclear(r);
 		}
 	}
 
 	/* The counts against the jobs. */
-	if ((rv = pg_query(base, counts_vs_jobs, NULL, &r)) != 0)
+	if ((rv = store_pg_query(base, counts_vs_jobs, NULL, &r)) != 0)
 		return rv;
 	for (int i = 0; i < PQntuples(r); i++)
 		add_problem(a, max, *problems, n, "count of %.*s: %lld counted, %lld jobs",
 		            PQgetlength(r, i, 0), PQgetvalue(r, i, 0),
-		            (long long)pg_get_int8(r, i, 1), (long long)pg_get_int8(r, i, 2));
+		            (long long)store_pg_get_int8(r, i, 1),
+		            (long long)store_pg_get_int8(r, i, 2));
 	PQclear(r);
 	return 0;
 }
@@ -2103,18 +2106,19 @@ static int
 pg_gauges(store *base, struct store_gauges *out)
 {
 	PGresult *r;
-	int rv = pg_query(base,
-	                  "SELECT ((SELECT n FROM stat_totals WHERE key = 'total') + (SELECT "
-	                  "coalesce(sum(n), 0) FROM stat_changes))::int8, "
-	                  "pg_database_size(current_database()), greatest((SELECT reltuples FROM "
-	                  "pg_class WHERE oid = 'requests'::regclass), 0)::int8",
-	                  NULL, &r);
+	int rv =
+	    store_pg_query(base,
+	                   "SELECT ((SELECT n FROM stat_totals WHERE key = 'total') + (SELECT "
+	                   "coalesce(sum(n), 0) FROM stat_changes))::int8, "
+	                   "pg_database_size(current_database()), greatest((SELECT reltuples FROM "
+	                   "pg_class WHERE oid = 'requests'::regclass), 0)::int8",
+	                   NULL, &r);
 
 	if (rv != 0)
 		return rv;
-	out->jobs = pg_get_int8(r, 0, 0);
-	out->db_bytes = pg_get_int8(r, 0, 1);
-	out->dedup = pg_get_int8(r, 0, 2);
+	out->jobs = store_pg_get_int8(r, 0, 0);
+	out->db_bytes = store_pg_get_int8(r, 0, 1);
+	out->dedup = store_pg_get_int8(r, 0, 2);
 	PQclear(r);
 	return 0;
 }

@@ -47,22 +47,22 @@ struct pg_params {
 /* Adders: text (NULL is SQL NULL), text with "" as NULL (the JSON fields),
  * int8, int4, bool, a time (microseconds since the Unix epoch, as
  * timestamptz), bytes (bytea). */
-void pg_text(struct pg_params *p, const char *s);
-void pg_json(struct pg_params *p, const char *s);
-void pg_int8(struct pg_params *p, int64_t v);
-void pg_int4(struct pg_params *p, int32_t v);
-void pg_bool(struct pg_params *p, bool v);
-void pg_time(struct pg_params *p, int64_t unix_us);
-void pg_bytes(struct pg_params *p, const void *data, size_t len);
+void store_pg_text(struct pg_params *p, const char *s);
+void store_pg_json(struct pg_params *p, const char *s);
+void store_pg_int8(struct pg_params *p, int64_t v);
+void store_pg_int4(struct pg_params *p, int32_t v);
+void store_pg_bool(struct pg_params *p, bool v);
+void store_pg_time(struct pg_params *p, int64_t unix_us);
+void store_pg_bytes(struct pg_params *p, const void *data, size_t len);
 
 /* Readers of a binary result's field. */
-int64_t pg_get_int8(const PGresult *r, int row, int col);
-int32_t pg_get_int4(const PGresult *r, int row, int col);
-bool pg_get_bool(const PGresult *r, int row, int col);
-int64_t pg_get_time(const PGresult *r, int row, int col); /* unix us */
-double pg_get_float8(const PGresult *r, int row, int col);
+int64_t store_pg_get_int8(const PGresult *r, int row, int col);
+int32_t store_pg_get_int4(const PGresult *r, int row, int col);
+bool store_pg_get_bool(const PGresult *r, int row, int col);
+int64_t store_pg_get_time(const PGresult *r, int row, int col); /* unix us */
+double store_pg_get_float8(const PGresult *r, int row, int col);
 /* A text field copied into the arena; "" for NULL. */
-char *pg_get_text(const PGresult *r, int row, int col, arena *a);
+char *store_pg_get_text(const PGresult *r, int row, int col, arena *a);
 
 /*
  * Runs `sql` with parameters `p` (may be NULL) on the connection, planned for
@@ -71,11 +71,11 @@ char *pg_get_text(const PGresult *r, int row, int col, arena *a);
  * it), or a status with store_errmsg() saying why; a lost connection is
  * UNAVAILABLE and is reopened by a later call.
  */
-int pg_query(store *st, const char *sql, const struct pg_params *p, PGresult **res);
+int store_pg_query(store *st, const char *sql, const struct pg_params *p, PGresult **res);
 
 /* The job in row `row` of r, whose columns are STORE_JOB_COLUMNS. Adds the
  * bytes of its text to *bytes when bytes != NULL. */
-int pg_row_to_job(const PGresult *r, int row, arena *a, Jobs__V1__Job **out, size_t *bytes);
+int store_pg_row_to_job(const PGresult *r, int row, arena *a, Jobs__V1__Job **out, size_t *bytes);
 
 /* The finding calls (store.h), store_pg_find.c. */
 int store_pg_list(store *st, const store_list *q, arena *a, store_page *out);

@@ -49,7 +49,7 @@ run_built(store *st, const struct store_sql *b, const struct pg_params *p, PGres
 	*r = NULL;
 	if (b->overflow)
 		return store_failf(st, ST(INTERNAL), "query text too long");
-	return pg_query(st, b->text, p, r);
+	return store_pg_query(st, b->text, p, r);
 }
 
 /* ---- filters -------------------------------------------------------------------- */
@@ -79,19 +79,19 @@ filter_sql(struct store_sql *b, struct pg_params *p, const Jobs__V1__JobFilter *
 	if (f == NULL)
 		return;
 	if (f->enabled != JOBS__V1__ENABLED_FILTER__ENABLED_ANY) {
-		pg_bool(p, f->enabled == JOBS__V1__ENABLED_FILTER__ENABLED_ONLY);
+		store_pg_bool(p, f->enabled == JOBS__V1__ENABLED_FILTER__ENABLED_ONLY);
 		store_sql_add(b, " AND jobs.enabled = $%d", p->n);
 	}
 	for (size_t k = 0; k < sizeof eq / sizeof eq[0]; k++) {
 		const char *v = *(const char *const *)((const char *)f + eq[k].offset);
 		if (*v != '\0') {
-			pg_text(p, v);
+			store_pg_text(p, v);
 			store_sql_add(b, " AND jobs.%s = $%d", eq[k].col, p->n);
 		}
 	}
 	/* The persona's index holds its first 200 characters (see the schema). */
 	if (*f->persona != '\0') {
-		pg_text(p, f->persona);
+		store_pg_text(p, f->persona);
 		store_sql_add(
 		    b, " AND left(jobs.persona, 200) = left($%d, 200) AND jobs.persona = $%d", p->n,
 		    p->n);
@@ -99,7 +99,7 @@ filter_sql(struct store_sql *b, struct pg_params *p, const Jobs__V1__JobFilter *
 	for (size_t k = 0; k < sizeof times / sizeof times[0]; k++) {
 		int64_t t = *(const int64_t *)((const char *)f + times[k].offset);
 		if (t != 0) {
-			pg_time(p, t);
+			store_pg_time(p, t);
 			store_sql_add(b, " AND jobs.%s $%d", times[k].cond, p->n);
 		}
 	}
@@ -112,7 +112,7 @@ static int
 page_add(store_page *pg, const PGresult *r, int row, bool summary, arena *a, size_t *bytes)
 {
 	Jobs__V1__Job **j = &pg->jobs[pg->n_jobs];
-	int rv = pg_row_to_job(r, row, a, j, bytes);
+	int rv = store_pg_row_to_job(r, row, a, j, bytes);
 
 	if (rv != 0)
 		return rv;
@@ -140,15 +140,15 @@ list_sql(const store_list *q, struct store_sql *b, struct pg_params *p)
 	filter_sql(b, p, q->filter);
 	if (q->after) {
 		if (q->order == STORE_BY_NAME)
-			pg_text(p, q->after_text != NULL ? q->after_text : "");
+			store_pg_text(p, q->after_text != NULL ? q->after_text : "");
 		else
-			pg_time(p, q->after_created);
-		pg_text(p, q->after_id);
+			store_pg_time(p, q->after_created);
+		store_pg_text(p, q->after_id);
 		store_sql_add(b, " AND (jobs.%s, jobs.id) %s ($%d, $%d)", key[q->order],
 		              q->ascending ? ">" : "<", p->n - 1, p->n);
 	}
 	/* One row more than the page: it tells whether another page follows. */
-	pg_int8(p, q->limit + 1);
+	store_pg_int8(p, q->limit + 1);
 	store_sql_add(b, " ORDER BY jobs.%s %s, jobs.id %s LIMIT $%d", key[q->order], dir, dir,
 	              p->n);
 }
@@ -373,10 +373,10 @@ static int
 words_top(const struct store_words *w, int64_t *top)
 {
 	PGresult *r;
-	int rv = pg_query(w->st, "SELECT coalesce(max(seq), 0) FROM jobs", NULL, &r);
+	int rv = store_pg_query(w->st, "SELECT coalesce(max(seq), 0) FROM jobs", NULL, &r);
 
 	if (rv == 0)
-		*top = pg_get_int8(r, 0, 0);
+		*top = store_pg_get_int8(r, 0, 0);
 	PQclear(r);
 	return rv;
 }
@@ -393,12 +393,12 @@ words_block(const struct store_words *w, bool have_lo, int64_t *lo, int64_t top,
 	*n = 0;
 	if ((*rows = arena_alloc(a, sizeof **rows * STORE_SEARCH_BLOCK)) == NULL)
 		return ST(RESOURCE_EXHAUSTED);
-	pg_text(&p, w->match);
-	pg_int8(&p, top);
+	store_pg_text(&p, w->match);
+	store_pg_int8(&p, top);
 	store_sql_add(&b,
 	              "SELECT jobs.seq, " RANK " FROM jobs WHERE " MATCHES " AND jobs.seq <= $2");
 	if (have_lo) {
-		pg_int8(&p, *lo);
+		store_pg_int8(&p, *lo);
 		store_sql_add(&b, " AND jobs.seq >= $3");
 	}
 	filter_sql(&b, &p, w->q->filter);
@@ -407,8 +407,8 @@ words_block(const struct store_words *w, bool have_lo, int64_t *lo, int64_t top,
 	if ((rv = run_built(w->st, &b, &p, &r)) != 0)
 		return rv;
 	for (int i = 0; i < PQntuples(r) && *n < STORE_SEARCH_BLOCK; i++) {
-		(*rows)[*n].seq = pg_get_int8(r, i, 0);
-		(*rows)[*n].rank = -pg_get_float8(r, i, 1);
+		(*rows)[*n].seq = store_pg_get_int8(r, i, 0);
+		(*rows)[*n].rank = -store_pg_get_float8(r, i, 1);
 		(*n)++;
 	}
 	PQclear(r);
@@ -425,14 +425,14 @@ words_newest(const struct store_words *w, int64_t top, int64_t *seq)
 	PGresult *r;
 	int rv;
 
-	pg_text(&p, w->match);
-	pg_int8(&p, top);
+	store_pg_text(&p, w->match);
+	store_pg_int8(&p, top);
 	store_sql_add(&b, "SELECT jobs.seq FROM jobs WHERE " MATCHES " AND jobs.seq <= $2");
 	filter_sql(&b, &p, w->q->filter);
 	store_sql_add(&b, " ORDER BY jobs.seq DESC LIMIT 1");
 	if ((rv = run_built(w->st, &b, &p, &r)) != 0)
 		return rv;
-	*seq = PQntuples(r) > 0 ? pg_get_int8(r, 0, 0) : INT64_MIN;
+	*seq = PQntuples(r) > 0 ? store_pg_get_int8(r, 0, 0) : INT64_MIN;
 	PQclear(r);
 	return 0;
 }
@@ -482,13 +482,13 @@ hit_add(store *st, const store_search *q, const char *match, int64_t seq, double
 	PGresult *r;
 	int rv;
 
-	pg_int8(&p, seq);
+	store_pg_int8(&p, seq);
 	if (words) {
 		const char *apart = tsquery_text(q, true, a);
 		if (apart == NULL)
 			return ST(RESOURCE_EXHAUSTED);
-		pg_text(&p, match);
-		pg_text(&p, apart);
+		store_pg_text(&p, match);
+		store_pg_text(&p, apart);
 	}
 	store_sql_add(&b, "SELECT %s%s FROM jobs WHERE seq = $1",
 	              q->summary ? SUMMARY_COLUMNS : STORE_JOB_COLUMNS, words ? ", " SNIPPET : "");
@@ -503,7 +503,7 @@ hit_add(store *st, const store_search *q, const char *match, int64_t seq, double
 	if (rv == 0) {
 		out->scores[i] = score;
 		if (words)
-			out->snippets[i] = pg_get_text(r, 0, N_COLUMNS, a);
+			out->snippets[i] = store_pg_get_text(r, 0, N_COLUMNS, a);
 		else if (q->snippets)
 			out->snippets[i] = substring_snippet(out->page.jobs[i], q->substring, a);
 		if (q->snippets && out->snippets[i] == NULL)
@@ -558,7 +558,7 @@ search_substring(store *st, const store_search *q, arena *a, store_hits *out)
 
 	if (text == NULL)
 		return ST(RESOURCE_EXHAUSTED);
-	pg_text(&p, text);
+	store_pg_text(&p, text);
 	if (words)
 		store_sql_add(&b, "SELECT jobs.seq FROM jobs WHERE " MATCHES);
 	else /* the very expression of the index jobs_trigrams */
@@ -566,11 +566,11 @@ search_substring(store *st, const store_search *q, arena *a, store_hits *out)
 		              "SELECT jobs.seq FROM jobs WHERE (job_name || E'\\x1f' || product || "
 		              "E'\\x1f' || brand_name || E'\\x1f' || persona) ILIKE $1");
 	if (q->after) {
-		pg_int8(&p, q->after_seq);
+		store_pg_int8(&p, q->after_seq);
 		store_sql_add(&b, " AND jobs.seq < $%d", p.n);
 	}
 	filter_sql(&b, &p, q->filter);
-	pg_int8(&p, q->limit + 1);
+	store_pg_int8(&p, q->limit + 1);
 	store_sql_add(&b, " ORDER BY jobs.seq DESC LIMIT $%d", p.n);
 	if ((rv = run_built(st, &b, &p, &r)) != 0)
 		return rv;
@@ -579,9 +579,9 @@ search_substring(store *st, const store_search *q, arena *a, store_hits *out)
 			out->page.more = true;
 			break;
 		}
-		rv = hit_add(st, q, NULL, pg_get_int8(r, i, 0), 0, a, out, &bytes);
+		rv = hit_add(st, q, NULL, store_pg_get_int8(r, i, 0), 0, a, out, &bytes);
 		out->in_block = true;
-		out->seq = pg_get_int8(r, i, 0);
+		out->seq = store_pg_get_int8(r, i, 0);
 	}
 	PQclear(r);
 	return rv;
@@ -642,34 +642,36 @@ store_pg_stats(store *st, int top, int64_t day_from, int64_t day_to, arena *a,
 	int rv;
 
 	/* One snapshot for the three reads: totals, values and days agree. */
-	if ((rv = pg_query(st, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL, &r)) != 0)
+	if ((rv = store_pg_query(st, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL,
+	                         &r)) != 0)
 		return rv;
 	PQclear(r);
 
-	rv = pg_query(st,
-	              "SELECT key, sum(n)::int8 FROM (SELECT key, n FROM stat_totals UNION ALL "
-	              "SELECT 'total', n FROM stat_changes UNION ALL SELECT 'enabled', n FROM "
-	              "stat_changes WHERE enabled) t GROUP BY key",
-	              NULL, &r);
+	rv = store_pg_query(
+	    st,
+	    "SELECT key, sum(n)::int8 FROM (SELECT key, n FROM stat_totals UNION ALL "
+	    "SELECT 'total', n FROM stat_changes UNION ALL SELECT 'enabled', n FROM "
+	    "stat_changes WHERE enabled) t GROUP BY key",
+	    NULL, &r);
 	if (rv != 0)
 		goto done;
 	for (int i = 0; i < PQntuples(r); i++) {
 		if (strcmp(PQgetvalue(r, i, 0), "total") == 0)
-			out->total_jobs = pg_get_int8(r, i, 1);
+			out->total_jobs = store_pg_get_int8(r, i, 1);
 		else if (strcmp(PQgetvalue(r, i, 0), "enabled") == 0)
-			out->enabled_jobs = pg_get_int8(r, i, 1);
+			out->enabled_jobs = store_pg_get_int8(r, i, 1);
 	}
 	PQclear(r);
 	out->disabled_jobs = out->total_jobs - out->enabled_jobs;
 
 	/* The top values of each dimension, most jobs first, ties by value. */
-	pg_int8(&p, top);
-	rv =
-	    pg_query(st,
-	             "SELECT dim, value, n::int8, uniq FROM (SELECT dim, value, n, count(*) OVER "
-	             "(PARTITION BY dim) AS uniq, row_number() OVER (PARTITION BY dim ORDER BY n "
-	             "DESC, value) AS r FROM (" VALUE_COUNTS ") v) t WHERE r <= $1 ORDER BY dim, r",
-	             &p, &r);
+	store_pg_int8(&p, top);
+	rv = store_pg_query(
+	    st,
+	    "SELECT dim, value, n::int8, uniq FROM (SELECT dim, value, n, count(*) OVER "
+	    "(PARTITION BY dim) AS uniq, row_number() OVER (PARTITION BY dim ORDER BY n "
+	    "DESC, value) AS r FROM (" VALUE_COUNTS ") v) t WHERE r <= $1 ORDER BY dim, r",
+	    &p, &r);
 	if (rv != 0)
 		goto done;
 	for (size_t d = 0; d < sizeof dims / sizeof dims[0]; d++) {
@@ -686,17 +688,17 @@ store_pg_stats(store *st, int top, int64_t day_from, int64_t day_to, arena *a,
 
 			if (strcmp(PQgetvalue(r, i, 0), dims[d].dim) != 0)
 				continue;
-			*(int64_t *)((char *)out + dims[d].unique) = pg_get_int8(r, i, 3);
+			*(int64_t *)((char *)out + dims[d].unique) = store_pg_get_int8(r, i, 3);
 			if ((v = arena_alloc(a, sizeof *v)) == NULL) {
 				rv = ST(RESOURCE_EXHAUSTED);
 				break;
 			}
 			jobs__v1__value_count__init(v);
-			if ((v->value = pg_get_text(r, i, 1, a)) == NULL) {
+			if ((v->value = store_pg_get_text(r, i, 1, a)) == NULL) {
 				rv = ST(RESOURCE_EXHAUSTED);
 				break;
 			}
-			v->count = pg_get_int8(r, i, 2);
+			v->count = store_pg_get_int8(r, i, 2);
 			(*values)[(*n)++] = v;
 		}
 	}
@@ -708,9 +710,9 @@ store_pg_stats(store *st, int top, int64_t day_from, int64_t day_to, arena *a,
 	if ((rv = store_stats_days(st, day_from, day_to, a, out)) != 0)
 		goto done;
 	p.n = 0;
-	pg_int8(&p, day_from);
-	pg_int8(&p, day_to);
-	rv = pg_query(
+	store_pg_int8(&p, day_from);
+	store_pg_int8(&p, day_to);
+	rv = store_pg_query(
 	    st,
 	    "SELECT (day - date '1970-01-01')::int8, sum(n)::int8 FROM (SELECT day, n FROM "
 	    "stat_days UNION ALL SELECT day, n FROM stat_changes) d WHERE day BETWEEN "
@@ -719,13 +721,13 @@ store_pg_stats(store *st, int top, int64_t day_from, int64_t day_to, arena *a,
 	if (rv != 0)
 		goto done;
 	for (int i = 0; i < PQntuples(r); i++) {
-		int64_t day = pg_get_int8(r, i, 0);
+		int64_t day = store_pg_get_int8(r, i, 0);
 		if (day >= day_from && day <= day_to)
-			out->created_per_day[day - day_from]->count = pg_get_int8(r, i, 1);
+			out->created_per_day[day - day_from]->count = store_pg_get_int8(r, i, 1);
 	}
 	PQclear(r);
 done:
-	if (pg_query(st, "COMMIT", NULL, &r) == 0)
+	if (store_pg_query(st, "COMMIT", NULL, &r) == 0)
 		PQclear(r);
 	return rv;
 }
@@ -737,19 +739,19 @@ store_pg_fold_counts(store *st)
 	PGresult *r;
 	int rv;
 
-	if ((rv = pg_query(st, "BEGIN", NULL, &r)) != 0)
+	if ((rv = store_pg_query(st, "BEGIN", NULL, &r)) != 0)
 		return rv;
 	PQclear(r);
 	/* One folder at a time, across every jobsd on the database: the others
 	 * have nothing to do meanwhile. */
-	pg_int8(&p, STORE_PG_FOLD_LOCK);
-	if ((rv = pg_query(st, "SELECT pg_try_advisory_xact_lock($1)", &p, &r)) != 0)
+	store_pg_int8(&p, STORE_PG_FOLD_LOCK);
+	if ((rv = store_pg_query(st, "SELECT pg_try_advisory_xact_lock($1)", &p, &r)) != 0)
 		goto done;
-	bool mine = pg_get_bool(r, 0, 0);
+	bool mine = store_pg_get_bool(r, 0, 0);
 	PQclear(r);
 	if (!mine)
 		goto done;
-	rv = pg_query(
+	rv = store_pg_query(
 	    st,
 	    "WITH c AS (DELETE FROM stat_changes RETURNING *), "
 	    "v AS (INSERT INTO stat_values (dim, vkey, value, n) SELECT dim, md5(value)::uuid, "
@@ -768,9 +770,9 @@ store_pg_fold_counts(store *st)
 	PQclear(r);
 done:
 	if (rv == 0) {
-		if ((rv = pg_query(st, "COMMIT", NULL, &r)) == 0)
+		if ((rv = store_pg_query(st, "COMMIT", NULL, &r)) == 0)
 			PQclear(r);
-	} else if (pg_query(st, "ROLLBACK", NULL, &r) == 0) {
+	} else if (store_pg_query(st, "ROLLBACK", NULL, &r) == 0) {
 		PQclear(r);
 	}
 	return rv;
