@@ -291,7 +291,13 @@ lanes_write_group(store *db, call **calls, size_t n)
 		store_rollback(db);
 		return;
 	}
-	if ((rv = store_commit(db)) != 0) {
+	if ((rv = store_commit(db)) != 0 && lone && rv == ST(ALREADY_EXISTS)) {
+		/* An engine that sends a lone call's write with its COMMIT
+		 * (PostgreSQL) hears of a taken id only here: it is the call's own
+		 * answer, in the words it has on every store. */
+		store_rollback(db);
+		call_fail(calls[0], rv, "%s", store_errmsg(db));
+	} else if (rv != 0) {
 		log_error("commit of %zu calls failed: %s", n, store_errmsg(db));
 		store_rollback(db);
 		for (size_t i = 0; i < n; i++)
