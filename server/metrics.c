@@ -391,15 +391,13 @@ write_gauges(FILE *f, const struct metrics_gauges *g)
 	gauge(f, "jobsd_store_up", "1 when the store answered this scrape.", g->store_up ? 1 : 0);
 	if (g->store_up) {
 		gauge(f, "jobsd_jobs", "Jobs stored.", s->jobs);
-		gauge(f, "jobsd_database_size_bytes", "Size of the SQLite database file.",
+		gauge(f, "jobsd_database_size_bytes",
+		      "Size of the database: SQLite's file, PostgreSQL's pg_database_size().",
 		      s->db_bytes);
 		gauge(f, "jobsd_wal_size_bytes", "Size of the SQLite write-ahead log.",
 		      s->wal_bytes);
 		gauge(f, "jobsd_dedup_entries",
 		      "Answers to writes remembered for retries (--dedup-window).", s->dedup);
-		gauge(f, "jobsd_store_pool_connections", "Connections to the database server.",
-		      s->pool_size);
-		gauge(f, "jobsd_store_pool_connections_in_use", "Of those, busy.", s->pool_in_use);
 	}
 	header(f, "jobsd_build_info", "gauge", "The jobsd build: 1, with its version and schema.");
 	fprintf(f, "jobsd_build_info{schema=\"%d\",version=\"%s\"} 1\n", g->schema, g->version);

@@ -382,12 +382,7 @@ store_gauges(store *st, struct store_gauges *out)
 {
 	bool any;
 
-	*out = (struct store_gauges){.jobs = -1,
-	                             .db_bytes = -1,
-	                             .wal_bytes = -1,
-	                             .dedup = -1,
-	                             .pool_size = -1,
-	                             .pool_in_use = -1};
+	*out = (struct store_gauges){.jobs = -1, .db_bytes = -1, .wal_bytes = -1, .dedup = -1};
 	/* Without figures of its own, an engine still says whether it can be
 	 * read: the cheapest question it answers from the database. */
 	return st->ops->gauges != NULL ? st->ops->gauges(st, out) : store_has_jobs(st, &any);

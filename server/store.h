@@ -414,12 +414,10 @@ int store_request_prune(store *st, int64_t before_us, int limit, int *n);
  * in the rest. Cheap enough for every scrape: no scan of jobs or requests.
  */
 struct store_gauges {
-	int64_t jobs;        /* jobs stored */
-	int64_t db_bytes;    /* SQLite: the database file */
-	int64_t wal_bytes;   /* SQLite: its write-ahead log */
-	int64_t dedup;       /* answers to writes remembered for retries */
-	int64_t pool_size;   /* PostgreSQL: connections to the server */
-	int64_t pool_in_use; /* ... of which busy */
+	int64_t jobs;      /* jobs stored */
+	int64_t db_bytes;  /* SQLite: the database file; PostgreSQL: the database */
+	int64_t wal_bytes; /* SQLite: its write-ahead log */
+	int64_t dedup;     /* answers to writes remembered for retries */
 };
 
 /* Fills `out` on this connection (an engine without figures leaves them all
