@@ -2,7 +2,7 @@
  * bench_find.c: how fast jobsd finds jobs at 10k, 100k and 1M jobs.
  *
  *   bench_find [--dir DIR] [--sizes N,N,...] [--rounds R] [--rebuild]
- *              [--mmap-mib N] [--cjk]
+ *              [--mmap-mib N] [--cjk] [--pg URL [--pg-only] [--pg-seed-store]]
  *
  * For each size it builds (or reuses) DIR/find-N.db with N realistic jobs,
  * written straight through the store (store_job_insert in transactions of
@@ -10,7 +10,25 @@
  * trips), starts the real jobsd binary on it (a child process, ipc://
  * socket, --sync off, --mmap-mib N: default 0), and measures through
  * libjobsclient, one call at a time, R rounds of each operation after a
- * warm-up:
+ * warm-up.
+ *
+ * With --pg URL (a PostgreSQL server's URI, as tools/pg.sh writes it),
+ * each size is then measured again, the same calls on the same jobs, with
+ * jobsd on PostgreSQL: the database find_N (find_cjk_N) on that server,
+ * made by the store (its schema), then filled (or reused when it holds
+ * the N jobs) set-based: COPY into a temporary table and the store's own
+ * INSERT from it (pg_build(): the same rows, words, indexes and count
+ * triggers as jobsd's writes, without a round trip a job; --pg-seed-store
+ * writes them one by one through the store instead, as for SQLite, and
+ * gives the same database, slower). Then its counts are folded
+ * (store_tidy(), as jobsd's writer does once a second) and VACUUM ANALYZE
+ * runs (what autovacuum does after many inserts and the fold's deletes;
+ * here at once, so that no figure depends on when it ran). A database
+ * just built is checked through jobsd's Check call before measuring. A
+ * table then puts the two stores side by side, PostgreSQL's figures as
+ * ratios of SQLite's. --pg-only measures PostgreSQL alone.
+ *
+ * The operations:
  *
  *   get                  GetJob of a random id
  *   list p1 / p1000      ListJobs, default order, first page / page 1,000
@@ -48,6 +66,8 @@
  */
 #include "jobs/client.h"
 #include "store.h"
+
+#include <libpq-fe.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -319,8 +339,17 @@ make_job(Jobs__V1__Job *j, struct job_bufs *b, size_t i, size_t n)
 	}
 }
 
+static int pg_build(const char *url, size_t n);
+
+/* --pg-seed-store: PostgreSQL's jobs written one by one through the store,
+ * as SQLite's, instead of set-based (pg_build()). */
+static bool pg_seed_store;
+
+/* Writes the generator's n jobs into the database `path` (a file, made
+ * anew, or a PostgreSQL URI of an empty database), described as `label`
+ * in what it prints. 0 or -1. */
 static int
-build_db(const char *path, size_t n)
+build_db(const char *path, const char *label, size_t n)
 {
 	store_options o = {.sync = STORE_SYNC_OFF, .cache_kib = 256 * 1024};
 	struct job_bufs b;
@@ -329,9 +358,11 @@ build_db(const char *path, size_t n)
 	store *st;
 	arena a;
 	struct timespec t0, t1;
+	bool one_by_one = store_engine_of(path) == STORE_SQLITE || pg_seed_store;
 	int rv;
 
-	unlink(path);
+	if (store_engine_of(path) == STORE_SQLITE)
+		unlink(path);
 	rng_state = 0x9e3779b97f4a7c15ULL;
 	if ((rv = store_open(&st, path, &o, err, sizeof err)) != 0) {
 		fprintf(stderr, "bench_find: %s\n", err);
@@ -339,7 +370,9 @@ build_db(const char *path, size_t n)
 	}
 	arena_init(&a, 1 << 16, 0);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (size_t i = 0; i < n; i++) {
+	if (!one_by_one && pg_build(path, n) != 0)
+		rv = -1;
+	for (size_t i = 0; rv == 0 && one_by_one && i < n; i++) {
 		if (i % 20000 == 0 && (rv = store_begin(st)) != 0)
 			break;
 		make_job(&j, &b, i, n);
@@ -354,14 +387,238 @@ build_db(const char *path, size_t n)
 			        (double)(t1.tv_sec - t0.tv_sec));
 		}
 	}
+	/* The counts the writes noted, folded as jobsd's writer folds them
+	 * (PostgreSQL; nothing on SQLite). */
+	if (rv == 0)
+		rv = store_tidy(st);
 	if (rv != 0)
 		fprintf(stderr, "bench_find: writing jobs failed: %s\n", store_errmsg(st));
 	arena_fini(&a);
 	store_close(st);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	fprintf(stderr, "  built %s: %zu jobs in %.1f s\n", path, n,
+	fprintf(stderr, "  built %s: %zu jobs in %.1f s\n", label, n,
 	        (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return rv == 0 ? 0 : -1;
+}
+
+/* ---- PostgreSQL's databases --------------------------------------------------- */
+
+/* Runs `sql` on the database `url` names; 0, or -1 with the reason on
+ * stderr. With `value`, the first column of the first row goes there
+ * (value[0..size)), "" if there is none. */
+static int
+pg_run(const char *url, const char *sql, char *value, size_t size)
+{
+	PGconn *c = PQconnectdb(url);
+	PGresult *r = NULL;
+	int rv = -1;
+
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "bench_find: cannot reach PostgreSQL: %s", PQerrorMessage(c));
+		goto done;
+	}
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "bench_find: %s: %s", sql, PQerrorMessage(c));
+		goto done;
+	}
+	if (value != NULL)
+		snprintf(value, size, "%s",
+		         PQntuples(r) > 0 && PQnfields(r) > 0 ? PQgetvalue(r, 0, 0) : "");
+	rv = 0;
+done:
+	PQclear(r);
+	PQfinish(c);
+	return rv;
+}
+
+/* The URI of the database `name` on the server of `server` (a URI): a
+ * dbname parameter, which libpq takes over the URI's path. */
+static void
+pg_database_url(char *out, size_t size, const char *server, const char *name)
+{
+	snprintf(out, size, "%s%cdbname=%s", server, strchr(server, '?') != NULL ? '&' : '?', name);
+}
+
+/* Appends field s to line (at *n, of size cap) in COPY's text format,
+ * then `end` (a tab or a newline); NULL or "" as null when `null_if_empty`
+ * (the store writes an empty json value as NULL). */
+static void
+copy_field(char *line, size_t *n, size_t cap, const char *s, bool null_if_empty, char end)
+{
+	if (null_if_empty && (s == NULL || *s == '\0')) {
+		*n += (size_t)snprintf(line + *n, cap - *n, "\\N");
+	} else {
+		for (; *s != '\0' && *n + 3 < cap; s++) {
+			static const char esc[] = {
+			    ['\\'] = '\\', ['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r'};
+			unsigned char ch = (unsigned char)*s;
+
+			if (ch < sizeof esc && esc[ch] != 0) {
+				line[(*n)++] = '\\';
+				line[(*n)++] = esc[ch];
+			} else {
+				line[(*n)++] = *s;
+			}
+		}
+	}
+	if (*n + 1 < cap)
+		line[(*n)++] = end;
+}
+
+/* Microseconds since the Unix epoch as a timestamptz's text, exactly. */
+static const char *
+copy_time(char *buf, size_t size, int64_t us)
+{
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(buf, size, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00", tm.tm_year + 1900,
+	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(us % 1000000));
+	return buf;
+}
+
+/* Writes the generator's n jobs into the database `url` (jobsd's schema,
+ * made by store_open()) set-based: COPY of 20,000 jobs at a time into a
+ * temporary table, then one INSERT ... SELECT of them into jobs, in the
+ * order they were made, each batch its own transaction. The INSERT is the
+ * store's own (the columns and values store_job_insert sends, ON CONFLICT
+ * (id) DO NOTHING), so jobs' defaults, generated words, indexes and count
+ * triggers do what they do for jobsd's writes; what it saves is a round
+ * trip per job. 0 or -1. */
+static int
+pg_build(const char *url, size_t n)
+{
+	static const char *const cols = "id, job_name, product, persona, setting, emotion, hook, "
+	                                "elevenlabs_voice_id, language, brand_name, enabled, "
+	                                "created_at, updated_at, enhanced_settings, extra";
+	PGconn *c = PQconnectdb(url);
+	struct timespec t0, t1;
+	char sql[1024], line[4096], created[96], updated[96];
+	struct job_bufs b;
+	Jobs__V1__Job j;
+	PGresult *r;
+	int rv = -1;
+
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "bench_find: cannot reach PostgreSQL: %s", PQerrorMessage(c));
+		PQfinish(c);
+		return -1;
+	}
+	rng_state = 0x9e3779b97f4a7c15ULL;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	snprintf(sql, sizeof sql,
+	         "SET synchronous_commit = off; CREATE TEMPORARY TABLE seed (i int8, id text, "
+	         "job_name text, product text, persona text, setting text, emotion text, hook "
+	         "text, elevenlabs_voice_id text, language text, brand_name text, enabled boolean, "
+	         "created_at timestamptz, updated_at timestamptz, enhanced_settings json, extra "
+	         "json)");
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		goto fail;
+	for (size_t i = 0; i < n;) {
+		size_t end = i + 20000 < n ? i + 20000 : n;
+
+		PQclear(r);
+		r = PQexec(c, "BEGIN; TRUNCATE seed; COPY seed FROM STDIN");
+		if (PQresultStatus(r) != PGRES_COPY_IN)
+			goto fail;
+		for (; i < end; i++) {
+			size_t len = (size_t)snprintf(line, sizeof line, "%zu\t", i);
+
+			make_job(&j, &b, i, n);
+			for (int k = 0; k < 15; k++) {
+				const char *v[] = {
+				    j.id,
+				    j.job_name,
+				    j.product,
+				    j.persona,
+				    j.setting,
+				    j.emotion,
+				    j.hook,
+				    j.elevenlabs_voice_id,
+				    j.language,
+				    j.brand_name,
+				    j.enabled ? "t" : "f",
+				    copy_time(created, sizeof created, j.created_at),
+				    copy_time(updated, sizeof updated, j.updated_at),
+				    j.enhanced_settings,
+				    j.extra,
+				};
+				copy_field(line, &len, sizeof line, v[k], k >= 13,
+				           k == 14 ? '\n' : '\t');
+			}
+			if (PQputCopyData(c, line, (int)len) != 1)
+				goto fail;
+		}
+		if (PQputCopyEnd(c, NULL) != 1)
+			goto fail;
+		PQclear(r);
+		r = PQgetResult(c);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			goto fail;
+		while (PQgetResult(c) != NULL)
+			;
+		PQclear(r);
+		snprintf(sql, sizeof sql,
+		         "INSERT INTO jobs (%s) SELECT %s FROM seed ORDER BY i ON CONFLICT (id) DO "
+		         "NOTHING; COMMIT",
+		         cols, cols);
+		r = PQexec(c, sql);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			goto fail;
+		if (i % 100000 == 0 || i == n) {
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			fprintf(stderr, "  %zu jobs written, %.0f s\n", i,
+			        (double)(t1.tv_sec - t0.tv_sec));
+		}
+	}
+	rv = 0;
+fail:
+	if (rv != 0)
+		fprintf(stderr, "bench_find: writing jobs failed: %s", PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+	return rv;
+}
+
+/* Makes sure the database `name` (on `server`) holds the n jobs of the
+ * generator: reused if it holds n of them and !rebuild, else made anew and
+ * built. *built says which. 0 or -1. */
+static int
+pg_prepare(const char *server, const char *name, size_t n, bool rebuild, bool *built)
+{
+	char url[1024], sql[256], value[64] = "";
+
+	*built = false;
+	pg_database_url(url, sizeof url, server, name);
+	snprintf(sql, sizeof sql, "SELECT 1 FROM pg_database WHERE datname = '%s'", name);
+	if (pg_run(server, sql, value, sizeof value) != 0)
+		return -1;
+	if (!rebuild && strcmp(value, "1") == 0 &&
+	    /* the generator's jobs; the creates measured add others */
+	    pg_run(url, "SELECT count(*) FROM jobs WHERE id LIKE 'job-%'", value, sizeof value) ==
+	        0 &&
+	    strtoull(value, NULL, 10) == n)
+		return 0;
+	snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", name);
+	if (pg_run(server, sql, NULL, 0) != 0)
+		return -1;
+	snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+	if (pg_run(server, sql, NULL, 0) != 0)
+		return -1;
+	fprintf(stderr, "building %zu jobs on PostgreSQL (%s)...\n", n, name);
+	if (build_db(url, name, n) != 0)
+		return -1;
+	/* What autovacuum does after many inserts (the visibility map that
+	 * index-only scans read, the planner's statistics), done now so that
+	 * the figures do not depend on when it would have run. */
+	if (pg_run(url, "VACUUM (ANALYZE)", NULL, 0) != 0 ||
+	    pg_run(url, "CHECKPOINT", NULL, 0) != 0)
+		return -1;
+	*built = true;
+	return 0;
 }
 
 /* ---- the server --------------------------------------------------------------- */
@@ -378,7 +635,7 @@ start_jobsd(const char *db, const char *url, const char *log)
 		if (freopen(log, "w", stderr) == NULL)
 			_exit(127);
 		execl(JOBSD_PATH, JOBSD_PATH, "--db", db, "--listen", url, "--sync", "off",
-		      "--mmap-mib", mmap_mib, (char *)NULL);
+		      "--no-legacy-migration", "--mmap-mib", mmap_mib, (char *)NULL);
 		_exit(127);
 	}
 	return pid;
@@ -424,6 +681,16 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* What one store measured at one size: each operation's median and p99. */
+#define MAX_OPS 20
+struct figures {
+	const char *store; /* "sqlite", "postgresql" */
+	int n;
+	const char *op[MAX_OPS];
+	double p50[MAX_OPS], p99[MAX_OPS];
+	bool failed[MAX_OPS];
+};
+
 struct bench {
 	jobs_client *c;
 	size_t n_jobs;
@@ -431,6 +698,7 @@ struct bench {
 	char *p1000_token; /* ListJobs default order, start of page 1,000 */
 	char *name_token;  /* ORDER_JOB_NAME, start of page 1,000 */
 	const char *common_product, *rare_product;
+	struct figures *f; /* where report() notes what it measured */
 };
 
 typedef int (*op_fn)(struct bench *b, int round);
@@ -439,6 +707,7 @@ static void
 report(const char *name, op_fn fn, struct bench *b, int rounds)
 {
 	double *t = malloc(sizeof *t * (size_t)rounds);
+	struct figures *f = b->f;
 	int failures = 0;
 
 	for (int i = 0; i < 20; i++) /* warm up */
@@ -453,6 +722,12 @@ report(const char *name, op_fn fn, struct bench *b, int rounds)
 	printf("  %-22s %9.3f %9.3f%s\n", name, t[rounds / 2], t[(rounds * 99) / 100],
 	       failures ? "  (FAILURES)" : "");
 	fflush(stdout);
+	if (f->n < MAX_OPS) {
+		f->op[f->n] = name;
+		f->p50[f->n] = t[rounds / 2];
+		f->p99[f->n] = t[(rounds * 99) / 100];
+		f->failed[f->n++] = failures > 0;
+	}
 	free(t);
 }
 
@@ -705,88 +980,49 @@ count_words(struct bench *b)
 	printf("\n");
 }
 
-/* ---- main -------------------------------------------------------------------------- */
-
-int
-main(int argc, char **argv)
+/* Starts jobsd on `db` (n jobs; described as `label`), measures every
+ * operation into f, and stops it; with `check`, runs jobsd's Check first
+ * and stops on a problem. 0 or -1. */
+static int
+measure(struct figures *f, const char *db, const char *label, size_t n, const char *dir, int rounds,
+        bool check)
 {
-	static const struct option opts[] = {
-	    {"dir", required_argument, NULL, 'd'},      {"sizes", required_argument, NULL, 's'},
-	    {"rounds", required_argument, NULL, 'r'},   {"rebuild", no_argument, NULL, 'b'},
-	    {"mmap-mib", required_argument, NULL, 'm'}, {"cjk", no_argument, NULL, 'c'},
-	    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
-	};
-	const char *dir = "/tmp/jobsd-bench", *sizes = "10000,100000,1000000";
-	int rounds = 300, c;
-	bool rebuild = false;
-	char *list, *tok, *save;
+	struct bench b = {.n_jobs = n, .f = f};
+	char url[600], log[600];
+	pid_t pid;
+	int status, rv = 0;
 
-	while ((c = getopt_long(argc, argv, "d:s:r:bm:ch", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			dir = optarg;
-			break;
-		case 's':
-			sizes = optarg;
-			break;
-		case 'r':
-			rounds = atoi(optarg);
-			break;
-		case 'b':
-			rebuild = true;
-			break;
-		case 'm':
-			mmap_mib = optarg; /* jobsd checks it */
-			break;
-		case 'c':
-			cjk = true;
-			break;
-		default:
-			fprintf(stderr, "usage: bench_find [--dir DIR] [--sizes N,N,...] "
-			                "[--rounds R] [--rebuild] [--mmap-mib N] [--cjk]\n");
-			return c == 'h' ? 0 : 2;
+	snprintf(url, sizeof url, "ipc://%s/find-%zu.sock", dir, n);
+	snprintf(log, sizeof log, "%s/find-%zu-%s.log", dir, n, f->store);
+	if ((pid = start_jobsd(db, url, log)) < 0 || (b.c = connect_when_up(url)) == NULL) {
+		fprintf(stderr, "bench_find: jobsd did not come up; see %s\n", log);
+		if (pid > 0) {
+			kill(pid, SIGTERM);
+			waitpid(pid, &status, 0);
 		}
+		return -1;
 	}
-	if (rounds < 100) {
-		fprintf(stderr, "bench_find: --rounds must be at least 100 (for a p99)\n");
-		return 2;
-	}
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		perror(dir);
-		return 1;
-	}
-	generator_init();
-	signal(SIGPIPE, SIG_IGN);
-	list = strdup(sizes);
-	for (tok = strtok_r(list, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		struct bench b = {.n_jobs = strtoul(tok, NULL, 10)};
-		char db[512], url[600], log[600];
-		struct stat sb;
-		pid_t pid;
-		int status;
+	if (check) {
+		jobs_check_info *ci = NULL;
+		jobs_call call = {0};
+		double t0 = now_ms();
 
-		if (b.n_jobs < 1000) {
-			fprintf(stderr, "bench_find: sizes start at 1000\n");
-			return 2;
+		if (jobs_check(b.c, &call, &ci) != JOBS_OK || !ci->ok) {
+			fprintf(stderr, "bench_find: jobsd's check of %s failed: %s\n", label,
+			        ci != NULL && ci->n_problems > 0 ? ci->problems[0] : call.message);
+			rv = -1;
+		} else {
+			fprintf(stderr, "  jobsd's check: ok, %" PRId64 " jobs, %.1f s\n", ci->jobs,
+			        (now_ms() - t0) / 1e3);
 		}
-		snprintf(db, sizeof db, "%s/find-%s%zu.db", dir, cjk ? "cjk-" : "", b.n_jobs);
-		snprintf(url, sizeof url, "ipc://%s/find-%zu.sock", dir, b.n_jobs);
-		snprintf(log, sizeof log, "%s/find-%zu.log", dir, b.n_jobs);
-		if (rebuild || stat(db, &sb) != 0) {
-			fprintf(stderr, "building %zu jobs...\n", b.n_jobs);
-			if (build_db(db, b.n_jobs) != 0)
-				return 1;
-		}
-		stat(db, &sb);
-		if ((pid = start_jobsd(db, url, log)) < 0 || (b.c = connect_when_up(url)) == NULL) {
-			fprintf(stderr, "bench_find: jobsd did not come up; see %s\n", log);
-			return 1;
-		}
+		jobs_check_info_free(ci);
+	}
+	if (rv == 0) {
 		b.page = b.n_jobs >= 50000 ? 50 : (int)(b.n_jobs / 1000);
 		b.common_product = products[0];
 		b.rare_product = products[N_PRODUCTS - 1];
-		printf("\n%zu jobs (%s, %.0f MiB), %d rounds; times in ms\n", b.n_jobs, db,
-		       (double)sb.st_size / 1048576.0, rounds);
+		printf("\n%zu jobs on %s (%s), %d rounds; times in ms\n", b.n_jobs, f->store, label,
+		       rounds);
 		count_words(&b);
 		printf("  %-22s %9s %9s\n", "operation", "median", "p99");
 		b.p1000_token = token_of_page(&b, (jobs_list_query){.page_size = b.page}, 1000);
@@ -812,11 +1048,150 @@ main(int argc, char **argv)
 		}
 		report("create", op_create, &b, rounds);
 		printf("  (list page size %d)\n", b.page);
-		jobs_client_close(b.c);
-		free(b.p1000_token);
-		free(b.name_token);
-		kill(pid, SIGTERM);
-		waitpid(pid, &status, 0);
+	}
+	jobs_client_close(b.c);
+	free(b.p1000_token);
+	free(b.name_token);
+	kill(pid, SIGTERM);
+	waitpid(pid, &status, 0);
+	return rv;
+}
+
+/* The two stores' figures side by side, PostgreSQL's medians and p99s as
+ * ratios of SQLite's. */
+static void
+compare(const struct figures *sq, const struct figures *pg, size_t n)
+{
+	printf("\n%zu jobs, sqlite | postgresql, p50 / p99 in ms; ratio postgresql / sqlite\n", n);
+	printf("  %-22s %19s %19s %7s %7s\n", "operation", "sqlite", "postgresql", "p50", "p99");
+	for (int i = 0; i < sq->n && i < pg->n; i++)
+		printf("  %-22s %9.3f/%9.3f %9.3f/%9.3f %7.2f %7.2f%s\n", sq->op[i], sq->p50[i],
+		       sq->p99[i], pg->p50[i], pg->p99[i], pg->p50[i] / sq->p50[i],
+		       pg->p99[i] / sq->p99[i],
+		       sq->failed[i] || pg->failed[i] ? "  (FAILURES)" : "");
+	printf("  page 1,000 / page 1 (p50): sqlite %.2f, postgresql %.2f\n",
+	       sq->p50[2] / sq->p50[1], pg->p50[2] / pg->p50[1]);
+	fflush(stdout);
+}
+
+/* ---- main -------------------------------------------------------------------------- */
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"dir", required_argument, NULL, 'd'},
+	    {"sizes", required_argument, NULL, 's'},
+	    {"rounds", required_argument, NULL, 'r'},
+	    {"rebuild", no_argument, NULL, 'b'},
+	    {"mmap-mib", required_argument, NULL, 'm'},
+	    {"cjk", no_argument, NULL, 'c'},
+	    {"pg", required_argument, NULL, 'p'},
+	    {"pg-only", no_argument, NULL, 'P'},
+	    {"pg-seed-store", no_argument, NULL, 'S'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *dir = "/tmp/jobsd-bench", *sizes = "10000,100000,1000000", *pg = NULL;
+	int rounds = 300, c;
+	bool rebuild = false, pg_only = false;
+	char *list, *tok, *save;
+
+	while ((c = getopt_long(argc, argv, "d:s:r:bm:cp:PSh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 's':
+			sizes = optarg;
+			break;
+		case 'r':
+			rounds = atoi(optarg);
+			break;
+		case 'b':
+			rebuild = true;
+			break;
+		case 'm':
+			mmap_mib = optarg; /* jobsd checks it */
+			break;
+		case 'c':
+			cjk = true;
+			break;
+		case 'p':
+			pg = optarg;
+			break;
+		case 'P':
+			pg_only = true;
+			break;
+		case 'S':
+			pg_seed_store = true;
+			break;
+		default:
+			fprintf(stderr, "usage: bench_find [--dir DIR] [--sizes N,N,...] "
+			                "[--rounds R] [--rebuild] [--mmap-mib N] [--cjk] "
+			                "[--pg URL [--pg-only] [--pg-seed-store]]\n");
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	if (rounds < 100) {
+		fprintf(stderr, "bench_find: --rounds must be at least 100 (for a p99)\n");
+		return 2;
+	}
+	if (pg != NULL && store_engine_of(pg) != STORE_POSTGRESQL) {
+		fprintf(stderr, "bench_find: --pg wants a postgresql:// URI\n");
+		return 2;
+	}
+	if (pg_only && pg == NULL) {
+		fprintf(stderr, "bench_find: --pg-only wants --pg URL\n");
+		return 2;
+	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		perror(dir);
+		return 1;
+	}
+	generator_init();
+	signal(SIGPIPE, SIG_IGN);
+	list = strdup(sizes);
+	for (tok = strtok_r(list, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		size_t n = strtoul(tok, NULL, 10);
+		struct figures sq = {.store = "sqlite"}, pq = {.store = "postgresql"};
+		char db[1024], name[64], desc[1200];
+		struct stat sb;
+		bool built;
+
+		if (n < 1000) {
+			fprintf(stderr, "bench_find: sizes start at 1000\n");
+			return 2;
+		}
+		if (!pg_only) {
+			snprintf(db, sizeof db, "%s/find-%s%zu.db", dir, cjk ? "cjk-" : "", n);
+			if (rebuild || stat(db, &sb) != 0) {
+				fprintf(stderr, "building %zu jobs...\n", n);
+				if (build_db(db, db, n) != 0)
+					return 1;
+			}
+			stat(db, &sb);
+			snprintf(desc, sizeof desc, "%s, %.0f MiB", db,
+			         (double)sb.st_size / 1048576.0);
+			if (measure(&sq, db, desc, n, dir, rounds, false) != 0)
+				return 1;
+		}
+		if (pg != NULL) {
+			char size[64] = "";
+
+			snprintf(name, sizeof name, "find_%s%zu", cjk ? "cjk_" : "", n);
+			if (pg_prepare(pg, name, n, rebuild, &built) != 0)
+				return 1;
+			pg_database_url(db, sizeof db, pg, name);
+			snprintf(desc, sizeof desc, "SELECT pg_database_size('%s')", name);
+			pg_run(pg, desc, size, sizeof size);
+			snprintf(desc, sizeof desc, "database %s, %.0f MiB", name,
+			         strtod(size, NULL) / 1048576.0);
+			if (measure(&pq, db, desc, n, dir, rounds, built) != 0)
+				return 1;
+			if (!pg_only)
+				compare(&sq, &pq, n);
+		}
 	}
 	free(list);
 	return 0;
