@@ -369,6 +369,18 @@ tsquery_text(const store_search *q, bool apart, arena *a)
 #define RANK    "ts_rank('{0.1, 0.2, 0.4, 1.0}', jobs.words, to_tsquery('jobs_words', $1))::float8"
 #define MATCHES "jobs.words @@ to_tsquery('jobs_words', $1)"
 
+/* A word search on PostgreSQL: what store_search_words() is given, and the
+ * hits read ahead. store_search_words() ranks a block's matches in place,
+ * in the array words_block() returned, and adds them in that order: the
+ * first hit added that was not read ahead says which ones follow, and as
+ * many as the page still has room for are read at once (hits_read()). */
+struct pg_words {
+	struct store_words w;
+	struct store_ranked *rows; /* the last block's matches */
+	size_t n_rows;
+	PGresult *ahead; /* the hits read ahead; NULL: none */
+};
+
 static int
 words_top(const struct store_words *w, int64_t *top)
 {
@@ -414,6 +426,8 @@ words_block(const struct store_words *w, bool have_lo, int64_t *lo, int64_t top,
 	PQclear(r);
 	if (!have_lo)
 		*lo = *n == STORE_SEARCH_BLOCK ? (*rows)[*n - 1].seq : INT64_MIN;
+	((struct pg_words *)w)->rows = *rows; /* store_pg_search's */
+	((struct pg_words *)w)->n_rows = *n;
 	return 0;
 }
 
@@ -470,19 +484,32 @@ substring_snippet(const Jobs__V1__Job *j, const char *sub, arena *a)
 	return arena_strdup(a, "");
 }
 
-/* Appends the job `seq` to out, with its score, and its snippet if asked. */
+/*
+ * The jobs of a page's hits, read in one statement (a statement per hit
+ * would cost a round trip each, most of a rare word's search): the rows of
+ * seqs[0..n) in *r, any order, with the snippet of a word search when asked
+ * (column N_COLUMNS) and the seq last. A job deleted since its match was
+ * read (on another connection) is missing.
+ */
 static int
-hit_add(store *st, const store_search *q, const char *match, int64_t seq, double score, arena *a,
-        store_hits *out, size_t *bytes)
+hits_read(store *st, const store_search *q, const char *match, const int64_t *seqs, size_t n,
+          arena *a, PGresult **r)
 {
-	size_t i = out->page.n_jobs;
+	bool words = q->snippets && q->substring == NULL;
 	struct store_sql b = {.n = 0};
 	struct pg_params p = {0};
-	bool words = q->snippets && q->substring == NULL;
-	PGresult *r;
-	int rv;
+	char *list = arena_alloc(a, 21 * n + 3);
+	size_t len = 0;
 
-	store_pg_int8(&p, seq);
+	*r = NULL;
+	if (list == NULL)
+		return ST(RESOURCE_EXHAUSTED);
+	list[len++] = '{';
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(list + len, "%s%lld", i > 0 ? "," : "", (long long)seqs[i]);
+	list[len++] = '}';
+	list[len] = '\0';
+	store_pg_text(&p, list);
 	if (words) {
 		const char *apart = tsquery_text(q, true, a);
 		if (apart == NULL)
@@ -490,34 +517,71 @@ hit_add(store *st, const store_search *q, const char *match, int64_t seq, double
 		store_pg_text(&p, match);
 		store_pg_text(&p, apart);
 	}
-	store_sql_add(&b, "SELECT %s%s FROM jobs WHERE seq = $1",
+	store_sql_add(&b, "SELECT %s%s, seq FROM jobs WHERE seq = ANY ($1::int8[])",
 	              q->summary ? SUMMARY_COLUMNS : STORE_JOB_COLUMNS, words ? ", " SNIPPET : "");
-	if ((rv = run_built(st, &b, &p, &r)) != 0)
+	return run_built(st, &b, &p, r);
+}
+
+/* Appends the job in row `row` of r (STORE_JOB_COLUMNS or the summary's,
+ * then a word search's snippet when asked) to out, with its score and its
+ * snippet if asked. */
+static int
+hit_row(const store_search *q, const PGresult *r, int row, double score, arena *a, store_hits *out,
+        size_t *bytes)
+{
+	size_t i = out->page.n_jobs;
+	int rv;
+
+	if ((rv = page_add(&out->page, r, row, q->summary, a, bytes)) != 0)
 		return rv;
-	if (PQntuples(r) == 0) {
-		/* Deleted since the match was read (another connection). */
-		PQclear(r);
-		return 0;
-	}
-	rv = page_add(&out->page, r, 0, q->summary, a, bytes);
-	if (rv == 0) {
-		out->scores[i] = score;
-		if (words)
-			out->snippets[i] = store_pg_get_text(r, 0, N_COLUMNS, a);
-		else if (q->snippets)
-			out->snippets[i] = substring_snippet(out->page.jobs[i], q->substring, a);
-		if (q->snippets && out->snippets[i] == NULL)
-			rv = ST(RESOURCE_EXHAUSTED);
-	}
-	PQclear(r);
-	return rv;
+	out->scores[i] = score;
+	if (q->snippets && q->substring == NULL)
+		out->snippets[i] = store_pg_get_text(r, row, N_COLUMNS, a);
+	else if (q->snippets)
+		out->snippets[i] = substring_snippet(out->page.jobs[i], q->substring, a);
+	if (q->snippets && out->snippets[i] == NULL)
+		return ST(RESOURCE_EXHAUSTED);
+	return 0;
+}
+
+/* The row of r (hits_read()) that holds job `seq`; -1 if none. */
+static int
+hit_find(const PGresult *r, int64_t seq)
+{
+	for (int row = 0; r != NULL && row < PQntuples(r); row++)
+		if (store_pg_get_int8(r, row, PQnfields(r) - 1) == seq)
+			return row;
+	return -1;
 }
 
 static int
-words_add(const struct store_words *w, int64_t seq, double score, arena *a, store_hits *out,
+words_add(const struct store_words *w_, int64_t seq, double score, arena *a, store_hits *out,
           size_t *bytes)
 {
-	return hit_add(w->st, w->q, w->match, seq, score, a, out, bytes);
+	struct pg_words *w = (struct pg_words *)w_; /* store_pg_search's */
+	size_t i = 0, n = 1;
+	int64_t *seqs = &seq;
+	int row = hit_find(w->ahead, seq), rv;
+
+	if (row >= 0)
+		return hit_row(w->w.q, w->ahead, row, score, a, out, bytes);
+	PQclear(w->ahead);
+	w->ahead = NULL;
+	while (i < w->n_rows && w->rows[i].seq != seq)
+		i++;
+	if (i < w->n_rows) {
+		n = (size_t)w->w.q->limit - out->page.n_jobs;
+		n = n < w->n_rows - i ? n : w->n_rows - i;
+		if ((seqs = arena_alloc(a, sizeof *seqs * n)) == NULL)
+			return ST(RESOURCE_EXHAUSTED);
+		for (size_t k = 0; k < n; k++)
+			seqs[k] = w->rows[i + k].seq;
+	}
+	if ((rv = hits_read(w->w.st, w->w.q, w->w.match, seqs, n, a, &w->ahead)) != 0)
+		return rv;
+	/* Not there: deleted since its match was read (another connection). */
+	row = hit_find(w->ahead, seq);
+	return row >= 0 ? hit_row(w->w.q, w->ahead, row, score, a, out, bytes) : 0;
 }
 
 /* `text` as an ILIKE pattern that finds it anywhere, from the arena: LIKE's
@@ -559,12 +623,14 @@ search_substring(store *st, const store_search *q, arena *a, store_hits *out)
 	if (text == NULL)
 		return ST(RESOURCE_EXHAUSTED);
 	store_pg_text(&p, text);
+	/* The page's jobs themselves, the seq last (as hits_read()'s). */
+	store_sql_add(&b, "SELECT %s, jobs.seq FROM jobs WHERE ",
+	              q->summary ? SUMMARY_COLUMNS : STORE_JOB_COLUMNS);
 	if (words)
-		store_sql_add(&b, "SELECT jobs.seq FROM jobs WHERE " MATCHES);
+		store_sql_add(&b, MATCHES);
 	else /* the very expression of the index jobs_trigrams */
-		store_sql_add(&b,
-		              "SELECT jobs.seq FROM jobs WHERE (job_name || E'\\x1f' || product || "
-		              "E'\\x1f' || brand_name || E'\\x1f' || persona) ILIKE $1");
+		store_sql_add(&b, "(job_name || E'\\x1f' || product || E'\\x1f' || brand_name || "
+		                  "E'\\x1f' || persona) ILIKE $1");
 	if (q->after) {
 		store_pg_int8(&p, q->after_seq);
 		store_sql_add(&b, " AND jobs.seq < $%d", p.n);
@@ -579,9 +645,9 @@ search_substring(store *st, const store_search *q, arena *a, store_hits *out)
 			out->page.more = true;
 			break;
 		}
-		rv = hit_add(st, q, NULL, store_pg_get_int8(r, i, 0), 0, a, out, &bytes);
+		rv = hit_row(q, r, i, 0, a, out, &bytes);
 		out->in_block = true;
-		out->seq = store_pg_get_int8(r, i, 0);
+		out->seq = store_pg_get_int8(r, i, N_COLUMNS);
 	}
 	PQclear(r);
 	return rv;
@@ -591,20 +657,23 @@ int
 store_pg_search(store *st, const store_search *q, arena *a, store_hits *out)
 {
 	store_search plain;
-	struct store_words w = {.st = st,
-	                        .top = words_top,
-	                        .block = words_block,
-	                        .newest = words_newest,
-	                        .add = words_add};
+	struct pg_words w = {.w = {.st = st,
+	                           .top = words_top,
+	                           .block = words_block,
+	                           .newest = words_newest,
+	                           .add = words_add}};
+	int rv;
 
 	if ((q = store_hits_init(q, &plain, a, out)) == NULL)
 		return ST(RESOURCE_EXHAUSTED);
 	if (q->substring != NULL)
 		return search_substring(st, q, a, out);
-	w.q = q;
-	if ((w.match = tsquery_text(q, false, a)) == NULL)
+	w.w.q = q;
+	if ((w.w.match = tsquery_text(q, false, a)) == NULL)
 		return ST(RESOURCE_EXHAUSTED);
-	return store_search_words(&w, a, out);
+	rv = store_search_words(&w.w, a, out);
+	PQclear(w.ahead);
+	return rv;
 }
 
 /* ---- statistics ---------------------------------------------------------------------- */
