@@ -1161,7 +1161,7 @@ migrate(pg *st, char *err, size_t errlen)
 {
 	char sql[160];
 	PGresult *r = NULL;
-	int64_t v = 0;
+	int64_t v = 0, was;
 	int rv;
 
 	snprintf(sql, sizeof sql, "SELECT pg_advisory_xact_lock(%lld)",
@@ -1177,7 +1177,7 @@ migrate(pg *st, char *err, size_t errlen)
 		         STORE_PG_SCHEMA_VERSION);
 		return ST(FAILED_PRECONDITION);
 	}
-	for (; v < STORE_PG_SCHEMA_VERSION; v++) {
+	for (was = v; v < STORE_PG_SCHEMA_VERSION; v++) {
 		struct pg_params p = {0};
 
 		if ((rv = run_script(st, store_pg_migrations[v])) != 0)
@@ -1191,6 +1191,10 @@ migrate(pg *st, char *err, size_t errlen)
 		PQclear(r);
 	}
 	if ((rv = run_simple(st, "COMMIT")) != 0)
+		goto failed;
+	/* Statistics for what the migrations changed (a statistics target, an
+	 * index): ANALYZE in their transaction would not see the new targets. */
+	if (was < STORE_PG_SCHEMA_VERSION && (rv = run_simple(st, "ANALYZE jobs")) != 0)
 		goto failed;
 	return 0;
 failed:
