@@ -219,7 +219,7 @@ pg_template(char *tpl, size_t size)
 	PGresult *r;
 	struct stat sb;
 	struct jobsd d;
-	char sql[256], url[600], *dir;
+	char sql[256], url[600], tdir[256], *dir;
 	const char *params[1];
 	bool ready;
 
@@ -249,8 +249,12 @@ pg_template(char *tpl, size_t size)
 	if (!ready) {
 		snprintf(sql, sizeof sql, "CREATE DATABASE %s", made);
 		pg_admin(sql);
-		/* jobsd migrates it at start, and is done once it answers. */
-		dir = strdup(tmpdir_make());
+		/* jobsd migrates it at start, and is done once it answers. Its
+		 * folder is not tmpdir_make()'s: that one's buffer may be the
+		 * caller's folder (tmpdir_make(), then test_db_make()). */
+		snprintf(tdir, sizeof tdir, "%s/jobsd-template-XXXXXX",
+		         getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+		cr_assert_not_null(dir = mkdtemp(tdir), "mkdtemp: %s", strerror(errno));
 		snprintf(url, sizeof url, "%s/db.url", dir);
 		FILE *f = fopen(url, "w");
 		cr_assert_not_null(f);
@@ -260,7 +264,6 @@ pg_template(char *tpl, size_t size)
 		cr_assert(jobsd_start(&d, dir, NULL), "jobsd did not migrate the template");
 		cr_assert_eq(jobsd_stop(&d, SIGTERM), 0);
 		tmpdir_remove(dir);
-		free(dir);
 		snprintf(sql, sizeof sql,
 		         "ALTER DATABASE %s WITH IS_TEMPLATE true ALLOW_CONNECTIONS false", made);
 		pg_admin(sql);
