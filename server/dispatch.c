@@ -241,7 +241,8 @@ call_admit(call *c, struct server_info *info, enum lane lane, enum metrics_trans
 	metrics_call_started(t, (size_t)(c->method - methods));
 	if (lane == LANE_NONE)
 		return lane;
-	if (atomic_load(&info->draining) && !(c->method->flags & METHOD_PROBE)) {
+	if ((atomic_load(&info->draining) && !(c->method->flags & METHOD_PROBE)) ||
+	    atomic_load(&info->closed)) {
 		metrics_call_refused(t, METRICS_DRAINING);
 		call_fail(c, ST(UNAVAILABLE), "jobsd is shutting down; retry elsewhere or later");
 		c->resp.retry_after_ms = RETRY_AFTER_MS;

@@ -37,7 +37,10 @@ struct server_info {
 	const char *version;
 	int64_t started_us;
 	uint32_t max_message_bytes;
-	atomic_bool draining;
+	atomic_bool draining; /* new calls are refused, probes (Health) still run */
+	/* After the drain: every call is refused, probes too, so that none
+	 * reaches the lanes while they stop and close their stores. */
+	atomic_bool closed;
 	atomic_bool stopping; /* long calls (Backup) give up: the drain timed out */
 
 	/* Backup writes and --restore reads only inside this folder (absolute;
@@ -113,7 +116,7 @@ enum lane call_decode(call *c, arena *a, const struct server_info *info, const v
 /*
  * Admits a decoded call (`lane` from call_decode() with the same `info`)
  * arriving over `t`: counts it in info->inflight and in the metrics, and refuses it, answering at
- * once, while jobsd drains (UNAVAILABLE; probes still run) or past max_inflight
+ * once, while jobsd drains (UNAVAILABLE; probes still run until it is closed) or past max_inflight
  * (RESOURCE_EXHAUSTED). Returns the lane to run it on, LANE_NONE when its
  * answer is decided. Every transport admits every call it decoded, so that
  * one limit and one set of counts covers them all. The caller calls

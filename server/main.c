@@ -774,7 +774,14 @@ main(int argc, char **argv)
 	if (sigwait(&sigs, &sig) != 0)
 		sig = SIGTERM;
 	log_info("%s: draining (at most %d ms)", strsignal(sig), cfg.drain_timeout_ms);
-	if ((left = rpc_drain(net, cfg.drain_timeout_ms)) > 0) {
+	left = rpc_drain(net, cfg.drain_timeout_ms);
+	/* Probes still ran while draining. Refuse them too now, and let those
+	 * already admitted finish (rpc_drain again), before lanes_stop() closes
+	 * the stores they read: one run inline then read a freed store. */
+	atomic_store(&info.closed, true);
+	if (left == 0)
+		left = rpc_drain(net, cfg.drain_timeout_ms);
+	if (left > 0) {
 		log_warn("%d calls still in flight after the drain timeout; stopping them", left);
 		atomic_store(&info.stopping, true);
 	}

@@ -457,6 +457,84 @@ release_backup(struct held_backup *h)
 	pthread_join(h->t, NULL);
 }
 
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Health callers that keep asking until jobsd has gone. */
+struct prober {
+	const char *url;
+	atomic_bool *over;
+	int answered;
+};
+
+static void *
+probe(void *arg)
+{
+	struct prober *p = arg;
+	jobs_client_options o = {.max_attempts = 1, .timeout_ms = 2000};
+	jobs_client *c;
+
+	if (jobs_client_open(&c, p->url, &o, NULL) != JOBS_OK)
+		return NULL;
+	while (!atomic_load(p->over)) {
+		jobs_call call = {0};
+
+		p->answered += jobs_health(c, &call, NULL) == JOBS_OK;
+	}
+	jobs_client_close(c);
+	return NULL;
+}
+
+/* Health runs while jobsd drains; one that came in as the drain ended ran on
+ * a store that lanes_stop() was closing (ASan: heap-use-after-free). Under
+ * a stream of Health calls, SIGTERM must still end in exit 0, every time. */
+Test(faults, sigterm_under_a_stream_of_health_calls_exits_0, .timeout = 120)
+{
+	enum { PROBERS = 4 };
+
+	for (int round = 0; round < 5; round++) {
+		struct jobsd d;
+		struct prober p[PROBERS];
+		pthread_t t[PROBERS];
+		atomic_bool over = false;
+		int status, answered = 0;
+
+		cr_assert(jobsd_start(&d, NULL, NULL));
+		for (int i = 0; i < PROBERS; i++) {
+			p[i] = (struct prober){.url = d.url, .over = &over};
+			cr_assert_eq(pthread_create(&t[i], NULL, probe, &p[i]), 0);
+		}
+		/* Until each has had an answer: the stream is flowing. */
+		for (int64_t until = now_ms() + 30000; now_ms() < until; usleep(1000)) {
+			answered = 0;
+			for (int i = 0; i < PROBERS; i++)
+				answered += p[i].answered > 0;
+			if (answered == PROBERS)
+				break;
+		}
+		cr_assert_eq(answered, PROBERS, "round %d: the probers were not all answered",
+		             round);
+		status = jobsd_stop(&d, SIGTERM);
+		atomic_store(&over, true);
+		for (int i = 0; i < PROBERS; i++)
+			pthread_join(t[i], NULL);
+		if (status != 0) {
+			char *log = read_file(d.log, NULL);
+
+			cr_log_error("jobsd's log:\n%s", log ? log : "(none)");
+			free(log);
+		}
+		cr_assert_eq(status, 0, "round %d: jobsd exited %d at SIGTERM", round, status);
+		cr_assert_eq(jobsd_cleanup(&d), 0);
+	}
+}
+
 Test(faults, the_drain_timeout_stops_a_long_call, .timeout = 120)
 {
 	struct jobsd d;

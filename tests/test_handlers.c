@@ -1415,3 +1415,35 @@ Test(handlers, only_what_waiting_cures_is_marked_for_a_retry)
 	cr_assert_not_null(strstr(r->message, "split it"), "%s", r->message);
 	cr_assert_eq(r->retry_after_ms, 0, "a size limit is not cured by waiting");
 }
+
+/* While jobsd drains, Health still runs (load balancers ask it); once it is
+ * closed, at the end of the drain, Health is refused too: a call admitted
+ * then would run on stores that are being closed. */
+Test(handlers, once_closed_even_health_is_refused)
+{
+	static uint8_t buf[64];
+	struct server_info stopping = {
+	    .version = "test", .max_message_bytes = 1 << 20, .max_inflight = 8};
+	Jobs__V1__Request req = JOBS__V1__REQUEST__INIT;
+	Jobs__V1__HealthRequest in = JOBS__V1__HEALTH_REQUEST__INIT;
+	enum lane lane;
+	size_t n;
+
+	req.call_case = JOBS__V1__REQUEST__CALL_HEALTH;
+	req.health = &in;
+	cr_assert_leq(n = jobs__v1__request__get_packed_size(&req), sizeof buf);
+	jobs__v1__request__pack(&req, buf);
+
+	atomic_store(&stopping.draining, true);
+	arena_reset(&ar);
+	lane = call_decode(&cl, &ar, &stopping, buf, n, clock_now_us());
+	cr_assert_neq(call_admit(&cl, &stopping, lane, METRICS_NNG), LANE_NONE,
+	              "draining: Health still runs");
+
+	atomic_store(&stopping.closed, true);
+	arena_reset(&ar);
+	lane = call_decode(&cl, &ar, &stopping, buf, n, clock_now_us());
+	cr_assert_eq(call_admit(&cl, &stopping, lane, METRICS_NNG), LANE_NONE);
+	assert_code(&cl.resp, UNAVAILABLE);
+	cr_assert_gt(cl.resp.retry_after_ms, 0);
+}
