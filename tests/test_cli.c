@@ -120,8 +120,8 @@ Test(args, help_and_parser_agree_for_every_command)
 {
 	char *global_help = help_of(NULL);
 
-	for (size_t c = 0; c < n_commands; c++) {
-		const struct command *cmd = &commands[c];
+	for (size_t c = 0; c < cli_n_commands; c++) {
+		const struct command *cmd = &cli_commands[c];
 		char *help = help_of(cmd), err[512];
 		struct args a;
 
@@ -141,9 +141,9 @@ Test(args, help_and_parser_agree_for_every_command)
 				/* Which flag: the command's of this name, else a global. */
 				const struct flag *f = NULL;
 				for (int id = 1; id < N_FLAGS; id++)
-					if (strcmp(flags[id].name, name) == 0 &&
+					if (strcmp(cli_flags[id].name, name) == 0 &&
 					    (command_has_flag(cmd, (enum flag_id)id) || f == NULL))
-						f = &flags[id];
+						f = &cli_flags[id];
 				rv = parse_with_flag(cmd, flag, f, &a, err, sizeof err);
 				cr_assert_eq(rv, 0, "%s: help shows %s, the parser says: %s",
 				             cmd->name, flag, err);
@@ -156,15 +156,15 @@ Test(args, help_and_parser_agree_for_every_command)
 
 		/* Every flag of the table: in the help and taken, or refused. */
 		for (int id = 1; id < N_FLAGS; id++) {
-			const struct flag *f = &flags[id];
+			const struct flag *f = &cli_flags[id];
 			bool takes = command_has_flag(cmd, (enum flag_id)id), same_name = false;
 			char flag[80];
 			int rv;
 
 			for (int o = 1; o < N_FLAGS; o++)
-				same_name |= o != id && strcmp(flags[o].name, f->name) == 0 &&
+				same_name |= o != id && strcmp(cli_flags[o].name, f->name) == 0 &&
 				             command_has_flag(cmd, (enum flag_id)o);
-			for (const enum flag_id *g = global_flags; *g != F_NONE; g++)
+			for (const enum flag_id *g = cli_global_flags; *g != F_NONE; g++)
 				takes |= (int)*g == id;
 			if (same_name)
 				continue;
@@ -340,14 +340,14 @@ Test(args, completions_come_from_the_table)
 		else
 			completion_zsh(f);
 		fclose(f);
-		for (size_t c = 0; c < n_commands; c++) {
+		for (size_t c = 0; c < cli_n_commands; c++) {
 			char word[64];
 
-			snprintf(word, sizeof word, "%s", commands[c].name);
+			snprintf(word, sizeof word, "%s", cli_commands[c].name);
 			cr_assert_not_null(strstr(text[shell], word), "%s", word);
 			for (int id = 1; id < N_FLAGS; id++) {
-				snprintf(word, sizeof word, "--%s", flags[id].name);
-				if (command_has_flag(&commands[c], (enum flag_id)id))
+				snprintf(word, sizeof word, "--%s", cli_flags[id].name);
+				if (command_has_flag(&cli_commands[c], (enum flag_id)id))
 					cr_assert_not_null(strstr(text[shell], word), "%s", word);
 			}
 		}
@@ -955,9 +955,9 @@ Test(cli, help_anywhere_without_a_server)
 	run_free(&r);
 	r = run_tool(JOBSCTL_PATH, NULL, NULL, "help", "--all", NULL);
 	cr_assert_eq(r.status, 0);
-	for (size_t c = 0; c < n_commands; c++) {
+	for (size_t c = 0; c < cli_n_commands; c++) {
 		char title[64];
-		snprintf(title, sizeof title, "\njobsctl %s", commands[c].name);
+		snprintf(title, sizeof title, "\njobsctl %s", cli_commands[c].name);
 		cr_assert_not_null(strstr(r.out, title), "%s", title);
 	}
 	run_free(&r);

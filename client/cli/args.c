@@ -23,7 +23,7 @@
  * be NULL (the globals only). */
 #define FOR_EACH_FLAG(cmd, idvar, body)                                                            \
 	do {                                                                                       \
-		for (const enum flag_id *p_ = global_flags; *p_ != F_NONE; p_++) {                 \
+		for (const enum flag_id *p_ = cli_global_flags; *p_ != F_NONE; p_++) {             \
 			enum flag_id idvar = *p_;                                                  \
 			body;                                                                      \
 		}                                                                                  \
@@ -43,7 +43,7 @@ flag_lookup(const struct command *cmd, const char *name, size_t len, char short_
 	enum flag_id found = F_NONE;
 
 	FOR_EACH_FLAG(cmd, id, {
-		const struct flag *f = &flags[id];
+		const struct flag *f = &cli_flags[id];
 		if (found == F_NONE &&
 		    (short_name != 0 ? f->short_name == short_name
 		                     : strlen(f->name) == len && strncmp(f->name, name, len) == 0))
@@ -57,9 +57,9 @@ flag_lookup(const struct command *cmd, const char *name, size_t len, char short_
 static bool
 any_flag_takes_value(const char *name, size_t len, char short_name)
 {
-	for (size_t i = 0; i < n_commands; i++) {
-		enum flag_id id = flag_lookup(&commands[i], name, len, short_name);
-		if (id != F_NONE && flags[id].kind != ARG_NONE)
+	for (size_t i = 0; i < cli_n_commands; i++) {
+		enum flag_id id = flag_lookup(&cli_commands[i], name, len, short_name);
+		if (id != F_NONE && cli_flags[id].kind != ARG_NONE)
 			return true;
 	}
 	return false;
@@ -137,7 +137,7 @@ nearest_flag(const struct command *cmd, const char *name)
 
 	FOR_EACH_FLAG(cmd, id, {
 		if (n < N_FLAGS)
-			names[n++] = flags[id].name;
+			names[n++] = cli_flags[id].name;
 	});
 	names[n] = NULL;
 	return nearest_word(name, names);
@@ -149,8 +149,8 @@ nearest_command(const char *name)
 	const char *names[64];
 	size_t n = 0;
 
-	for (size_t i = 0; i < n_commands && n < 63; i++)
-		names[n++] = commands[i].name;
+	for (size_t i = 0; i < cli_n_commands && n < 63; i++)
+		names[n++] = cli_commands[i].name;
 	names[n] = NULL;
 	return nearest_word(name, names);
 }
@@ -256,7 +256,7 @@ static void
 add_flag(struct parser *p, enum flag_id id, const char *value)
 {
 	struct args *a = p->a;
-	const struct flag *f = &flags[id];
+	const struct flag *f = &cli_flags[id];
 
 	if (id == F_HELP)
 		a->help = true;
@@ -299,7 +299,7 @@ find_command_word(int argc, char **argv)
 
 			if (eq != NULL)
 				continue;
-			takes = g != F_NONE ? flags[g].kind != ARG_NONE
+			takes = g != F_NONE ? cli_flags[g].kind != ARG_NONE
 			                    : any_flag_takes_value(s + 2, len, 0);
 		} else {
 			/* -xyz: the first that takes a value takes the rest, or the
@@ -308,7 +308,7 @@ find_command_word(int argc, char **argv)
 			for (const char *c = s + 1; *c != '\0'; c++) {
 				enum flag_id g = flag_lookup(NULL, NULL, 0, *c);
 
-				if (g != F_NONE ? flags[g].kind != ARG_NONE
+				if (g != F_NONE ? cli_flags[g].kind != ARG_NONE
 				                : any_flag_takes_value(NULL, 0, *c)) {
 					takes = c[1] == '\0';
 					break;
@@ -385,9 +385,9 @@ args_parse(int argc, char **argv, struct args *a, char *err, size_t errlen)
 				perr(&p, "unknown flag %s%s", shortname ? "-" : "--", flag);
 			continue;
 		}
-		if (flags[id].kind == ARG_NONE && value != NULL) {
+		if (cli_flags[id].kind == ARG_NONE && value != NULL) {
 			if (shortname == 0) {
-				perr(&p, "--%s takes no value", flags[id].name);
+				perr(&p, "--%s takes no value", cli_flags[id].name);
 				continue;
 			}
 			/* -jA, -Aowide: short flags together, as getopt reads them;
@@ -399,7 +399,7 @@ args_parse(int argc, char **argv, struct args *a, char *err, size_t errlen)
 					perr(&p, "unknown flag -%c in %s", *c, s);
 					break;
 				}
-				if (flags[b].kind == ARG_NONE) {
+				if (cli_flags[b].kind == ARG_NONE) {
 					add_flag(&p, b, NULL);
 					continue;
 				}
@@ -408,15 +408,16 @@ args_parse(int argc, char **argv, struct args *a, char *err, size_t errlen)
 				else if (i + 1 < argc)
 					add_flag(&p, b, argv[++i]);
 				else
-					perr(&p, "-%c wants a value (%s)", *c, flags[b].metavar);
+					perr(&p, "-%c wants a value (%s)", *c,
+					     cli_flags[b].metavar);
 				break;
 			}
 			continue;
 		}
-		if (flags[id].kind != ARG_NONE && value == NULL) {
+		if (cli_flags[id].kind != ARG_NONE && value == NULL) {
 			if (i + 1 >= argc) {
-				perr(&p, "--%s wants a value (%s)", flags[id].name,
-				     flags[id].metavar);
+				perr(&p, "--%s wants a value (%s)", cli_flags[id].name,
+				     cli_flags[id].metavar);
 				continue;
 			}
 			value = argv[++i];
@@ -426,7 +427,8 @@ args_parse(int argc, char **argv, struct args *a, char *err, size_t errlen)
 	/* Flags that exclude each other. */
 	for (size_t i = 0; i < a->n_flags; i++)
 		for (size_t j = i + 1; j < a->n_flags; j++) {
-			const struct flag *x = &flags[a->flags[i].id], *y = &flags[a->flags[j].id];
+			const struct flag *x = &cli_flags[a->flags[i].id],
+			                  *y = &cli_flags[a->flags[j].id];
 
 			if (x->group != 0 && x->group == y->group && x != y)
 				perr(&p, "--%s and --%s cannot be used together", x->name, y->name);
@@ -541,7 +543,7 @@ static void
 print_flag(FILE *f, enum flag_id id)
 {
 	char label[96];
-	int n = flag_label(label, sizeof label, &flags[id]);
+	int n = flag_label(label, sizeof label, &cli_flags[id]);
 
 	fputs(label, f);
 	if (n > FLAG_COL - 2) {
@@ -550,7 +552,7 @@ print_flag(FILE *f, enum flag_id id)
 	} else {
 		fprintf(f, "%*s", FLAG_COL - n, "");
 	}
-	wrap(f, flags[id].help, FLAG_COL, FLAG_COL);
+	wrap(f, cli_flags[id].help, FLAG_COL, FLAG_COL);
 }
 
 void
@@ -635,10 +637,10 @@ global_help(FILE *f, bool all)
 	      "find and count jobs, and move the legacy app's stores in and out.\n"
 	      "\nCommands:\n",
 	      f);
-	for (size_t i = 0; i < n_commands; i++)
-		fprintf(f, "  %-12s%s\n", commands[i].name, commands[i].summary);
+	for (size_t i = 0; i < cli_n_commands; i++)
+		fprintf(f, "  %-12s%s\n", cli_commands[i].name, cli_commands[i].summary);
 	fputs("\nGlobal flags (anywhere on the line):\n", f);
-	for (const enum flag_id *id = global_flags; *id != F_NONE; id++)
+	for (const enum flag_id *id = cli_global_flags; *id != F_NONE; id++)
 		print_flag(f, *id);
 	if (all)
 		return;
@@ -653,13 +655,13 @@ static void
 global_end(FILE *f)
 {
 	fputs("\nExit status:\n", f);
-	for (const char *p = exit_status_text; *p != '\0';) {
+	for (const char *p = cli_exit_status_text; *p != '\0';) {
 		const char *nl = strchr(p, '\n');
 		fprintf(f, "  %.*s\n", (int)(nl - p), p);
 		p = nl + 1;
 	}
 	fputs("\nEnvironment:\n", f);
-	for (const char *p = environment_text; *p != '\0';) {
+	for (const char *p = cli_environment_text; *p != '\0';) {
 		const char *nl = strchr(p, '\n');
 		fprintf(f, "  %.*s\n", (int)(nl - p), p);
 		p = nl + 1;
@@ -676,8 +678,8 @@ void
 help_all(FILE *f)
 {
 	global_help(f, true);
-	for (size_t i = 0; i < n_commands; i++)
-		command_help(f, &commands[i], true);
+	for (size_t i = 0; i < cli_n_commands; i++)
+		command_help(f, &cli_commands[i], true);
 	global_end(f);
 }
 
@@ -721,7 +723,7 @@ bash_flag_words(FILE *f, const struct command *cmd, bool with_value)
 	const char *sep = "";
 
 	FOR_EACH_FLAG(cmd, id, {
-		const struct flag *fl = &flags[id];
+		const struct flag *fl = &cli_flags[id];
 		if ((fl->kind != ARG_NONE) == with_value) {
 			fprintf(f, "%s--%s", sep, fl->name);
 			sep = with_value ? "|" : " ";
@@ -797,7 +799,7 @@ completion_bash(FILE *f)
 	      "\tcase $cmd:$prev in\n",
 	      f);
 	FOR_EACH_FLAG((const struct command *)NULL, id, {
-		const struct flag *fl = &flags[id];
+		const struct flag *fl = &cli_flags[id];
 		if (fl->kind == ARG_NONE)
 			continue;
 		fprintf(f, "\t*:--%s", fl->name);
@@ -807,12 +809,12 @@ completion_bash(FILE *f)
 		bash_value(f, fl);
 		fputs("\n\t\treturn ;;\n", f);
 	});
-	for (size_t i = 0; i < n_commands; i++) {
-		const struct command *c = &commands[i];
+	for (size_t i = 0; i < cli_n_commands; i++) {
+		const struct command *c = &cli_commands[i];
 
 		for (const struct flag_section *s = c->sections; s != NULL && s->title != NULL; s++)
 			for (const enum flag_id *id = s->flags; *id != F_NONE; id++) {
-				const struct flag *fl = &flags[*id];
+				const struct flag *fl = &cli_flags[*id];
 				if (fl->kind == ARG_NONE)
 					continue;
 				fprintf(f, "\t%s:--%s", c->name, fl->name);
@@ -828,11 +830,11 @@ completion_bash(FILE *f)
 	      "\tif [[ $cur == -* ]]; then\n"
 	      "\t\tcase $cmd in\n",
 	      f);
-	for (size_t i = 0; i < n_commands; i++) {
-		fprintf(f, "\t\t%s) w='", commands[i].name);
-		bash_flag_words(f, &commands[i], false);
+	for (size_t i = 0; i < cli_n_commands; i++) {
+		fprintf(f, "\t\t%s) w='", cli_commands[i].name);
+		bash_flag_words(f, &cli_commands[i], false);
 		fputc(' ', f);
-		bash_flag_words(f, &commands[i], true);
+		bash_flag_words(f, &cli_commands[i], true);
 		fputs("' ;;\n", f);
 	}
 	fputs("\t\t*) w='", f);
@@ -848,11 +850,11 @@ completion_bash(FILE *f)
 	      "\tcase $cmd in\n"
 	      "\t'') COMPREPLY=($(compgen -W '",
 	      f);
-	for (size_t i = 0; i < n_commands; i++)
-		fprintf(f, "%s%s", i > 0 ? " " : "", commands[i].name);
+	for (size_t i = 0; i < cli_n_commands; i++)
+		fprintf(f, "%s%s", i > 0 ? " " : "", cli_commands[i].name);
 	fputs("' -- \"$cur\")) ;;\n", f);
-	for (size_t i = 0; i < n_commands; i++) {
-		const struct command *c = &commands[i];
+	for (size_t i = 0; i < cli_n_commands; i++) {
+		const struct command *c = &cli_commands[i];
 
 		switch (c->pos) {
 		case POS_FILE:
@@ -860,8 +862,8 @@ completion_bash(FILE *f)
 			break;
 		case POS_COMMAND:
 			fprintf(f, "\t%s) COMPREPLY=($(compgen -W '", c->name);
-			for (size_t k = 0; k < n_commands; k++)
-				fprintf(f, "%s%s", k > 0 ? " " : "", commands[k].name);
+			for (size_t k = 0; k < cli_n_commands; k++)
+				fprintf(f, "%s%s", k > 0 ? " " : "", cli_commands[k].name);
 			fputs("' -- \"$cur\")) ;;\n", f);
 			break;
 		case POS_CHOICE:
@@ -882,7 +884,7 @@ completion_bash(FILE *f)
 static void
 zsh_flag(FILE *f, enum flag_id id, const struct command *cmd)
 {
-	const struct flag *fl = &flags[id];
+	const struct flag *fl = &cli_flags[id];
 	char help[96], buf[512];
 	bool first = true;
 
@@ -893,7 +895,7 @@ zsh_flag(FILE *f, enum flag_id id, const struct command *cmd)
 		/* What this flag excludes: itself, and its group. */
 		fputc('(', f);
 		FOR_EACH_FLAG(cmd, other, {
-			const struct flag *o = &flags[other];
+			const struct flag *o = &cli_flags[other];
 			if (other == id || (fl->group != 0 && o->group == fl->group)) {
 				fprintf(f, "%s--%s", first ? "" : " ", o->name);
 				if (o->short_name != 0)
@@ -940,12 +942,12 @@ completion_zsh(FILE *f)
 	      "\tlocal -a globals commands\n"
 	      "\tglobals=(\n",
 	      f);
-	for (const enum flag_id *id = global_flags; *id != F_NONE; id++)
+	for (const enum flag_id *id = cli_global_flags; *id != F_NONE; id++)
 		zsh_flag(f, *id, NULL);
 	fputs("\t)\n\tcommands=(\n", f);
-	for (size_t i = 0; i < n_commands; i++)
-		fprintf(f, "\t\t'%s:%s'\n", commands[i].name,
-		        short_help(commands[i].summary, help, sizeof help));
+	for (size_t i = 0; i < cli_n_commands; i++)
+		fprintf(f, "\t\t'%s:%s'\n", cli_commands[i].name,
+		        short_help(cli_commands[i].summary, help, sizeof help));
 	fputs("\t)\n"
 	      "\t_arguments -C -s -S $globals ': :->command' '*:: :->args' && ret=0\n"
 	      "\tcase $state in\n"
@@ -957,8 +959,8 @@ completion_zsh(FILE *f)
 	      "\t\tlocal -a spec\n"
 	      "\t\tcase $words[1] in\n",
 	      f);
-	for (size_t i = 0; i < n_commands; i++) {
-		const struct command *c = &commands[i];
+	for (size_t i = 0; i < cli_n_commands; i++) {
+		const struct command *c = &cli_commands[i];
 
 		fprintf(f, "\t\t%s)\n\t\t\tspec=(\n", c->name);
 		for (const struct flag_section *s = c->sections; s != NULL && s->title != NULL; s++)
@@ -972,8 +974,8 @@ completion_zsh(FILE *f)
 			break;
 		case POS_COMMAND:
 			fputs("\t\t\t\t'1:command:(", f);
-			for (size_t k = 0; k < n_commands; k++)
-				fprintf(f, "%s%s", k > 0 ? " " : "", commands[k].name);
+			for (size_t k = 0; k < cli_n_commands; k++)
+				fprintf(f, "%s%s", k > 0 ? " " : "", cli_commands[k].name);
 			fputs(")'\n", f);
 			break;
 		case POS_CHOICE:

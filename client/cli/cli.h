@@ -187,11 +187,11 @@ int cmd_completion(struct ctl *ctl, const struct args *a);
 int cmd_commands(struct ctl *ctl, const struct args *a);
 int cmd_help(struct ctl *ctl, const struct args *a);
 
-extern const struct flag flags[N_FLAGS];
-extern const struct command commands[];
-extern const size_t n_commands;
-extern const enum flag_id global_flags[]; /* ends with F_NONE */
-extern const char exit_status_text[], environment_text[];
+extern const struct flag cli_flags[N_FLAGS];
+extern const struct command cli_commands[];
+extern const size_t cli_n_commands;
+extern const enum flag_id cli_global_flags[]; /* ends with F_NONE */
+extern const char cli_exit_status_text[], cli_environment_text[];
 
 const struct command *command_find(const char *name);
 /* Whether `cmd` takes flag `id` (globals not counted). */

@@ -22,7 +22,7 @@ enum { G_NONE, G_ENABLED, G_ONLY, G_PAGING, G_SHAPE };
 #define SWITCH(...) .kind = ARG_NONE, __VA_ARGS__
 #define TEXT(mv)    .kind = ARG_TEXT, .metavar = mv
 
-const struct flag flags[N_FLAGS] = {
+const struct flag cli_flags[N_FLAGS] = {
     /* ---- global ---- */
     [F_SERVER] = {"server", 's', TEXT("URL"),
                   .help = "the jobsd to talk to: tcp://HOST:PORT, tls+tcp://HOST:PORT or "
@@ -162,8 +162,8 @@ const struct flag flags[N_FLAGS] = {
     [F_HELP_ALL] = {"all", 'a', SWITCH(0), .help = "every command's help, one after another"},
 };
 
-const enum flag_id global_flags[] = {F_SERVER,   F_JSON,    F_TIMEOUT, F_TOKEN_FILE, F_TLS_CA,
-                                     F_TLS_CERT, F_TLS_KEY, F_HELP,    F_VERSION,    F_NONE};
+const enum flag_id cli_global_flags[] = {F_SERVER,   F_JSON,    F_TIMEOUT, F_TOKEN_FILE, F_TLS_CA,
+                                         F_TLS_CERT, F_TLS_KEY, F_HELP,    F_VERSION,    F_NONE};
 
 /* ---- flag sections ---------------------------------------------------------- */
 
@@ -316,19 +316,19 @@ static const char backup_more[] =
     "by default backups/ beside the database, on jobsd's machine); it must not\n"
     "exist yet. Restore a backup with jobsd --restore NAME.\n";
 
-const char exit_status_text[] =
+const char cli_exit_status_text[] =
     "0 ok, 2 invalid input (a usage error, or a value the server refused),\n"
     "3 not found (a job, or a local path), 4 conflict (exists, etag mismatch),\n"
     "5 cannot reach the server, 6 not allowed, 7 server busy, 1 other.\n";
 
-const char environment_text[] =
+const char cli_environment_text[] =
     "JOBS_SERVER      the default --server\n"
     "JOBS_TOKEN_FILE  the default --token-file\n"
     "COLUMNS          the width to fit, when standard output is a terminal\n";
 
 /* ---- the commands ------------------------------------------------------------ */
 
-const struct command commands[] = {
+const struct command cli_commands[] = {
     {"create", "", 0, 0, POS_NONE, NULL, "create a job",
      "Creates a job from the field flags, a file, or both (the flags win). It needs a "
      "job_name. Prints the job as stored.",
@@ -384,14 +384,14 @@ const struct command commands[] = {
      "Shows the commands and the global flags, or a command's help.", help_sections, NULL, "",
      cmd_help},
 };
-const size_t n_commands = sizeof commands / sizeof commands[0];
+const size_t cli_n_commands = sizeof cli_commands / sizeof cli_commands[0];
 
 const struct command *
 command_find(const char *name)
 {
-	for (size_t i = 0; i < n_commands; i++)
-		if (strcmp(commands[i].name, name) == 0)
-			return &commands[i];
+	for (size_t i = 0; i < cli_n_commands; i++)
+		if (strcmp(cli_commands[i].name, name) == 0)
+			return &cli_commands[i];
 	return NULL;
 }
 

@@ -313,8 +313,8 @@ warn_near_misses(const json_t *doc, const char *path)
 			continue;
 		near = nearest_word(key, names);
 		for (int id = 1; near == NULL && id < N_FLAGS; id++)
-			if (flags[id].field != NULL && same_name(key, flags[id].name))
-				near = flags[id].field;
+			if (cli_flags[id].field != NULL && same_name(key, cli_flags[id].name))
+				near = cli_flags[id].field;
 		if (near != NULL)
 			note("warning: %s: '%s' is no field of a job and is kept as a legacy key; "
 			     "did you mean %s?",
@@ -376,7 +376,7 @@ parse_job_fields(const struct args *a, enum legacy_json_use use, jobs_job *job)
 	if (fl == NULL)
 		return fail(EXIT_ERROR, "out of memory");
 	for (size_t i = 0; i < a->n_flags && rv == EXIT_OK; i++) {
-		const struct flag *f = &flags[a->flags[i].id];
+		const struct flag *f = &cli_flags[a->flags[i].id];
 
 		if (f->field != NULL)
 			rv = add_field_flag(fl, f, a->flags[i].value);
@@ -1436,8 +1436,8 @@ cmd_commands(struct ctl *ctl, const struct args *a)
 {
 	(void)ctl;
 	(void)a;
-	for (size_t i = 0; i < n_commands; i++)
-		printf("%s\t%s\n", commands[i].name, commands[i].calls);
+	for (size_t i = 0; i < cli_n_commands; i++)
+		printf("%s\t%s\n", cli_commands[i].name, cli_commands[i].calls);
 	return EXIT_OK;
 }
 
