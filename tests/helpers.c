@@ -40,20 +40,23 @@ extern char **environ;
 #define LEFT_MAX 64
 
 static pthread_mutex_t left_lock = PTHREAD_MUTEX_INITIALIZER;
-static pid_t left_owner;              /* the process the lists below belong to */
-static char left_dirs[LEFT_MAX][256]; /* folders not yet removed ("" when free) */
-static pid_t left_jobsd[LEFT_MAX];    /* jobsd processes not yet reaped (0 when free) */
+static bool left_registered; /* left_clean() is registered with atexit() */
+/* Folders not yet removed: their names (what tmpdir_make() returns) and the
+ * process that made each (0: a free slot). */
+static struct {
+	pid_t owner;
+	char path[256];
+} left_dirs[LEFT_MAX];
+static pid_t left_jobsd[LEFT_MAX]; /* jobsd processes not yet reaped (0: free) */
 
 static void
 left_clean(void)
 {
-	if (getpid() != left_owner)
-		return;
 	for (int i = 0; i < LEFT_MAX; i++) {
 		int status;
 
-		/* Killed only while it is still our running child: a test that
-		 * reaped it itself leaves a pid that may now be someone else's. */
+		/* Killed only while it is our own running child: one a test
+		 * reaped itself, or a forked parent's, is not. */
 		if (left_jobsd[i] <= 0 || waitpid(left_jobsd[i], &status, WNOHANG) != 0)
 			continue;
 		kill(left_jobsd[i], SIGKILL);
@@ -62,77 +65,75 @@ left_clean(void)
 		left_jobsd[i] = 0;
 	}
 	for (int i = 0; i < LEFT_MAX; i++)
-		if (left_dirs[i][0] != '\0')
-			tmpdir_remove(left_dirs[i]);
+		if (left_dirs[i].owner == getpid())
+			tmpdir_remove(left_dirs[i].path);
 }
 
-/* Starts this process's lists on first use (and afresh in a forked child,
- * which must not inherit its parent's). Called with left_lock held. */
+/* Remembers pid, or with `forget` stops remembering it. A test that holds
+ * more than LEFT_MAX at once fails, rather than leaking. */
 static void
-left_own(void)
-{
-	if (left_owner == getpid())
-		return;
-	if (left_owner == 0)
-		atexit(left_clean);
-	left_owner = getpid();
-	memset(left_dirs, 0, sizeof left_dirs);
-	memset(left_jobsd, 0, sizeof left_jobsd);
-}
-
-/* Remembers dir (when pid is 0) or pid; with `forget`, stops remembering it.
- * A test that holds more than LEFT_MAX at once fails, rather than leaking. */
-static void
-left_note(const char *dir, pid_t pid, bool forget)
+left_jobsd_note(pid_t pid, bool forget)
 {
 	bool noted = forget;
 
 	pthread_mutex_lock(&left_lock);
-	left_own();
+	if (!left_registered)
+		left_registered = atexit(left_clean) == 0;
 	for (int i = 0; i < LEFT_MAX; i++) {
-		if (dir != NULL && forget && strcmp(left_dirs[i], dir) == 0)
-			left_dirs[i][0] = '\0';
-		else if (dir != NULL && !forget && !noted && left_dirs[i][0] == '\0')
-			noted = snprintf(left_dirs[i], sizeof left_dirs[i], "%s", dir) > 0;
-		else if (dir == NULL && forget && left_jobsd[i] == pid)
+		if (forget && left_jobsd[i] == pid)
 			left_jobsd[i] = 0;
-		else if (dir == NULL && !forget && !noted && left_jobsd[i] == 0)
+		else if (!forget && !noted && left_jobsd[i] == 0)
 			noted = (left_jobsd[i] = pid) > 0;
 	}
 	pthread_mutex_unlock(&left_lock);
-	cr_assert(noted, "tests/helpers.c: more than %d temporary folders or jobsd at once",
-	          LEFT_MAX);
+	cr_assert(noted, "tests/helpers.c: more than %d jobsd at once", LEFT_MAX);
 }
 
 const char *
 tmpdir_make(void)
 {
-	static char path[256];
 	const char *base = getenv("TMPDIR");
+	char path[256];
+	int slot = -1;
 
 	snprintf(path, sizeof path, "%s/jobsd-test-XXXXXX", base && *base ? base : "/tmp");
 	if (mkdtemp(path) == NULL) {
 		perror("mkdtemp");
 		abort();
 	}
-	left_note(path, 0, false);
-	return path;
+	pthread_mutex_lock(&left_lock);
+	if (!left_registered)
+		left_registered = atexit(left_clean) == 0;
+	for (int i = 0; i < LEFT_MAX && slot < 0; i++)
+		if (left_dirs[i].owner == 0) {
+			slot = i;
+			left_dirs[i].owner = getpid();
+			snprintf(left_dirs[i].path, sizeof left_dirs[i].path, "%s", path);
+		}
+	pthread_mutex_unlock(&left_lock);
+	if (slot < 0)
+		rmdir(path);
+	cr_assert_geq(slot, 0, "tests/helpers.c: more than %d temporary folders at once", LEFT_MAX);
+	return left_dirs[slot].path;
 }
 
 void
 tmpdir_remove(const char *dir)
 {
-	const char *argv[] = {"/bin/rm", "-rf", dir, NULL};
+	const char *argv[] = {"/bin/rm", "-rf", NULL, NULL};
 	char copy[256];
 	struct run r;
 
-	/* dir may be one of left_dirs' own entries (from left_clean). */
+	/* dir may be a slot of left_dirs, which is freed below. */
 	snprintf(copy, sizeof copy, "%s", dir);
 	argv[2] = copy;
 	r = run_cmd(argv, NULL, NULL);
 	run_free(&r);
-	if (left_owner == getpid())
-		left_note(copy, 0, true);
+	pthread_mutex_lock(&left_lock);
+	for (int i = 0; i < LEFT_MAX; i++)
+		if (left_dirs[i].owner == getpid() && strcmp(left_dirs[i].path, copy) == 0)
+			left_dirs[i].owner = 0;
+	pthread_mutex_unlock(&left_lock);
 }
 
 /* ---- the store under test ------------------------------------------------ */
@@ -398,12 +399,12 @@ jobsd_start(struct jobsd *d, const char *dir, const char *const *extra)
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
-	left_note(NULL, d->pid, false);
+	left_jobsd_note(d->pid, false);
 	for (int i = 0; i < 1000; i++) {
 		int status;
 
 		if (waitpid(d->pid, &status, WNOHANG) == d->pid) {
-			left_note(NULL, d->pid, true);
+			left_jobsd_note(d->pid, true);
 			d->pid = 0;
 			break;
 		}
@@ -427,7 +428,7 @@ jobsd_stop(struct jobsd *d, int sig)
 	kill(d->pid, sig);
 	while (waitpid(d->pid, &status, 0) < 0 && errno == EINTR)
 		;
-	left_note(NULL, d->pid, true);
+	left_jobsd_note(d->pid, true);
 	d->pid = 0;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

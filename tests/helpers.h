@@ -13,8 +13,9 @@
 
 /* A new directory under $TMPDIR (or /tmp), removed by tmpdir_remove(), or at
  * the latest when the process that made it exits (a failed assertion skips
- * the test's own clean-up; tests/test_leftovers.c). The returned path is
- * static storage, valid until the next call. */
+ * the test's own clean-up; tests/test_leftovers.c). The returned path stays
+ * valid, naming this folder, until the folder is removed: later calls do not
+ * overwrite it. */
 const char *tmpdir_make(void);
 void tmpdir_remove(const char *dir);
 
