@@ -18,10 +18,12 @@
 #include "lanes.h"
 #include "status.h"
 #include "store.h"
+#include "store_pg.h"
 
 #include <criterion/criterion.h>
 #include <ctype.h>
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <math.h>
 #include <mbedtls/sha256.h>
 #include <signal.h>
@@ -36,7 +38,8 @@
 
 /* ---- routes: in process -------------------------------------------------- */
 
-static const char *work; /* the routes suite's temporary directory */
+static const char *work;    /* the routes suite's temporary directory */
+static char routes_db[512]; /* ... and its database (helpers.h, test_db_make) */
 static store *st;
 static struct server_info info = {.version = "test", .max_inflight = 8};
 #define MAX_BODY 4096
@@ -45,12 +48,12 @@ static void
 setup(void)
 {
 	store_options o = {.sync = STORE_SYNC_OFF};
-	char err[256], path[512];
+	char err[256];
 
 	work = tmpdir_make();
-	snprintf(path, sizeof path, "%s/jobs.db", work);
+	test_db_make(work, routes_db, sizeof routes_db);
 	cr_assert_eq(dispatch_init(err, sizeof err), 0, "%s", err);
-	cr_assert_eq(store_open(&st, path, &o, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(store_open(&st, routes_db, &o, err, sizeof err), 0, "%s", err);
 	info.max_message_bytes = MAX_BODY;
 }
 
@@ -58,6 +61,7 @@ static void
 teardown(void)
 {
 	store_close(st);
+	test_db_drop(routes_db);
 	tmpdir_remove(work);
 }
 
@@ -634,7 +638,6 @@ Test(routes, overload_and_drain_are_503_with_retry_after)
 
 Test(routes, readyz_is_503_when_the_store_cannot_answer)
 {
-	char path[512];
 	sqlite3 *raw;
 	struct ex e = ask("GET", "/readyz", NULL, NULL);
 
@@ -642,10 +645,14 @@ Test(routes, readyz_is_503_when_the_store_cannot_answer)
 	cr_assert(json_is_true(json_object_get(e.doc, "ready")));
 	done(&e);
 	/* Break the store behind its back: a table its figures come from. */
-	snprintf(path, sizeof path, "%s/jobs.db", work);
-	cr_assert_eq(sqlite3_open(path, &raw), SQLITE_OK);
-	cr_assert_eq(sqlite3_exec(raw, "DROP TABLE stat_totals", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(raw);
+	if (test_store_is_pg()) {
+		PQclear(test_pg_exec(routes_db, "DROP TABLE stat_totals CASCADE"));
+	} else {
+		cr_assert_eq(sqlite3_open(routes_db, &raw), SQLITE_OK);
+		cr_assert_eq(sqlite3_exec(raw, "DROP TABLE stat_totals", NULL, NULL, NULL),
+		             SQLITE_OK);
+		sqlite3_close(raw);
+	}
 	e = ask("GET", "/readyz", NULL, NULL);
 	cr_assert_eq(e.a.status, 503, "%s", e.a.body);
 	cr_assert_str_eq(hdr(&e, "Retry-After"), "1");
@@ -1058,7 +1065,7 @@ Test(http, metrics_count_exactly_the_calls_made, .fini = stop_http)
 	char build_info[128];
 	snprintf(build_info, sizeof build_info,
 	         "jobsd_build_info{schema=\"%d\",version=\"" JOBS_VERSION "\"} 1\n",
-	         STORE_SCHEMA_VERSION);
+	         test_store_is_pg() ? STORE_PG_SCHEMA_VERSION : STORE_SCHEMA_VERSION);
 	cr_assert(strstr(after, build_info), "%s", after);
 	assert_histograms(after);
 
