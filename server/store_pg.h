@@ -15,7 +15,7 @@
 #include <libpq-fe.h>
 
 /* The schema version this code writes (the table jobsd_schema). */
-#define STORE_PG_SCHEMA_VERSION 3
+#define STORE_PG_SCHEMA_VERSION 4
 
 /* migrations[v - 1] takes the schema from version v - 1 to v (frozen text,
  * store_pg_schema.c); each runs in one transaction. */

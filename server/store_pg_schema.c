@@ -41,8 +41,19 @@
  *             run; it leaves text of ASCII alone untouched at the cost of
  *             a length check. Each field's words start one position after
  *             the last field's end (jobs_field()), so that a phrase cannot
- *             run from one field into the next, as in SQLite's FTS5. A
- *             generated column, so that no writer can forget it.
+ *             run from one field into the next, as in SQLite's FTS5. The
+ *             trigger jobs_set_words (BEFORE INSERT, and UPDATE of those
+ *             five columns or of words) computes it, so that no writer can
+ *             forget it or set it otherwise. Not a generated column:
+ *             PostgreSQL plans a generated column's expression anew at
+ *             every INSERT and UPDATE, inlining its SQL functions and
+ *             folding their constants (jobs_cjk() in each regexp): more
+ *             than twice the work of all the rest of an insert (RESULTS);
+ *             PL/pgSQL plans a trigger's expressions, and jobs_words()'s,
+ *             once a session. jobs_words()'s CJK classes are jobs_cjk()'s,
+ *             written into its text as literals by migration 4, so that it
+ *             names nothing that the search_path must find: searches call
+ *             it too.
  *   jobs_by_created (created_at, id), jobs_by_updated (updated_at, id),
  *   jobs_by_name (job_name, id): the three listing orders. A keyset page
  *             is an index range from the previous page's (key, id): page
@@ -97,6 +108,9 @@
  *   3  jobs_trigrams' statistics target. ANALYZE inside the migration's
  *      transaction would still sample for the old target: store_pg.c runs
  *      ANALYZE jobs after a migration commits.
+ *   4  jobs_words() in PL/pgSQL, with the same results; `words` a plain
+ *      column that the trigger jobs_set_words computes (DROP EXPRESSION
+ *      keeps every value: the table is not rewritten).
  */
 #include "store_pg.h"
 
@@ -221,5 +235,30 @@ const char *const store_pg_migrations[STORE_PG_SCHEMA_VERSION] = {
     "CREATE INDEX jobs_words ON jobs USING gin (words);",
     /* 3 */
     "ALTER INDEX jobs_trigrams ALTER COLUMN 1 SET STATISTICS 1000;",
+    /* 4 */
+    "DO $do$ BEGIN EXECUTE format($f$"
+    "CREATE OR REPLACE FUNCTION jobs_words(t text) RETURNS text LANGUAGE plpgsql IMMUTABLE "
+        "STRICT PARALLEL SAFE AS $$ "
+    "BEGIN "
+        "RETURN CASE WHEN octet_length(t) = char_length(t) THEN "
+        "regexp_replace(t, '[\\x01-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\\x7f]+', ' ', 'g') "
+        "ELSE regexp_replace(regexp_replace(regexp_replace(regexp_replace(t, "
+        "'[\\x01-\\x2f\\x3a-\\x40\\x5b-\\x60\\x7b-\\x7f]+', ' ', 'g'), "
+        "%1$L, ' \\1 ', 'g'), %2$L, '\\1 \\1', 'g'), %3$L, '\\1\\2 \\2', 'g') END; "
+    "END $$ $f$, '(' || jobs_cjk() || '+)', '(' || jobs_cjk() || ')(?=' || jobs_cjk() || ')', "
+        "'(' || jobs_cjk() || ')(' || jobs_cjk() || ')'); "
+    "END $do$; "
+    "ALTER TABLE jobs ALTER COLUMN words DROP EXPRESSION; "
+    "CREATE FUNCTION jobs_set_words() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN "
+        "NEW.words := setweight(jobs_field(NEW.job_name), 'A') || "
+            "setweight(jobs_field(NEW.product), 'B') || "
+            "setweight(jobs_field(NEW.brand_name), 'B') || "
+            "setweight(jobs_field(NEW.persona), 'C') || setweight(jobs_field(NEW.hook), 'D'); "
+        "RETURN NEW; "
+    "END $$; "
+    "CREATE TRIGGER jobs_set_words "
+        "BEFORE INSERT OR UPDATE OF job_name, product, brand_name, persona, hook, words ON jobs "
+        "FOR EACH ROW EXECUTE FUNCTION jobs_set_words();",
 };
 // clang-format on

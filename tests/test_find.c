@@ -1096,6 +1096,88 @@ Test(find_pg, a_version_1_database_with_cjk_jobs_is_migrated)
 	test_db_drop(old);
 }
 
+/* Version 4 computes `words` in a trigger and PL/pgSQL (see the schema): a
+ * database of version 2 keeps its words through the migration, and version 4
+ * computes, on insert and on update, the words version 2 did, position for
+ * position, whatever a writer puts in `words`, and jobs_words() needs no
+ * search_path (pg_restore's is empty). */
+Test(find_pg, version_4_computes_the_words_version_2_did)
+{
+	static const char *const texts[] = {
+	    "",
+	    "Summer Sale",
+	    "Ça change tout — vraiment. \"quotes\" and \\backslashes\\ \\o/",
+	    "Освещение без проводов",
+	    "夏季促销 Solar太阳能灯笼!",
+	    "ソーラーランタン、夏の夜",
+	    "한국어 텍스트 and ＡＢＣ１２３",
+	    "emoji 🌞 and\ttabs\nand lines",
+	    "x-y_z.w@v 夏",
+	};
+	const int n = (int)(sizeof texts / sizeof texts[0]);
+	store_options o = {.sync = STORE_SYNC_OFF};
+	char old[600], err[256], sql[2048];
+	store *migrated;
+	PGresult *r;
+
+	test_db_make_empty(dir, old, sizeof old);
+	pg_run(old, store_pg_migrations[0], NULL);
+	pg_run(old, store_pg_migrations[1], NULL);
+	pg_run(old, "INSERT INTO jobsd_schema (version, jobsd) VALUES (1, 'test'), (2, 'test')",
+	       NULL);
+	for (int i = 0; i < n; i++) {
+		snprintf(
+		    sql, sizeof sql,
+		    "INSERT INTO jobs (id, job_name, product, persona, setting, emotion, hook, "
+		    "elevenlabs_voice_id, language, brand_name, enabled, created_at, "
+		    "updated_at) VALUES ('job-%d', '%s', '%s', '%s', '', '', '%s %s', '', "
+		    "'English', '%s', true, now(), now())",
+		    i, texts[i], texts[(i + 1) % n], texts[(i + 2) % n], texts[(i + 3) % n],
+		    texts[i], texts[(i + 4) % n]);
+		pg_run(old, sql, NULL);
+	}
+	pg_run(old, "CREATE TABLE old_words AS SELECT id, words FROM jobs", NULL);
+
+	cr_assert_eq(store_open(&migrated, old, &o, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(store_schema_version(migrated), STORE_PG_SCHEMA_VERSION);
+	store_close(migrated);
+	pg_run(old,
+	       "SELECT count(*) FROM jobs j JOIN old_words o USING (id) WHERE j.words = o.words "
+	       "AND o.words @@ to_tsquery('jobs_words', '夏 <-> 夏季 & ラン')",
+	       &r);
+	cr_assert_str_eq(PQgetvalue(r, 0, 0), "4", "version 2 split the CJK runs");
+	PQclear(r);
+	pg_run(old,
+	       "UPDATE jobs SET hook = hook, job_name = job_name; "
+	       "UPDATE jobs SET words = NULL WHERE id = 'job-4'; "
+	       "INSERT INTO jobs (id, job_name, product, persona, setting, emotion, hook, "
+	       "elevenlabs_voice_id, language, brand_name, enabled, created_at, updated_at) "
+	       "SELECT 'new-' || id, job_name, product, persona, setting, emotion, hook, "
+	       "elevenlabs_voice_id, language, brand_name, enabled, created_at, updated_at "
+	       "FROM jobs",
+	       NULL);
+	pg_run(old,
+	       "SELECT count(*), count(*) FILTER (WHERE j.words = o.words) FROM jobs j "
+	       "JOIN old_words o ON j.id IN (o.id, 'new-' || o.id)",
+	       &r);
+	snprintf(sql, sizeof sql, "%d", 2 * n);
+	cr_assert_str_eq(PQgetvalue(r, 0, 0), sql);
+	cr_assert_str_eq(PQgetvalue(r, 0, 1), sql, "jobs whose words are version 2's");
+	PQclear(r);
+	pg_run(
+	    old,
+	    "SET search_path = ''; SELECT count(*) FROM public.jobs j JOIN public.old_words o "
+	    "USING (id) WHERE o.words = setweight(public.jobs_field(job_name), 'A') || "
+	    "setweight(public.jobs_field(product), 'B') || "
+	    "setweight(public.jobs_field(brand_name), 'B') || "
+	    "setweight(public.jobs_field(persona), 'C') || setweight(public.jobs_field(hook), 'D')",
+	    &r);
+	snprintf(sql, sizeof sql, "%d", n);
+	cr_assert_str_eq(PQgetvalue(r, 0, 0), sql, "words computed with an empty search_path");
+	PQclear(r);
+	test_db_drop(old);
+}
+
 Test(find, search_combines_with_filters_and_views)
 {
 	Jobs__V1__SearchJobsRequest in = JOBS__V1__SEARCH_JOBS_REQUEST__INIT;
