@@ -51,7 +51,7 @@ if [ "${PG_URL_KIND:-tcp}" = unix ]; then
 	server="postgresql:///postgres?host=$(cat "$work/pg/datadir")&port=$(cat "$work/pg/port")&user=postgres"
 fi
 
-kinds=(get=1 create=1 update=1 get=80,update=10,create=5,list=3,search=2)
+kinds=(get=1 create=1 update=1 "get=80,update=10,create=5,list=3,search=2")
 names=(GetJob CreateJob UpdateJob mix)
 
 # The CPU time (clock ticks) PostgreSQL's backends serving database $1 have
@@ -107,9 +107,9 @@ pg_db() {
 results=()
 for r in $(seq "$rounds"); do
 	sq=$(bench "$bin" "$work/sqlite-$r.db" "")
-	pq=$(bench "$bin" "$(pg_db bench_$r)" "bench_$r" ${writers:+--writers "$writers"})
+	pq=$(bench "$bin" "$(pg_db "bench_$r")" "bench_$r" ${writers:+--writers "$writers"})
 	bq=
-	[ -n "${BASE:-}" ] && bq=$(bench "$BASE" "$(pg_db base_$r)" "base_$r" ${writers:+--writers "$writers"})
+	[ -n "${BASE:-}" ] && bq=$(bench "$BASE" "$(pg_db "base_$r")" "base_$r" ${writers:+--writers "$writers"})
 	results+=("$sq $pq $bq")
 	echo "round $r: sqlite (calls/s, -) $sq; postgresql (calls/s, backend µs/call) $pq${bq:+; base $bq}" >&2
 done
