@@ -16,6 +16,7 @@
 #include "http.h"
 #include "json_helpers.h"
 #include "lanes.h"
+#include "metrics.h"
 #include "status.h"
 #include "store.h"
 #include "store_pg.h"
@@ -610,10 +611,32 @@ Test(routes, request_ids_make_writes_safe_to_retry)
 	done(&e);
 }
 
+static double sample(const char *scrape, const char *series);
+
+/* A series of /metrics now, asked in process (-1 when absent). */
+static double
+routes_sample(const char *series)
+{
+	struct ex e = ask("GET", "/metrics", NULL, NULL);
+	double v;
+
+	cr_assert_eq(e.a.status, 200, "%s", e.a.body);
+	v = sample(e.a.body, series);
+	done(&e);
+	return v;
+}
+
+#define REFUSED(reason) "jobsd_calls_refused_total{reason=\"" reason "\",transport=\"http\"}"
+
 Test(routes, overload_and_drain_are_503_with_retry_after)
 {
 	struct ex e;
+	double overload = routes_sample(REFUSED("overload")),
+	       draining = routes_sample(REFUSED("draining"));
 
+	metrics_start(); /* as jobsd does with --http */
+	cr_assert_geq(overload, 0, "no overload counter");
+	cr_assert_geq(draining, 0, "no draining counter");
 	atomic_store(&info.inflight, info.max_inflight);
 	e = ask("GET", "/campaigns", NULL, NULL);
 	cr_assert_str_eq(hdr(&e, "Retry-After"), "1");
@@ -634,6 +657,8 @@ Test(routes, overload_and_drain_are_503_with_retry_after)
 	done(&e);
 	atomic_store(&info.draining, false);
 	cr_assert_eq(atomic_load(&info.inflight), 0, "every call left flight");
+	cr_assert_eq(routes_sample(REFUSED("overload")), overload + 1);
+	cr_assert_eq(routes_sample(REFUSED("draining")), draining + 1);
 }
 
 Test(routes, readyz_is_503_when_the_store_cannot_answer)
@@ -928,6 +953,17 @@ sample(const char *scrape, const char *series)
 	return -1;
 }
 
+/* How far a series moved between two scrapes; it must be in the second
+ * (a series not yet written in the first counts from 0). */
+static double
+moved(const char *before, const char *after, const char *series)
+{
+	double b = sample(before, series), a = sample(after, series);
+
+	cr_assert_geq(a, 0, "%s is not in the scrape:\n%s", series, after);
+	return a - (b < 0 ? 0 : b);
+}
+
 static char *
 scrape(void)
 {
@@ -1051,17 +1087,33 @@ Test(http, metrics_count_exactly_the_calls_made, .fini = stop_http)
 	    {"jobsd_http_responses_total{code=\"201\"}", 1},
 	    {"jobsd_group_commit_size_sum", 2},
 	};
-	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
-		double b = sample(before, want[i].series), a = sample(after, want[i].series);
-
-		cr_assert_geq(a, 0, "%s is not in the scrape:\n%s", want[i].series, after);
-		cr_assert_eq(a - (b < 0 ? 0 : b), want[i].delta, "%s moved by %g, not %g",
-		             want[i].series, a - (b < 0 ? 0 : b), want[i].delta);
-	}
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+		cr_assert_eq(moved(before, after, want[i].series), want[i].delta,
+		             "%s moved by %g, not %g", want[i].series,
+		             moved(before, after, want[i].series), want[i].delta);
 	cr_assert_eq(sample(after, "jobsd_jobs"), 2);
 	cr_assert_eq(sample(after, "jobsd_calls_in_flight"), 0, "a scrape is not a call");
 	cr_assert_gt(sample(after, "process_resident_memory_bytes"), 1e6);
 	cr_assert_gt(sample(after, "process_open_fds"), 3);
+	cr_assert_gt(sample(after, "process_cpu_seconds_total"), 0);
+	double started = sample(after, "process_start_time_seconds");
+	cr_assert(started > (double)time(NULL) - 600 && started <= (double)time(NULL) + 1,
+	          "process_start_time_seconds %f is not the last few minutes", started);
+	cr_assert_gt(sample(after, "jobsd_calls_in_flight_limit"), 0);
+	cr_assert_eq(sample(after, "jobsd_store_up"), 1);
+	cr_assert_gt(sample(after, "jobsd_database_size_bytes"), 0);
+	cr_assert_geq(sample(after, "jobsd_dedup_entries"), 0, "no jobsd_dedup_entries");
+	/* Each write's group was committed and timed. */
+	double groups = moved(before, after, "jobsd_group_commit_size_count");
+	cr_assert(groups >= 1 && groups <= 2, "%g groups for 2 creates", groups);
+	cr_assert_eq(moved(before, after, "jobsd_group_commit_seconds_count"), groups);
+	if (test_store_is_pg()) {
+		/* PostgreSQL's log is the server's own. */
+		cr_assert_eq(sample(after, "jobsd_wal_size_bytes"), -1);
+	} else {
+		cr_assert_geq(sample(after, "jobsd_wal_size_bytes"), 0, "no jobsd_wal_size_bytes");
+		cr_assert_geq(moved(before, after, "jobsd_wal_sync_seconds_count"), 1);
+	}
 	char build_info[128];
 	snprintf(build_info, sizeof build_info,
 	         "jobsd_build_info{schema=\"%d\",version=\"" JOBS_VERSION "\"} 1\n",
