@@ -874,7 +874,7 @@ static long long monotonic_ms(void);
 Test(jobsd, dedup_window, .timeout = 60)
 {
 	struct jobsd dd;
-	const char *extra[] = {"--dedup-window", "1", NULL};
+	const char *extra[] = {"--dedup-window", "3", NULL};
 	const char *zero[] = {JOBSD_PATH, "--dedup-window", "0", NULL};
 	jobs_job in = {.job_name = "once per window"}, *first, *again;
 	jobs_client *cc;
@@ -890,8 +890,9 @@ Test(jobsd, dedup_window, .timeout = 60)
 	began = monotonic_ms();
 	assert_ok(jobs_create_job(cc, &call, &in, &first), call);
 	assert_ok(jobs_create_job(cc, &call, &in, &again), call);
-	if (monotonic_ms() - began < 1000)
-		cr_assert_str_eq(again->id, first->id, "a repeat within the window");
+	/* Never skipped: two creates in 3 s is a machine that works. */
+	cr_assert_lt(monotonic_ms() - began, 3000, "two creates took more than the window");
+	cr_assert_str_eq(again->id, first->id, "a repeat within the window");
 	jobs_job_free(again);
 	for (int i = 0; i < 120 && !fresh; i++) {
 		usleep(250 * 1000);
@@ -900,7 +901,7 @@ Test(jobsd, dedup_window, .timeout = 60)
 		jobs_job_free(again);
 	}
 	cr_assert(fresh, "the answer was never forgotten");
-	cr_assert_geq(monotonic_ms() - began, 1000, "forgotten within the window");
+	cr_assert_geq(monotonic_ms() - began, 3000, "forgotten within the window");
 	jobs_job_free(first);
 	jobs_client_close(cc);
 	cr_assert_eq(jobsd_cleanup(&dd), 0);

@@ -762,8 +762,10 @@ check_manifest(struct importer *im)
 	const char *id;
 	struct pos none = {-1, 0, -1};
 
-	if (dir == NULL)
+	if (dir == NULL) {
+		im->report_incomplete = true; /* the manifest went unchecked */
 		return;
+	}
 	if ((slash = strrchr(dir, '/')) != NULL)
 		*slash = '\0';
 	if (legacy_yaml_load_file(mpath, &doc, &ye) != 0) {
