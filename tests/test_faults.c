@@ -995,3 +995,47 @@ Test(faults, work_already_late_is_not_started, .timeout = 60)
 	jobs_client_close(c);
 	cr_assert_eq(jobsd_cleanup(&d), 0);
 }
+
+/* --backup-dir moves the folder Backup writes into and --restore reads
+ * from: made 0700 when missing, and still nothing outside it. */
+Test(faults, backup_dir_is_the_only_folder_backup_and_restore_use)
+{
+	struct jobsd d;
+	char dir[256], folder[320], want[400], beside[400];
+	const char *extra[] = {"--backup-dir", folder, NULL};
+	jobs_client *c;
+	jobs_backup_info *info;
+	jobs_call call = {0};
+	jobs_job a = {.id = "kept", .job_name = "a"};
+	struct stat sb;
+
+	snprintf(dir, sizeof dir, "%s", tmpdir_make());
+	snprintf(folder, sizeof folder, "%s/elsewhere/saved", dir);
+	cr_assert(jobsd_start(&d, dir, extra));
+	cr_assert_eq(jobs_client_open(&c, d.url, NULL, &call), JOBS_OK);
+	cr_assert_eq(jobs_create_job(c, &call, &a, NULL), JOBS_OK);
+	cr_assert_eq(jobs_backup(c, &call, "copy.db", &info), JOBS_OK, "%s", call.message);
+	snprintf(want, sizeof want, "%s/copy.db", folder);
+	cr_assert_str_eq(info->path, want);
+	jobs_backup_info_free(info);
+	cr_assert_eq(stat(folder, &sb), 0, "%s", strerror(errno));
+	cr_assert_eq(sb.st_mode & 0777, 0700, "the folder is %o", sb.st_mode & 0777);
+	snprintf(beside, sizeof beside, "%s/backups/copy.db", dir);
+	cr_assert_neq(stat(beside, &sb), 0, "the default folder was used");
+	cr_assert_eq(jobs_backup(c, &call, "../out.db", NULL), JOBS_PERMISSION_DENIED);
+	cr_assert_eq(jobs_backup(c, &call, beside, NULL), JOBS_PERMISSION_DENIED);
+	jobs_client_close(c);
+	cr_assert_eq(jobsd_stop(&d, SIGTERM), 0);
+
+	/* --restore takes a name in that folder, and only there. */
+	const char *restore[] = {JOBSD_PATH, "--db",      d.db,      "--backup-dir",
+	                         folder,     "--restore", "copy.db", NULL};
+	struct run r = run_cmd(restore, NULL, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	run_free(&r);
+	const char *other[] = {JOBSD_PATH, "--db", d.db, "--restore", "copy.db", NULL};
+	r = run_cmd(other, NULL, NULL);
+	cr_assert_eq(r.status, 1, "found in the default folder: %s", r.err);
+	run_free(&r);
+	tmpdir_remove(dir);
+}
