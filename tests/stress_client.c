@@ -1,8 +1,9 @@
 /*
  * stress_client.c: libjobsclient under ThreadSanitizer. Criterion's runner
  * cannot start under TSan here (its shared arena does not map beside TSan's
- * shadow memory), so this is a plain program: tests/CMakeLists.txt builds
- * and registers it when JOBS_TSAN is on (-fsanitize=thread, see there).
+ * shadow memory), so this is a plain program: ctest runs it under the
+ * suite's ASan build, and tools/test.sh builds it and jobsd with
+ * -fsanitize=thread (build-tsan/) and runs it there too.
  *
  *   stress_client JOBSD_PATH
  *

@@ -158,6 +158,35 @@ Test(jobsbench, a_server_list_is_taken)
 	cr_assert_eq(jobsd_cleanup(&d2), 0);
 }
 
+/* jobsbench-ref, the floor jobsbench is compared with: its GetJobs find
+ * the jobs jobsbench seeded, and it reports jobsd's CPU beside its own. */
+Test(jobsbench, the_reference_client_gets_seeded_jobs)
+{
+	struct run r = bench("--requests", "10", "--seed", "40", "--mix", "get=1", NULL);
+	json_t *o;
+
+	cr_assert_eq(r.status, 0, "seeding: %s", r.err);
+	run_free(&r);
+	r = run_tool(JOBSBENCH_REF_PATH, NULL, NULL, "-c", "4", "-d", "0.5", "--warmup", "0.1",
+	             "--get", "40", d.url, NULL);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	o = json_of(&r);
+	cr_assert_str_eq(json_string_value(json_object_get(o, "target")), "get", "%s", r.out);
+	cr_assert_gt(json_integer_value(json_object_get(o, "calls")), 0, "%s", r.out);
+	cr_assert_eq(json_integer_value(json_object_get(o, "errors")), 0, "%s", r.out);
+	cr_assert_gt(json_real_value(json_object_get(o, "client_cpu_us_per_call")), 0, "%s", r.out);
+	cr_assert_gt(json_real_value(json_object_get(o, "server_cpu_us_per_call")), 0,
+	             "jobsd found from its socket: %s", r.out);
+	json_decref(o);
+	run_free(&r);
+	/* A job that is not there is an error it counts, and its exit says so
+	 * (it decodes one answer in 256, 9 in 10 of them misses here). */
+	r = run_tool(JOBSBENCH_REF_PATH, NULL, NULL, "-c", "1", "-d", "1", "--warmup", "0", "--get",
+	             "400", d.url, NULL);
+	cr_assert_eq(r.status, 1, "jobs 40 to 399 do not exist: %s", r.out);
+	run_free(&r);
+}
+
 Test(jobsbench, baseline_echo_gives_a_ratio)
 {
 	struct run r =

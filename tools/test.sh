@@ -35,6 +35,20 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 (cd build-test && ctest --output-on-failure -j"$(nproc)")
 
+# libjobsclient's threads under ThreadSanitizer (criterion cannot run under
+# it: tests/stress_client.c says why), jobsd built alike.
+echo "== ThreadSanitizer: stress_client"
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DJOBS_WERROR=ON -DJOBS_TESTS=ON \
+	-DCMAKE_C_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread >/dev/null
+cmake --build build-tsan -j"$(nproc)" --target stress_client jobsd >/dev/null
+if ! TSAN_OPTIONS=halt_on_error=1 build-tsan/bin/stress_client build-tsan/bin/jobsd \
+	>"$suite_tmp/tsan.log" 2>&1 || grep -q ThreadSanitizer "$suite_tmp/tsan.log"; then
+	cat "$suite_tmp/tsan.log" >&2
+	exit 1
+fi
+tail -n 1 "$suite_tmp/tsan.log"
+rm -f "$suite_tmp/tsan.log"
+
 echo "== fuzz (${JOBS_FUZZ_SECONDS:-60} s)"
 tools/fuzz/run.sh "${JOBS_FUZZ_SECONDS:-60}" 2>&1 | tail -n 16
 
