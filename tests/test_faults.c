@@ -996,9 +996,9 @@ Test(faults, work_already_late_is_not_started, .timeout = 60)
 	cr_assert_eq(jobsd_cleanup(&d), 0);
 }
 
-/* --backup-dir moves the folder Backup writes into and --restore reads
+/* SQLite's: --backup-dir moves the folder Backup writes into and --restore reads
  * from: made 0700 when missing, and still nothing outside it. */
-Test(faults, backup_dir_is_the_only_folder_backup_and_restore_use)
+Test(faults_sqlite, backup_dir_is_the_only_folder_backup_and_restore_use)
 {
 	struct jobsd d;
 	char dir[256], folder[320], want[400], beside[400];
