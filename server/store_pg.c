@@ -1193,9 +1193,13 @@ migrate(pg *st, char *err, size_t errlen)
 	if ((rv = run_simple(st, "COMMIT")) != 0)
 		goto failed;
 	/* Statistics for what the migrations changed (a statistics target, an
-	 * index): ANALYZE in their transaction would not see the new targets. */
-	if (was < STORE_PG_SCHEMA_VERSION && (rv = run_simple(st, "ANALYZE jobs")) != 0)
-		goto failed;
+	 * index): ANALYZE in their transaction would not see the new targets.
+	 * The migration is committed by now: an ANALYZE that fails (its time
+	 * limit on a large table) leaves it to autovacuum, and jobsd starts. */
+	if (was < STORE_PG_SCHEMA_VERSION && run_simple(st, "ANALYZE jobs") != 0)
+		log_warn("ANALYZE jobs after the migration failed (autovacuum will analyze "
+		         "it later; until then searches may be planned on old statistics): %s",
+		         st->base.errmsg);
 	return 0;
 failed:
 	snprintf(err, errlen, "schema migration failed: %s", st->base.errmsg);
