@@ -592,6 +592,7 @@ main(int argc, char **argv)
 	sigset_t sigs;
 	struct store_traits engine;
 	int lock_fd = -1, sig, left, status, schema;
+	int64_t drain_until;
 
 	parse_flags(argc, argv, &cfg);
 
@@ -774,13 +775,15 @@ main(int argc, char **argv)
 	if (sigwait(&sigs, &sig) != 0)
 		sig = SIGTERM;
 	log_info("%s: draining (at most %d ms)", strsignal(sig), cfg.drain_timeout_ms);
+	drain_until = clock_now_us() + (int64_t)cfg.drain_timeout_ms * 1000;
 	left = rpc_drain(net, cfg.drain_timeout_ms);
 	/* Probes still ran while draining. Refuse them too now, and let those
-	 * already admitted finish (rpc_drain again), before lanes_stop() closes
-	 * the stores they read: one run inline then read a freed store. */
+	 * already admitted finish (rpc_drain again, in what is left of the same
+	 * timeout), before lanes_stop() closes the stores they read: one run
+	 * inline then read a freed store. */
 	atomic_store(&info.closed, true);
 	if (left == 0)
-		left = rpc_drain(net, cfg.drain_timeout_ms);
+		left = rpc_drain(net, (int)((drain_until - clock_now_us()) / 1000));
 	if (left > 0) {
 		log_warn("%d calls still in flight after the drain timeout; stopping them", left);
 		atomic_store(&info.stopping, true);
