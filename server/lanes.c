@@ -295,8 +295,8 @@ lanes_write_group(store *db, call **calls, size_t n)
 		/* An engine that sends a lone call's write with its COMMIT
 		 * (PostgreSQL) hears of a taken id only here: it is the call's own
 		 * answer, in the words it has on every store. */
+		call_fail(calls[0], rv, "%s", store_errmsg(db)); /* before the rollback's own */
 		store_rollback(db);
-		call_fail(calls[0], rv, "%s", store_errmsg(db));
 	} else if (rv != 0) {
 		log_error("commit of %zu calls failed: %s", n, store_errmsg(db));
 		store_rollback(db);
