@@ -83,7 +83,7 @@ bench() {
 		# The warm-up apart, so that the CPU read around the measured run is its own.
 		"$bin/jobsbench" -s "$sock" -c 16 -d 2s --warmup 0s --seed 10000 -m "$m" -f csv >/dev/null
 		[ -n "$datname" ] && c0=$(backends_cpu "$datname")
-		csv=$("$bin/jobsbench" -s "$sock" -c 16 -d "${secs}s" --warmup 0s -m "$m" -f csv)
+		csv=$("$bin/jobsbench" -s "$sock" -c 16 -d "${secs}s" --warmup 0s --seed 10000 -m "$m" -f csv)
 		[ -n "$datname" ] && c1=$(backends_cpu "$datname")
 		out+=("$(echo "$csv" | awk -F, -v c0="${c0:-}" -v c1="${c1:-}" -v hz="$(getconf CLK_TCK)" \
 			'$2 == "total" { printf "%s %s", $4, c0 == "" ? "-" : sprintf("%.0f", (c1 - c0) * 1e6 / hz / $3) }')")

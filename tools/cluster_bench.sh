@@ -36,9 +36,14 @@ HZ=$(getconf CLK_TCK)
 work=$(mktemp -d "${TMPDIR:-/tmp}/jobsd-cbench.XXXXXX")
 pids=()
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-	tools/pg.sh stop "$work/pg" >/dev/null 2>&1 || true
 	tools/cluster.sh stop "$work/cluster" >/dev/null 2>&1 || true
+	tools/pg.sh stop "$work/pg" >/dev/null 2>&1 || true
+	# Only children of this shell still running (a reaped pid may be reused).
+	for p in "${pids[@]}"; do
+		if kill -0 "$p" 2>/dev/null && [ "$(ps -o ppid= -p "$p" | tr -d ' ')" = $$ ]; then
+			kill "$p" 2>/dev/null && { wait "$p" 2>/dev/null || true; }
+		fi
+	done
 	rm -rf "$work"
 }
 trap cleanup EXIT

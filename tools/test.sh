@@ -26,7 +26,14 @@ cmake --build build-test -j"$(nproc)"
 # than piling up in /tmp. 0711: the postgres user that tools/pg.sh runs a
 # server as must reach its own folder inside.
 suite_tmp=$(mktemp -d "${TMPDIR:-/tmp}/jobsd-suite.XXXXXX")
-trap 'rm -rf "$suite_tmp"' EXIT
+# A run cut short (Ctrl-C) skips ctest's fixture cleanups: stop the servers
+# they started, whose data lives in suite_tmp, before removing it.
+suite_end() {
+	[ -f build-test/pg/datadir ] && tools/pg.sh stop build-test/pg >/dev/null 2>&1
+	[ -f build-test/cluster/datadir ] && tools/cluster.sh stop build-test/cluster >/dev/null 2>&1
+	rm -rf "$suite_tmp"
+}
+trap suite_end EXIT
 chmod 0711 "$suite_tmp"
 export TMPDIR=$suite_tmp
 
