@@ -220,7 +220,8 @@ pg_template(char *tpl, size_t size)
 	PGresult *r;
 	struct stat sb;
 	struct jobsd d;
-	char sql[256], url[600], tdir[256], *dir;
+	char sql[256], url[600];
+	const char *dir;
 	const char *params[1];
 	bool ready;
 
@@ -250,12 +251,8 @@ pg_template(char *tpl, size_t size)
 	if (!ready) {
 		snprintf(sql, sizeof sql, "CREATE DATABASE %s", made);
 		pg_admin(sql);
-		/* jobsd migrates it at start, and is done once it answers. Its
-		 * folder is not tmpdir_make()'s: that one's buffer may be the
-		 * caller's folder (tmpdir_make(), then test_db_make()). */
-		snprintf(tdir, sizeof tdir, "%s/jobsd-template-XXXXXX",
-		         getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-		cr_assert_not_null(dir = mkdtemp(tdir), "mkdtemp: %s", strerror(errno));
+		/* jobsd migrates it at start, and is done once it answers. */
+		dir = tmpdir_make();
 		snprintf(url, sizeof url, "%s/db.url", dir);
 		FILE *f = fopen(url, "w");
 		cr_assert_not_null(f);
@@ -399,6 +396,7 @@ jobsd_start(struct jobsd *d, const char *dir, const char *const *extra)
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
+	cr_assert_gt(d->pid, 0, "fork: %s", strerror(errno));
 	left_jobsd_note(d->pid, false);
 	for (int i = 0; i < 1000; i++) {
 		int status;

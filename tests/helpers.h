@@ -11,9 +11,10 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* A new directory under $TMPDIR (or /tmp), removed by tmpdir_remove(), or at
- * the latest when the process that made it exits (a failed assertion skips
- * the test's own clean-up; tests/test_leftovers.c). The returned path stays
+/* A new directory under $TMPDIR (or /tmp), removed by tmpdir_remove(), or
+ * when the process that made it exits normally (a failed assertion skips
+ * the test's own clean-up; tests/test_leftovers.c), not when it crashes or
+ * is killed (tools/test.sh then finds it left over). The returned path stays
  * valid, naming this folder, until the folder is removed: later calls do not
  * overwrite it. */
 const char *tmpdir_make(void);
