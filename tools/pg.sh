@@ -28,8 +28,8 @@ start() {
 	local dir=$1 port=${2:-0} bin data
 	bin=$(bindir)
 	if [ -e "$dir/datadir" ]; then
-		pg_running "$(cat "$dir/datadir")/db" &&
-			die "$dir already describes a running server (tools/pg.sh stop $dir first)"
+		{ pg_running "$(cat "$dir/datadir")/db" || [ -e "$dir/paused" ]; } &&
+			die "$dir already describes a server, running or paused (tools/pg.sh stop $dir first)"
 		echo "tools/pg.sh: $dir describes a server that no longer runs (a killed run's); removing it" >&2
 		stop "$dir"
 	fi
@@ -67,6 +67,7 @@ pause() {
 	data=$(cat "$dir/datadir")
 	as_owner "$bin/pg_ctl" -D "$data/db" -m fast -w -t 60 stop >/dev/null ||
 		die "the server in $data did not stop"
+	: >"$dir/paused"
 }
 
 resume() {
@@ -78,6 +79,7 @@ resume() {
 		-o "-c listen_addresses=127.0.0.1 -p $port -k $data -c fsync=on \
 		    -c max_connections=300 -c shared_buffers=128MB" >/dev/null ||
 		die "the server did not start again on 127.0.0.1:$port"
+	rm -f "$dir/paused"
 }
 
 stop() {
@@ -92,7 +94,7 @@ stop() {
 	case "$data" in
 	*/jobsd-pg.*) rm -rf "$data" ;;
 	esac
-	rm -f "$dir/url" "$dir/port" "$dir/datadir"
+	rm -f "$dir/url" "$dir/port" "$dir/datadir" "$dir/paused"
 }
 
 case "${1:-}" in
