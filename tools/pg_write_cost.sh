@@ -95,11 +95,16 @@ script() {
 count() {
 	local out=$work/cg-$1-$2.out
 	script "$2" >"$work/script.sql"
+	local total
 	as_owner valgrind --tool=callgrind --toggle-collect=ExecuteQuery --callgrind-out-file="$out" \
 		"$(bindir)/postgres" --single -D "$(cat "$work/pg/datadir")/db" -c fsync=off "$1" \
-		<"$work/script.sql" >"$work/single.log" 2>&1
-	grep -q ERROR "$work/single.log" && die "$(grep -m1 ERROR "$work/single.log")"
-	awk '/^(summary|totals):/ { print $2; exit }' "$out"
+		<"$work/script.sql" >"$work/single.log" 2>&1 ||
+		die "the single-user backend failed: $(tail -n 3 "$work/single.log")"
+	grep -qE 'ERROR|FATAL|PANIC' "$work/single.log" &&
+		die "$(grep -m1 -E 'ERROR|FATAL|PANIC' "$work/single.log")"
+	total=$(awk '/^(summary|totals):/ { print $2; exit }' "$out")
+	[ "${total:-0}" -gt 0 ] || die "callgrind counted nothing in $1's statements"
+	echo "$total"
 }
 
 [ "$(id -u)" -ne 0 ] || chown -R postgres: "$work"
