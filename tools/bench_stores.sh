@@ -37,16 +37,8 @@ done
 	exit 1
 }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/jobsd-bench.XXXXXX")
-jobsd_pid=
-cleanup() {
-	[ -n "$jobsd_pid" ] && kill "$jobsd_pid" 2>/dev/null && wait "$jobsd_pid" 2>/dev/null
-	tools/pg.sh stop "$work/pg" >/dev/null 2>&1 || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-tools/pg.sh start "$work/pg" 0
-server=$(cat "$work/pg/url")
+. tools/pglib.sh
+pg_scratch jobsd-bench
 if [ "${PG_URL_KIND:-tcp}" = unix ]; then
 	server="postgresql:///postgres?host=$(cat "$work/pg/datadir")&port=$(cat "$work/pg/port")&user=postgres"
 fi

@@ -30,17 +30,8 @@ for b in "$bin/jobsd" "$bin/jobsbench" "$bin/jobsctl" ${BASE:+"$BASE/jobsd"}; do
 done
 command -v valgrind >/dev/null || die "no valgrind (apt-get install valgrind)"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/jobsd-pgcost.XXXXXX")
-chmod 755 "$work"
-jobsd_pid=
-cleanup() {
-	[ -n "$jobsd_pid" ] && kill "$jobsd_pid" 2>/dev/null && wait "$jobsd_pid" 2>/dev/null
-	tools/pg.sh stop "$work/pg" >/dev/null 2>&1 || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-tools/pg.sh start "$work/pg" 0
-server=$(cat "$work/pg/url")
+pg_scratch jobsd-pgcost
+chmod 755 "$work" # the postgres user works in it too
 
 # jobsd JOBSD NAME [JOBSBENCH]: a database NAME that JOBSD migrated (and,
 # with JOBSBENCH, 3,000 jobs seeded).

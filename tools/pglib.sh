@@ -39,3 +39,23 @@ pg_running() {
 alive() {
 	[ -n "$1" ] && kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*zombie' "/proc/$1/status" 2>/dev/null
 }
+
+# For a benchmark run from the top of the tree: a new folder $work (named
+# after $1), a throwaway PostgreSQL in $work/pg whose URL is $server, and at
+# exit the jobsd in $jobsd_pid (if any) and that server stopped and $work
+# removed, whatever the jobsd's exit status.
+pg_scratch() {
+	work=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+	jobsd_pid=
+	trap pg_scratch_end EXIT
+	tools/pg.sh start "$work/pg" 0
+	server=$(cat "$work/pg/url")
+}
+
+pg_scratch_end() {
+	if [ -n "$jobsd_pid" ] && kill "$jobsd_pid" 2>/dev/null; then
+		wait "$jobsd_pid" 2>/dev/null || true
+	fi
+	tools/pg.sh stop "$work/pg" >/dev/null 2>&1 || true
+	rm -rf "$work"
+}
