@@ -34,6 +34,15 @@
  * nng_close() itself may never return in nng 1.5.2 (common/sock.h): the
  * teardown gives it CLOSE_WAIT_MS, then keeps only the client struct alive
  * for the pipe callbacks nng may still make, rather than hang its caller.
+ *
+ * DIALERS THAT STOP. nng 1.5.2 reads a failed write as NNG_ECLOSED (EPIPE),
+ * and a dialer whose new connection fails so (the server closed it before
+ * the handshake was written: a jobsd killed, or renewing its listener, as
+ * the client connected) takes it for its own close and never dials again.
+ * A thread of the client's (watch_main) renews a dialer that has gone
+ * RENEW_MS without a connection: longer than a live dialer's slowest
+ * retry, so that only a dialer that gave up, or one stuck on a server that
+ * accepts and never answers, is replaced.
  */
 #include "internal.h"
 #include "sock.h"
@@ -62,6 +71,9 @@
 #define MAX_SERVERS         64
 #define OPEN_POLL_MS        5
 #define CLOSE_WAIT_MS       2000
+#define RECONNECT_MAX_MS    1000 /* nng's backoff between dials, at most */
+#define RENEW_MS            (3 * RECONNECT_MAX_MS)
+#define WATCH_MS            250
 
 /* The raw path's call: no Request around the bytes, no Response decoded. */
 static const struct call_def raw_def = {"(raw)", 0, NULL};
@@ -95,9 +107,20 @@ struct jobs_client {
 	nng_socket sock;
 	bool sock_open;
 	char *urls; /* as given, for messages */
-	nng_dialer dialers[MAX_SERVERS];
-	size_t n_dialers;
-	char *token; /* NULL: none */
+	/* One per server of the list; the dialer and pipe fields under mu. */
+	struct server {
+		char *url;           /* owned */
+		nng_tls_config *tls; /* a reference of ours, for a new dialer; NULL: none */
+		nng_dialer d;
+		uint32_t pipe;      /* the connection of d that is up; 0: none */
+		int64_t down_since; /* mono_us() since when none is */
+	} servers[MAX_SERVERS];
+	size_t n_servers;
+	pthread_t watcher;    /* watch_main, running while `watching` */
+	pthread_cond_t watch; /* stop_watching was set */
+	bool watching;
+	bool stop_watching; /* under mu */
+	char *token;        /* NULL: none */
 	int timeout_ms;
 	int attempt_timeout_ms; /* 0: none */
 	int max_attempts;
@@ -167,18 +190,30 @@ wall_ms(void)
 
 /* ---- opening ------------------------------------------------------------ */
 
+/* Counts the connections, and notes which server has one (for the
+ * watcher): by the dialer when one comes up, by the pipe when it goes. */
 static void
 pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
 	jobs_client *c = arg;
+	uint32_t id = (uint32_t)nng_pipe_id(p);
+	int dialer = ev == NNG_PIPE_EV_ADD_POST ? nng_dialer_id(nng_pipe_dialer(p)) : -1;
 
-	(void)p;
 	atomic_fetch_add(&c->pipes, ev == NNG_PIPE_EV_ADD_POST ? 1 : -1);
-	if (ev == NNG_PIPE_EV_ADD_POST) {
-		pthread_mutex_lock(&c->mu);
-		pthread_cond_broadcast(&c->cv);
-		pthread_mutex_unlock(&c->mu);
+	pthread_mutex_lock(&c->mu);
+	for (size_t i = 0; i < c->n_servers; i++) {
+		struct server *s = &c->servers[i];
+
+		if (ev == NNG_PIPE_EV_ADD_POST && nng_dialer_id(s->d) == dialer) {
+			s->pipe = id;
+		} else if (ev == NNG_PIPE_EV_REM_POST && s->pipe == id) {
+			s->pipe = 0;
+			s->down_since = mono_us();
+		}
 	}
+	if (ev == NNG_PIPE_EV_ADD_POST)
+		pthread_cond_broadcast(&c->cv);
+	pthread_mutex_unlock(&c->mu);
 }
 
 /* Reads a small file whole into a malloc'd string; NULL (with `call` set)
@@ -344,47 +379,116 @@ split_servers(char *urls, char **url, size_t *n, jobs_call *call)
 	return JOBS_OK;
 }
 
+/* Starts a dialer for server s (its url and tls set), s->d from then on:
+ * set before the start, so that pipe_event() knows its first connection.
+ * 0, or a code with `call` set. */
+static int
+dial(jobs_client *c, struct server *s, jobs_call *call)
+{
+	nng_dialer d;
+	int rv;
+
+	if ((rv = nng_dialer_create(&d, c->sock, s->url)) != 0)
+		return client_call_status(call,
+		                          rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP
+		                              ? JOBS_INVALID_ARGUMENT
+		                              : JOBS_UNAVAILABLE,
+		                          "cannot connect to %s: %s (jobsd serves "
+		                          "tcp://HOST:PORT, ipc:///PATH and "
+		                          "tls+tcp://HOST:PORT)",
+		                          s->url, nng_strerror(rv));
+	if (s->tls != NULL && (rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, s->tls)) != 0) {
+		nng_dialer_close(d);
+		return client_call_status(call, JOBS_INVALID_ARGUMENT, "cannot use TLS with %s: %s",
+		                          s->url, nng_strerror(rv));
+	}
+	pthread_mutex_lock(&c->mu);
+	s->d = d;
+	pthread_mutex_unlock(&c->mu);
+	/* Non-blocking: a blocking start waits out nng's 10 s handshake
+	 * timeout on a server that accepts but does not answer. */
+	if ((rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK)) != 0) {
+		nng_dialer_close(d);
+		return client_call_status(call, JOBS_UNAVAILABLE, "cannot connect to %s: %s",
+		                          s->url, nng_strerror(rv));
+	}
+	return JOBS_OK;
+}
+
+void
+client_stop_dialers(jobs_client *c)
+{
+	nng_dialer d[MAX_SERVERS];
+	size_t n;
+
+	pthread_mutex_lock(&c->mu);
+	n = c->n_servers;
+	for (size_t i = 0; i < n; i++)
+		d[i] = c->servers[i].d;
+	pthread_mutex_unlock(&c->mu);
+	for (size_t i = 0; i < n; i++)
+		nng_dialer_close(d[i]);
+}
+
 /* Starts a dialer for each URL. 0, or a code with `call` set. */
 static int
 dial_all(jobs_client *c, char **url, size_t n, const jobs_client_options *o, jobs_call *call)
 {
 	for (size_t i = 0; i < n; i++) {
-		nng_tls_config *tls = NULL;
-		nng_dialer d;
+		struct server *s = &c->servers[c->n_servers];
 		int rv;
 
+		if ((s->url = strdup(url[i])) == NULL)
+			return client_call_status(call, JOBS_RESOURCE_EXHAUSTED, "out of memory");
+		pthread_mutex_lock(&c->mu);
+		s->down_since = mono_us();
+		c->n_servers++; /* the teardown frees what it holds from here on */
+		pthread_mutex_unlock(&c->mu);
 		if (strncmp(url[i], "tls+tcp://", 10) == 0 &&
-		    (rv = tls_config(url[i], o, &tls, call)) != 0)
+		    (rv = tls_config(url[i], o, &s->tls, call)) != 0)
 			return rv;
-		if ((rv = nng_dialer_create(&d, c->sock, url[i])) != 0) {
-			if (tls != NULL)
-				nng_tls_config_free(tls);
-			return client_call_status(call,
-			                          rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP
-			                              ? JOBS_INVALID_ARGUMENT
-			                              : JOBS_UNAVAILABLE,
-			                          "cannot connect to %s: %s (jobsd serves "
-			                          "tcp://HOST:PORT, ipc:///PATH and "
-			                          "tls+tcp://HOST:PORT)",
-			                          url[i], nng_strerror(rv));
-		}
-		c->dialers[c->n_dialers++] = d;
-		if (tls != NULL) {
-			rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, tls);
-			nng_tls_config_free(tls); /* the dialer holds its own reference */
-			if (rv != 0)
-				return client_call_status(call, JOBS_INVALID_ARGUMENT,
-				                          "cannot use TLS with %s: %s", url[i],
-				                          nng_strerror(rv));
-		}
-		/* Non-blocking: a blocking start waits out nng's 10 s handshake
-		 * timeout on a server that accepts but does not answer. */
-		if ((rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK)) != 0)
-			return client_call_status(call, JOBS_UNAVAILABLE,
-			                          "cannot connect to %s: %s", url[i],
-			                          nng_strerror(rv));
+		if ((rv = dial(c, s, call)) != JOBS_OK)
+			return rv;
 	}
 	return JOBS_OK;
+}
+
+/*
+ * The client's watcher (DIALERS THAT STOP at the top): every WATCH_MS, a
+ * server without a connection for RENEW_MS gets a new dialer. The nng calls
+ * are made without c->mu, which pipe_event() takes under nng's own locks.
+ */
+static void *
+watch_main(void *arg)
+{
+	jobs_client *c = arg;
+
+	pthread_mutex_lock(&c->mu);
+	while (!c->stop_watching) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += WATCH_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&c->watch, &c->mu, &ts);
+		for (size_t i = 0; i < c->n_servers && !c->stop_watching; i++) {
+			struct server *s = &c->servers[i];
+			nng_dialer old = s->d;
+
+			if (s->pipe != 0 || mono_us() - s->down_since < RENEW_MS * 1000LL)
+				continue;
+			s->down_since = mono_us();
+			pthread_mutex_unlock(&c->mu);
+			nng_dialer_close(old);
+			dial(c, s, NULL); /* failing, it is tried again after RENEW_MS */
+			pthread_mutex_lock(&c->mu);
+		}
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
 }
 
 /* The value of statistic `name` directly under `scope`, or 0. */
@@ -422,8 +526,12 @@ all_dialers_failed(jobs_client *c, char *why, size_t len)
 
 	if (nng_stats_get(&all) != 0)
 		return false;
-	for (size_t i = 0; i < c->n_dialers; i++) {
-		int id = nng_dialer_id(c->dialers[i]);
+	for (size_t i = 0; i < c->n_servers; i++) {
+		int id;
+
+		pthread_mutex_lock(&c->mu);
+		id = nng_dialer_id(c->servers[i].d);
+		pthread_mutex_unlock(&c->mu);
 
 		for (nng_stat *s = nng_stat_child(all); s != NULL; s = nng_stat_next(s)) {
 			if (nng_stat_type(s) != NNG_STAT_SCOPE ||
@@ -443,7 +551,7 @@ all_dialers_failed(jobs_client *c, char *why, size_t len)
 		}
 	}
 	nng_stats_free(all);
-	return failed == c->n_dialers;
+	return failed == c->n_servers;
 }
 
 /* Waits until a server is connected: JOBS_OK, or UNAVAILABLE with `call`
@@ -518,6 +626,7 @@ jobs_client_open(jobs_client **out, const char *urls, const jobs_client_options 
 	c->max_request = o->max_message_bytes > 0 ? o->max_message_bytes : DEFAULT_MAX_REQUEST;
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->cv, NULL);
+	pthread_cond_init(&c->watch, NULL);
 	{
 		uuid_t u;
 		uuid_generate_random(u);
@@ -538,7 +647,7 @@ jobs_client_open(jobs_client **out, const char *urls, const jobs_client_options 
 	if ((rv = nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE)) != 0 ||
 	    (rv = nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, MAX_RESPONSE_BYTES)) != 0 ||
 	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 20)) != 0 ||
-	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 1000)) != 0 ||
+	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, RECONNECT_MAX_MS)) != 0 ||
 	    (rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, pipe_event, c)) != 0 ||
 	    (rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, pipe_event, c)) != 0) {
 		rv = client_call_status(call, JOBS_INTERNAL, "cannot set up the req socket: %s",
@@ -547,6 +656,11 @@ jobs_client_open(jobs_client **out, const char *urls, const jobs_client_options 
 	}
 	if ((rv = dial_all(c, url, n_urls, o, call)) != JOBS_OK)
 		goto failed;
+	if (pthread_create(&c->watcher, NULL, watch_main, c) != 0) {
+		rv = client_call_status(call, JOBS_RESOURCE_EXHAUSTED, "cannot start a thread");
+		goto failed;
+	}
+	c->watching = true;
 	if (!o->lazy_connect && (rv = wait_connected(c, call)) != JOBS_OK)
 		goto failed;
 	free(list);
@@ -568,6 +682,14 @@ teardown(jobs_client *c)
 	struct op *o, *next;
 	bool closed;
 
+	if (c->watching) {
+		pthread_mutex_lock(&c->mu);
+		c->stop_watching = true;
+		pthread_cond_signal(&c->watch);
+		pthread_mutex_unlock(&c->mu);
+		pthread_join(c->watcher, NULL);
+		c->watching = false;
+	}
 	for (o = c->all_ops; o != NULL; o = o->next_all) {
 		nng_aio_free(o->aio); /* waits for a callback still finishing */
 		nng_aio_free(o->now);
@@ -582,9 +704,16 @@ teardown(jobs_client *c)
 		free(o);
 	}
 	c->all_ops = NULL;
+	for (size_t i = 0; i < c->n_servers; i++) {
+		if (c->servers[i].tls != NULL)
+			nng_tls_config_free(c->servers[i].tls);
+		free(c->servers[i].url);
+	}
+	c->n_servers = 0;
 	if (!closed)
 		return;
 	pthread_cond_destroy(&c->cv);
+	pthread_cond_destroy(&c->watch);
 	pthread_mutex_destroy(&c->mu);
 	if (c->token != NULL)
 		memset(c->token, 0, strlen(c->token));

@@ -518,6 +518,41 @@ Test(servers, calls_spread_a_dead_server_is_skipped_and_used_again_when_back)
 	cr_assert_eq(jobsd_cleanup(&b), 0);
 }
 
+/* nng 1.5.2 gives a dialer up for good when a new connection's first write
+ * fails (a server that closed it at once). The client's watcher renews a
+ * dialer that has had no connection for a while; here every dialer is
+ * stopped at once, as if both servers had done that. */
+Test(servers, a_dialer_that_gave_up_is_renewed)
+{
+	struct jobsd a, b;
+	char list[700];
+	jobs_client *cl;
+	jobs_call call = {0};
+	jobs_health_info *h;
+
+	cr_assert(jobsd_start(&a, NULL, NULL));
+	cr_assert(jobsd_start(&b, NULL, NULL));
+	mark_a(a.url);
+	snprintf(list, sizeof list, "%s,%s", a.url, b.url);
+	cr_assert_eq(jobs_client_open(&cl, list, NULL, &call), JOBS_OK, "%s", call.message);
+	for (int round = 0; round < 2; round++) {
+		int64_t t0 = now_ms();
+
+		client_stop_dialers(cl);
+		call = (jobs_call){.timeout_ms = WAIT_MS};
+		cr_assert_eq(jobs_health(cl, &call, &h), JOBS_OK, "round %d: %s", round,
+		             call.message);
+		jobs_health_info_free(h);
+		cr_log_info("round %d: answered %lld ms after the dialers stopped", round,
+		            (long long)(now_ms() - t0));
+	}
+	/* Both servers are used again, not only the first renewed. */
+	wait_served(cl, true);
+	jobs_client_close(cl);
+	cr_assert_eq(jobsd_cleanup(&a), 0);
+	cr_assert_eq(jobsd_cleanup(&b), 0);
+}
+
 Test(servers, a_silent_server_is_left_for_another_after_attempt_timeout)
 {
 	struct jobsd a, b;

@@ -265,7 +265,9 @@ typedef struct jobs_client_options {
  * socket dials them all; each call goes to a server that is connected and
  * not busy sending, so calls spread over the servers that are up. A server
  * that goes away is skipped, and it is used again when it comes back: the
- * client reconnects by itself (after 20 ms, then up to every second).
+ * client reconnects by itself (after 20 ms, then up to every second), and
+ * one thread of the client's starts the connecting afresh for a server
+ * that has been without a connection for 3 s (nng 1.5.2 can give one up).
  *
  * Unless opts->lazy_connect, waits until one server is connected (at most
  * opts->timeout_ms), and fails with JOBS_UNAVAILABLE as soon as every
