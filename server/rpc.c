@@ -352,14 +352,19 @@ watch_listener(rpc *r, struct listening *li, nng_stat *all)
 		li->probing = false;
 		if (accepts > li->accepts)
 			return; /* it accepts: the error was one nng survives */
-		log_warn("the listener on %s stopped accepting after a peer hung up mid-handshake "
-		         "(an nng 1.5.2 bug); listening again",
-		         li->url);
+		/* Said once the new listener is up: a client reading the log
+		 * may connect then. */
 		nng_listener_close(li->l);
 		li->up = false;
 		r->renewed = true;
 		if (listen_on(r, li, true, err, sizeof err) != 0)
-			log_error("%s (trying again)", err);
+			log_error("the listener on %s stopped accepting after a peer hung up "
+			          "mid-handshake (an nng 1.5.2 bug); %s (trying again)",
+			          li->url, err);
+		else
+			log_warn("the listener on %s stopped accepting after a peer hung up "
+			         "mid-handshake (an nng 1.5.2 bug); listening again",
+			         li->url);
 		return;
 	}
 	if (listener_stat(all, li->l, "other") > li->errors) {
