@@ -87,10 +87,12 @@ struct load {
 	pthread_mutex_t mu;
 	struct acked *acked; /* every acknowledged create (grows) */
 	size_t n_acked, cap;
-	int failed[17];      /* calls that failed, by code: each was sent again */
-	int wrong;           /* answers no retry explains */
-	char wrong_why[512]; /* the first of them */
-	int resent;          /* calls the library sent more than once */
+	int failed[17];        /* calls that failed, by code: each was sent again */
+	int wrong;             /* answers no retry explains */
+	char wrong_why[512];   /* the first of them */
+	int resent;            /* calls the library sent more than once */
+	char last_failed[320]; /* the latest failed call: its code and message */
+	const char *logs[2];   /* the jobsd logs to show when the load stalls */
 	atomic_int_fast64_t last_ack_us;
 	pthread_t threads[MAX_WRITERS];
 	struct writer {
@@ -173,6 +175,8 @@ load_writer(void *arg)
 			}
 			pthread_mutex_lock(&l->mu);
 			l->failed[rv >= 0 && rv <= 16 ? rv : JOBS_UNKNOWN]++;
+			snprintf(l->last_failed, sizeof l->last_failed, "create %s: %s: %s", name,
+			         jobs_code_name(rv), jc.message);
 			pthread_mutex_unlock(&l->mu);
 			if (!retryable(rv) || now_us() > give_up) {
 				note_wrong(l, "create %s: %s: %s", name, jobs_code_name(rv),
@@ -228,6 +232,8 @@ load_wrong(struct load *l)
 	return n;
 }
 
+static void load_stalled(struct load *l);
+
 static void
 load_wait(struct load *l, size_t n, int s)
 {
@@ -235,6 +241,8 @@ load_wait(struct load *l, size_t n, int s)
 		pause_ms(10);
 	cr_assert_eq(load_wrong(l), 0, "%d wrong answers; the first: %s", load_wrong(l),
 	             l->wrong_why);
+	if (load_acked(l) < n)
+		load_stalled(l);
 	cr_assert_geq(load_acked(l), n, "only %zu creates acknowledged in %d s", load_acked(l), s);
 }
 
@@ -298,6 +306,25 @@ load_report(struct load *l, const char *what)
 	        what, l->n_acked, failed, failed ? ":" : "", codes, l->resent);
 }
 
+/* What a test needs to say why its load made no progress: the counts, the
+ * latest failure, and the tail of each jobsd's log. */
+static void
+load_stalled(struct load *l)
+{
+	pthread_mutex_lock(&l->mu);
+	load_report(l, "stalled load");
+	fprintf(stderr, "the latest failed call: %s\n", l->last_failed);
+	pthread_mutex_unlock(&l->mu);
+	for (int i = 0; i < 2 && l->logs[i] != NULL; i++) {
+		size_t size = 0;
+		char *log = read_file(l->logs[i], &size);
+
+		fprintf(stderr, "the end of %s:\n%s\n", l->logs[i],
+		        log == NULL ? "(none)" : log + (size > 4000 ? size - 4000 : 0));
+		free(log);
+	}
+}
+
 /* ---- two jobsd on one database ------------------------------------------------- */
 
 /* Two jobsd on one new database of the suite's server, in two folders. */
@@ -350,11 +377,13 @@ Test(cluster, two_jobsd_lose_nothing_when_one_is_killed)
 	char servers[1024];
 	jobs_client *c;
 	jobs_call jc = {0};
-	struct load l;
+	static struct load l; /* static: what it holds stays reachable if the test fails */
 
 	two_jobsd(d, servers, sizeof servers);
 	cr_assert_eq(jobs_client_open(&c, servers, NULL, &jc), JOBS_OK, "%s", jc.message);
 	load_start(&l, c, "kill9", 4);
+	l.logs[0] = d[0].log;
+	l.logs[1] = d[1].log;
 	load_wait(&l, 100, 60);
 	for (int round = 0; round < 4; round++) {
 		struct jobsd *victim = &d[round % 2];
@@ -916,7 +945,7 @@ Test(cluster_failover, writes_survive_three_failovers)
 	char servers[1024], url[1024], any[1024], killed[16], promoted[16];
 	jobs_call jc = {0};
 	jobs_client *c;
-	struct load l;
+	static struct load l; /* static: what it holds stays reachable if the test fails */
 	struct jobsd stray;
 	int primary, standby;
 
