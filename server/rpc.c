@@ -16,18 +16,20 @@
  *
  * THE LISTENER WATCHDOG. nng 1.5.2 has a listener stop accepting for good
  * when a peer goes away in the middle of the connection handshake in a way
- * that makes the first write fail with EPIPE, which any process that
- * connects to an ipc socket and closes at once can do (or a client killed
- * while it connects): the transport reports NNG_ECLOSED to the accept loop,
- * which takes it for "the socket was closed". Nothing is logged and the
- * listener is dead. (Over TCP a peer's reset arrives as ECONNRESET, which
- * nng survives.) watch_main() reads each ipc listener's "other" error
- * counter four times a second; when it grew, it dials the listener from a
- * probe socket of its own, and if the listener's "accept" counter has not
- * moved within PROBE_MS, closes it and listens again on the same path. A
- * client that connected in between (nng's transport still completes
- * handshakes) loses that connection when the dead listener closes;
- * libjobsclient retries the call.
+ * that makes a write fail with EPIPE, which any process that connects to an
+ * ipc socket and closes at once can do (or a client killed while it
+ * connects), and a peer that starts a TLS handshake and leaves: the
+ * transport reports NNG_ECLOSED to the accept loop, which takes it for "the
+ * socket was closed". Nothing is logged and the listener is dead, for every
+ * client, to a peer that needed no certificate and no token. watch_main()
+ * reads each listener's "other" and "canceled" error counters (where the
+ * accept loop counts what stops it) four times a second; when they grew, it dials the listener from
+ * a probe socket of its own (over TLS without a certificate: a refusal counts as an answer). A live
+ * listener counts the probe, accepted or refused; a dead one counts nothing, since its transport no
+ * longer reports to the accept loop. If none of its counters moved within PROBE_MS, the listener is
+ * closed and opened again on the same address. A client that connected in between (nng's transport
+ * still completes handshakes) loses that connection when the dead listener
+ * closes; libjobsclient retries the call.
  *
  * A CLOSE THAT NEVER RETURNS. nng 1.5.2's nng_close() can wait forever
  * (common/sock.h says when). By then nng has closed the listeners and our
@@ -92,16 +94,17 @@ struct rpc {
 		nng_listener l;
 		bool up;         /* l is listening */
 		char url[320];   /* where, with the real port once bound */
-		uint64_t errors; /* its "other" error count when last looked at */
+		uint64_t errors; /* its fatal_errors() when last looked at */
 		bool probing;    /* is it alive? a probe has dialed it */
 		nng_dialer probe;
-		uint64_t accepts; /* its "accept" count when the probe dialed */
+		uint64_t moves;   /* the sum of its counters when the probe dialed */
 		int64_t probe_us; /* when */
 	} * listeners;
 	size_t n_listeners;
 	pthread_t watch;
 	bool watching;
-	nng_socket probe_sock; /* the watchdog's, for dialing ipc listeners */
+	nng_socket probe_sock;     /* the watchdog's, for dialing listeners */
+	nng_tls_config *probe_tls; /* its probes' over TLS: no certificate, none checked */
 	bool probe_open;
 	bool renewed; /* a dead listener was replaced: see rpc_stop() */
 };
@@ -331,7 +334,45 @@ listener_stat(nng_stat *all, nng_listener l, const char *name)
 	return 0;
 }
 
-/* One look at an ipc listener: start a probe, judge one, or renew it. */
+/* What a listener has counted in all: connections accepted, and refused
+ * for any reason. */
+static uint64_t
+listener_moves(nng_stat *all, nng_listener l)
+{
+	static const char *const counters[] = {"accept", "disconnect", "canceled",
+	                                       "other",  "timeout",    "proto",
+	                                       "auth",   "oom",        "reject"};
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
+		n += listener_stat(all, l, counters[i]);
+	return n;
+}
+
+/* The errors on which nng's accept loop may have stopped for good:
+ * NNG_ECLOSED counts as "other", NNG_ECANCELED as "canceled". */
+static uint64_t
+fatal_errors(nng_stat *all, nng_listener l)
+{
+	return listener_stat(all, l, "other") + listener_stat(all, l, "canceled");
+}
+
+/* Dials li from the watchdog's socket. */
+static bool
+probe_start(rpc *r, struct listening *li)
+{
+	if (nng_dialer_create(&li->probe, r->probe_sock, li->url) != 0)
+		return false;
+	if ((strncmp(li->url, "tls+tcp://", 10) == 0 &&
+	     nng_dialer_set_ptr(li->probe, NNG_OPT_TLS_CONFIG, r->probe_tls) != 0) ||
+	    nng_dialer_start(li->probe, NNG_FLAG_NONBLOCK) != 0) {
+		nng_dialer_close(li->probe);
+		return false;
+	}
+	return true;
+}
+
+/* One look at a listener: start a probe, judge one, or renew it. */
 static void
 watch_listener(rpc *r, struct listening *li, nng_stat *all)
 {
@@ -344,14 +385,19 @@ watch_listener(rpc *r, struct listening *li, nng_stat *all)
 		return;
 	}
 	if (li->probing) {
-		uint64_t accepts = listener_stat(all, li->l, "accept");
+		uint64_t moves = listener_moves(all, li->l);
 
-		if (accepts == li->accepts && now - li->probe_us < PROBE_MS * 1000)
+		if (moves == li->moves && now - li->probe_us < PROBE_MS * 1000)
 			return; /* not yet */
 		nng_dialer_close(li->probe);
 		li->probing = false;
-		if (accepts > li->accepts)
-			return; /* it accepts: the error was one nng survives */
+		/* It counted something since the probe dialed: alive then. But
+		 * an error counted meanwhile may have been its last (it stops on
+		 * one, and counts nothing after), so li->errors stays as it was
+		 * when the probe dialed: the next round probes again, until a
+		 * quiet one decides. */
+		if (moves > li->moves)
+			return;
 		/* Said once the new listener is up: a client reading the log
 		 * may connect then. */
 		nng_listener_close(li->l);
@@ -367,13 +413,11 @@ watch_listener(rpc *r, struct listening *li, nng_stat *all)
 			         li->url);
 		return;
 	}
-	if (listener_stat(all, li->l, "other") > li->errors) {
-		li->errors = listener_stat(all, li->l, "other");
-		li->accepts = listener_stat(all, li->l, "accept");
+	if (fatal_errors(all, li->l) > li->errors) {
+		li->errors = fatal_errors(all, li->l);
+		li->moves = listener_moves(all, li->l);
 		li->probe_us = now;
-		if (nng_dialer_create(&li->probe, r->probe_sock, li->url) == 0 &&
-		    nng_dialer_start(li->probe, NNG_FLAG_NONBLOCK) == 0)
-			li->probing = true;
+		li->probing = probe_start(r, li);
 	}
 }
 
@@ -389,8 +433,7 @@ watch_main(void *arg)
 		if (atomic_load(&r->closing) || nng_stats_get(&all) != 0)
 			continue;
 		for (size_t i = 0; i < r->n_listeners; i++)
-			if (strncmp(r->listeners[i].url, "ipc://", 6) == 0)
-				watch_listener(r, &r->listeners[i], all);
+			watch_listener(r, &r->listeners[i], all);
 		nng_stats_free(all);
 	}
 	for (size_t i = 0; i < r->n_listeners; i++)
@@ -469,6 +512,13 @@ rpc_start(rpc **out, const struct rpc_options *opt, char *err, size_t errlen)
 		return ST(INTERNAL);
 	}
 	r->probe_open = true;
+	if (r->tls != NULL && /* a tls+tcp:// listener */
+	    ((rv = nng_tls_config_alloc(&r->probe_tls, NNG_TLS_MODE_CLIENT)) != 0 ||
+	     (rv = nng_tls_config_auth_mode(r->probe_tls, NNG_TLS_AUTH_MODE_NONE)) != 0)) {
+		snprintf(err, errlen, "cannot set up the watchdog's TLS: %s", nng_strerror(rv));
+		rpc_stop(r);
+		return ST(INTERNAL);
+	}
 	if (pthread_create(&r->watch, NULL, watch_main, r) != 0) {
 		snprintf(err, errlen, "cannot start the listener watchdog");
 		rpc_stop(r);
@@ -527,6 +577,8 @@ rpc_stop(rpc *r)
 		close(r->lock_fds[i]);
 	if (r->tls != NULL)
 		nng_tls_config_free(r->tls);
+	if (r->probe_tls != NULL)
+		nng_tls_config_free(r->probe_tls);
 	free(r->lock_fds);
 	free(r->listeners);
 	free(r->works);

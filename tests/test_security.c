@@ -230,6 +230,51 @@ Test(tls, with_tls_ca_it_requires_a_client_certificate)
 	tmpdir_remove(certs);
 }
 
+/*
+ * A peer that starts a TLS handshake and hangs up, while jobsd is stopped so
+ * that it answers one already gone, can make nng 1.5.2's listener stop
+ * accepting for good: no certificate or token is needed to do it. jobsd's
+ * watchdog renews such a listener. Whether a round breaks it is a race, so
+ * there are many rounds; each time the listener broke, the log says so.
+ */
+Test(tls, a_peer_hanging_up_mid_handshake_does_not_stop_the_listener)
+{
+	const char *url = start_tls(true);
+	jobs_client_options known = {.tls_ca_file = cert_path("ca.pem"),
+	                             .tls_cert_file = cert_path("client.pem"),
+	                             .tls_key_file = cert_path("client.key"),
+	                             .timeout_ms = 10000};
+	char pid[16], port[16];
+	jobs_health_info *h;
+	jobs_call call = {0};
+	jobs_client *c;
+
+	snprintf(pid, sizeof pid, "%d", (int)d.pid);
+	snprintf(port, sizeof port, "%s", strrchr(url, ':') + 1);
+	for (int round = 0; round < 3; round++) {
+		const char *argv[] = {
+		    "/usr/bin/env", "python3", TESTS_DIR "/tls_hang_up.py", pid, port, "15", NULL};
+		struct run r = run_cmd(argv, NULL, NULL);
+		cr_assert_eq(r.status, 0, "tls_hang_up.py: %s%s", r.out, r.err);
+		run_free(&r);
+		/* A fresh client, which the listener must accept. */
+		c = open_client(url, &known, &call);
+		cr_assert_not_null(c, "round %d: %s", round, call.message);
+		cr_assert_eq(jobs_health(c, &call, &h), JOBS_OK, "round %d: %s", round,
+		             call.message);
+		jobs_health_info_free(h);
+		jobs_client_close(c);
+	}
+	char *log = read_file(d.log, NULL);
+	int renewed = 0;
+	for (const char *p = log; (p = strstr(p, "listening again")) != NULL; p++)
+		renewed++;
+	cr_log_info("the listener was renewed %d times", renewed);
+	free(log);
+	cr_assert_eq(jobsd_cleanup(&d), 0);
+	tmpdir_remove(certs);
+}
+
 Test(tls, a_tls_listener_without_a_certificate_is_refused)
 {
 	const char *dir = tmpdir_make();
