@@ -641,18 +641,18 @@ connect_now(pg *st, int64_t until)
 	return 0;
 }
 
-/* Whether the server closed this idle connection: it has sent something
- * unasked (its last words, or the end of the stream). */
+/* Whether the server closed this idle connection, or is closing it: it has
+ * sent something unasked. That is its last words (a FATAL error before the
+ * end of the stream, which libpq reads apart: the connection looks fine
+ * until the next statement fails on it), or at worst a parameter's new
+ * value (in_hot_standby after a promotion), for which a new connection
+ * costs no more than a reconnect. */
 static bool
 went_away(pg *st)
 {
 	struct pollfd p = {.fd = PQsocket(st->conn), .events = POLLIN};
 
-	if (p.fd < 0)
-		return true;
-	if (poll(&p, 1, 0) <= 0)
-		return false;
-	return !PQconsumeInput(st->conn) || PQstatus(st->conn) == CONNECTION_BAD;
+	return p.fd < 0 || poll(&p, 1, 0) > 0;
 }
 
 /* A usable connection, reopened if it broke (at most once per REOPEN_US).

@@ -202,6 +202,26 @@ Test(store_pg_faults, the_database_stopping_under_load_loses_nothing_and_jobsd_r
 	/* Back: jobsd serves again by itself. */
 	cr_assert(wait_for(acked_at_least, &l, during + 200),
 	          "jobsd did not serve again after the database came back (%zu acks)", acked(&l));
+	/* The readers' connections, idle meanwhile, were ended by the server
+	 * as it stopped: each finds out before its next statement and opens a
+	 * new one, so that no read fails for it, even without a retry. */
+	{
+		jobs_client_options once = {.max_attempts = 1};
+		jobs_client *c;
+		jobs_call call = {0};
+
+		cr_assert_eq(jobs_client_open(&c, d.url, &once, &call), JOBS_OK, "%s",
+		             call.message);
+		for (int i = 0; i < 16; i++) {
+			jobs_job_page *page = NULL;
+
+			cr_assert_eq(
+			    jobs_list_jobs(c, &call, &(jobs_list_query){.page_size = 1}, &page),
+			    JOBS_OK, "read %d after the restart: %s", i, call.message);
+			jobs_job_page_free(page);
+		}
+		jobs_client_close(c);
+	}
 	atomic_store(&l.stop, true);
 	for (int i = 0; i < WRITERS; i++)
 		pthread_join(t[i], NULL);
