@@ -206,6 +206,46 @@ Test(e2e, one_client_shared_by_many_threads)
 	jobs_job_page_free(page);
 }
 
+/* Many GetJobs in flight at once on one client, for jobs that exist and do
+ * not, each id twice: each is answered with its own job, or NOT_FOUND. */
+Test(e2e, gets_in_flight_together_get_their_own_answers)
+{
+	enum { N = 48, KNOWN = 16 };
+	static jobs_call calls[N];
+	static jobs_job *out[N];
+	static char ids[N][16];
+	jobs_queue *q;
+
+	for (int i = 0; i < KNOWN; i++) {
+		snprintf(ids[i], sizeof ids[i], "many-%d", i);
+		jobs_job_free(create_job(ids[i], ids[i]));
+	}
+	cr_assert_eq(jobs_queue_open(&q), JOBS_OK);
+	for (int round = 0; round < 5; round++) {
+		for (int i = 0; i < N; i++) {
+			snprintf(ids[i], sizeof ids[i], "many-%d", i % (N / 2));
+			calls[i] = (jobs_call){.queue = q};
+			out[i] = NULL;
+			cr_assert_eq(jobs_get_job_async(c, &calls[i], ids[i], &out[i]), JOBS_OK);
+		}
+		for (int n = 0; n < N; n++)
+			cr_assert_not_null(jobs_queue_next(q, 10000), "round %d: %d of %d answered",
+			                   round, n, N);
+		for (int i = 0; i < N; i++) {
+			if (i % (N / 2) >= KNOWN) {
+				cr_assert_eq(calls[i].code, JOBS_NOT_FOUND, "%s: %s", ids[i],
+				             calls[i].message);
+				continue;
+			}
+			cr_assert_eq(calls[i].code, JOBS_OK, "%s: %s", ids[i], calls[i].message);
+			cr_assert_str_eq(out[i]->id, ids[i]);
+			cr_assert_str_eq(out[i]->job_name, ids[i]);
+			jobs_job_free(out[i]);
+		}
+	}
+	jobs_queue_close(q);
+}
+
 /* Sends raw bytes on a fresh req socket; returns the decoded response. */
 static Jobs__V1__Response *
 raw_call(const void *buf, size_t len, int timeout_ms)
