@@ -179,6 +179,22 @@ mono_us(void)
 	return (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
 }
 
+/* `ms` from now on CLOCK_REALTIME, as pthread_cond_timedwait() takes it. */
+static struct timespec
+realtime_in(int ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return ts;
+}
+
 static int64_t
 wall_ms(void)
 {
@@ -465,15 +481,9 @@ watch_main(void *arg)
 
 	pthread_mutex_lock(&c->mu);
 	while (!c->stop_watching) {
-		struct timespec ts;
+		struct timespec until = realtime_in(WATCH_MS);
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += WATCH_MS * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&c->watch, &c->mu, &ts);
+		pthread_cond_timedwait(&c->watch, &c->mu, &until);
 		for (size_t i = 0; i < c->n_servers && !c->stop_watching; i++) {
 			struct server *s = &c->servers[i];
 			nng_dialer old = s->d;
@@ -565,17 +575,11 @@ wait_connected(jobs_client *c, jobs_call *call)
 	char why[128];
 
 	for (;;) {
-		struct timespec ts;
-
 		pthread_mutex_lock(&c->mu);
 		if (atomic_load(&c->pipes) == 0) {
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += OPEN_POLL_MS * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
-			pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+			struct timespec wake = realtime_in(OPEN_POLL_MS);
+
+			pthread_cond_timedwait(&c->cv, &c->mu, &wake);
 		}
 		pthread_mutex_unlock(&c->mu);
 		if (atomic_load(&c->pipes) > 0)
