@@ -18,18 +18,24 @@
  * when a peer goes away in the middle of the connection handshake in a way
  * that makes a write fail with EPIPE, which any process that connects to an
  * ipc socket and closes at once can do (or a client killed while it
- * connects), and a peer that starts a TLS handshake and leaves: the
+ * connects), and so can a peer that starts a TLS handshake and leaves: the
  * transport reports NNG_ECLOSED to the accept loop, which takes it for "the
  * socket was closed". Nothing is logged and the listener is dead, for every
- * client, to a peer that needed no certificate and no token. watch_main()
- * reads each listener's "other" and "canceled" error counters (where the
- * accept loop counts what stops it) four times a second; when they grew, it dials the listener from
- * a probe socket of its own (over TLS without a certificate: a refusal counts as an answer). A live
- * listener counts the probe, accepted or refused; a dead one counts nothing, since its transport no
- * longer reports to the accept loop. If none of its counters moved within PROBE_MS, the listener is
- * closed and opened again on the same address. A client that connected in between (nng's transport
- * still completes handshakes) loses that connection when the dead listener
- * closes; libjobsclient retries the call.
+ * client, to a peer that needed no certificate and no token. Its transport
+ * still completes handshakes, but the connections are never taken.
+ *
+ * watch_main() dials each listener from a probe socket of its own every
+ * PROBE_EVERY_MS (over TLS without a certificate: a refusal is an answer
+ * too). A live listener answers the probe: its accept counter moves, or
+ * one of the counters of the accept loop's refusals (TLS authentication,
+ * protocol, handshake timeout). A dead one answers nothing. (Its other
+ * counters are no sign of life: connections it took before it died still
+ * count their ends there.) If nothing answers within PROBE_MS, the listener
+ * is closed and opened again on the same address. Probing whether or not
+ * an error was counted: nng counts every connection's end among the same
+ * errors as a fatal one, the probe's own included, so errors say nothing.
+ * A client that connected to the dead listener meanwhile loses that
+ * connection when it closes; libjobsclient retries the call.
  *
  * A CLOSE THAT NEVER RETURNS. nng 1.5.2's nng_close() can wait forever
  * (common/sock.h says when). By then nng has closed the listeners and our
@@ -65,7 +71,8 @@
 #define SPARE            32
 #define ARENA_FIRST_SIZE (16 * 1024)
 #define WATCH_MS         250
-#define PROBE_MS         500
+#define PROBE_EVERY_MS   1000
+#define PROBE_MS         2000
 #define CLOSE_WAIT_MS    2000
 
 struct work {
@@ -92,13 +99,12 @@ struct rpc {
 	nng_tls_config *tls; /* for tls+tcp:// listeners; NULL if none */
 	struct listening {
 		nng_listener l;
-		bool up;         /* l is listening */
-		char url[320];   /* where, with the real port once bound */
-		uint64_t errors; /* its fatal_errors() when last looked at */
-		bool probing;    /* is it alive? a probe has dialed it */
+		bool up;       /* l is listening */
+		char url[320]; /* where, with the real port once bound */
+		bool probing;  /* is it alive? a probe has dialed it */
 		nng_dialer probe;
-		uint64_t moves;   /* the sum of its counters when the probe dialed */
-		int64_t probe_us; /* when */
+		uint64_t answers; /* its listener_answers() when the probe dialed */
+		int64_t probe_us; /* when; or when the last probe ended */
 	} * listeners;
 	size_t n_listeners;
 	pthread_t watch;
@@ -301,7 +307,7 @@ listen_on(rpc *r, struct listening *li, bool restart, char *err, size_t errlen)
 		log_info("listening on %s", li->url);
 	li->l = l;
 	li->up = true;
-	li->errors = 0;
+	li->probe_us = clock_now_us(); /* the first probe one period on */
 	return 0;
 }
 
@@ -316,8 +322,8 @@ child_value(nng_stat *scope, const char *name)
 }
 
 /*
- * A listener's statistic `name` ("other": errors not otherwise counted,
- * "accept": connections accepted); 0 if nng keeps no count of it. The
+ * A listener's statistic `name` ("accept": connections accepted, "auth":
+ * refused in the TLS handshake, ...); 0 if nng keeps no count of it. The
  * "listener" scopes are matched by their "id" by hand: with two listeners,
  * nng 1.5.2's nng_stat_find_listener() answers the first one's scope.
  */
@@ -334,27 +340,13 @@ listener_stat(nng_stat *all, nng_listener l, const char *name)
 	return 0;
 }
 
-/* What a listener has counted in all: connections accepted, and refused
- * for any reason. */
+/* What only a live accept loop counts: connections taken, and those it
+ * refused in the handshake. */
 static uint64_t
-listener_moves(nng_stat *all, nng_listener l)
+listener_answers(nng_stat *all, nng_listener l)
 {
-	static const char *const counters[] = {"accept", "disconnect", "canceled",
-	                                       "other",  "timeout",    "proto",
-	                                       "auth",   "oom",        "reject"};
-	uint64_t n = 0;
-
-	for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++)
-		n += listener_stat(all, l, counters[i]);
-	return n;
-}
-
-/* The errors on which nng's accept loop may have stopped for good:
- * NNG_ECLOSED counts as "other", NNG_ECANCELED as "canceled". */
-static uint64_t
-fatal_errors(nng_stat *all, nng_listener l)
-{
-	return listener_stat(all, l, "other") + listener_stat(all, l, "canceled");
+	return listener_stat(all, l, "accept") + listener_stat(all, l, "auth") +
+	       listener_stat(all, l, "proto") + listener_stat(all, l, "timeout");
 }
 
 /* Dials li from the watchdog's socket. */
@@ -385,19 +377,15 @@ watch_listener(rpc *r, struct listening *li, nng_stat *all)
 		return;
 	}
 	if (li->probing) {
-		uint64_t moves = listener_moves(all, li->l);
+		uint64_t answers = listener_answers(all, li->l);
 
-		if (moves == li->moves && now - li->probe_us < PROBE_MS * 1000)
+		if (answers == li->answers && now - li->probe_us < PROBE_MS * 1000)
 			return; /* not yet */
 		nng_dialer_close(li->probe);
 		li->probing = false;
-		/* It counted something since the probe dialed: alive then. But
-		 * an error counted meanwhile may have been its last (it stops on
-		 * one, and counts nothing after), so li->errors stays as it was
-		 * when the probe dialed: the next round probes again, until a
-		 * quiet one decides. */
-		if (moves > li->moves)
-			return;
+		li->probe_us = now;
+		if (answers > li->answers)
+			return; /* alive */
 		/* Said once the new listener is up: a client reading the log
 		 * may connect then. */
 		nng_listener_close(li->l);
@@ -413,9 +401,8 @@ watch_listener(rpc *r, struct listening *li, nng_stat *all)
 			         li->url);
 		return;
 	}
-	if (fatal_errors(all, li->l) > li->errors) {
-		li->errors = fatal_errors(all, li->l);
-		li->moves = listener_moves(all, li->l);
+	if (now - li->probe_us >= PROBE_EVERY_MS * 1000) {
+		li->answers = listener_answers(all, li->l);
 		li->probe_us = now;
 		li->probing = probe_start(r, li);
 	}
