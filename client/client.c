@@ -46,6 +46,7 @@
  */
 #include "internal.h"
 #include "sock.h"
+#include "timespec.h"
 
 #include <nng/protocol/reqrep0/req.h>
 #include <nng/supplemental/tls/tls.h>
@@ -177,22 +178,6 @@ mono_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
-}
-
-/* `ms` from now on CLOCK_REALTIME, as pthread_cond_timedwait() takes it. */
-static struct timespec
-realtime_in(int ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
 }
 
 static int64_t
@@ -481,7 +466,7 @@ watch_main(void *arg)
 
 	pthread_mutex_lock(&c->mu);
 	while (!c->stop_watching) {
-		struct timespec until = realtime_in(WATCH_MS);
+		struct timespec until = timespec_in(CLOCK_REALTIME, WATCH_MS);
 
 		pthread_cond_timedwait(&c->watch, &c->mu, &until);
 		for (size_t i = 0; i < c->n_servers && !c->stop_watching; i++) {
@@ -577,7 +562,7 @@ wait_connected(jobs_client *c, jobs_call *call)
 	for (;;) {
 		pthread_mutex_lock(&c->mu);
 		if (atomic_load(&c->pipes) == 0) {
-			struct timespec wake = realtime_in(OPEN_POLL_MS);
+			struct timespec wake = timespec_in(CLOCK_REALTIME, OPEN_POLL_MS);
 
 			pthread_cond_timedwait(&c->cv, &c->mu, &wake);
 		}

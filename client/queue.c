@@ -10,6 +10,7 @@
  * but the wake-up of a thread waiting in jobs_queue_next().
  */
 #include "internal.h"
+#include "timespec.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -90,15 +91,8 @@ jobs_queue_next(jobs_queue *q, int timeout_ms)
 	struct timespec until;
 	jobs_call *call;
 
-	if (timeout_ms > 0) {
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += timeout_ms / 1000;
-		until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-	}
+	if (timeout_ms > 0)
+		until = timespec_in(CLOCK_MONOTONIC, timeout_ms);
 	pthread_mutex_lock(&q->mu);
 	while (q->head == NULL && timeout_ms != 0) {
 		int rv;

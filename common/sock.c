@@ -5,6 +5,7 @@
  * stack, so leak checkers do not count it).
  */
 #include "sock.h"
+#include "timespec.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -49,13 +50,7 @@ sock_close_within(nng_socket s, int ms)
 		close_main(cl); /* no thread to be had: here, and hope */
 		t = pthread_self();
 	}
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	until = timespec_in(CLOCK_REALTIME, ms);
 	pthread_mutex_lock(&cl->mu);
 	while (!cl->done && pthread_cond_timedwait(&cl->cv, &cl->mu, &until) == 0)
 		;
